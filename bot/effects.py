@@ -1,0 +1,324 @@
+"""Carrying out what a script asks for (``do:`` steps), inside the message's transaction.
+
+Each effect reads the conversation's answers, changes the database (and writes outbox events), and
+gives back any values the script needs next. One function per effect, registered in ``EFFECTS``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+import secrets
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from bot import events
+from bot.booking import RETURN_INTERVIEW_WINDOW, find_slots
+from conversations.dates import both_languages, format_day, format_slot
+from conversations.vocabulary import EFFECTS as DECLARED_EFFECTS
+from models import (
+    AgeBand,
+    Booking,
+    BookingStatus,
+    Contact,
+    DeclineReason,
+    DelayReason,
+    Episode,
+    Language,
+    Message,
+    PlaceKind,
+    PoliceInformed,
+    Provider,
+    Referral,
+    ReferralStatus,
+    ReferredBy,
+    ReportedBy,
+    Role,
+    Setting,
+    Slot,
+    SlotStatus,
+    WorkerPreference,
+    address_hash,
+)
+
+SKIP_WORDS = frozenset({"pass", "skip", "pasio", "no", "na"})  # "other" reason left blank on purpose
+
+
+@dataclass
+class EffectContext:
+    session: Session
+    contact: Contact
+    variables: dict[str, Any]
+    now: datetime  # UTC
+    timezone: ZoneInfo
+    deleted: bool = False  # set by delete_my_data: nothing more is logged for this contact
+
+    @property
+    def language(self) -> Language:
+        return Language(self.variables.get("language", "en"))
+
+    def var(self, name: str, default: Any = None) -> Any:
+        value = self.variables.get(name, default)
+        return default if value in (None, "") else value
+
+
+Handler = Callable[[EffectContext], dict[str, Any]]
+
+
+def apply_effect(name: str, context: EffectContext) -> dict[str, Any]:
+    """Carry out effect ``name``; the values returned go back into the conversation."""
+    return EFFECTS[name](context)
+
+
+# --- who is writing ------------------------------------------------------------------------------
+
+
+def remember_role(context: EffectContext) -> dict[str, Any]:
+    role = context.var("role")
+    context.contact.role = Role(role) if role in Role.__members__.values() else None
+    return {}
+
+
+def set_language(context: EffectContext) -> dict[str, Any]:
+    context.contact.language = context.language
+    context.contact.language_chosen = True
+    return {}
+
+
+def opt_out(context: EffectContext) -> dict[str, Any]:
+    context.contact.opted_out = True
+    context.contact.opted_out_at = context.now
+    return {}
+
+
+def opt_in(context: EffectContext) -> dict[str, Any]:
+    context.contact.opted_out = False
+    context.contact.opted_out_at = None
+    return {}
+
+
+# --- episodes and referrals ---------------------------------------------------------------------
+
+
+def record_episode(context: EffectContext) -> dict[str, Any]:
+    """One missing episode from the answers; the best estimate of dates, never more than was said."""
+    is_parent = context.var("role") == Role.PARENT_CARER
+    still_missing = bool(context.var("still_missing", False)) or context.var("returned_band") == "not_back"
+    episode = Episode(
+        contact=context.contact,
+        reported_by=ReportedBy.PARENT_CARER if is_parent else ReportedBy.YOUNG_PERSON,
+        left_at=_estimate(context, "left_band"),
+        returned_at=None if still_missing else _estimate(context, "returned_band"),
+        returned_estimate="not_back" if still_missing else context.var("returned_band"),
+        still_missing=still_missing,
+        police_informed=_enum(PoliceInformed, context.var("police_informed"), PoliceInformed.NOT_SURE),
+        setting=_enum(Setting, context.var("setting"), Setting.NOT_SURE),
+        age_band=_enum(AgeBand, context.var("age_band"), None),
+    )
+    context.session.add(episode)
+    context.session.flush()
+    episode_ids = [*context.variables.get("episode_ids", []), episode.id]
+    return {"episode_id": episode.id, "episode_ids": episode_ids}
+
+
+def create_referral(context: EffectContext) -> dict[str, Any]:
+    referral = _open_referral(context)
+    return {"referral_id": referral.id, "deadline": _deadline_label(referral, context.timezone)}
+
+
+def find_slots_effect(context: EffectContext) -> dict[str, Any]:
+    """Interview times: the first call inside the 72-hour window, the next call later ones."""
+    referral = _open_referral(context)
+    page = int(context.var("slot_page", 0))
+    slots = find_slots(context.session, referral, context.now, later=page > 0)
+    offered = [
+        {"value": slot.id, "label": both_languages(format_slot, slot.starts_at.astimezone(context.timezone))}
+        for slot in slots
+    ]
+    return {"slots": offered, "slots_found": "yes" if offered else "no", "slot_page": page + 1}
+
+
+def request_booking(context: EffectContext) -> dict[str, Any]:
+    """The young person's choices as a booking request on the referral (the provider confirms it)."""
+    referral = _open_referral(context)
+    slot = _available_slot(context, context.var("slot"))
+    starts_at = slot.starts_at if slot else None
+    outside_window = bool(
+        referral.deadline_at and (starts_at is None or starts_at > referral.deadline_at)
+    )
+    booking = Booking(
+        referral=referral,
+        slot=slot,
+        starts_at=starts_at,
+        worker_id=slot.worker_id if slot else None,
+        place_kind=_enum(PlaceKind, context.var("place_kind"), None),
+        worker_preference=_enum(WorkerPreference, context.var("worker_preference"), None),
+        trusted_adult=context.var("trusted_adult"),
+        preferred_time_text=context.var("preferred_time_text"),
+        status=BookingStatus.REQUESTED,
+        outside_window=outside_window,
+        # The reason for a delay is recorded so reports can count it; the young person's own choice
+        # of a later time is a legitimate reason.
+        delay_reason=DelayReason.YOUNG_PERSON_CHOICE if outside_window else None,
+    )
+    if slot:
+        slot.status = SlotStatus.HELD
+    referral.status = ReferralStatus.BOOKING_REQUESTED
+    referral.place_kind = booking.place_kind
+    referral.worker_preference = booking.worker_preference
+    referral.trusted_adult = booking.trusted_adult
+    context.session.add(booking)
+    context.session.flush()
+    events.booking_requested(context.session, referral, booking)
+    return {"booking_id": booking.id}
+
+
+def record_decline(context: EffectContext) -> dict[str, Any]:
+    """Declining is a right: keep the reason (one code) and their words; never cancel an alert."""
+    referral = _open_referral(context)
+    reason = _enum(DeclineReason, context.var("decline_reason"), DeclineReason.OTHER)
+    words = (context.var("decline_text") or "").strip()
+    referral.status = ReferralStatus.DECLINED
+    referral.decline_reason = reason
+    referral.decline_text = None if words.casefold() in SKIP_WORDS else words or None
+    referral.declined_at = context.now
+    events.referral_declined(context.session, referral)
+    return {"referral_id": referral.id}
+
+
+def request_human(context: EffectContext) -> dict[str, Any]:
+    """Someone asked for a person: make sure the provider's queue has them."""
+    referral = _open_referral(context)
+    return {"referral_id": referral.id}
+
+
+def delete_my_data(context: EffectContext) -> dict[str, Any]:
+    """Delete what identifies this person and what they wrote.
+
+    Referrals, episodes and safeguarding records stay with the provider (whether to keep a
+    safeguarding record is the provider's decision, not the bot's) but lose every link to the person:
+    the address is replaced by a random one and free text is removed.
+    """
+    session, contact = context.session, context.contact
+    session.execute(sa.delete(Message).where(Message.contact_id == contact.id))
+    for referral in contact.referrals:
+        referral.decline_text = None
+        for booking in referral.bookings:
+            booking.preferred_time_text = None
+    placeholder = f"deleted-{secrets.token_hex(16)}"
+    contact.address = placeholder
+    contact.address_hash = address_hash(contact.channel, placeholder)
+    contact.display_name = None
+    contact.found_via = None
+    context.deleted = True
+    return {}
+
+
+EFFECTS: dict[str, Handler] = {
+    "remember_role": remember_role,
+    "set_language": set_language,
+    "opt_out": opt_out,
+    "opt_in": opt_in,
+    "record_episode": record_episode,
+    "create_referral": create_referral,
+    "find_slots": find_slots_effect,
+    "request_booking": request_booking,
+    "record_decline": record_decline,
+    "request_human": request_human,
+    "delete_my_data": delete_my_data,
+}
+assert set(EFFECTS) == set(DECLARED_EFFECTS), "every effect a script may name needs a handler here"
+
+
+# --- helpers ----------------------------------------------------------------------------------------
+
+
+def _open_referral(context: EffectContext) -> Referral:
+    """The referral this conversation is about, creating it (and telling the provider) if needed."""
+    session, contact = context.session, context.contact
+    referral_id = context.variables.get("referral_id")
+    referral = session.get(Referral, referral_id) if referral_id else None
+    if referral is not None and referral.contact_id == contact.id:
+        return referral
+    is_parent = context.var("role") == Role.PARENT_CARER
+    episodes = [
+        episode
+        for episode_id in context.variables.get("episode_ids", [])
+        if (episode := session.get(Episode, episode_id)) is not None
+    ]
+    returned = [episode.returned_at for episode in episodes if episode.returned_at]
+    deadline = (min(returned) if returned else context.now) + RETURN_INTERVIEW_WINDOW
+    consent = context.var("consent_given")
+    referral = Referral(
+        contact=contact,
+        provider_id=_provider_id(session, contact.area),
+        referred_by=ReferredBy.PARENT_CARER if is_parent else ReferredBy.SELF,
+        status=ReferralStatus.OPEN,
+        child_agrees=context.var("child_agrees") if is_parent else None,
+        consent_given=consent if isinstance(consent, bool) else None,
+        deadline_at=deadline,
+        language=context.language,
+        channel=contact.channel,
+        area=contact.area,
+        episodes=episodes,
+    )
+    session.add(referral)
+    session.flush()
+    context.variables["referral_id"] = referral.id
+    events.referral_created(session, referral)
+    for episode in episodes:
+        events.episode_reported(session, referral, episode)
+    return referral
+
+
+def _provider_id(session: Session, area: str | None) -> int | None:
+    """The provider covering ``area``; otherwise the deployment's default provider."""
+    providers = session.scalars(sa.select(Provider).order_by(Provider.is_default.desc(), Provider.id)).all()
+    for provider in providers:
+        if area and area in (provider.areas or []):
+            return provider.id
+    return providers[0].id if providers else None
+
+
+def _available_slot(context: EffectContext, slot_id: Any) -> Slot | None:
+    if not isinstance(slot_id, int):
+        return None
+    slot = context.session.get(Slot, slot_id)
+    if slot is None or slot.status != SlotStatus.OPEN or slot.starts_at <= context.now:
+        return None
+    return slot
+
+
+def _estimate(context: EffectContext, band_variable: str) -> datetime | None:
+    """A rough time from 'today' / 'yesterday' / '2 or 3 days ago', or the exact day they typed."""
+    local_today = context.now.astimezone(context.timezone).date()
+    exact = context.var(f"{band_variable}_date")
+    if exact:
+        day = date.fromisoformat(exact)
+    else:
+        days_back = {"today": 0, "yesterday": 1, "days_2_3": 2}.get(context.var(band_variable))
+        if days_back is None:
+            return None  # "longer ago" or "not sure": no date is better than a made-up one
+        day = local_today - timedelta(days=days_back)
+    if day >= local_today:
+        return context.now
+    # Midday of that day: an honest middle when only the day is known.
+    return datetime(day.year, day.month, day.day, 12, tzinfo=context.timezone).astimezone(context.now.tzinfo)
+
+
+def _deadline_label(referral: Referral, timezone: ZoneInfo) -> dict[str, str]:
+    if referral.deadline_at is None:
+        return {"en": "", "cy": ""}
+    local = referral.deadline_at.astimezone(timezone)
+    return both_languages(format_day, local.date())
+
+
+def _enum(enum_class: Any, value: Any, default: Any) -> Any:
+    try:
+        return enum_class(value)
+    except ValueError:
+        return default

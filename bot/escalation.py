@@ -1,0 +1,113 @@
+"""What happens when a message trips the safeguarding check: help for the young person at once, an alert
+for the provider in the same transaction as the message, so it cannot be lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from bot.outbox import enqueue_provider_event
+from bot.safeguarding.detector import assess
+from bot.safeguarding.helplines import safety_message
+from conversations.interpreter import Reply
+from models import Contact, Escalation, InboundEvent, Referral, Severity
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+# Every hit is recorded and alerted; the safety message is not repeated for the same category within
+# this time, so a young person who keeps talking is not lectured at every line.
+SAFETY_MESSAGE_QUIET_PERIOD = timedelta(hours=1)
+EXCERPT_CHARS = 280  # enough for a duty worker to judge urgency; the full text is in the message log
+
+
+@dataclass(frozen=True)
+class Triage:
+    replies: tuple[Reply, ...] = ()
+    categories: tuple[str, ...] = ()
+
+
+def triage_and_escalate(
+    session: Session,
+    runtime: Runtime,
+    contact: Contact,
+    event: InboundEvent,
+    text: str,
+    state: dict[str, Any],
+    now: datetime,
+) -> Triage:
+    """Check ``text``; on a hit record escalations and alerts, and return the safety message if due."""
+    assessment = assess(text)
+    if not assessment.escalate:
+        return Triage()
+    referral = _current_referral(session, contact, state)
+    recently_told = set(
+        session.scalars(
+            sa.select(Escalation.category).where(
+                Escalation.contact_id == contact.id,
+                Escalation.created_at >= now - SAFETY_MESSAGE_QUIET_PERIOD,
+            )
+        )
+    )
+    excerpt = text[:EXCERPT_CHARS]
+    severity = Severity(assessment.severity)
+    escalations = [
+        Escalation(
+            contact=contact,
+            referral=referral,
+            inbound_event=event,
+            category=category,
+            severity=severity,
+            excerpt=excerpt,
+            matches=list(assessment.matches),
+            created_at=now,
+        )
+        for category in assessment.categories
+    ]
+    session.add_all(escalations)
+    session.flush()
+    enqueue_provider_event(
+        session,
+        "safeguarding.alert",
+        {
+            "escalation_ids": [escalation.id for escalation in escalations],
+            "categories": list(assessment.categories),
+            "severity": assessment.severity,
+            "excerpt": excerpt,
+            "contact_id": contact.id,
+            "referral_id": referral.id if referral else None,
+            "area": contact.area,
+            "language": str(state.get("language", contact.language)),
+            "channel": str(contact.channel),
+            "detected_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        },
+        provider_id=referral.provider_id if referral else _default_provider_id(session),
+        ordering_key=f"referral:{referral.id}" if referral else f"contact:{contact.id}",
+        contact_id=contact.id,
+    )
+    due = [category for category in assessment.categories if category not in recently_told]
+    language = state.get("language", "en")
+    replies = (Reply(safety_message(due, language)),) if due else ()
+    return Triage(replies, tuple(assessment.categories))
+
+
+def _current_referral(session: Session, contact: Contact, state: dict[str, Any]) -> Referral | None:
+    referral_id = state.get("vars", {}).get("referral_id")
+    if referral_id:
+        referral = session.get(Referral, referral_id)
+        if referral is not None and referral.contact_id == contact.id:
+            return referral
+    return session.scalars(
+        sa.select(Referral).where(Referral.contact_id == contact.id).order_by(Referral.id.desc()).limit(1)
+    ).first()
+
+
+def _default_provider_id(session: Session) -> int | None:
+    from models import Provider
+
+    return session.scalars(sa.select(Provider.id).order_by(Provider.is_default.desc(), Provider.id).limit(1)).first()

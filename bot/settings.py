@@ -1,0 +1,82 @@
+"""Configuration from RHI_* environment variables, checked once at start-up.
+
+A missing setting stops start-up with one line naming it; the demo needs none.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from models.db import default_database_url
+
+DEFAULT_TIMEZONE = "Europe/London"
+DEFAULT_SERVICE_NAME = "the Return Home service"
+DEFAULT_PROFESSIONAL_ROUTE = (
+    "If you're a professional, please refer through the service's usual route (phone or secure email), not here."
+)
+DEFAULT_PROFESSIONAL_ROUTE_CY = (
+    "Os ydych chi'n weithiwr proffesiynol, cyfeiriwch drwy lwybr arferol y gwasanaeth (ffôn neu e-bost diogel), nid yma."
+)
+
+
+class ConfigError(SystemExit):
+    """Start-up cannot continue; the message is one line a person can act on."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    instance_dir: Path
+    database_url: str
+    data_keys: tuple[str, ...] = ()
+    secret_key: str | None = None
+    public_base_url: str | None = None
+    telegram_bot_token: str | None = None
+    telegram_webhook_secret: str | None = None
+    telegram_api_base_url: str = "https://api.telegram.org"
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_from: str | None = None
+    twilio_api_base_url: str = "https://api.twilio.com"
+    provider_webhook_url: str | None = None
+    provider_webhook_secret: str | None = None
+    service_name: str = DEFAULT_SERVICE_NAME
+    timezone: str = DEFAULT_TIMEZONE
+    extra: dict[str, str] = field(default_factory=dict)
+
+    def require(self, *names: str) -> None:
+        """Stop with one clear line for the first setting among ``names`` that is not set."""
+        for name in names:
+            if not getattr(self, name):
+                variable = "RHI_DATA_KEY" if name == "data_keys" else f"RHI_{name.upper()}"
+                raise ConfigError(f"error: the setting {variable} is required here but is not set")
+
+
+def load_settings(environ: Mapping[str, str] | None = None, instance_dir: Path | None = None) -> Settings:
+    env = os.environ if environ is None else environ
+    instance = Path(env.get("RHI_INSTANCE_PATH") or instance_dir or Path.cwd() / "instance")
+    keys = tuple(key.strip() for key in env.get("RHI_DATA_KEY", "").split(",") if key.strip())
+
+    def get(name: str, default: str | None = None) -> str | None:
+        return env.get(f"RHI_{name}") or default
+
+    return Settings(
+        instance_dir=instance,
+        database_url=get("DATABASE_URL") or default_database_url(instance),
+        data_keys=keys,
+        secret_key=get("SECRET_KEY"),
+        public_base_url=(get("PUBLIC_BASE_URL") or "").rstrip("/") or None,
+        telegram_bot_token=get("TELEGRAM_BOT_TOKEN"),
+        telegram_webhook_secret=get("TELEGRAM_WEBHOOK_SECRET"),
+        telegram_api_base_url=get("TELEGRAM_API_BASE_URL", "https://api.telegram.org") or "",
+        twilio_account_sid=get("TWILIO_ACCOUNT_SID"),
+        twilio_auth_token=get("TWILIO_AUTH_TOKEN"),
+        twilio_from=get("TWILIO_FROM"),
+        twilio_api_base_url=get("TWILIO_API_BASE_URL", "https://api.twilio.com") or "",
+        provider_webhook_url=get("PROVIDER_WEBHOOK_URL"),
+        provider_webhook_secret=get("PROVIDER_WEBHOOK_SECRET"),
+        service_name=get("SERVICE_NAME", DEFAULT_SERVICE_NAME) or DEFAULT_SERVICE_NAME,
+        timezone=get("TIMEZONE", DEFAULT_TIMEZONE) or DEFAULT_TIMEZONE,
+    )

@@ -1,0 +1,405 @@
+"""The conversation interpreter: a pure function of (scripts, state, event) to (state, replies, effect).
+
+It does no I/O and reads no clock: the caller passes the time of the message. When a script asks for
+something to be recorded or looked up (a ``do:`` step), the interpreter stops and returns that effect;
+the runtime carries it out and calls ``advance`` again with ``EffectDone`` and what the effect found.
+The state is a plain JSON-able dict, so it can be stored between messages and survive a restart.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from conversations import answers
+from conversations.catalog import Catalog
+from conversations.dates import both_languages, format_day
+from conversations.matching import Choice, choose, fold, phrases
+from conversations.script import ENTRY_SCRIPT, PLACEHOLDER, SYSTEM_SCRIPT, Step, Text
+from conversations.vocabulary import MAX_MISUNDERSTANDINGS, MAX_STEPS_PER_TURN, MAX_TEXT_ANSWER
+
+MENU_STEP = "menu"  # the welcome script's step for someone who already knows the service
+
+# Where to carry on after an effect that a command caused.
+STAY = "@stay"  # keep waiting at the same question, say nothing more
+REPROMPT = "@reprompt"  # ask the same question again (after a language switch)
+
+
+@dataclass(frozen=True)
+class UserText:
+    text: str
+    at: datetime  # when the message arrived, in the service's local time
+
+
+@dataclass(frozen=True)
+class EffectDone:
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    options: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Effect:
+    name: str
+    variables: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Turn:
+    state: dict[str, Any]
+    replies: tuple[Reply, ...]
+    effect: Effect | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.state["waiting"] == "finished"
+
+
+def new_state(language: str = "en", variables: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The state of someone the bot has not talked to yet."""
+    return {
+        "script": ENTRY_SCRIPT,
+        "step": None,
+        "language": language,
+        "vars": dict(variables or {}),
+        "waiting": "new",
+        "misunderstandings": 0,
+        "resume": None,
+        "return_to": None,
+        "stopped": False,
+        "versions": {},
+    }
+
+
+def advance(catalog: Catalog, state: dict[str, Any], event: UserText | EffectDone) -> Turn:
+    """Run one inbound message (or the result of an effect) through the scripts."""
+    return _Run(catalog, copy.deepcopy(state)).handle(event)
+
+
+def restart(state: dict[str, Any], keep: tuple[str, ...] = ("role",)) -> dict[str, Any]:
+    """A fresh conversation for someone known: language kept, old answers dropped except ``keep``."""
+    fresh = new_state(state["language"], {k: v for k, v in state["vars"].items() if k in keep})
+    fresh["stopped"] = state.get("stopped", False)
+    fresh["waiting"] = "finished"
+    return fresh
+
+
+class _Run:
+    def __init__(self, catalog: Catalog, state: dict[str, Any]) -> None:
+        self.catalog = catalog
+        self.state = state
+        self.replies: list[Reply] = []
+
+    @property
+    def language(self) -> str:
+        return self.state["language"]
+
+    # --- events -------------------------------------------------------------------------------
+
+    def handle(self, event: UserText | EffectDone) -> Turn:
+        if isinstance(event, EffectDone):
+            self.state["vars"].update(event.values)
+            target, self.state["resume"] = self.state["resume"], None
+            return self._continue(target)
+        self.now = event.at
+        folded = fold(event.text)
+        command = self.catalog.command_for(folded)
+        if self.state["waiting"] == "new":
+            return self._first_message(folded, command)
+        if self.state["stopped"]:
+            if command == "start":
+                return self._start_again()
+            return self._turn()  # a stopped person hears nothing unless they say START
+        if command:
+            return self._command(command)
+        if self.state["waiting"] == "finished":
+            return self._run(ENTRY_SCRIPT, MENU_STEP)
+        step = self._current_step()
+        if step is None:  # the script changed under a live conversation: start from the menu
+            return self._run(ENTRY_SCRIPT, MENU_STEP)
+        if not folded and not event.text.strip():
+            return self._misunderstood(step, "reask_empty")
+        if step.kind == "choose":
+            return self._answer_choice(step, event.text, folded)
+        return self._answer_question(step, event.text, folded)
+
+    def _first_message(self, folded: str, command: str | None) -> Turn:
+        if command == "welsh" or (command is None and self._looks_welsh(folded)):
+            self.state["language"] = "cy"
+        if command == "stop":
+            return self._command("stop")
+        return self._run(ENTRY_SCRIPT, self.catalog.entry.start)
+
+    def _looks_welsh(self, folded: str) -> bool:
+        words = phrases(self.catalog.system.welsh_markers)
+        return any(f" {marker} " in f" {folded} " for marker in words)
+
+    # --- commands that work anywhere ---------------------------------------------------------------
+
+    def _command(self, command: str) -> Turn:
+        self.state["misunderstandings"] = 0
+        if command == "help":
+            self._remember_return_point()
+            return self._run(SYSTEM_SCRIPT, "help")
+        if command == "stop":
+            self.state["stopped"] = True
+            self._say(self.catalog.system_text("stopped"))
+            return self._effect("opt_out", STAY)
+        if command == "start":
+            return self._start_again()
+        if command == "menu":
+            self.state["return_to"] = None
+            return self._run(ENTRY_SCRIPT, MENU_STEP)
+        if command == "delete":
+            self._remember_return_point()
+            return self._run(SYSTEM_SCRIPT, "delete_confirm")
+        language = "cy" if command == "welsh" else "en"
+        self.state["language"] = language
+        self._say(self.catalog.system_text("language_switched"))
+        return self._effect("set_language", REPROMPT)
+
+    def _start_again(self) -> Turn:
+        was_stopped = self.state["stopped"]
+        self.state.update(restart(self.state), stopped=False)
+        target = f"{ENTRY_SCRIPT}.{self.catalog.entry.start}"
+        return self._effect("opt_in", target) if was_stopped else self._continue(target)
+
+    def _remember_return_point(self) -> None:
+        if self.state["waiting"] == "input":
+            self.state["return_to"] = f"{self.state['script']}.{self.state['step']}"
+
+    # --- answers -----------------------------------------------------------------------------
+
+    def _choices(self, step: Step) -> list[tuple[Choice, Any, Any, Any]]:
+        """(how to recognise it, value, label, option) for every option offered at a choose step."""
+        offered: list[tuple[Choice, Any, Any, Any]] = []
+        for dynamic in self._dynamic_options(step):
+            label = dynamic["label"]
+            offered.append((Choice(phrases(label.values())), dynamic["value"], label, None))
+        for option in step.options:
+            words = [option.label.en, option.label.cy, *option.also.get("en", ()), *option.also.get("cy", ())]
+            extra = self.catalog.synonyms(option.means) if option.means else ()
+            label = {"en": option.label.en, "cy": option.label.cy}
+            offered.append((Choice(phrases(words, extra)), option.value, label, option))
+        return offered
+
+    def _dynamic_options(self, step: Step) -> list[dict[str, Any]]:
+        if not step.options_from:
+            return []
+        found = self.state["vars"].get(step.options_from) or []
+        return [item for item in found if isinstance(item, dict) and "value" in item and "label" in item]
+
+    def _answer_choice(self, step: Step, text: str, folded: str) -> Turn:
+        offered = self._choices(step)
+        index = choose(folded, [choice for choice, *_ in offered])
+        if index is None and step.answer_type:
+            typed = self._typed_answer(step.answer_type, text)
+            if typed is not None:
+                value, label, *exact = typed
+                index = next((i for i, (_, v, _, _) in enumerate(offered) if v == value), None)
+                if index is None and step.save:  # a typed answer that is not one of the options
+                    self._save(step, value, label, *exact)
+                    return self._accepted(step.next)
+                if index is not None:
+                    # The typed answer is one of the options; keep what they actually typed as its label
+                    # ("Saturday 21 November" says more than "2 or 3 days ago").
+                    _, value, _, option = offered[index]
+                    self._save(step, value, label, *exact)
+                    if option is not None:
+                        self.state["vars"].update(option.set)
+                        return self._accepted(option.next or step.next)
+                    return self._accepted(step.next)
+        if index is None:
+            return self._misunderstood(step, "reask_choice")
+        _, value, label, option = offered[index]
+        if step.save:
+            self._save(step, value, label)
+        if option is not None:
+            self.state["vars"].update(option.set)
+            return self._accepted(option.next or step.next)
+        return self._accepted(step.next)
+
+    def _answer_question(self, step: Step, text: str, folded: str) -> Turn:
+        typed = self._typed_answer(step.answer_type or "text", text)
+        if typed is None:
+            return self._misunderstood(step, _REASK_FOR_TYPE.get(step.answer_type or "text", "reask_text"))
+        if typed[0] == _TOO_LONG:
+            return self._misunderstood(step, "reask_too_long")
+        self._save(step, *typed)
+        return self._accepted(step.next)
+
+    def _typed_answer(self, answer_type: str, text: str) -> tuple[Any, ...] | None:
+        """(value, label[, exact day]) for a typed answer, or None when it cannot be understood."""
+        today = self.now.date()
+        if answer_type == "text":
+            cleaned = " ".join(text.split())
+            if not cleaned:
+                return None
+            return (_TOO_LONG, None) if len(cleaned) > MAX_TEXT_ANSWER else (cleaned, cleaned)
+        if answer_type in ("age", "age_band"):
+            age = answers.parse_age(text)
+            if age is None:
+                return None
+            return (age, str(age)) if answer_type == "age" else (answers.age_band(age), str(age))
+        if answer_type in ("day", "day_band"):
+            day = answers.parse_past_day(text, today)
+            if day is None:
+                return None
+            label = both_languages(format_day, day)
+            if answer_type == "day":
+                return day.isoformat(), label
+            return answers.day_band(day, today), label, day.isoformat()
+        if answer_type == "time":
+            parsed = answers.parse_time(text)
+            return None if parsed is None else (f"{parsed[0]:02d}:{parsed[1]:02d}", f"{parsed[0]:02d}:{parsed[1]:02d}")
+        if answer_type == "yes_no":
+            folded = fold(text)
+            meaning = choose(folded, [Choice(self.catalog.synonyms("yes")), Choice(self.catalog.synonyms("no"))])
+            return None if meaning is None else ((meaning == 0), None)
+        return None
+
+    def _save(self, step: Step, value: Any, label: Any, exact_day: str | None = None) -> None:
+        """Keep an answer under the step's name, with its label and, for a typed day, the exact day."""
+        if step.save:
+            self.state["vars"][step.save] = value
+            self.state["vars"][f"{step.save}_label"] = label
+            if exact_day:
+                self.state["vars"][f"{step.save}_date"] = exact_day
+            else:
+                self.state["vars"].pop(f"{step.save}_date", None)
+
+    def _accepted(self, next_step: str | None) -> Turn:
+        self.state["misunderstandings"] = 0
+        return self._run(self.state["script"], next_step)
+
+    def _misunderstood(self, step: Step, text_name: str) -> Turn:
+        self.state["misunderstandings"] += 1
+        if self.state["misunderstandings"] >= MAX_MISUNDERSTANDINGS:
+            self.state["misunderstandings"] = 0
+            self._remember_return_point()
+            return self._run(SYSTEM_SCRIPT, "stuck")
+        hint = step.retry if (step.retry and text_name != "reask_empty") else self.catalog.system_text(text_name)
+        self.replies.append(Reply(self._render(hint), self._option_labels(step)))
+        return self._turn()
+
+    # --- running steps -------------------------------------------------------------------------
+
+    def _current_step(self) -> Step | None:
+        step = self.state["step"]
+        return self.catalog.step(self.state["script"], step) if step else None
+
+    def _continue(self, target: str | None) -> Turn:
+        if target == STAY:
+            return self._turn()
+        if target == REPROMPT:
+            if self.state["waiting"] != "input":
+                return self._run(ENTRY_SCRIPT, MENU_STEP)
+            return self._run(self.state["script"], self.state["step"])
+        if not target:
+            return self._turn()
+        script, _, step = target.partition(".")
+        return self._run(script, step)
+
+    def _run(self, script_name: str, step_id: str | None) -> Turn:
+        for _ in range(MAX_STEPS_PER_TURN):
+            step = self.catalog.step(script_name, step_id) if step_id else None
+            if step is None:
+                return self._lost()
+            self.state.update(script=script_name, step=step_id)
+            self.state["versions"][script_name] = self.catalog.scripts[script_name].version
+            self.state["vars"].update(step.set)
+            if step.kind == "say":
+                self._say(step.text)
+                step_id = step.next
+            elif step.kind in ("choose", "ask"):
+                self.replies.append(Reply(self._render(step.text), self._option_labels(step)))
+                self.state["waiting"] = "input"
+                return self._turn()
+            elif step.kind == "do":
+                return self._effect(step.effect, f"{script_name}.{step.next}")
+            elif step.kind == "goto":
+                script_name, _, target_step = step.target.partition(".")
+                step_id = target_step or self.catalog.scripts[script_name].start
+            elif step.kind == "branch":
+                value = self.state["vars"].get(step.variable)
+                step_id = step.cases.get(_case_key(value), step.default)
+            elif step.kind == "return":
+                target, self.state["return_to"] = self.state["return_to"], None
+                script_name, _, step_id = (target or f"{ENTRY_SCRIPT}.{MENU_STEP}").partition(".")
+            else:  # end
+                if step.text is not None:
+                    self._say(step.text)
+                self.state["waiting"] = "finished"
+                return self._turn()
+        return self._lost()
+
+    def _lost(self) -> Turn:
+        """A script that leads nowhere (the validator stops this before publishing): go to the menu."""
+        if self.state["script"] == ENTRY_SCRIPT and self.state["step"] == MENU_STEP:
+            self.state["waiting"] = "finished"
+            return self._turn()
+        self.state.update(script=ENTRY_SCRIPT, step=MENU_STEP)
+        return self._run(ENTRY_SCRIPT, MENU_STEP)
+
+    def _effect(self, name: str | None, resume: str) -> Turn:
+        self.state["resume"] = resume
+        if resume not in (STAY, REPROMPT):
+            self.state["waiting"] = "effect"
+        variables = dict(self.state["vars"], language=self.language)
+        return Turn(self.state, tuple(self.replies), Effect(name or "", variables))
+
+    def _turn(self) -> Turn:
+        return Turn(self.state, tuple(self.replies))
+
+    # --- rendering -----------------------------------------------------------------------------
+
+    def _say(self, text: Text | None) -> None:
+        if text is not None:
+            self.replies.append(Reply(self._render(text)))
+
+    def _option_labels(self, step: Step) -> tuple[str, ...]:
+        if step.kind != "choose":
+            return ()
+        return tuple(_in_language(label, self.language) for _, _, label, _ in self._choices(step))
+
+    def _render(self, text: Text | None) -> str:
+        if text is None:
+            return ""
+        variables = self.state["vars"]
+        return PLACEHOLDER.sub(
+            lambda m: _in_language(variables.get(m.group(1), ""), self.language), text.in_language(self.language)
+        ).strip()
+
+
+_TOO_LONG = "__too_long__"
+_REASK_FOR_TYPE = {
+    "age": "reask_age",
+    "age_band": "reask_age",
+    "day": "reask_day",
+    "day_band": "reask_day",
+    "time": "reask_time",
+    "yes_no": "reask_yes_no",
+    "text": "reask_text",
+}
+
+
+def _case_key(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return "" if value is None else str(value)
+
+
+def _in_language(value: Any, language: str) -> str:
+    if isinstance(value, dict):
+        return str(value.get(language) or value.get("en") or "")
+    if isinstance(value, list):
+        return "\n".join(_in_language(item, language) for item in value)
+    if value is None:
+        return ""
+    return str(value)

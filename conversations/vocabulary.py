@@ -1,0 +1,83 @@
+"""The words a script may use that the runtime gives meaning to: effects, answer types, variables.
+
+One home for these, so the validator, the interpreter and the runtime cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class EffectSpec:
+    description: str
+    sets: tuple[str, ...] = ()  # variables the effect puts back into the conversation
+
+
+EFFECTS: dict[str, EffectSpec] = {
+    "remember_role": EffectSpec("store who the person is (young person, parent or carer, someone else)"),
+    "record_episode": EffectSpec(
+        "record a missing episode from the answers so far (when they left and came back, police, setting, age)",
+        sets=("episode_id",),
+    ),
+    "create_referral": EffectSpec(
+        "create a referral for a Return Home Interview covering the episodes recorded in this conversation",
+        sets=("referral_id", "deadline"),
+    ),
+    "find_slots": EffectSpec(
+        "look up interview times; the first call gives times inside the 72-hour window, the next later ones",
+        sets=("slots", "slots_found"),
+    ),
+    "request_booking": EffectSpec(
+        "record the chosen time, place, worker and trusted adult as a booking request on the referral",
+        sets=("booking_id",),
+    ),
+    "record_decline": EffectSpec(
+        "record that the young person said no, with the reason code and their own words", sets=("referral_id",)
+    ),
+    "request_human": EffectSpec("ask a worker at the service to message this person"),
+    "opt_out": EffectSpec("stop sending messages to this person until they say START"),
+    "opt_in": EffectSpec("this person said START: messages may be sent again"),
+    "set_language": EffectSpec("remember the language this person chose"),
+    "delete_my_data": EffectSpec("delete this person's messages and details (after they confirmed)"),
+}
+
+ANSWER_TYPES = ("age", "age_band", "day", "day_band", "time", "yes_no", "text")
+
+# Variables the runtime fills in before a conversation starts, so any script may use them.
+RUNTIME_VARIABLES = frozenset(
+    {
+        "service_name",
+        "professional_route",
+        "helplines",  # the general list for young people, from the helplines data file
+        "helpline_childline",
+        "helpline_runaway",
+        "helpline_nspcc",
+    }
+)
+
+COMMANDS = ("help", "stop", "start", "menu", "welsh", "english", "delete")
+
+# Named texts the interpreter itself sends; the system script must define each one.
+SYSTEM_TEXTS = (
+    "reask_choice",
+    "reask_empty",
+    "reask_too_long",
+    "reask_age",
+    "reask_day",
+    "reask_time",
+    "reask_yes_no",
+    "reask_text",
+    "language_switched",
+    "stopped",
+)
+
+# Steps in the system script the interpreter jumps to.
+SYSTEM_STEPS = ("help", "delete_confirm", "stuck")
+
+# How many misunderstandings in a row before the bot offers help and a person.
+MAX_MISUNDERSTANDINGS = 3
+# Steps the interpreter runs for one message before it decides a script loops without asking anything.
+MAX_STEPS_PER_TURN = 60
+# The longest free-text answer kept (a young person may paste a lot; the provider needs a summary).
+MAX_TEXT_ANSWER = 500
