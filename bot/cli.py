@@ -95,6 +95,7 @@ def _demo(args: argparse.Namespace) -> int:
     _load_demo(runtime)
     print(f"Database: {settings.database_url}")
     if args.load_only:
+        runtime.close()
         print("Demo data loaded.")
         return 0
     address = _serve_in_background(runtime, args.port)
@@ -102,10 +103,13 @@ def _demo(args: argparse.Namespace) -> int:
     print("Demo logins: none yet (the provider queue pages come with the provider queue work).")
     print("Chat: you are a new contact on the terminal channel.\n")
     chat = TerminalChat(Dispatcher(runtime))
-    if sys.stdin.isatty():
-        chat.run_interactive(sys.stdout)
-    else:
-        chat.run_jsonl(sys.stdin, sys.stdout)
+    try:
+        if sys.stdin.isatty():
+            chat.run_interactive(sys.stdout)
+        else:
+            chat.run_jsonl(sys.stdin, sys.stdout)
+    finally:
+        runtime.close()
     return 0
 
 
@@ -138,10 +142,13 @@ def _chat(args: argparse.Namespace) -> int:
         _load_demo(runtime)
         print("(loaded the demo provider, workers and times into the embedded database)", file=sys.stderr)
     chat = TerminalChat(Dispatcher(runtime), Channel(args.channel) if args.channel else Channel.TERMINAL, args.contact)
-    if args.jsonl or not sys.stdin.isatty():
-        chat.run_jsonl(sys.stdin, sys.stdout)
-    else:
-        chat.run_interactive(sys.stdout)
+    try:
+        if args.jsonl or not sys.stdin.isatty():
+            chat.run_jsonl(sys.stdin, sys.stdout)
+        else:
+            chat.run_interactive(sys.stdout)
+    finally:
+        runtime.close()
     return 0
 
 

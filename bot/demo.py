@@ -39,28 +39,37 @@ INTERVIEW_LENGTH = timedelta(hours=1)
 def load_demo_data(session: Session, today: date, timezone: ZoneInfo) -> Provider:
     provider = session.scalars(sa.select(Provider).where(Provider.slug == DEMO_PROVIDER_SLUG)).one_or_none()
     if provider is None:
-        provider = Provider(slug=DEMO_PROVIDER_SLUG, name="Demo Return Home Service", areas=DEMO_AREAS,
-                            is_default=True)
+        provider = Provider(slug=DEMO_PROVIDER_SLUG, name="Demo Return Home Service", areas=DEMO_AREAS, is_default=True)
         session.add(provider)
         session.flush()
     known_workers = {worker.display_name: worker for worker in provider.workers}
     for name, languages, gender in DEMO_WORKERS:
         if name not in known_workers:
-            known_workers[name] = Worker(provider=provider, display_name=name, languages=languages, gender=gender,
-                                         areas=DEMO_AREAS)
+            known_workers[name] = Worker(
+                provider=provider, display_name=name, languages=languages, gender=gender, areas=DEMO_AREAS
+            )
             session.add(known_workers[name])
     known_places = {place.kind for place in provider.places}
     for kind, name in DEMO_PLACES:
         if kind not in known_places:
-            session.add(Place(provider=provider, kind=kind, name=name, area="cardiff", neutral=kind != PlaceKind.HOME,
-                              accessible=True))
+            session.add(
+                Place(
+                    provider=provider,
+                    kind=kind,
+                    name=name,
+                    area="cardiff",
+                    neutral=kind != PlaceKind.HOME,
+                    accessible=True,
+                )
+            )
     session.flush()
     for worker in known_workers.values():
         taken = set(session.scalars(sa.select(Slot.starts_at).where(Slot.worker_id == worker.id)))
         for moment in _demo_times(today, timezone):
             if moment not in taken:
-                session.add(Slot(worker=worker, starts_at=moment, ends_at=moment + INTERVIEW_LENGTH,
-                                 status=SlotStatus.OPEN))
+                session.add(
+                    Slot(worker=worker, starts_at=moment, ends_at=moment + INTERVIEW_LENGTH, status=SlotStatus.OPEN)
+                )
     return provider
 
 
@@ -69,7 +78,5 @@ def _demo_times(today: date, timezone: ZoneInfo) -> list[datetime]:
     for offset in range(DAYS_AHEAD + 1):
         day = today + timedelta(days=offset)
         times = SATURDAY_TIMES if day.weekday() == 5 else () if day.weekday() == 6 else WEEKDAY_TIMES
-        moments.extend(
-            datetime.combine(day, moment, tzinfo=timezone).astimezone(ZoneInfo("UTC")) for moment in times
-        )
+        moments.extend(datetime.combine(day, moment, tzinfo=timezone).astimezone(ZoneInfo("UTC")) for moment in times)
     return moments

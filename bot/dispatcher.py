@@ -90,8 +90,16 @@ class Dispatcher:
 
         contact = self._contact(session, inbound, now)
         event.contact_id = contact.id
-        session.add(Message(contact=contact, direction=Direction.INBOUND, channel=inbound.channel,
-                            text=inbound.text, inbound_event=event, created_at=now))
+        session.add(
+            Message(
+                contact=contact,
+                direction=Direction.INBOUND,
+                channel=inbound.channel,
+                text=inbound.text,
+                inbound_event=event,
+                created_at=now,
+            )
+        )
 
         row = self._locked_state(session, contact)
         state = self._state(row, contact, now)
@@ -119,8 +127,16 @@ class Dispatcher:
         self._save_state(session, row, contact, turn, now, forget=effects.deleted)
         if not effects.deleted:
             for reply in all_replies:
-                session.add(Message(contact=contact, direction=Direction.OUTBOUND, channel=inbound.channel,
-                                    text=as_numbered_text(reply), inbound_event=event, created_at=now))
+                session.add(
+                    Message(
+                        contact=contact,
+                        direction=Direction.OUTBOUND,
+                        channel=inbound.channel,
+                        text=as_numbered_text(reply),
+                        inbound_event=event,
+                        created_at=now,
+                    )
+                )
         event.response = [_reply_json(reply) for reply in all_replies]
         event.processed_at = utcnow()
         return Outcome(all_replies, contact.id, opted_out=contact.opted_out, escalated=safety.categories)
@@ -154,8 +170,14 @@ class Dispatcher:
         return state
 
     def _save_state(
-        self, session: Session, row: ConversationState | None, contact: Contact, turn: Turn, now: datetime,
-        *, forget: bool,
+        self,
+        session: Session,
+        row: ConversationState | None,
+        contact: Contact,
+        turn: Turn,
+        now: datetime,
+        *,
+        forget: bool,
     ) -> None:
         state = turn.state
         if forget:  # after "delete my data" keep only the language, so the next message is understood
@@ -184,8 +206,9 @@ class Dispatcher:
                 return None
             replies = tuple(Reply(item["text"], tuple(item.get("options", ()))) for item in event.response or [])
             contact = session.get(Contact, event.contact_id) if event.contact_id else None
-            return Outcome(replies, event.contact_id or 0, duplicate=True,
-                           opted_out=bool(contact and contact.opted_out))
+            return Outcome(
+                replies, event.contact_id or 0, duplicate=True, opted_out=bool(contact and contact.opted_out)
+            )
 
 
 def _reply_json(reply: Reply) -> dict[str, Any]:

@@ -6,9 +6,9 @@ gives back any values the script needs next. One function per effect, registered
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
-import secrets
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -147,9 +147,7 @@ def request_booking(context: EffectContext) -> dict[str, Any]:
     referral = _open_referral(context)
     slot = _available_slot(context, context.var("slot"))
     starts_at = slot.starts_at if slot else None
-    outside_window = bool(
-        referral.deadline_at and (starts_at is None or starts_at > referral.deadline_at)
-    )
+    outside_window = bool(referral.deadline_at and (starts_at is None or starts_at > referral.deadline_at))
     booking = Booking(
         referral=referral,
         slot=slot,

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.settings import DEFAULT_PROFESSIONAL_ROUTE, DEFAULT_PROFESSIONAL_ROUTE_CY, ConfigError, Settings
+from bot.settings import ConfigError, Settings
 from conversations.catalog import Catalog
 from conversations.loading import load_catalog
 from models import make_engine, make_session_factory
@@ -50,7 +50,6 @@ class Runtime:
 
         return {
             "service_name": self.settings.service_name,
-            "professional_route": {"en": DEFAULT_PROFESSIONAL_ROUTE, "cy": DEFAULT_PROFESSIONAL_ROUTE_CY},
             **script_variables(),
         }
 

@@ -14,12 +14,6 @@ from models.db import default_database_url
 
 DEFAULT_TIMEZONE = "Europe/London"
 DEFAULT_SERVICE_NAME = "the Return Home service"
-DEFAULT_PROFESSIONAL_ROUTE = (
-    "If you're a professional, please refer through the service's usual route (phone or secure email), not here."
-)
-DEFAULT_PROFESSIONAL_ROUTE_CY = (
-    "Os ydych chi'n weithiwr proffesiynol, cyfeiriwch drwy lwybr arferol y gwasanaeth (ffôn neu e-bost diogel), nid yma."
-)
 
 
 class ConfigError(SystemExit):

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import sqlalchemy as sa
+from sqlalchemy.orm import Session
 
 from bot.demo import load_demo_data
 from bot.dispatcher import Dispatcher, Inbound
@@ -36,7 +37,9 @@ class Failure:
     received: list[str]
 
     def __str__(self) -> str:
-        received = "\n".join(f"    | {line}" for reply in self.received for line in reply.splitlines()) or "    | (nothing)"
+        received = (
+            "\n".join(f"    | {line}" for reply in self.received for line in reply.splitlines()) or "    | (nothing)"
+        )
         return f"{self.transcript.path}:{self.line}: {self.message}\n  received:\n{received}"
 
 
@@ -73,56 +76,61 @@ class TranscriptRunner:
         for key, expected in transcript.expect.items():
             actual = outcome_values.get(key)
             if _normal(actual) != _normal(expected):
-                failures.append(Failure(transcript, transcript.expect_line,
-                                        f"expected {key}: {expected!r}, but it is {actual!r}", []))
+                failures.append(
+                    Failure(
+                        transcript, transcript.expect_line, f"expected {key}: {expected!r}, but it is {actual!r}", []
+                    )
+                )
         return failures
 
     def outcome(self, contact_id: int) -> dict[str, Any]:
-        """What the conversation left in the database, under the names transcript ``expect:`` uses."""
         with self.runtime.session() as session:
-            contact = session.get(Contact, contact_id)
-            if contact is None:
-                return {}
-            referrals = session.scalars(
-                sa.select(Referral).where(Referral.contact_id == contact_id).order_by(Referral.id)
-            ).all()
-            episodes = session.scalars(
-                sa.select(Episode).where(Episode.contact_id == contact_id).order_by(Episode.id)
-            ).all()
-            escalations = session.scalars(
-                sa.select(Escalation.category).where(Escalation.contact_id == contact_id).order_by(Escalation.id)
-            ).all()
-            referral = referrals[-1] if referrals else None
-            episode = episodes[-1] if episodes else None
-            booking = referral.bookings[-1] if referral and referral.bookings else None
-            state = contact.state.variables if contact.state else {}
-            return {
-                "role": contact.role,
-                "language": contact.language,
-                "opted_out": contact.opted_out,
-                "finished": state.get("waiting") == "finished",
-                "referrals": len(referrals),
-                "referral_status": referral.status if referral else None,
-                "referred_by": referral.referred_by if referral else None,
-                "child_agrees": referral.child_agrees if referral else None,
-                "decline_reason": referral.decline_reason if referral else None,
-                "decline_text": referral.decline_text if referral else None,
-                "episodes": len(episodes),
-                "police_informed": episode.police_informed if episode else None,
-                "hidden": episode.hidden if episode else None,
-                "setting": episode.setting if episode else None,
-                "age_band": episode.age_band if episode else None,
-                "still_missing": episode.still_missing if episode else None,
-                "booking_requested": booking is not None,
-                "slot_chosen": bool(booking and booking.slot_id),
-                "place_kind": booking.place_kind if booking else None,
-                "worker_preference": booking.worker_preference if booking else None,
-                "trusted_adult": booking.trusted_adult if booking else None,
-                "escalations": list(escalations),
-            }
+            return conversation_outcome(session, contact_id)
 
     def close(self) -> None:
         self.runtime.close()
+
+
+def conversation_outcome(session: Session, contact_id: int) -> dict[str, Any]:
+    """What the conversation left in the database, under the names transcript ``expect:`` uses."""
+    contact = session.get(Contact, contact_id)
+    if contact is None:
+        return {}
+    referrals = session.scalars(
+        sa.select(Referral).where(Referral.contact_id == contact_id).order_by(Referral.id)
+    ).all()
+    episodes = session.scalars(sa.select(Episode).where(Episode.contact_id == contact_id).order_by(Episode.id)).all()
+    escalations = session.scalars(
+        sa.select(Escalation.category).where(Escalation.contact_id == contact_id).order_by(Escalation.id)
+    ).all()
+    referral = referrals[-1] if referrals else None
+    episode = episodes[-1] if episodes else None
+    booking = referral.bookings[-1] if referral and referral.bookings else None
+    state = contact.state.variables if contact.state else {}
+    return {
+        "role": contact.role,
+        "language": contact.language,
+        "opted_out": contact.opted_out,
+        "finished": state.get("waiting") == "finished",
+        "referrals": len(referrals),
+        "referral_status": referral.status if referral else None,
+        "referred_by": referral.referred_by if referral else None,
+        "child_agrees": referral.child_agrees if referral else None,
+        "decline_reason": referral.decline_reason if referral else None,
+        "decline_text": referral.decline_text if referral else None,
+        "episodes": len(episodes),
+        "police_informed": episode.police_informed if episode else None,
+        "hidden": episode.hidden if episode else None,
+        "setting": episode.setting if episode else None,
+        "age_band": episode.age_band if episode else None,
+        "still_missing": episode.still_missing if episode else None,
+        "booking_requested": booking is not None,
+        "slot_chosen": bool(booking and booking.slot_id),
+        "place_kind": booking.place_kind if booking else None,
+        "worker_preference": booking.worker_preference if booking else None,
+        "trusted_adult": booking.trusted_adult if booking else None,
+        "escalations": list(escalations),
+    }
 
 
 def _normal(value: Any) -> Any:

@@ -19,7 +19,10 @@ MIN_AGE, MAX_AGE = 5, 25
 
 _TODAY = ("today", "this morning", "this afternoon", "tonight", "just now", "heddiw", "bore ma", "heno", "nawr")
 _YESTERDAY = ("yesterday", "last night", "ddoe", "neithiwr", "yday", "yest")
-_DAYS_AGO = re.compile(r"\b(\d{1,2}|a|one|two|three|four|five|six|seven|un|dau|tri|pedwar|pump) (?:days?|diwrnod|niwrnod|diwrnodau) (?:ago|yn ol|nol)\b")  # noqa: E501
+_DAYS_AGO = re.compile(
+    r"\b(\d{1,2}|a|one|two|three|four|five|six|seven|un|dau|tri|pedwar|pump) "
+    r"(?:days?|diwrnod|niwrnod|diwrnodau) (?:ago|yn ol|nol)\b"
+)
 _SMALL_NUMBERS = {"a": 1, "one": 1, "un": 1, "two": 2, "dau": 2, "three": 3, "tri": 3, "four": 4, "pedwar": 4,
                   "five": 5, "pump": 5, "six": 6, "seven": 7}  # fmt: skip
 _DATE = re.compile(r"\b(\d{1,2})[/.-](\d{1,2})(?:[/.-](\d{2,4}))?\b")
@@ -30,7 +33,10 @@ _WEEKDAY_WORDS = {
     **{name[:3].lower(): n for n, name in enumerate(WEEKDAYS["en"])},
     **{name.lower(): n for n, name in enumerate(WEEKDAYS["cy"])},
     **{name.lower().removeprefix("dydd "): n for n, name in enumerate(WEEKDAYS["cy"])},
-    "nos wener": 4, "nos sadwrn": 5, "nos sul": 6, "nos lun": 0,
+    "nos wener": 4,
+    "nos sadwrn": 5,
+    "nos sul": 6,
+    "nos lun": 0,
 }
 
 

@@ -18,9 +18,7 @@ from conversations.catalog import Catalog
 from conversations.dates import both_languages, format_day
 from conversations.matching import Choice, choose, fold, phrases
 from conversations.script import ENTRY_SCRIPT, PLACEHOLDER, SYSTEM_SCRIPT, Step, Text
-from conversations.vocabulary import MAX_MISUNDERSTANDINGS, MAX_STEPS_PER_TURN, MAX_TEXT_ANSWER
-
-MENU_STEP = "menu"  # the welcome script's step for someone who already knows the service
+from conversations.vocabulary import MAX_MISUNDERSTANDINGS, MAX_STEPS_PER_TURN, MAX_TEXT_ANSWER, MENU_STEP
 
 # Where to carry on after an effect that a command caused.
 STAY = "@stay"  # keep waiting at the same question, say nothing more

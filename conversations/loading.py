@@ -17,7 +17,12 @@ class ScriptsInvalid(Exception):
 
 
 def load_catalog(directory: Path = BUILTIN_SCRIPTS_DIR) -> Catalog:
+    """The scripts in ``directory``; any journey it does not have comes from the built-in scripts."""
     result = check_paths([directory])
     if result.errors:
         raise ScriptsInvalid(result.errors)
-    return Catalog(dict(result.scripts))
+    scripts = dict(result.scripts)
+    if Path(directory).resolve() != BUILTIN_SCRIPTS_DIR.resolve():
+        builtin = check_paths([BUILTIN_SCRIPTS_DIR])
+        scripts = {**builtin.scripts, **scripts}
+    return Catalog(scripts)

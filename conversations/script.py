@@ -103,13 +103,8 @@ def script_version(source: str) -> str:
 def build_script(located: Located, source: str, path: Path | None = None) -> Script:
     """Turn schema-valid YAML into a Script. Call only after the schema check has passed."""
     data = located.data
-    steps = {
-        step_id: _build_step(step_id, raw, located, ("steps", step_id))
-        for step_id, raw in data["steps"].items()
-    }
-    texts = {
-        name: _text(raw, located, ("texts", name)) for name, raw in (data.get("texts") or {}).items()
-    }
+    steps = {step_id: _build_step(step_id, raw, located, ("steps", step_id)) for step_id, raw in data["steps"].items()}
+    texts = {name: _text(raw, located, ("texts", name)) for name, raw in (data.get("texts") or {}).items()}
     return Script(
         name=data["script"],
         start=data["start"],
@@ -125,9 +120,7 @@ def build_script(located: Located, source: str, path: Path | None = None) -> Scr
 
 
 def _text(raw: dict[str, Any], located: Located, path: tuple) -> Text:
-    return Text(
-        en=raw["en"], cy=raw["cy"], cy_reviewed=bool(raw.get("cy_reviewed", False)), line=located.line_of(path)
-    )
+    return Text(en=raw["en"], cy=raw["cy"], cy_reviewed=bool(raw.get("cy_reviewed", False)), line=located.line_of(path))
 
 
 def _words(raw: dict[str, list[str]] | None) -> dict[str, tuple[str, ...]]:

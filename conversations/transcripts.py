@@ -92,10 +92,20 @@ def load_transcript(path: Path) -> Transcript:
     expect = data.get("expect") or {}
     for key in expect:
         if key not in EXPECT_KEYS:
-            raise TranscriptError(path, located.line_of(("expect", key)), f'"{key}" is not an outcome check; '
-                                  f"known checks: {', '.join(EXPECT_KEYS)}")
-    return Transcript(path, str(data.get("name") or path.stem), channel, language, tuple(steps), dict(expect),
-                      located.line_of(("expect",)))
+            raise TranscriptError(
+                path,
+                located.line_of(("expect", key)),
+                f'"{key}" is not an outcome check; known checks: {", ".join(EXPECT_KEYS)}',
+            )
+    return Transcript(
+        path,
+        str(data.get("name") or path.stem),
+        channel,
+        language,
+        tuple(steps),
+        dict(expect),
+        located.line_of(("expect",)),
+    )
 
 
 def check_step(step: TranscriptStep, replies: list[str]) -> str | None:

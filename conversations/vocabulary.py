@@ -48,7 +48,6 @@ ANSWER_TYPES = ("age", "age_band", "day", "day_band", "time", "yes_no", "text")
 RUNTIME_VARIABLES = frozenset(
     {
         "service_name",
-        "professional_route",
         "helplines",  # the general list for young people, from the helplines data file
         "helpline_childline",
         "helpline_runaway",
@@ -71,6 +70,9 @@ SYSTEM_TEXTS = (
     "language_switched",
     "stopped",
 )
+
+# The welcome script's step for someone who already knows the service ("menu", or a finished journey).
+MENU_STEP = "menu"
 
 # Steps in the system script the interpreter jumps to.
 SYSTEM_STEPS = ("help", "delete_confirm", "stuck")

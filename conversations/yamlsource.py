@@ -44,7 +44,12 @@ def load_located(text: str) -> Located:
     """Parse ``text`` with the safe loader; raise SourceError(line, message) on bad YAML."""
     if len(text.encode("utf-8")) > MAX_SCRIPT_BYTES:
         raise SourceError(1, f"file is larger than {MAX_SCRIPT_BYTES // 1024} KiB; split it into smaller scripts")
-    loader = _ScriptLoader(text)
+    try:
+        loader = _ScriptLoader(text)
+    except yaml.reader.ReaderError as exc:  # a control character, found before parsing starts
+        line = text[: exc.position].count("\n") + 1
+        message = f"this line has a character that is not allowed (U+{exc.character:04X}); delete it"
+        raise SourceError(line, message) from None
     try:
         node = loader.get_single_node()
         if node is None:

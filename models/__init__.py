@@ -1,0 +1,92 @@
+"""The database: typed models, engine and session setup, encrypted columns and migrations.
+
+Importing this package registers every table on ``Base.metadata``.
+"""
+
+from models.base import Base, UTCDateTime, utcnow
+from models.booking import Booking
+from models.contact import Contact
+from models.conversation_state import ConversationState
+from models.crypto import EncryptedJSON, EncryptedText, address_hash
+from models.db import default_database_url, make_engine, make_session_factory, normalise_url
+from models.enums import (
+    AgeBand,
+    BookingStatus,
+    Channel,
+    ChildAgrees,
+    DeclineReason,
+    DelayReason,
+    Direction,
+    Gender,
+    Language,
+    OutboxKind,
+    PlaceKind,
+    PoliceInformed,
+    ReferralStatus,
+    ReferredBy,
+    ReportedBy,
+    ReturnedEstimate,
+    Role,
+    Setting,
+    Severity,
+    SlotStatus,
+    WorkerPreference,
+)
+from models.episode import Episode
+from models.escalation import Escalation
+from models.inbound_event import InboundEvent
+from models.message import Message
+from models.outbox import OutboxEvent
+from models.place import Place
+from models.provider import Provider
+from models.referral import Referral, referral_episodes
+from models.slot import Slot
+from models.worker import Worker
+
+__all__ = [
+    "AgeBand",
+    "Base",
+    "Booking",
+    "BookingStatus",
+    "Channel",
+    "ChildAgrees",
+    "Contact",
+    "ConversationState",
+    "DeclineReason",
+    "DelayReason",
+    "Direction",
+    "EncryptedJSON",
+    "EncryptedText",
+    "Episode",
+    "Escalation",
+    "Gender",
+    "InboundEvent",
+    "Language",
+    "Message",
+    "OutboxEvent",
+    "OutboxKind",
+    "Place",
+    "PlaceKind",
+    "PoliceInformed",
+    "Provider",
+    "Referral",
+    "ReferralStatus",
+    "ReferredBy",
+    "ReportedBy",
+    "ReturnedEstimate",
+    "Role",
+    "Setting",
+    "Severity",
+    "Slot",
+    "SlotStatus",
+    "UTCDateTime",
+    "Worker",
+    "WorkerPreference",
+    "address_hash",
+    "default_database_url",
+    "make_engine",
+    "make_session_factory",
+    "normalise_url",
+    "referral_episodes",
+    "utcnow",
+]

@@ -1,0 +1,41 @@
+"""An organisation that holds Return Home Interviews for some areas."""
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, UTCDateTime, utcnow
+from models.crypto import EncryptedText
+
+if TYPE_CHECKING:
+    from models.place import Place
+    from models.worker import Worker
+
+
+class Provider(Base):
+    """A provider: the areas it covers, where its webhooks go, and how its API calls are checked.
+
+    ``api_token_hash`` is unique because the bearer token is how the API tells providers apart.
+    """
+
+    __tablename__ = "providers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    areas: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
+    is_default: Mapped[bool] = mapped_column(default=False)
+    webhook_url: Mapped[str | None] = mapped_column(sa.String(500))
+    webhook_secret: Mapped[str | None] = mapped_column(EncryptedText)
+    api_token_hash: Mapped[str | None] = mapped_column(sa.String(128), unique=True)
+    auto_confirm: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    workers: Mapped[list["Worker"]] = relationship(
+        back_populates="provider", cascade="all, delete-orphan", passive_deletes=True
+    )
+    places: Mapped[list["Place"]] = relationship(
+        back_populates="provider", cascade="all, delete-orphan", passive_deletes=True
+    )

@@ -1,0 +1,148 @@
+"""Shared fixtures: a migrated database per backend, and sessions that leave it empty after each test.
+
+Every test that asks for a database runs on SQLite, and on PostgreSQL too when RHI_TEST_DATABASE_URL is
+set (CI sets it). A PostgreSQL that is configured but cannot be reached makes those tests ERROR: a skip
+would let CI pass without ever touching the production database.
+"""
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from models import Base, crypto, make_engine, make_session_factory, migrate
+
+POSTGRESQL_URL_SETTING = "RHI_TEST_DATABASE_URL"
+BACKENDS = ["sqlite", *(["postgresql"] if os.environ.get(POSTGRESQL_URL_SETTING) else [])]
+
+
+@pytest.fixture(scope="session")
+def data_key() -> str:
+    """The encryption key test data is written with; ``session_factory`` puts it back before each test."""
+    key = crypto.generate_key()
+    crypto.configure_keys([key])
+    return key
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, data_key: str) -> str:
+    """A database migrated to head, emptied of everything from earlier runs first."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('database') / 'rhi.sqlite3'}"
+    else:
+        url = os.environ[POSTGRESQL_URL_SETTING]
+        _drop_everything(url)
+    migrate.upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session_factory(engine: Engine, data_key: str) -> Iterator[sessionmaker[Session]]:
+    """Sessions on the test database; every row is deleted after the test, so tests start empty."""
+    crypto.configure_keys([data_key])
+    yield make_session_factory(engine)
+    _delete_all_rows(engine)
+
+
+@pytest.fixture
+def db(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    with session_factory() as session:
+        yield session
+
+
+def _drop_everything(url: str) -> None:
+    # The schema, not just our tables: alembic_version and anything an old branch left behind go too.
+    engine = make_engine(url)
+    try:
+        with engine.begin() as connection:
+            connection.exec_driver_sql("DROP SCHEMA public CASCADE")
+            connection.exec_driver_sql("CREATE SCHEMA public")
+    finally:
+        engine.dispose()
+
+
+def _delete_all_rows(engine: Engine) -> None:
+    tables = Base.metadata.sorted_tables
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # A session a test left open would hold locks; fail loudly instead of hanging the suite.
+            connection.exec_driver_sql("SET LOCAL lock_timeout = '10s'")
+            names = ", ".join(connection.dialect.identifier_preparer.format_table(table) for table in tables)
+            connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+        else:
+            for table in reversed(tables):
+                connection.execute(sa.delete(table))
+
+
+# --- the bot's runtime on the test database ---------------------------------------------------------
+
+
+@pytest.fixture
+def runtime(database_url: str, data_key: str, session_factory: sessionmaker[Session], tmp_path):
+    """A Runtime (settings, scripts, database) on the test database, with the demo provider loaded."""
+    from datetime import datetime
+
+    from bot.demo import load_demo_data
+    from bot.runtime import Runtime
+    from bot.settings import load_settings
+
+    environ = {"RHI_DATABASE_URL": database_url, "RHI_DATA_KEY": data_key, "RHI_INSTANCE_PATH": str(tmp_path)}
+    runtime = Runtime(load_settings(environ))
+    with runtime.session() as session, session.begin():
+        load_demo_data(session, datetime.now(runtime.timezone).date(), runtime.timezone)
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture
+def dispatcher(runtime):
+    from bot.dispatcher import Dispatcher
+
+    return Dispatcher(runtime)
+
+
+@pytest.fixture
+def young_person(dispatcher):
+    """A young person texting the bot over SMS: ``young_person("hi")`` returns the replies' texts."""
+    return Conversation(dispatcher, "sms", "+447700900123")
+
+
+class Conversation:
+    """One person's side of a chat, for tests that read like the story."""
+
+    def __init__(self, dispatcher, channel: str, address: str) -> None:
+        from models import Channel
+
+        self.dispatcher = dispatcher
+        self.channel = Channel(channel)
+        self.address = address
+        self.sent = 0
+        self.last = None
+
+    def __call__(self, text: str) -> list[str]:
+        from bot.dispatcher import Inbound
+
+        self.sent += 1
+        # like a Twilio MessageSid: an id of the delivery that says nothing about the person
+        delivery_id = f"SM{uuid.uuid4().hex}"
+        self.last = self.dispatcher.handle(Inbound(self.channel, self.address, delivery_id, text))
+        return [reply.text for reply in self.last.replies]
+
+    @property
+    def options(self) -> list[str]:
+        return list(self.last.replies[-1].options) if self.last and self.last.replies else []
+
+    def says(self, *texts: str) -> None:
+        for text in texts:
+            self(text)

@@ -1,0 +1,132 @@
+"""One inbound message end to end: committed, de-duplicated, encrypted, resumable."""
+
+import threading
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from bot.dispatcher import Dispatcher, Inbound
+from bot.runtime import Runtime
+from models import (
+    Booking,
+    Channel,
+    Contact,
+    ConversationState,
+    Episode,
+    InboundEvent,
+    Message,
+    OutboxEvent,
+    Referral,
+    utcnow,
+)
+
+PHONE = "+447700900123"
+SELF_REFERRAL = ["hi", "1", "2", "2", "yesterday", "no", "home", "yes", "1", "cafe", "a woman", "no", "yes"]
+
+
+def count(runtime: Runtime, model) -> int:
+    with runtime.session() as session:
+        return session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def test_a_self_referral_leaves_an_episode_a_referral_a_booking_request_and_provider_events(runtime, young_person):
+    young_person.says(*SELF_REFERRAL)
+    with runtime.session() as session:
+        referral = session.scalars(sa.select(Referral)).one()
+        episode = session.scalars(sa.select(Episode)).one()
+        booking = session.scalars(sa.select(Booking)).one()
+        events = session.scalars(sa.select(OutboxEvent.type).order_by(OutboxEvent.created_at)).all()
+        assert referral.status == "booking_requested"
+        assert referral.episodes == [episode]
+        assert episode.hidden and episode.returned_at is not None
+        # the 72-hour clock runs from the (estimated) return, not from the message
+        assert referral.deadline_at == episode.returned_at + timedelta(hours=72)
+        assert booking.slot_id is not None and booking.place_kind == "cafe" and booking.worker_preference == "woman"
+        assert set(events) == {"referral.created", "episode.reported", "booking.requested"}
+
+
+def test_the_same_delivery_twice_is_processed_once_and_answered_the_same(runtime, dispatcher):
+    first = dispatcher.handle(Inbound(Channel.SMS, PHONE, "SM-1", "hi"))
+    again = dispatcher.handle(Inbound(Channel.SMS, PHONE, "SM-1", "hi"))
+    assert again.duplicate and not first.duplicate
+    assert again.replies == first.replies
+    assert count(runtime, InboundEvent) == 1
+    assert count(runtime, Message) == 1 + len(first.replies)
+
+
+def test_a_conversation_survives_a_restart_of_the_process(runtime, database_url, data_key, tmp_path):
+    from bot.settings import load_settings
+
+    first = Dispatcher(runtime)
+    for n, text in enumerate(["hi", "1", "2"]):
+        first.handle(Inbound(Channel.SMS, PHONE, f"SM-{n}", text))
+    runtime.close()
+    environ = {"RHI_DATABASE_URL": database_url, "RHI_DATA_KEY": data_key, "RHI_INSTANCE_PATH": str(tmp_path)}
+    restarted = Runtime(load_settings(environ))
+    try:
+        outcome = Dispatcher(restarted).handle(Inbound(Channel.SMS, PHONE, "SM-9", "14"))
+        assert outcome.replies[-1].text.startswith("When did you get back?")
+    finally:
+        restarted.close()
+
+
+def test_phone_numbers_and_message_text_are_not_stored_in_plain_form(runtime, young_person):
+    young_person.says("hi", "1", "3", "something else", "my mum found my diary and went mad")
+    with runtime.engine.connect() as connection:
+        for table in ("contacts", "messages", "conversation_states", "inbound_events", "referrals", "outbox_events"):
+            for row in connection.execute(sa.text(f"SELECT * FROM {table}")):
+                flat = " ".join(str(value) for value in row)
+                assert "7700900123" not in flat, table
+                assert "diary" not in flat, table
+                assert "Who are you" not in flat, table
+
+
+def test_stop_is_remembered_and_start_undoes_it(runtime, young_person):
+    young_person.says("hi", "stop")
+    with runtime.session() as session:
+        assert session.scalars(sa.select(Contact)).one().opted_out
+    assert young_person("are you there?") == []
+    young_person("start")
+    with runtime.session() as session:
+        assert not session.scalars(sa.select(Contact)).one().opted_out
+
+
+def test_delete_my_data_removes_messages_and_the_number_but_the_provider_keeps_the_referral(runtime, young_person):
+    young_person.says("hi", "1", "3", "something else", "my mum would find out", "no thanks")
+    young_person.says("delete my data", "yes")
+    with runtime.session() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(Message)) == 0
+        assert Contact.find(session, Channel.SMS, PHONE) is None
+        referral = session.scalars(sa.select(Referral)).one()
+        assert referral.decline_reason == "other" and referral.decline_text is None
+    # the next message is a new conversation, not a crash
+    assert "Who are you?" in "\n".join(young_person("hi again"))
+
+
+def test_a_conversation_left_for_weeks_starts_again_from_the_menu(runtime, young_person):
+    young_person.says("hi", "1", "2", "2")
+    with runtime.session() as session, session.begin():
+        state = session.scalars(sa.select(ConversationState)).one()
+        state.expires_at = utcnow() - timedelta(minutes=1)
+    replies = young_person("yesterday")
+    assert "What would you like to do?" in "\n".join(replies)
+
+
+def test_messages_from_one_new_person_arriving_together_are_all_handled(runtime, dispatcher):
+    outcomes, errors = [], []
+
+    def send(n: int) -> None:
+        try:
+            outcomes.append(dispatcher.handle(Inbound(Channel.SMS, PHONE, f"SM-{n}", "hi")))
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert len(outcomes) == 6
+    assert count(runtime, Contact) == 1
+    assert count(runtime, InboundEvent) == 6
