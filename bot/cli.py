@@ -64,6 +64,10 @@ def _parser() -> argparse.ArgumentParser:
     transcripts.add_argument("--scripts", help="folder of scripts to test (default: the built-in ones)")
     transcripts.set_defaults(run=_scripts_test)
 
+    # Channel commands (telegram set-webhook) are added here.
+
+    # The outbox relay (rhi worker) is added here.
+
     safeguarding = commands.add_parser("safeguarding", help="safeguarding tools").add_subparsers(title="commands")
     check = safeguarding.add_parser("check", help="one message per stdin line; one JSON line each")
     check.set_defaults(run=_safeguarding_check)

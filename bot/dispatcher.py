@@ -8,6 +8,7 @@ committed.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,6 +19,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from bot.delivery import enqueue_channel_message
 from bot.effects import EffectContext, apply_effect
 from bot.escalation import triage_and_escalate
 from bot.render import as_numbered_text
@@ -44,6 +46,9 @@ class Inbound:
     external_id: str  # the channel's id for this delivery (MessageSid, update_id)
     text: str
     found_via: str | None = None  # a deep-link source such as "school_poster"
+    # True where the channel cannot answer in its own HTTP response (Telegram): the replies are written to
+    # the outbox in the same transaction and sent from there, so a crash after commit loses none of them.
+    reply_via_outbox: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,7 @@ class Outcome:
     duplicate: bool = False
     opted_out: bool = False
     escalated: tuple[str, ...] = field(default_factory=tuple)
+    outbox_ids: tuple[str, ...] = ()  # replies waiting in the outbox, for the caller to send at once
 
 
 class Dispatcher:
@@ -61,9 +67,7 @@ class Dispatcher:
 
     def handle(self, inbound: Inbound) -> Outcome:
         """Process one inbound message; safe to call again with the same delivery."""
-        inbound = Inbound(
-            inbound.channel, inbound.address, inbound.external_id, inbound.text[:MAX_INBOUND_CHARS], inbound.found_via
-        )
+        inbound = dataclasses.replace(inbound, text=inbound.text[:MAX_INBOUND_CHARS])
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 with self.runtime.session() as session, session.begin():
@@ -137,9 +141,16 @@ class Dispatcher:
                         created_at=now,
                     )
                 )
+        outbox_ids: tuple[str, ...] = ()
+        if inbound.reply_via_outbox and all_replies:
+            # After "delete my data" the contact no longer holds the address, so this one message carries it.
+            address = inbound.address if effects.deleted else None
+            outbox_ids = (enqueue_channel_message(session, contact, all_replies, address=address).id,)
         event.response = [_reply_json(reply) for reply in all_replies]
         event.processed_at = utcnow()
-        return Outcome(all_replies, contact.id, opted_out=contact.opted_out, escalated=safety.categories)
+        return Outcome(
+            all_replies, contact.id, opted_out=contact.opted_out, escalated=safety.categories, outbox_ids=outbox_ids
+        )
 
     def _contact(self, session: Session, inbound: Inbound, now: datetime) -> Contact:
         contact = Contact.find(session, inbound.channel, inbound.address)

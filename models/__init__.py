@@ -22,6 +22,7 @@ from models.enums import (
     OutboxKind,
     PlaceKind,
     PoliceInformed,
+    ReferralOutcome,
     ReferralStatus,
     ReferredBy,
     ReportedBy,
@@ -30,6 +31,7 @@ from models.enums import (
     Setting,
     Severity,
     SlotStatus,
+    StaffRole,
     WorkerPreference,
 )
 from models.episode import Episode
@@ -41,6 +43,7 @@ from models.place import Place
 from models.provider import Provider
 from models.referral import Referral, referral_episodes
 from models.slot import Slot
+from models.staff_user import StaffUser
 from models.worker import Worker
 
 __all__ = [
@@ -70,6 +73,7 @@ __all__ = [
     "PoliceInformed",
     "Provider",
     "Referral",
+    "ReferralOutcome",
     "ReferralStatus",
     "ReferredBy",
     "ReportedBy",
@@ -79,6 +83,8 @@ __all__ = [
     "Severity",
     "Slot",
     "SlotStatus",
+    "StaffRole",
+    "StaffUser",
     "UTCDateTime",
     "Worker",
     "WorkerPreference",

@@ -153,6 +153,24 @@ class Severity(StrEnum):
     URGENT = "urgent"
 
 
+class ReferralOutcome(StrEnum):
+    """How a referral ended, as the provider records it."""
+
+    INTERVIEW_HELD = "interview_held"
+    DECLINED_IN_PERSON = "declined_in_person"
+    COULD_NOT_CONTACT = "could_not_contact"
+    MISSING_AGAIN = "missing_again"
+
+
+class StaffRole(StrEnum):
+    """Who a staff login is: a provider's duty worker or manager, or a coordinator or admin of the scripts."""
+
+    DUTY_WORKER = "duty_worker"
+    PROVIDER_ADMIN = "provider_admin"
+    COORDINATOR = "coordinator"
+    ADMIN = "admin"
+
+
 class OutboxKind(StrEnum):
     PROVIDER_WEBHOOK = "provider_webhook"
     CHANNEL_MESSAGE = "channel_message"

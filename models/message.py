@@ -28,6 +28,10 @@ class Message(Base):
         sa.ForeignKey("inbound_events.id", ondelete="SET NULL"), index=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The channel's own id for this message (Telegram message_id, Twilio MessageSid), so the bot can
+    # delete a chat on /clear and match delivery reports; and the last status the channel reported.
+    external_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    delivery_status: Mapped[str | None] = mapped_column(sa.String(32))
 
     contact: Mapped["Contact"] = relationship(back_populates="messages")
     inbound_event: Mapped["InboundEvent | None"] = relationship()

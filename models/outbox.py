@@ -41,3 +41,7 @@ class OutboxEvent(Base):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     dead_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(sa.String(500))
+    # For channel messages: the channel's id of what was sent (Twilio MessageSid, Telegram message_id) and
+    # the last delivery status the channel reported (queued, sent, delivered, undelivered, failed).
+    external_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
+    delivery_status: Mapped[str | None] = mapped_column(sa.String(32))

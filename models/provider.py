@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, UTCDateTime, utcnow
-from models.crypto import EncryptedText
+from models.crypto import EncryptedJSON, EncryptedText
 
 if TYPE_CHECKING:
     from models.place import Place
@@ -32,6 +32,10 @@ class Provider(Base):
     api_token_hash: Mapped[str | None] = mapped_column(sa.String(128), unique=True)
     auto_confirm: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Where duty workers are told of a safeguarding alert, in rota order: [{"channel": "sms", "address": ...}].
+    duty_contacts: Mapped[list[dict[str, str]] | None] = mapped_column(EncryptedJSON)
+    # Whether provider events may carry the young person's phone number (off: they reply through the bot).
+    share_contact_address: Mapped[bool] = mapped_column(default=False)
 
     workers: Mapped[list["Worker"]] = relationship(
         back_populates="provider", cascade="all, delete-orphan", passive_deletes=True

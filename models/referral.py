@@ -62,6 +62,12 @@ class Referral(Base):
     area: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # What the provider did: who is on it, how it ended, and the support it led to.
+    assigned_worker_id: Mapped[int | None] = mapped_column(sa.ForeignKey("workers.id", ondelete="SET NULL"))
+    outcome: Mapped[str | None] = mapped_column(sa.String(32))  # see enums.ReferralOutcome
+    outcome_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    follow_up_needed: Mapped[str | None] = mapped_column(EncryptedText)
+    follow_up_provided: Mapped[str | None] = mapped_column(EncryptedText)
 
     contact: Mapped["Contact"] = relationship(back_populates="referrals")
     provider: Mapped["Provider | None"] = relationship()

@@ -26,4 +26,8 @@ def create_app(runtime: Runtime, test_config: dict[str, Any] | None = None) -> F
             return jsonify(status="error", detail="the database does not answer"), 503
         return jsonify(status="ok")
 
+    # Channel webhooks: Telegram and SMS (register their blueprints here).
+
+    # Provider queue: the provider API and the queue pages (register their blueprints here).
+
     return app

@@ -1,0 +1,75 @@
+"""The contract between the outbox relay and whatever delivers an event (a provider webhook, a message to a
+contact on Telegram or SMS). Deliverers register here; the relay claims, calls and records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.orm import Session
+
+from bot.outbox import add_event
+from conversations.interpreter import Reply
+from models import Contact, OutboxEvent, OutboxKind
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+
+class RetryLater(Exception):
+    """Not delivered this time; try again (after ``retry_after`` seconds when the other side said so)."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+class Undeliverable(Exception):
+    """Will never be delivered (the person blocked the bot, the number opted out): stop trying."""
+
+
+# Deliver one event; return the other side's id for what was sent (a Twilio MessageSid), if any.
+# The reason in RetryLater / Undeliverable is stored for operators: it must hold no personal data.
+Deliverer = Callable[["Runtime", OutboxEvent], "str | None"]
+DELIVERERS: dict[OutboxKind, Deliverer] = {}
+
+
+def register(kind: OutboxKind) -> Callable[[Deliverer], Deliverer]:
+    def decorate(deliverer: Deliverer) -> Deliverer:
+        DELIVERERS[kind] = deliverer
+        return deliverer
+
+    return decorate
+
+
+def enqueue_channel_message(
+    session: Session,
+    contact: Contact,
+    replies: Sequence[Reply],
+    *,
+    kind_of_message: str = "reply",
+    address: str | None = None,
+) -> OutboxEvent:
+    """Messages for a contact that cannot go back in the webhook's own response (Telegram, reminders,
+    a provider's confirmation), written in the caller's transaction and delivered in order per contact.
+
+    ``address`` is given only when the contact's own address is already gone ("delete my data"): the
+    payload is encrypted like the address was. Deliverers use it in preference to the contact's.
+    """
+    payload: dict[str, Any] = {
+        "replies": [{"text": reply.text, "options": list(reply.options)} for reply in replies],
+        "language": str(contact.language),
+        "channel": str(contact.channel),
+    }
+    if address is not None:
+        payload["address"] = address
+    return add_event(
+        session,
+        kind=OutboxKind.CHANNEL_MESSAGE,
+        event_type=f"message.{kind_of_message}",
+        payload=payload,
+        provider_id=None,
+        ordering_key=f"contact:{contact.id}",
+        contact_id=contact.id,
+    )

@@ -1,0 +1,231 @@
+"""Safeguarding triage of one inbound message: does it need a human now, and why?
+
+`assess(text)` is pure (no I/O beyond loading the packaged lexicon once) and is called on every inbound
+message before anything else. It errs towards alerting: a false alarm costs a worker a minute, a miss
+can cost a life. A human at the provider decides what happens next.
+
+Matching, per reading of the message (see `normalise`):
+1. every token's readings (itself, its classes, a Welsh radical, lexicon words it plausibly misspells)
+   and two adjacent tokens read as one word ("my self", "step dad") are looked up in the lexicon's
+   word trie, allowing a few filler words between a phrase's words where the entry says so;
+2. a match is dropped when one of its entry's `exclude` contexts is within a few words ("going
+   country" next to "country park"), or when a longer match covers it and is at least as severe
+   ("my dad hit me" is abuse at home, not also violence);
+3. the lexicon's context rules adjust categories (violence near "mum", "stepdad"... is also abuse at home);
+4. words spelt out letter by letter ("i w a n t t o d i e") are also searched for lexicon words.
+Every step is a dictionary look-up per token, so the cost does not grow with the lexicon. The lexicon
+memoises each word's readings (bounded), which changes speed, never results.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bot.safeguarding.categories import SEVERITY_RANK, Severity, most_severe, order_categories
+from bot.safeguarding.lexicon import RULE_WINDOW, SPACED_WORD_MIN, Lexicon, LexiconEntry, PhraseNode, load_lexicon
+from bot.safeguarding.normalise import TokenStream, tokenise
+
+# How many tokens either side of a match an `exclude` context is looked for in.
+EXCLUDE_WINDOW = 4
+
+
+@dataclass(frozen=True)
+class Assessment:
+    escalate: bool
+    severity: Severity | None
+    categories: list[str]  # most severe first, in a stable order
+    matches: list[str]  # the lexicon phrases that matched, in the order they occur
+
+    def to_json(self, text: str | None = None) -> dict[str, Any]:
+        """The `rhi safeguarding check` line for this assessment (with "text" first when given)."""
+        result: dict[str, Any] = {} if text is None else {"text": text}
+        result.update(escalate=self.escalate, severity=self.severity, categories=list(self.categories),
+                      matches=list(self.matches))
+        return result
+
+
+def assess(text: str, lexicon: Lexicon | None = None) -> Assessment:
+    """Assess one message against the lexicon (default: the packaged one)."""
+    if not isinstance(text, str):
+        raise TypeError(f"assess() needs the message text, not {type(text).__name__}")
+    lexicon = lexicon if lexicon is not None else load_lexicon()
+    tokens = tokenise(text, lexicon.lookalikes)
+    found = _Reading(lexicon, tokens.main).matches()
+    for joined in tokens.joined:
+        found += _Reading(lexicon, joined).matches()
+    for word in tokens.joined_words:
+        found += [(entry.phrase, entry.categories) for entry in _spelt_out(lexicon, word)]
+    if not found:
+        return Assessment(escalate=False, severity=None, categories=[], matches=[])
+    categories = order_categories(category for _, categories in found for category in categories)
+    matches = list(dict.fromkeys(phrase for phrase, _ in found))
+    return Assessment(escalate=True, severity=most_severe(categories), categories=categories, matches=matches)
+
+
+class _Reading:
+    """One reading of a message being matched: its tokens and every way each token may be read."""
+
+    __slots__ = ("class_positions", "joins", "keys", "lexicon", "readings")
+
+    def __init__(self, lexicon: Lexicon, stream: TokenStream) -> None:
+        self.lexicon = lexicon
+        self.keys = stream.keys
+        cached, read = lexicon.cached_readings, lexicon.readings
+        self.readings = [cached.get(key) or read(key) for key in self.keys]
+        for position, variants in stream.variants.items():
+            self.readings[position] += tuple(
+                reading for variant in variants for reading in lexicon.readings(variant))
+        # two neighbouring tokens read as one word: "my self", "step dad", "ki ll"
+        self.joins: dict[int, str] = {}
+        self.class_positions: dict[str, list[int]] | None = None  # built when a context check needs it
+        vocabulary, beginnings = lexicon.vocabulary, lexicon.word_beginnings
+        keys = self.keys
+        for position in range(len(keys) - 1):
+            first = keys[position]
+            if first in beginnings:
+                second = keys[position + 1]
+                joined = first + second[1:] if first[-1] == second[0] else first + second
+                if joined in vocabulary:
+                    self.joins[position] = joined
+
+    def matches(self) -> list[tuple[str, tuple[str, ...]]]:
+        """The phrases matched, in order, with the categories each signals here."""
+        hits = self._hits()
+        if not hits:
+            return []
+        hits = {hit for hit in hits if not any(
+            self.occurs(context, hit[1] - EXCLUDE_WINDOW, hit[2] + EXCLUDE_WINDOW) for context in hit[0].exclude)}
+        kept = sorted(_without_covered(hits), key=lambda hit: (hit[1], hit[2], hit[0].phrase))
+        return [(entry.phrase, self._categories(entry, start, end)) for entry, start, end in kept]
+
+    def _hits(self) -> set[tuple[LexiconEntry, int, int]]:
+        """Every (entry, first token, token after the last) whose phrase the tokens spell, walking the
+        phrase trie from each token; a phrase may skip up to its `gap` tokens between its words."""
+        readings, joins, count = self.readings, self.joins, len(self.keys)
+        hits: set[tuple[LexiconEntry, int, int]] = set()
+        # (trie node reached, next token, most tokens skipped so far, read a misspelling on the way)
+        pending: list[tuple[PhraseNode, int, int, bool]] = []
+        root = self.lexicon.root
+        for start, start_readings in enumerate(readings):
+            for key, misspelt in start_readings:
+                node = root.get(key)
+                if node is not None:
+                    pending.append((node, start + 1, 0, misspelt))
+            if start in joins:
+                node = root.get(joins[start])
+                if node is not None:
+                    pending.append((node, start + 2, 0, False))
+            while pending:
+                node, position, gap_used, misspelt = pending.pop()
+                for entry in node.entries:
+                    if entry.gap >= gap_used and (entry.fuzzy or not misspelt):
+                        hits.add((entry, start, position))
+                children = node.children
+                if not children:
+                    continue
+                for at in range(position, min(position + node.max_gap + 1, count)):
+                    gap = at - position if at - position > gap_used else gap_used
+                    for key, key_misspelt in readings[at]:
+                        child = children.get(key)
+                        if child is not None:
+                            pending.append((child, at + 1, gap, misspelt or key_misspelt))
+                    if at in joins:
+                        child = children.get(joins[at])
+                        if child is not None:
+                            pending.append((child, at + 2, gap, misspelt))
+        return hits
+
+    def _categories(self, entry: LexiconEntry, start: int, end: int) -> tuple[str, ...]:
+        """The entry's categories, changed by the context rules that apply around this match."""
+        rules = self.lexicon.rules
+        if not rules:
+            return entry.categories
+        categories: list[str] = []
+        for category in entry.categories:
+            outcome = [category]
+            for rule in rules.get(category, ()):
+                if self.occurs(rule.near, start - RULE_WINDOW, end + RULE_WINDOW):
+                    if rule.becomes:
+                        outcome = [rule.becomes]
+                        break
+                    if rule.also:
+                        outcome.append(rule.also)
+            categories.extend(outcome)
+        return tuple(categories)
+
+    def occurs(self, context: tuple[str, ...], low: int, high: int) -> bool:
+        """Whether `context` (keys or {classes}) occurs wholly within tokens [low, high)."""
+        keys = self.keys
+        low, last = max(0, low), min(len(keys), high) - len(context)
+        if last < low:
+            return False
+        first = context[0]
+        if first.startswith("{"):
+            starts = [at for at in self._class_positions().get(first, ()) if low <= at <= last]
+        else:
+            starts = []
+            at = low
+            while True:
+                try:
+                    at = keys.index(first, at, last + 1)
+                except ValueError:
+                    break
+                starts.append(at)
+                at += 1
+        if len(context) == 1:
+            return bool(starts)
+        class_of = self.lexicon.class_of
+        return any(
+            all(keys[at + offset] == key or (key.startswith("{") and key in class_of.get(keys[at + offset], ()))
+                for offset, key in enumerate(context) if offset)
+            for at in starts
+        )
+
+    def _class_positions(self) -> dict[str, list[int]]:
+        if self.class_positions is None:
+            self.class_positions = {}
+            class_of = self.lexicon.class_of
+            for position, key in enumerate(self.keys):
+                for name in class_of.get(key, ()):
+                    self.class_positions.setdefault(name, []).append(position)
+        return self.class_positions
+
+
+def _generality(entry: LexiconEntry) -> tuple[int, str]:
+    return sum(key.startswith("{") for key in entry.keys), entry.phrase
+
+
+def _without_covered(hits: set[tuple[LexiconEntry, int, int]]) -> list[tuple[LexiconEntry, int, int]]:
+    """Drop a match when a longer match covers it and is at least as severe ("my dad hit me" is abuse at
+    home, not also violence); a more severe match is never dropped."""
+    by_span: dict[tuple[int, int], list[LexiconEntry]] = {}
+    for entry, start, end in hits:
+        by_span.setdefault((start, end), []).append(entry)
+    for span, entries in by_span.items():
+        if len(entries) > 1:  # the same words matched twice: keep the most specific phrase per category
+            most_specific: dict[tuple[str, ...], LexiconEntry] = {}
+            for entry in sorted(entries, key=_generality):
+                most_specific.setdefault(entry.categories, entry)
+            by_span[span] = list(most_specific.values())
+    kept = []
+    furthest_end = [-1] * len(SEVERITY_RANK)  # per severity rank, over the spans seen so far
+    for (start, end), entries in sorted(by_span.items(), key=lambda item: (item[0][0], -item[0][1])):
+        for entry in entries:
+            rank = entry.severity_rank
+            if not any(furthest_end[more_or_as_severe] >= end for more_or_as_severe in range(rank + 1)):
+                kept.append((entry, start, end))
+        for entry in entries:
+            furthest_end[entry.severity_rank] = max(furthest_end[entry.severity_rank], end)
+    return kept
+
+
+def _spelt_out(lexicon: Lexicon, word: str) -> list[LexiconEntry]:
+    """Lexicon words inside a word that was spelt out letter by letter ("iwanttodie")."""
+    found: list[LexiconEntry] = []
+    for start in range(len(word)):
+        for end in range(start + SPACED_WORD_MIN, min(len(word), start + lexicon.longest_single_word) + 1):
+            entries = lexicon.single_words.get(word[start:end])
+            if entries:
+                found.extend(entries)
+    return found

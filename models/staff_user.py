@@ -1,0 +1,33 @@
+"""A person who logs in to the provider queue pages or the coordinators' studio."""
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, UTCDateTime, enum_type, utcnow
+from models.enums import StaffRole
+from models.provider import Provider
+
+
+class StaffUser(Base):
+    """Staff, never young people. ``provider_id`` is set for provider staff, empty for coordinators and admins.
+
+    Only a password hash is stored. ``failed_logins`` and ``locked_until`` slow down password guessing.
+    """
+
+    __tablename__ = "staff_users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider_id: Mapped[int | None] = mapped_column(sa.ForeignKey("providers.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    display_name: Mapped[str] = mapped_column(sa.String(100))
+    password_hash: Mapped[str] = mapped_column(sa.String(255))
+    role: Mapped[StaffRole] = mapped_column(enum_type(StaffRole))
+    active: Mapped[bool] = mapped_column(default=True)
+    failed_logins: Mapped[int] = mapped_column(default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    provider: Mapped["Provider | None"] = relationship()
