@@ -73,3 +73,17 @@ def enqueue_channel_message(
         ordering_key=f"contact:{contact.id}",
         contact_id=contact.id,
     )
+
+
+def enqueue_staff_message(session: Session, *, channel: str, address: str, text: str, ordering_key: str) -> OutboxEvent:
+    """A message to a member of staff (a duty worker), who is not a contact of the bot."""
+    payload = {"replies": [{"text": text, "options": []}], "language": "en", "channel": channel, "address": address}
+    return add_event(
+        session,
+        kind=OutboxKind.CHANNEL_MESSAGE,
+        event_type="message.staff",
+        payload=payload,
+        provider_id=None,
+        ordering_key=ordering_key,
+        contact_id=None,
+    )

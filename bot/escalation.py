@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bot.duty import notify_new_alert
 from bot.outbox import enqueue_provider_event
 from bot.safeguarding.detector import assess
 from bot.safeguarding.helplines import safety_message
@@ -71,6 +72,7 @@ def triage_and_escalate(
     ]
     session.add_all(escalations)
     session.flush()
+    provider_id = referral.provider_id if referral else _default_provider_id(session)
     enqueue_provider_event(
         session,
         "safeguarding.alert",
@@ -86,10 +88,11 @@ def triage_and_escalate(
             "channel": str(contact.channel),
             "detected_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         },
-        provider_id=referral.provider_id if referral else _default_provider_id(session),
+        provider_id=provider_id,
         ordering_key=f"referral:{referral.id}" if referral else f"contact:{contact.id}",
         contact_id=contact.id,
     )
+    notify_new_alert(session, runtime, provider_id, escalations)
     due = [category for category in assessment.categories if category not in recently_told]
     language = state.get("language", "en")
     replies = (Reply(safety_message(due, language)),) if due else ()

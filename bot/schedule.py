@@ -22,3 +22,10 @@ def periodic(name: str) -> Callable[[PeriodicJob], PeriodicJob]:
         return job
 
     return decorate
+
+
+def jobs() -> dict[str, PeriodicJob]:
+    """Every periodic job, with the modules that define them imported (they register on import)."""
+    import bot.duty  # noqa: F401
+
+    return PERIODIC_JOBS

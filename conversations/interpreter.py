@@ -135,8 +135,7 @@ class _Run:
         return self._run(ENTRY_SCRIPT, self.catalog.entry.start)
 
     def _looks_welsh(self, folded: str) -> bool:
-        words = phrases(self.catalog.system.welsh_markers)
-        return any(f" {marker} " in f" {folded} " for marker in words)
+        return any(f" {marker} " in f" {folded} " for marker in self.catalog.welsh_markers)
 
     # --- commands that work anywhere ---------------------------------------------------------------
 
@@ -181,10 +180,8 @@ class _Run:
             label = dynamic["label"]
             offered.append((Choice(phrases(label.values())), dynamic["value"], label, None))
         for option in step.options:
-            words = [option.label.en, option.label.cy, *option.also.get("en", ()), *option.also.get("cy", ())]
-            extra = self.catalog.synonyms(option.means) if option.means else ()
             label = {"en": option.label.en, "cy": option.label.cy}
-            offered.append((Choice(phrases(words, extra)), option.value, label, option))
+            offered.append((self.catalog.option_choice(option), option.value, label, option))
         return offered
 
     def _dynamic_options(self, step: Step) -> list[dict[str, Any]]:
@@ -364,7 +361,8 @@ class _Run:
     def _option_labels(self, step: Step) -> tuple[str, ...]:
         if step.kind != "choose":
             return ()
-        return tuple(_in_language(label, self.language) for _, _, label, _ in self._choices(step))
+        dynamic = [_in_language(item["label"], self.language) for item in self._dynamic_options(step)]
+        return (*dynamic, *(option.label.in_language(self.language) for option in step.options))
 
     def _render(self, text: Text | None) -> str:
         if text is None:

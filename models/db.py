@@ -58,3 +58,14 @@ def make_engine(url: str, *, sqlite_foreign_keys: bool = True) -> Engine:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions whose objects stay readable after commit (a reply is often rendered after it)."""
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def take_write_lock(session: Session) -> None:
+    """Start the session's transaction as a writer on SQLite; a no-op on PostgreSQL.
+
+    A SQLite transaction that reads first and writes later cannot wait for another writer (SQLite refuses
+    at once, to avoid a deadlock); one that writes first waits for the lock politely. This write changes
+    nothing. PostgreSQL's row locks wait by themselves.
+    """
+    if session.bind is not None and session.bind.dialect.name == "sqlite":
+        session.execute(sa.text("UPDATE outbox_events SET attempts = attempts WHERE 0"))

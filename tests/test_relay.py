@@ -23,7 +23,7 @@ class Edge:
         self.fail_with: Exception | None = None
         self.lock = threading.Lock()
 
-    def __call__(self, runtime, event: OutboxEvent) -> None:  # noqa: ANN001
+    def __call__(self, runtime, event: OutboxEvent) -> None:
         if self.fail_with is not None:
             raise self.fail_with
         with self.lock:
@@ -37,14 +37,14 @@ def edge(monkeypatch):
     return edge
 
 
-def add(runtime, key: str, n: int) -> list[str]:  # noqa: ANN001
+def add(runtime, key: str, n: int) -> list[str]:
     with runtime.session() as session, session.begin():
         events = [enqueue_provider_event(session, "referral.created", {"n": i}, provider_id=None, ordering_key=key)
                   for i in range(n)]
         return [event.id for event in events]
 
 
-def make_due(runtime) -> None:  # noqa: ANN001
+def make_due(runtime) -> None:
     with runtime.session() as session, session.begin():
         session.execute(sa.update(OutboxEvent).values(next_attempt_at=utcnow() - timedelta(seconds=1)))
 

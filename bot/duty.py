@@ -1,0 +1,99 @@
+"""Telling a duty worker at once about a safeguarding alert, and telling them again (then the next person
+on the rota) while nobody has acknowledged an immediate one.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+import yaml
+from sqlalchemy.orm import Session
+
+from bot.delivery import enqueue_staff_message
+from bot.schedule import periodic
+from models import Escalation, Provider, Severity
+from models.db import take_write_lock
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+STAFF_MESSAGES_FILE = Path(__file__).parent / "data" / "staff_messages.yaml"
+# An immediate alert nobody has acknowledged after this long is notified again.
+RENOTIFY_AFTER = timedelta(minutes=15)
+# Each person on the rota is told twice (the first time, and once again) before the next person is.
+NOTIFICATIONS_PER_PERSON = 2
+QUEUE_PATH = "/provider/"
+
+
+@cache
+def _messages() -> dict[str, str]:
+    return yaml.safe_load(STAFF_MESSAGES_FILE.read_text(encoding="utf-8"))
+
+
+def _queue_link(runtime: Runtime) -> str:
+    return f"{runtime.settings.public_base_url or ''}{QUEUE_PATH}"
+
+
+def notify_new_alert(session: Session, runtime: Runtime, provider_id: int | None, alert: list[Escalation]) -> None:
+    """Tell the first person on the provider's rota, if the provider has one (it is optional)."""
+    provider = session.get(Provider, provider_id) if provider_id else None
+    rota = (provider.duty_contacts or []) if provider else []
+    if not rota or not alert:
+        return
+    _send(session, runtime, provider, rota[0], "duty_alert")
+    for escalation in alert:
+        escalation.notified_count = 1
+        escalation.last_notified_at = alert[0].created_at
+
+
+@periodic("renotify_duty_workers")
+def renotify_unacknowledged(runtime: Runtime, now: datetime) -> int:
+    """Notify again for immediate alerts nobody acknowledged in time: the same person once, then the next."""
+    sent = 0
+    with runtime.session() as session, session.begin():
+        take_write_lock(session)
+        due = session.scalars(
+            sa.select(Escalation)
+            .where(
+                Escalation.severity == Severity.IMMEDIATE,
+                Escalation.acknowledged_at.is_(None),
+                Escalation.notified_count > 0,
+                Escalation.last_notified_at <= now - RENOTIFY_AFTER,
+            )
+            .order_by(Escalation.created_at)
+            .with_for_update(skip_locked=True)
+        ).all()
+        alerts: dict[int | None, list[Escalation]] = {}
+        for escalation in due:  # one notification per alert (an alert may have several categories)
+            alerts.setdefault(escalation.inbound_event_id, []).append(escalation)
+        for escalations in alerts.values():
+            first = escalations[0]
+            provider = first.referral.provider if first.referral else _provider_of(session, first)
+            rota = (provider.duty_contacts or []) if provider else []
+            person = first.notified_count // NOTIFICATIONS_PER_PERSON
+            if person >= len(rota):
+                continue  # everyone on the rota was told twice; the alert stays red at the top of the queue
+            _send(session, runtime, provider, rota[person], "duty_alert_again")
+            for escalation in escalations:
+                escalation.notified_count += 1
+                escalation.last_notified_at = now
+            sent += 1
+    return sent
+
+
+def _provider_of(session: Session, escalation: Escalation) -> Provider | None:
+    return session.scalars(sa.select(Provider).order_by(Provider.is_default.desc(), Provider.id).limit(1)).first()
+
+
+def _send(session: Session, runtime: Runtime, provider: Provider, person: dict[str, str], message: str) -> None:
+    enqueue_staff_message(
+        session,
+        channel=person["channel"],
+        address=person["address"],
+        text=_messages()[message].format(link=_queue_link(runtime)),
+        ordering_key=f"duty:{provider.id}",
+    )
