@@ -93,7 +93,6 @@ class Dispatcher:
         session.flush()  # a repeated delivery fails here, before anything else is written
 
         contact = self._contact(session, inbound, now)
-        event.contact_id = contact.id
         session.add(
             Message(
                 contact=contact,
@@ -146,6 +145,7 @@ class Dispatcher:
             # After "delete my data" the contact no longer holds the address, so this one message carries it.
             address = inbound.address if effects.deleted else None
             outbox_ids = (enqueue_channel_message(session, contact, all_replies, address=address).id,)
+        event.contact_id = contact.id  # set with the response: one UPDATE of the event, not two
         event.response = [_reply_json(reply) for reply in all_replies]
         event.processed_at = utcnow()
         return Outcome(
