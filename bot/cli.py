@@ -6,12 +6,19 @@ import argparse
 import logging
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
+from typing import Any
 
 from bot.settings import ConfigError, Settings, load_settings
 
 DEMO_PORT = 8080
+SERVE_THREADS = 4  # per worker, on PostgreSQL: a worker answers another webhook while one waits on the database
+
+
+def serve_threads(database_url: str) -> int:
+    """SQLite takes one writer at a time and makes the others sleep and retry, so more threads only add waits."""
+    return 1 if database_url.startswith("sqlite") else SERVE_THREADS
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -47,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
     serve.add_argument("--workers", type=int, default=2)
+    serve.add_argument(
+        "--threads", type=int, help=f"threads per worker (default: {SERVE_THREADS} on PostgreSQL, 1 on SQLite)"
+    )
     serve.set_defaults(run=_serve)
 
     db = commands.add_parser("db", help="the database").add_subparsers(title="database commands")
@@ -65,8 +75,20 @@ def _parser() -> argparse.ArgumentParser:
     transcripts.set_defaults(run=_scripts_test)
 
     # Channel commands (telegram set-webhook) are added here.
+    telegram = commands.add_parser("telegram", help="the Telegram bot").add_subparsers(title="telegram commands")
+    set_webhook = telegram.add_parser(
+        "set-webhook", help="tell Telegram to send updates to RHI_PUBLIC_BASE_URL/webhooks/telegram"
+    )
+    set_webhook.set_defaults(run=_telegram_set_webhook)
 
-    # The outbox relay (rhi worker) is added here.
+    worker = commands.add_parser("worker", help="the outbox relay (provider webhooks, messages) and periodic jobs")
+    worker.add_argument("--relays", type=int, default=1, help="relay threads in this process (default 1)")
+    worker.add_argument(
+        "--max-age-hours",
+        type=float,
+        help="dead-letter an event not delivered after this long (default: RHI_OUTBOX_MAX_AGE_HOURS, else 72)",
+    )
+    worker.set_defaults(run=_worker)
 
     safeguarding = commands.add_parser("safeguarding", help="safeguarding tools").add_subparsers(title="commands")
     check = safeguarding.add_parser("check", help="one message per stdin line; one JSON line each")
@@ -104,7 +126,15 @@ def _demo(args: argparse.Namespace) -> int:
         return 0
     address = _serve_in_background(runtime, args.port)
     print(f"Web app:  {address}/healthz")
-    print("Demo logins: none yet (the provider queue pages come with the provider queue work).")
+    logins = _demo_logins(runtime)
+    print(f"Demo logins: the provider queue at {address}/provider/ as {logins.email}, password {logins.password}")
+    print(f"             the provider API at {address}/api/v1/ with Authorization: Bearer {logins.api_token}")
+    from bot.demo import reset_demo_coordinator
+
+    with runtime.session() as session, session.begin():
+        studio_email, studio_password = reset_demo_coordinator(session)
+    print(f"             the coordinators' studio at {address}/studio/ as {studio_email}, password {studio_password}")
+    print("             (new ones each time the demo starts; run `rhi worker` beside it to send the outbox)")
     print("Chat: you are a new contact on the terminal channel.\n")
     chat = TerminalChat(Dispatcher(runtime))
     try:
@@ -115,6 +145,13 @@ def _demo(args: argparse.Namespace) -> int:
     finally:
         runtime.close()
     return 0
+
+
+def _demo_logins(runtime):  # type: ignore[no-untyped-def]
+    from bot.demo import reset_demo_logins
+
+    with runtime.session() as session, session.begin():
+        return reset_demo_logins(session)
 
 
 def _serve_in_background(runtime, port: int) -> str:  # type: ignore[no-untyped-def]
@@ -157,24 +194,79 @@ def _chat(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from gunicorn.app.base import BaseApplication
-
+    from bot.channels.config import enabled_channels
     from bot.runtime import Runtime
     from webhooks.app import create_app
 
     settings = load_settings()
     settings.require("data_keys", "secret_key")
+    enabled_channels(settings)  # a channel half set up stops here with one line, before any worker starts
+    serve_wsgi(
+        lambda: create_app(Runtime(settings)),
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        threads=args.threads or serve_threads(settings.database_url),
+    )
+    return 0
+
+
+def serve_wsgi(load_app: Callable[[], Any], *, host: str, port: int, workers: int, threads: int = 1) -> None:
+    """Run a WSGI app under gunicorn as ``rhi serve`` does; each worker process builds its own app."""
+    from gunicorn.app.base import BaseApplication
 
     class _Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
-            self.cfg.set("bind", f"{args.host}:{args.port}")
-            self.cfg.set("workers", args.workers)
+            self.cfg.set("bind", f"{host}:{port}")
+            self.cfg.set("workers", workers)
+            self.cfg.set("worker_class", "gthread" if threads > 1 else "sync")
+            self.cfg.set("threads", threads)
             self.cfg.set("accesslog", None)  # an access log would hold chat ids in URLs of some channels
 
-        def load(self):  # type: ignore[no-untyped-def]
-            return create_app(Runtime(settings))
+        def load(self) -> Any:
+            return load_app()
 
     _Server().run()
+
+
+def _worker(args: argparse.Namespace) -> int:
+    import os
+    from datetime import timedelta
+
+    from bot.runtime import Runtime
+    from bot.worker import Worker, max_age_from, run_until_signalled
+    from models import default_database_url
+    from models.migrate import current
+
+    settings = load_settings()
+    embedded = settings.database_url == default_database_url(settings.instance_dir)
+    if args.relays < 1:
+        raise ConfigError("error: --relays must be 1 or more")
+    if args.max_age_hours is not None and args.max_age_hours <= 0:
+        raise ConfigError("error: --max-age-hours must be above 0")
+    max_age = timedelta(hours=args.max_age_hours) if args.max_age_hours else max_age_from(os.environ)
+    # Several workers start at once in production, so the worker never migrates: `rhi db upgrade` does.
+    if current(settings.database_url) is None:
+        raise ConfigError("error: the database has no tables yet; run `rhi db upgrade` (or `rhi demo`) first")
+    runtime = Runtime(settings, allow_key_file=embedded)
+    try:
+        return run_until_signalled(Worker(runtime, relays=args.relays, max_age=max_age))
+    finally:
+        runtime.close()
+
+
+def _telegram_set_webhook(args: argparse.Namespace) -> int:
+    from bot.channels.config import telegram_for
+    from bot.channels.telegram import ALLOWED_UPDATES, close_telegram_senders
+
+    settings = load_settings()
+    settings.require("telegram_bot_token", "telegram_webhook_secret", "public_base_url")
+    url = f"{settings.public_base_url}/webhooks/telegram"
+    try:
+        telegram_for(settings).set_webhook(url, str(settings.telegram_webhook_secret))
+    finally:
+        close_telegram_senders()
+    print(f"Telegram will send {', '.join(ALLOWED_UPDATES)} updates to {url}")
     return 0
 
 

@@ -4,6 +4,8 @@ contact on Telegram or SMS). Deliverers register here; the relay claims, calls a
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -29,10 +31,21 @@ class Undeliverable(Exception):
     """Will never be delivered (the person blocked the bot, the number opted out): stop trying."""
 
 
+# The modules whose deliverers register themselves on import (a package: every module in it).
+DELIVERER_MODULES = ("bot.provider_webhook", "bot.channels")
+
 # Deliver one event; return the other side's id for what was sent (a Twilio MessageSid), if any.
 # The reason in RetryLater / Undeliverable is stored for operators: it must hold no personal data.
 Deliverer = Callable[["Runtime", OutboxEvent], "str | None"]
 DELIVERERS: dict[OutboxKind, Deliverer] = {}
+
+
+def load_deliverers() -> None:
+    """Import every module that registers a deliverer, so any relay can deliver every kind of event."""
+    for name in DELIVERER_MODULES:
+        module = importlib.import_module(name)
+        for sub in pkgutil.iter_modules(getattr(module, "__path__", [])):
+            importlib.import_module(f"{name}.{sub.name}")
 
 
 def register(kind: OutboxKind) -> Callable[[Deliverer], Deliverer]:

@@ -5,13 +5,15 @@ Loading is idempotent: run it every day and it only adds what is missing (new da
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from models import Gender, Place, PlaceKind, Provider, Slot, SlotStatus, Worker
+from bot.provider_accounts import issue_api_token, new_password, set_password
+from models import Gender, Place, PlaceKind, Provider, Slot, SlotStatus, StaffRole, StaffUser, Worker
 
 DEMO_PROVIDER_SLUG = "demo"
 DEMO_AREAS = ["cardiff", "newport", "vale_of_glamorgan"]
@@ -30,6 +32,8 @@ DEMO_PLACES = [
     (PlaceKind.PHONE, "Phone call"),
     (PlaceKind.VIDEO, "Video call"),
 ]
+DEMO_DUTY_WORKER = ("duty@demo.example", "Demo duty worker")
+DEMO_COORDINATOR = ("coordinator@demo.example", "Demo coordinator")
 WEEKDAY_TIMES = (time(10), time(13), time(16), time(17, 30))
 SATURDAY_TIMES = (time(11), time(14))
 DAYS_AHEAD = 7
@@ -80,3 +84,39 @@ def _demo_times(today: date, timezone: ZoneInfo) -> list[datetime]:
         times = SATURDAY_TIMES if day.weekday() == 5 else () if day.weekday() == 6 else WEEKDAY_TIMES
         moments.extend(datetime.combine(day, moment, tzinfo=timezone).astimezone(ZoneInfo("UTC")) for moment in times)
     return moments
+
+
+@dataclass(frozen=True)
+class DemoLogins:
+    email: str
+    password: str
+    api_token: str
+
+
+def reset_demo_logins(session: Session) -> DemoLogins:
+    """A demo duty worker and an API token for the demo provider, with a new password and token each time.
+
+    Only their hashes are stored, so the demo prints them when it makes them.
+    """
+    provider = session.scalars(sa.select(Provider).where(Provider.slug == DEMO_PROVIDER_SLUG)).one()
+    email, name = DEMO_DUTY_WORKER
+    user = session.scalars(sa.select(StaffUser).where(StaffUser.email == email)).one_or_none()
+    if user is None:
+        user = StaffUser(provider_id=provider.id, email=email, display_name=name, role=StaffRole.DUTY_WORKER)
+        session.add(user)
+    password = new_password()
+    set_password(user, password)
+    return DemoLogins(email, password, issue_api_token(provider))
+
+
+def reset_demo_coordinator(session: Session) -> tuple[str, str]:
+    """A demo coordinator for the studio (/studio/): its email and a new password each time (only the hash
+    is stored, so the demo prints the password when it makes it)."""
+    email, name = DEMO_COORDINATOR
+    user = session.scalars(sa.select(StaffUser).where(StaffUser.email == email)).one_or_none()
+    if user is None:
+        user = StaffUser(email=email, display_name=name, role=StaffRole.COORDINATOR)
+        session.add(user)
+    password = new_password()
+    set_password(user, password)
+    return email, password

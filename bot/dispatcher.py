@@ -24,6 +24,7 @@ from bot.effects import EffectContext, apply_effect
 from bot.escalation import triage_and_escalate
 from bot.render import as_numbered_text
 from bot.runtime import Runtime
+from conversations.catalog import Catalog
 from conversations.interpreter import EffectDone, Reply, Turn, UserText, advance, new_state, restart
 from models import Channel, Contact, ConversationState, Direction, InboundEvent, Message, utcnow
 
@@ -49,6 +50,9 @@ class Inbound:
     # True where the channel cannot answer in its own HTTP response (Telegram): the replies are written to
     # the outbox in the same transaction and sent from there, so a crash after commit loses none of them.
     reply_via_outbox: bool = False
+    # The channel's id for the person's message (Telegram message_id, Twilio MessageSid), kept on the logged
+    # message so Telegram's /clear can delete it from the chat later.
+    message_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -101,17 +105,20 @@ class Dispatcher:
                 text=inbound.text,
                 inbound_event=event,
                 created_at=now,
+                external_id=inbound.message_id,
             )
         )
 
         row = self._locked_state(session, contact)
-        state = self._state(row, contact, now)
+        releases = self.runtime.live_releases(session)
+        state = self._state(row, contact, now, releases)
+        catalog = self._catalog(state, releases)
 
         # ---- SAFEGUARDING TRIAGE: first, on every message, in every journey, whatever the state ----
         # (opted out, declined, mid-booking, or a hit inside a command such as "STOP I want to die").
-        safety = triage_and_escalate(session, self.runtime, contact, event, inbound.text, state, now)
+        safety = triage_and_escalate(session, self.runtime, contact, event, inbound.text, state, now, releases)
 
-        turn = advance(self.runtime.catalog, state, UserText(inbound.text, now.astimezone(self.runtime.timezone)))
+        turn = advance(catalog, state, UserText(inbound.text, now.astimezone(self.runtime.timezone)))
         replies = list(turn.replies)
         effects = EffectContext(session, contact, {}, now, self.runtime.timezone)
         for _ in range(MAX_EFFECTS_PER_MESSAGE):
@@ -121,7 +128,7 @@ class Dispatcher:
             values = apply_effect(turn.effect.name, effects)
             # an effect may set conversation values of its own (referral_id), as well as return them
             values = {**{k: v for k, v in effects.variables.items() if k == "referral_id"}, **values}
-            turn = advance(self.runtime.catalog, turn.state, EffectDone(values))
+            turn = advance(catalog, turn.state, EffectDone(values))
             replies.extend(turn.replies)
         else:
             log.error("a script asked for more than %d effects in one message", MAX_EFFECTS_PER_MESSAGE)
@@ -167,8 +174,10 @@ class Dispatcher:
         query = sa.select(ConversationState).where(ConversationState.contact_id == contact.id).with_for_update()
         return session.scalars(query).one_or_none()
 
-    def _state(self, row: ConversationState | None, contact: Contact, now: datetime) -> dict[str, Any]:
-        variables = self.runtime.conversation_variables()
+    def _state(
+        self, row: ConversationState | None, contact: Contact, now: datetime, releases: dict[str, int]
+    ) -> dict[str, Any]:
+        variables = self.runtime.conversation_variables(self.runtime.helplines_for(releases.get("helplines")))
         if row is None:
             state = new_state(contact.language, variables)
             state["stopped"] = contact.opted_out
@@ -179,6 +188,16 @@ class Dispatcher:
         state["vars"] = {**state.get("vars", {}), **variables}
         state["stopped"] = contact.opted_out
         return state
+
+    def _catalog(self, state: dict[str, Any], releases: dict[str, int]) -> Catalog:
+        """A conversation under way finishes on the scripts it started with; a new one starts on the live ones."""
+        if state["waiting"] in ("new", "finished"):
+            state["release"] = releases.get("scripts")
+        try:
+            return self.runtime.catalog_for(state.get("release"))
+        except LookupError:  # its release is gone (a restored database backup): carry on with the live one
+            state["release"] = releases.get("scripts")
+            return self.runtime.catalog_for(state["release"])
 
     def _save_state(
         self,

@@ -14,6 +14,7 @@ import yaml
 from sqlalchemy.orm import Session
 
 from bot.delivery import enqueue_staff_message
+from bot.routing import escalation_provider_id
 from bot.schedule import periodic
 from models import Escalation, Provider, Severity
 from models.db import take_write_lock
@@ -72,7 +73,8 @@ def renotify_unacknowledged(runtime: Runtime, now: datetime) -> int:
             alerts.setdefault(escalation.inbound_event_id, []).append(escalation)
         for escalations in alerts.values():
             first = escalations[0]
-            provider = first.referral.provider if first.referral else _provider_of(session, first)
+            provider_id = escalation_provider_id(session, first)
+            provider = session.get(Provider, provider_id) if provider_id else None
             rota = (provider.duty_contacts or []) if provider else []
             person = first.notified_count // NOTIFICATIONS_PER_PERSON
             if person >= len(rota):
@@ -84,9 +86,6 @@ def renotify_unacknowledged(runtime: Runtime, now: datetime) -> int:
             sent += 1
     return sent
 
-
-def _provider_of(session: Session, escalation: Escalation) -> Provider | None:
-    return session.scalars(sa.select(Provider).order_by(Provider.is_default.desc(), Provider.id).limit(1)).first()
 
 
 def _send(session: Session, runtime: Runtime, provider: Provider, person: dict[str, str], message: str) -> None:

@@ -18,6 +18,8 @@ from sqlalchemy.orm import Session
 
 from bot import events
 from bot.booking import RETURN_INTERVIEW_WINDOW, find_slots
+from bot.provider_actions import book_proposed_time, cancel_live_bookings
+from bot.routing import NOT_SURE, deployment_areas, provider_id_for_area
 from conversations.dates import both_languages, format_day, format_slot
 from conversations.vocabulary import EFFECTS as DECLARED_EFFECTS
 from models import (
@@ -32,7 +34,6 @@ from models import (
     Message,
     PlaceKind,
     PoliceInformed,
-    Provider,
     Referral,
     ReferralStatus,
     ReferredBy,
@@ -86,6 +87,20 @@ def remember_role(context: EffectContext) -> dict[str, Any]:
 def set_language(context: EffectContext) -> dict[str, Any]:
     context.contact.language = context.language
     context.contact.language_chosen = True
+    return {}
+
+
+def list_areas(context: EffectContext) -> dict[str, Any]:
+    """The areas this deployment's providers cover, as options (plus the script's own "not sure")."""
+    offered = [{"value": area.key, "label": area.names} for area in deployment_areas(context.session)]
+    return {"areas": offered, "areas_found": "yes" if offered else "no"}
+
+
+def remember_area(context: EffectContext) -> dict[str, Any]:
+    """Where the young person lives, which decides the provider; "not sure" leaves it to the default one."""
+    area = context.var("area")
+    known = {area.key for area in deployment_areas(context.session)}
+    context.contact.area = area if area in known and area != NOT_SURE else None
     return {}
 
 
@@ -148,6 +163,9 @@ def request_booking(context: EffectContext) -> dict[str, Any]:
     slot = _available_slot(context, context.var("slot"))
     starts_at = slot.starts_at if slot else None
     outside_window = bool(referral.deadline_at and (starts_at is None or starts_at > referral.deadline_at))
+    # Asking again (a change of mind, or "choose another time" after a worker's suggestion) replaces
+    # whatever was asked or booked before: one live booking per referral.
+    cancel_live_bookings(context.session, referral, reason="new_time_requested")
     booking = Booking(
         referral=referral,
         slot=slot,
@@ -188,6 +206,20 @@ def record_decline(context: EffectContext) -> dict[str, Any]:
     return {"referral_id": referral.id}
 
 
+def provider_news(context: EffectContext) -> dict[str, Any]:
+    """Reached only by a script that goes to the provider script itself: there is no news then.
+
+    When a worker acts, ``bot.provider_actions`` starts the provider script after this step, with the news.
+    """
+    return {"provider_news": "none"}
+
+
+def accept_proposed_time(context: EffectContext) -> dict[str, Any]:
+    """The young person said yes to the time a worker suggested: it is booked, and the provider told."""
+    booking = book_proposed_time(context.session, context.contact, context.var("proposal") or {}, context.now)
+    return {"proposal_taken": "yes" if booking else "no"}
+
+
 def request_human(context: EffectContext) -> dict[str, Any]:
     """Someone asked for a person: make sure the provider's queue has them."""
     referral = _open_referral(context)
@@ -218,6 +250,8 @@ def delete_my_data(context: EffectContext) -> dict[str, Any]:
 
 EFFECTS: dict[str, Handler] = {
     "remember_role": remember_role,
+    "list_areas": list_areas,
+    "remember_area": remember_area,
     "set_language": set_language,
     "opt_out": opt_out,
     "opt_in": opt_in,
@@ -227,6 +261,8 @@ EFFECTS: dict[str, Handler] = {
     "request_booking": request_booking,
     "record_decline": record_decline,
     "request_human": request_human,
+    "provider_news": provider_news,
+    "accept_proposed_time": accept_proposed_time,
     "delete_my_data": delete_my_data,
 }
 assert set(EFFECTS) == set(DECLARED_EFFECTS), "every effect a script may name needs a handler here"
@@ -253,7 +289,7 @@ def _open_referral(context: EffectContext) -> Referral:
     consent = context.var("consent_given")
     referral = Referral(
         contact=contact,
-        provider_id=_provider_id(session, contact.area),
+        provider_id=provider_id_for_area(session, contact.area),
         referred_by=ReferredBy.PARENT_CARER if is_parent else ReferredBy.SELF,
         status=ReferralStatus.OPEN,
         child_agrees=context.var("child_agrees") if is_parent else None,
@@ -271,15 +307,6 @@ def _open_referral(context: EffectContext) -> Referral:
     for episode in episodes:
         events.episode_reported(session, referral, episode)
     return referral
-
-
-def _provider_id(session: Session, area: str | None) -> int | None:
-    """The provider covering ``area``; otherwise the deployment's default provider."""
-    providers = session.scalars(sa.select(Provider).order_by(Provider.is_default.desc(), Provider.id)).all()
-    for provider in providers:
-        if area and area in (provider.areas or []):
-            return provider.id
-    return providers[0].id if providers else None
 
 
 def _available_slot(context: EffectContext, slot_id: Any) -> Slot | None:

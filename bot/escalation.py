@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.duty import notify_new_alert
 from bot.outbox import enqueue_provider_event
+from bot.routing import provider_id_for_area
 from bot.safeguarding.detector import assess
 from bot.safeguarding.helplines import safety_message
 from conversations.interpreter import Reply
@@ -41,9 +42,15 @@ def triage_and_escalate(
     text: str,
     state: dict[str, Any],
     now: datetime,
+    releases: dict[str, int] | None = None,
 ) -> Triage:
-    """Check ``text``; on a hit record escalations and alerts, and return the safety message if due."""
-    assessment = assess(text)
+    """Check ``text``; on a hit record escalations and alerts, and return the safety message if due.
+
+    The lexicon and helplines are the live ones (``releases``: the live release id of each kind).
+    """
+    if releases is None:
+        releases = runtime.live_releases(session)
+    assessment = assess(text, lexicon=runtime.lexicon_for(releases.get("lexicon")))
     if not assessment.escalate:
         return Triage()
     referral = _current_referral(session, contact, state)
@@ -72,7 +79,7 @@ def triage_and_escalate(
     ]
     session.add_all(escalations)
     session.flush()
-    provider_id = referral.provider_id if referral else _default_provider_id(session)
+    provider_id = referral.provider_id if referral else provider_id_for_area(session, contact.area)
     enqueue_provider_event(
         session,
         "safeguarding.alert",
@@ -95,7 +102,8 @@ def triage_and_escalate(
     notify_new_alert(session, runtime, provider_id, escalations)
     due = [category for category in assessment.categories if category not in recently_told]
     language = state.get("language", "en")
-    replies = (Reply(safety_message(due, language)),) if due else ()
+    helplines = runtime.helplines_for(releases.get("helplines"))
+    replies = (Reply(safety_message(due, language, helplines=helplines)),) if due else ()
     return Triage(replies, tuple(assessment.categories))
 
 
@@ -109,8 +117,3 @@ def _current_referral(session: Session, contact: Contact, state: dict[str, Any])
         sa.select(Referral).where(Referral.contact_id == contact.id).order_by(Referral.id.desc()).limit(1)
     ).first()
 
-
-def _default_provider_id(session: Session) -> int | None:
-    from models import Provider
-
-    return session.scalars(sa.select(Provider.id).order_by(Provider.is_default.desc(), Provider.id).limit(1)).first()

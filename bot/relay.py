@@ -1,8 +1,9 @@
 """The outbox relay: claims committed events, delivers them outside any transaction, records the result.
 
 At-least-once: an event is marked delivered only after its deliverer returned, so a relay killed mid-send
-delivers it again later (receivers de-duplicate on the event id). Events sharing an ``ordering_key`` (one
-referral, one contact) go strictly in order: only the oldest undelivered one of a key can be claimed.
+delivers it again later (receivers de-duplicate on the event id). Events of one kind sharing an
+``ordering_key`` (one referral, one contact) go strictly in order: only the oldest undelivered one can be
+claimed. Provider webhooks and messages to a contact are ordered separately, as they go to different places.
 Several relays may run at once: PostgreSQL claims with ``FOR UPDATE SKIP LOCKED``; on SQLite a
 conditional update of the lease decides who has it.
 """
@@ -18,9 +19,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
-from bot.delivery import DELIVERERS, RetryLater, Undeliverable
+from bot.delivery import DELIVERERS, RetryLater, Undeliverable, load_deliverers
 from bot.runtime import Runtime
 from models import OutboxEvent, utcnow
 
@@ -63,55 +64,77 @@ class Relay:
         self.runtime = runtime
         self.max_age = max_age
         self.name = name or f"{socket.gethostname()}:{threading.get_ident()}"
+        load_deliverers()  # a relay that could not send some kind of event would only retry it until it died
 
     # --- claiming --------------------------------------------------------------------------------
 
-    def _due(self, now: datetime) -> sa.Select:
-        earlier = aliased(OutboxEvent)
-        blocked_by_earlier = (
-            sa.select(earlier.id)
-            .where(
-                earlier.ordering_key == OutboxEvent.ordering_key,
-                earlier.delivered_at.is_(None),
-                earlier.dead_at.is_(None),
-                earlier.created_at < OutboxEvent.created_at,
+    def _due(self, now: datetime, limit: int, only: Iterable[str] | None = None) -> sa.Select:
+        """The ids of up to ``limit`` due events that are each the oldest undelivered one of their kind and key.
+
+        One pass with a window function, rather than a "no earlier event" subquery per row: right after a
+        burst the table's statistics are stale, and the planner then runs that subquery as a nested loop,
+        quadratic in the backlog (0.9 s a claim at 4,000 waiting events). This stays one scan and a sort.
+        """
+        # Order is kept per kind and key: a provider webhook and a message to the young person go to different
+        # places, so neither waits for the other (a safety message must never queue behind a provider that
+        # is down, even when both are keyed by the contact).
+        place = sa.func.row_number().over(
+            partition_by=(OutboxEvent.kind, OutboxEvent.ordering_key), order_by=OutboxEvent.created_at
+        )
+        queued = (
+            sa.select(
+                OutboxEvent.id,
+                OutboxEvent.created_at,
+                OutboxEvent.next_attempt_at,
+                OutboxEvent.lease_until,
+                place.label("place"),
             )
-            .exists()
+            .where(OutboxEvent.delivered_at.is_(None), OutboxEvent.dead_at.is_(None))
+            .subquery()
         )
-        return sa.select(OutboxEvent.id).where(
-            OutboxEvent.delivered_at.is_(None),
-            OutboxEvent.dead_at.is_(None),
-            OutboxEvent.next_attempt_at <= now,
-            sa.or_(OutboxEvent.lease_until.is_(None), OutboxEvent.lease_until < now),
-            ~blocked_by_earlier,
+        heads = sa.select(queued.c.id).where(
+            queued.c.place == 1,
+            queued.c.next_attempt_at <= now,
+            sa.or_(queued.c.lease_until.is_(None), queued.c.lease_until < now),
         )
+        if only is not None:
+            heads = heads.where(queued.c.id.in_(list(only)))
+        heads = heads.order_by(queued.c.created_at).limit(limit)
+        return sa.select(OutboxEvent.id).where(OutboxEvent.id.in_(heads)).order_by(OutboxEvent.created_at)
 
     def claim(self, limit: int = CLAIM_BATCH, only: Iterable[str] | None = None) -> list[str]:
         """Take a lease on up to ``limit`` due events (or on those of ``only`` that are due)."""
+        return [event.id for event in self._claim(limit, only)]
+
+    def _claim(self, limit: int, only: Iterable[str] | None = None) -> list[OutboxEvent]:
+        """The events now leased to this relay, loaded (and detached) in the claiming transaction itself, so
+        sending them needs no further read."""
         now = utcnow()
         with self.runtime.session() as session, session.begin():
             _take_write_lock(session)
-            query = self._due(now).order_by(OutboxEvent.created_at).limit(limit)
-            if only is not None:
-                query = query.where(OutboxEvent.id.in_(list(only)))
+            query = self._due(now, limit, only)
             if session.bind.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True, of=OutboxEvent)
             candidates = list(session.scalars(query))
-            claimed = []
-            for event_id in candidates:
-                taken = session.execute(
+            if not candidates:
+                return []
+            # One conditional update for the batch: only rows still free are taken (on SQLite, where there are
+            # no row locks, this condition is what decides who has an event).
+            claimed = list(
+                session.scalars(
                     sa.update(OutboxEvent)
                     .where(
-                        OutboxEvent.id == event_id,
+                        OutboxEvent.id.in_(candidates),
                         OutboxEvent.delivered_at.is_(None),
                         sa.or_(OutboxEvent.lease_until.is_(None), OutboxEvent.lease_until < now),
                     )
                     .values(lease_until=now + LEASE)
+                    .returning(OutboxEvent)
                     .execution_options(synchronize_session=False)
                 )
-                if taken.rowcount == 1:
-                    claimed.append(event_id)
-            return claimed
+            )
+            session.expunge_all()
+        return sorted(claimed, key=lambda event: event.created_at)
 
     # --- delivering ------------------------------------------------------------------------------
 
@@ -122,6 +145,10 @@ class Relay:
             if event is None or event.delivered_at is not None:
                 return Attempt(event_id, delivered=True)
             session.expunge(event)
+        return self._deliver(event)
+
+    def _deliver(self, event: OutboxEvent) -> Attempt:
+        event_id = event.id
         deliverer = DELIVERERS.get(event.kind)
         try:
             if deliverer is None:
@@ -179,15 +206,48 @@ class Relay:
 
     # --- loops -----------------------------------------------------------------------------------
 
-    def run_once(self, limit: int = CLAIM_BATCH) -> list[Attempt]:
-        return [self.deliver(event_id) for event_id in self.claim(limit)]
+    def run_once(self, limit: int = CLAIM_BATCH, stop: threading.Event | None = None) -> list[Attempt]:
+        """Claim a batch and deliver it; once ``stop`` is set, the rest of the batch is let go at once."""
+        claimed = self._claim(limit)
+        attempts = []
+        for position, event in enumerate(claimed):
+            if stop is not None and stop.is_set():
+                self.release([later.id for later in claimed[position:]])
+                break
+            attempts.append(self._deliver(event))
+        return attempts
+
+    def release(self, event_ids: list[str]) -> None:
+        """Give up leases on events not sent, so another relay can take them now rather than in a minute."""
+        with self.runtime.session() as session, session.begin():
+            session.execute(
+                sa.update(OutboxEvent)
+                .where(OutboxEvent.id.in_(event_ids), OutboxEvent.delivered_at.is_(None))
+                .values(lease_until=None)
+                .execution_options(synchronize_session=False)
+            )
 
     def run_forever(self, stop: threading.Event, poll_seconds: float = IDLE_POLL_SECONDS) -> None:
         """Deliver until ``stop`` is set; the event being sent when it is set is finished first."""
         while not stop.is_set():
-            attempts = self.run_once()
+            attempts = self.run_once(stop=stop)
             if not attempts:
                 stop.wait(poll_seconds)
+
+
+def outbox_health(session: Session) -> dict[str, int | str | None]:
+    """For ``/healthz``: events given up on, events waiting, and how long the oldest has waited."""
+    now = utcnow()
+    undelivered = OutboxEvent.delivered_at.is_(None)
+    dead = session.scalar(sa.select(sa.func.count()).where(undelivered, OutboxEvent.dead_at.is_not(None))) or 0
+    waiting = sa.and_(undelivered, OutboxEvent.dead_at.is_(None))
+    count = session.scalar(sa.select(sa.func.count()).where(waiting)) or 0
+    oldest = session.scalar(sa.select(sa.func.min(OutboxEvent.created_at)).where(waiting))
+    return {
+        "dead_lettered": dead,
+        "waiting": count,
+        "oldest_waiting_seconds": int((now - oldest).total_seconds()) if oldest else None,
+    }
 
 
 def deliver_now(runtime: Runtime, event_ids: Iterable[str]) -> list[Attempt]:
@@ -197,4 +257,4 @@ def deliver_now(runtime: Runtime, event_ids: Iterable[str]) -> list[Attempt]:
     """
     relay = Relay(runtime)
     ids = list(event_ids)
-    return [relay.deliver(event_id) for event_id in relay.claim(len(ids), only=ids)] if ids else []
+    return [relay._deliver(event) for event in relay._claim(len(ids), only=ids)] if ids else []

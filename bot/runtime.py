@@ -2,23 +2,35 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.settings import ConfigError, Settings
 from conversations.catalog import Catalog
 from conversations.loading import load_catalog
-from models import make_engine, make_session_factory
+from models import LiveRelease, ScriptRelease, make_engine, make_session_factory
 from models.crypto import configure_keys, load_or_create_key_file
 
+if TYPE_CHECKING:
+    from bot.safeguarding import Helplines, Lexicon
+
+log = logging.getLogger(__name__)
+
 DEMO_KEY_FILE = "data.key"
+# Published releases never change, so what each is built into is kept; a few per kind cover the live one and
+# the ones conversations under way started on.
+RELEASES_KEPT = 12
 
 
 class Runtime:
@@ -37,6 +49,11 @@ class Runtime:
         self.engine: Engine = make_engine(settings.database_url)
         self.sessions: sessionmaker[Session] = make_session_factory(self.engine)
         self.catalog = catalog or load_catalog()
+        # What runs when nothing is published: the scripts above, and the packaged lexicon and helplines.
+        self.lexicon: Lexicon | None = None
+        self.helplines: Helplines | None = None
+        self._releases: OrderedDict[int, Any] = OrderedDict()
+        self._releases_lock = threading.Lock()
         self.timezone = ZoneInfo(settings.timezone)
 
     @contextmanager
@@ -53,9 +70,66 @@ class Runtime:
             **script_variables(),
         }
 
-    def conversation_variables(self) -> dict[str, Any]:
-        """What every script may use without asking: the service's name, the helplines."""
-        return dict(self._variables)
+    def conversation_variables(self, helplines: Helplines | None = None) -> dict[str, Any]:
+        """What every script may use without asking: the service's name, the helplines (default: packaged)."""
+        if helplines is None:
+            return dict(self._variables)
+        from bot.safeguarding.helplines import script_variables
+
+        return {"service_name": self.settings.service_name, **script_variables(helplines)}
+
+    # --- what coordinators published in the studio ------------------------------------------------------
+
+    def live_releases(self, session: Session) -> dict[str, int]:
+        """The live release id of each kind (scripts, lexicon, helplines) that has one: one small query."""
+        query = sa.select(LiveRelease.kind, LiveRelease.release_id)
+        return {str(kind): release_id for kind, release_id in session.execute(query)}
+
+    def catalog_for(self, release_id: int | None) -> Catalog:
+        """The scripts of a release; None: the scripts this runtime was built with."""
+        return self.catalog if release_id is None else self._release(release_id)
+
+    def lexicon_for(self, release_id: int | None) -> Lexicon:
+        from bot.safeguarding import load_lexicon
+
+        if release_id is None:
+            return self.lexicon or load_lexicon()
+        return self._release(release_id)
+
+    def helplines_for(self, release_id: int | None) -> Helplines:
+        from bot.safeguarding import load_helplines
+
+        if release_id is None:
+            return self.helplines or load_helplines()
+        return self._release(release_id)
+
+    def _release(self, release_id: int) -> Any:
+        """A release built into what the bot runs, once per process; LookupError when there is no such release.
+
+        A release that no longer passes the checks (this version of the bot reads scripts more strictly than
+        the one that published it) is not run: the files shipped with the application are, and it is logged.
+        """
+        with self._releases_lock:
+            if release_id in self._releases:
+                self._releases.move_to_end(release_id)
+                return self._releases[release_id]
+        from conversations.studio.content import build
+
+        with self.session() as session:
+            release = session.get(ScriptRelease, release_id)
+            if release is None:
+                raise LookupError(f"there is no release {release_id}")
+            try:
+                built = build(release.kind, release.files)
+            except ValueError:
+                log.error("release %d (%s) fails the checks now; the shipped files are used", release_id, release.kind)
+                fallback = {"scripts": self.catalog_for, "lexicon": self.lexicon_for, "helplines": self.helplines_for}
+                built = fallback[release.kind](None)
+        with self._releases_lock:
+            self._releases[release_id] = built
+            while len(self._releases) > RELEASES_KEPT:
+                self._releases.popitem(last=False)
+        return built
 
     def close(self) -> None:
         self.engine.dispose()

@@ -36,6 +36,7 @@ class Settings:
     twilio_api_base_url: str = "https://api.twilio.com"
     provider_webhook_url: str | None = None
     provider_webhook_secret: str | None = None
+    redis_url: str | None = None  # shared rate limits (Telegram's 30 a second) across processes
     service_name: str = DEFAULT_SERVICE_NAME
     timezone: str = DEFAULT_TIMEZONE
     extra: dict[str, str] = field(default_factory=dict)
@@ -71,6 +72,7 @@ def load_settings(environ: Mapping[str, str] | None = None, instance_dir: Path |
         twilio_api_base_url=get("TWILIO_API_BASE_URL", "https://api.twilio.com") or "",
         provider_webhook_url=get("PROVIDER_WEBHOOK_URL"),
         provider_webhook_secret=get("PROVIDER_WEBHOOK_SECRET"),
+        redis_url=get("REDIS_URL"),
         service_name=get("SERVICE_NAME", DEFAULT_SERVICE_NAME) or DEFAULT_SERVICE_NAME,
         timezone=get("TIMEZONE", DEFAULT_TIMEZONE) or DEFAULT_TIMEZONE,
     )

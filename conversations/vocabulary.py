@@ -16,6 +16,10 @@ class EffectSpec:
 
 EFFECTS: dict[str, EffectSpec] = {
     "remember_role": EffectSpec("store who the person is (young person, parent or carer, someone else)"),
+    "list_areas": EffectSpec(
+        "look up the areas this deployment's providers cover, to offer as options", sets=("areas", "areas_found")
+    ),
+    "remember_area": EffectSpec("store the area the young person lives in (it decides which provider is told)"),
     "record_episode": EffectSpec(
         "record a missing episode from the answers so far (when they left and came back, police, setting, age)",
         sets=("episode_id",),
@@ -36,6 +40,23 @@ EFFECTS: dict[str, EffectSpec] = {
         "record that the young person said no, with the reason code and their own words", sets=("referral_id",)
     ),
     "request_human": EffectSpec("ask a worker at the service to message this person"),
+    "provider_news": EffectSpec(
+        "what a worker at the service just did (the bot fills this in when they act from the queue or the API): "
+        "provider_news is confirmed, proposed, message or none",
+        sets=(
+            "provider_news",
+            "booking_when",
+            "booking_where",
+            "worker_name",
+            "proposed_when",
+            "worker_message",
+            "was_mid_question",
+        ),
+    ),
+    "accept_proposed_time": EffectSpec(
+        "book the new time a worker suggested; proposal_taken is no when that time has gone",
+        sets=("proposal_taken",),
+    ),
     "opt_out": EffectSpec("stop sending messages to this person until they say START"),
     "opt_in": EffectSpec("this person said START: messages may be sent again"),
     "set_language": EffectSpec("remember the language this person chose"),

@@ -42,6 +42,7 @@ from models.outbox import OutboxEvent
 from models.place import Place
 from models.provider import Provider
 from models.referral import Referral, referral_episodes
+from models.script_release import LiveRelease, ReleaseKind, ScriptDraft, ScriptRelease, StudioChange
 from models.slot import Slot
 from models.staff_user import StaffUser
 from models.worker import Worker
@@ -65,6 +66,7 @@ __all__ = [
     "Gender",
     "InboundEvent",
     "Language",
+    "LiveRelease",
     "Message",
     "OutboxEvent",
     "OutboxKind",
@@ -76,15 +78,19 @@ __all__ = [
     "ReferralOutcome",
     "ReferralStatus",
     "ReferredBy",
+    "ReleaseKind",
     "ReportedBy",
     "ReturnedEstimate",
     "Role",
+    "ScriptDraft",
+    "ScriptRelease",
     "Setting",
     "Severity",
     "Slot",
     "SlotStatus",
     "StaffRole",
     "StaffUser",
+    "StudioChange",
     "UTCDateTime",
     "Worker",
     "WorkerPreference",

@@ -56,7 +56,7 @@ JOURNEYS = {
         {**LEARN, "language": "cy"},
     ),
     "self-referral-en-numbers": (
-        ["hi", "1", "2", "2", "2", "2", "1", "1", "1", "3", "5", "2", "1"],
+        ["hi", "1", "2", "2", "2", "2", "1", "1", "1", "1", "3", "5", "2", "1"],
         {**SELF_REFERRAL, "slot_chosen": True, "place_kind": "cafe"},
     ),
     "self-referral-en-words": (
@@ -68,6 +68,7 @@ JOURNEYS = {
             "yesterday",
             "no",
             "at home",
+            "cardiff",
             "yes",
             "none of these",
             "none of these",
@@ -80,7 +81,7 @@ JOURNEYS = {
         {**SELF_REFERRAL, "slot_chosen": False, "worker_preference": "welsh_speaker"},
     ),
     "self-referral-cy-numbers": (
-        ["helo", "1", "2", "2", "2", "2", "1", "1", "1", "3", "5", "2", "1"],
+        ["helo", "1", "2", "2", "2", "2", "1", "2", "1", "1", "3", "5", "2", "1"],
         {**SELF_REFERRAL, "language": "cy", "slot_chosen": True},
     ),
     "self-referral-cy-words": (
@@ -92,6 +93,7 @@ JOURNEYS = {
             "ddoe",
             "nac oedden",
             "gartref",
+            "casnewydd",
             "ydy",
             "dim un o'r rhain",
             "dim un o'r rhain",
@@ -104,7 +106,7 @@ JOURNEYS = {
         {**SELF_REFERRAL, "language": "cy", "place_kind": "cafe"},
     ),
     "parent-en-numbers": (
-        ["hi", "2", "1", "3", "2", "2", "2", "1", "3", "1"],
+        ["hi", "2", "1", "3", "2", "2", "2", "1", "4", "3", "1"],
         {**PARENT_HIDDEN, "child_agrees": "not_sure"},
     ),
     "parent-en-words": (
@@ -117,12 +119,16 @@ JOURNEYS = {
             "no",
             "14",
             "at home with me",
+            "vale of glamorgan",
             "not sure",
             "yes please",
         ],
         PARENT_HIDDEN,
     ),
-    "parent-cy-numbers": (["helo", "2", "1", "3", "2", "2", "2", "1", "3", "1"], {**PARENT_HIDDEN, "language": "cy"}),
+    "parent-cy-numbers": (
+        ["helo", "2", "1", "3", "2", "2", "2", "1", "2", "3", "1"],
+        {**PARENT_HIDDEN, "language": "cy"},
+    ),
     "parent-cy-words": (
         [
             "helo",
@@ -133,6 +139,7 @@ JOURNEYS = {
             "naddo",
             "14",
             "gartref gyda fi",
+            "ddim yn siŵr",
             "ddim yn siŵr",
             "hoffwn",
         ],

@@ -5,9 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 
+from bot.relay import outbox_health
 from bot.runtime import Runtime
+from webhooks.api import register_api
+from webhooks.edge import register_channel_webhooks
+from webhooks.provider import register_provider_pages
 
 
 def create_app(runtime: Runtime, test_config: dict[str, Any] | None = None) -> Flask:
@@ -22,12 +26,25 @@ def create_app(runtime: Runtime, test_config: dict[str, Any] | None = None) -> F
         try:
             with runtime.session() as session:
                 session.execute(sa.text("SELECT 1"))
+                outbox = outbox_health(session)
         except sa.exc.SQLAlchemyError:
             return jsonify(status="error", detail="the database does not answer"), 503
+        # Dead-lettered events (never delivered, given up on) are shown whenever there are any; ?detail=1
+        # shows the outbox's figures always.
+        if outbox["dead_lettered"] or request.args.get("detail"):
+            return jsonify(status="ok", detail={"outbox": outbox})
         return jsonify(status="ok")
 
     # Channel webhooks: Telegram and SMS (register their blueprints here).
+    register_channel_webhooks(app, runtime)
 
     # Provider queue: the provider API and the queue pages (register their blueprints here).
+    register_api(app)
+    register_provider_pages(app)
+
+    # Coordinators' studio: edit, check, try and publish the scripts, the lexicon and the helplines.
+    from conversations.studio.views import studio
+
+    app.register_blueprint(studio)
 
     return app

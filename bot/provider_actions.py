@@ -1,0 +1,508 @@
+"""What a worker at a provider can do, from the queue pages or the provider API.
+
+Every action takes the acting provider and looks the referral (or alert) up only among that provider's:
+another provider's is ``NotFound``, exactly like one that does not exist. Each runs in the caller's
+transaction. What the young person is told goes through the bot: the provider script
+(``conversations/scripts/provider.yaml``) is run on their conversation, and its replies are written to the
+outbox for their channel, in their language, in that same transaction. Nobody at the provider needs their
+phone number.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from bot import events
+from bot.delivery import enqueue_channel_message
+from bot.render import as_numbered_text
+from bot.routing import escalation_provider_id
+from conversations.catalog import Catalog
+from conversations.dates import both_languages, format_slot
+from conversations.interpreter import EffectDone, advance, new_state, restart
+from models import (
+    Booking,
+    BookingStatus,
+    Contact,
+    ConversationState,
+    DelayReason,
+    Direction,
+    Escalation,
+    Message,
+    PlaceKind,
+    Referral,
+    ReferralOutcome,
+    ReferralStatus,
+    Slot,
+    SlotStatus,
+    Worker,
+)
+from models.db import take_write_lock
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+PROVIDER_SCRIPT_ENTRY = "provider.what"  # after its "news" step, which the action itself stands in for
+MAX_WORKER_MESSAGE = 480  # three SMS parts at most; a longer talk is a phone call
+MAX_FOLLOW_UP_TEXT = 2000
+CLOSED_STATUSES = (ReferralStatus.DECLINED, ReferralStatus.CLOSED)
+DELETED_ADDRESS_PREFIX = "deleted-"  # what "delete my data" leaves instead of an address (bot.effects)
+
+
+class ActionError(Exception):
+    """An action that cannot be done; the message is for the worker and names no personal data."""
+
+
+class NotFound(ActionError):
+    pass
+
+
+class Invalid(ActionError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class Conflict(ActionError):
+    pass
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a provider, and the person (a staff login) or system (an API token) acting for it."""
+
+    provider_id: int
+    label: str  # kept as who acknowledged an alert: a staff email, or "api"
+    display_name: str | None = None  # a staff login's name, used when they write to a young person
+
+
+@dataclass(frozen=True)
+class Told:
+    """Whether the young person was told (they may have sent STOP, or deleted their data)."""
+
+    young_person_told: bool
+    reason: str | None = None
+
+
+# --- finding what a provider may touch -------------------------------------------------------------
+
+
+def find_referral(session: Session, provider_id: int, referral_id: int) -> Referral:
+    referral = session.scalars(
+        sa.select(Referral).where(Referral.id == referral_id, Referral.provider_id == provider_id)
+    ).one_or_none()
+    if referral is None:
+        raise NotFound("no such referral")
+    return referral
+
+
+def find_escalation(session: Session, provider_id: int, escalation_id: int) -> Escalation:
+    escalation = session.get(Escalation, escalation_id)
+    if escalation is None or escalation_provider_id(session, escalation) != provider_id:
+        raise NotFound("no such alert")
+    return escalation
+
+
+def _worker(session: Session, provider_id: int, worker_id: int, field: str = "worker_id") -> Worker:
+    worker = session.get(Worker, worker_id)
+    if worker is None or worker.provider_id != provider_id or not worker.active:
+        raise Invalid(field, "no active worker with this id at your service")
+    return worker
+
+
+def _future(moment: datetime, now: datetime, field: str = "starts_at") -> datetime:
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise Invalid(field, "give a time zone, e.g. 2026-11-24T16:00:00Z or +00:00")
+    if moment <= now:
+        raise Invalid(field, "must be in the future")
+    return moment
+
+
+# --- actions ---------------------------------------------------------------------------------------
+
+
+def acknowledge_alert(session: Session, actor: Actor, escalation_id: int, now: datetime) -> list[Escalation]:
+    """A person has picked the alert up. Every category raised by the same message is acknowledged."""
+    take_write_lock(session)
+    escalation = find_escalation(session, actor.provider_id, escalation_id)
+    query = sa.select(Escalation).where(Escalation.contact_id == escalation.contact_id)
+    if escalation.inbound_event_id is not None:
+        query = query.where(Escalation.inbound_event_id == escalation.inbound_event_id)
+    else:
+        query = query.where(Escalation.id == escalation.id)
+    alert = list(session.scalars(query.order_by(Escalation.id)))
+    for item in alert:
+        if item.acknowledged_at is None:
+            item.acknowledged_at = now
+            item.acknowledged_by = actor.label[:128]
+    return alert
+
+
+def assign_worker(session: Session, actor: Actor, referral_id: int, worker_id: int | None) -> Referral:
+    take_write_lock(session)
+    referral = find_referral(session, actor.provider_id, referral_id)
+    referral.assigned_worker_id = _worker(session, actor.provider_id, worker_id).id if worker_id else None
+    return referral
+
+
+def confirm_booking(
+    session: Session,
+    runtime: Runtime,
+    actor: Actor,
+    referral_id: int,
+    now: datetime,
+    *,
+    booking_id: int | None = None,
+    starts_at: datetime | None = None,
+    worker_id: int | None = None,
+    place_kind: str | None = None,
+) -> tuple[Booking, Told]:
+    """Confirm what the young person asked for (with the time, worker or place the worker fills in)."""
+    take_write_lock(session)
+    referral = find_referral(session, actor.provider_id, referral_id)
+    if referral.status in CLOSED_STATUSES:
+        raise Conflict(f"the referral is {referral.status}: there is nothing to confirm")
+    booking = _booking_to_confirm(referral, booking_id)
+    assigned = session.get(Worker, referral.assigned_worker_id) if referral.assigned_worker_id else None
+    worker = _worker(session, actor.provider_id, worker_id) if worker_id else booking.worker or assigned
+    if worker is None:
+        raise Invalid("worker_id", "say which worker will meet them: the booking has no worker yet")
+    when = _future(starts_at, now) if starts_at else booking.starts_at
+    if when is None:
+        raise Invalid("starts_at", "they described a time in their own words: give the time you agreed")
+    place = _place_kind(place_kind) if place_kind else booking.place_kind
+    if place is None:
+        raise Invalid("place_kind", "say where (or how) you will meet: the booking has no place yet")
+
+    slot = booking.slot
+    if slot is not None and (slot.starts_at != when or slot.worker_id != worker.id):
+        slot.status = SlotStatus.OPEN  # a different time or worker: the slot held goes back to the pool
+        booking.slot = None
+    elif slot is not None:
+        slot.status = SlotStatus.BOOKED
+    changed = when != booking.starts_at
+    booking.starts_at = when
+    booking.worker_id = worker.id
+    booking.place_kind = place
+    booking.status = BookingStatus.CONFIRMED
+    booking.outside_window = bool(referral.deadline_at and when > referral.deadline_at)
+    if not booking.outside_window:
+        booking.delay_reason = None
+    elif changed or booking.delay_reason is None:
+        booking.delay_reason = DelayReason.NO_AVAILABILITY
+    cancel_live_bookings(session, referral, reason="replaced_by_provider", keep=booking)
+    referral.status = ReferralStatus.BOOKED
+    referral.assigned_worker_id = worker.id
+    told = _tell(
+        session,
+        runtime,
+        referral,
+        "confirmed",
+        {
+            "booking_when": _when_label(runtime, when),
+            "booking_where": _place_label(runtime, place),
+            "worker_name": worker.display_name,
+        },
+        now,
+    )
+    return booking, told
+
+
+def propose_time(
+    session: Session,
+    runtime: Runtime,
+    actor: Actor,
+    referral_id: int,
+    now: datetime,
+    *,
+    starts_at: datetime,
+    worker_id: int | None = None,
+    place_kind: str | None = None,
+) -> Told:
+    """Suggest another time; the bot asks the young person to accept it or choose another."""
+    take_write_lock(session)
+    referral = find_referral(session, actor.provider_id, referral_id)
+    if referral.status in CLOSED_STATUSES:
+        raise Conflict(f"the referral is {referral.status}: suggest a time only on an open referral")
+    when = _future(starts_at, now)
+    worker = _worker(session, actor.provider_id, worker_id) if worker_id else None
+    place = _place_kind(place_kind) if place_kind else None
+    _require_reachable(referral.contact)
+    proposal = {
+        "referral_id": referral.id,
+        "starts_at": when.isoformat(),
+        "worker_id": worker.id if worker else None,
+        "place_kind": place.value if place else None,
+    }
+    return _tell(
+        session,
+        runtime,
+        referral,
+        "proposed",
+        {"proposed_when": _when_label(runtime, when), "proposal": proposal, "proposal_taken": None},
+        now,
+    )
+
+
+def record_outcome(
+    session: Session,
+    actor: Actor,
+    referral_id: int,
+    now: datetime,
+    *,
+    outcome: str,
+    follow_up_needed: str | None = None,
+    follow_up_provided: str | None = None,
+) -> Referral:
+    """How it ended (interview held, declined in person, could not contact, missing again) and the support
+    that followed; the referral is closed."""
+    take_write_lock(session)
+    referral = find_referral(session, actor.provider_id, referral_id)
+    try:
+        referral.outcome = ReferralOutcome(outcome).value
+    except ValueError:
+        raise Invalid("outcome", f"must be one of {', '.join(item.value for item in ReferralOutcome)}") from None
+    for field, text in (("follow_up_needed", follow_up_needed), ("follow_up_provided", follow_up_provided)):
+        if text is not None and len(text) > MAX_FOLLOW_UP_TEXT:
+            raise Invalid(field, f"at most {MAX_FOLLOW_UP_TEXT} characters")
+    referral.outcome_at = now
+    if follow_up_needed is not None:
+        referral.follow_up_needed = follow_up_needed.strip() or None
+    if follow_up_provided is not None:
+        referral.follow_up_provided = follow_up_provided.strip() or None
+    referral.status = ReferralStatus.CLOSED
+    return referral
+
+
+def send_message(
+    session: Session,
+    runtime: Runtime,
+    actor: Actor,
+    referral_id: int,
+    text: str,
+    now: datetime,
+    *,
+    worker_id: int | None = None,
+) -> Told:
+    """A message to the young person through the bot; their reply shows in the referral's timeline."""
+    take_write_lock(session)
+    referral = find_referral(session, actor.provider_id, referral_id)
+    text = text.strip()
+    if not text:
+        raise Invalid("text", "write a message")
+    if len(text) > MAX_WORKER_MESSAGE:
+        raise Invalid("text", f"at most {MAX_WORKER_MESSAGE} characters (three text messages)")
+    _require_reachable(referral.contact)
+    if worker_id:
+        name = _worker(session, actor.provider_id, worker_id).display_name
+    elif actor.display_name:
+        name = actor.display_name
+    elif referral.assigned_worker_id:
+        name = session.get(Worker, referral.assigned_worker_id).display_name
+    else:
+        raise Invalid("worker_id", "say which worker is writing: the referral has no assigned worker")
+    return _tell(session, runtime, referral, "message", {"worker_name": name, "worker_message": text}, now)
+
+
+# --- bookings (also used by the effects, when the young person answers) -----------------------------
+
+
+def cancel_live_bookings(
+    session: Session, referral: Referral, *, reason: str, keep: Booking | None = None
+) -> list[Booking]:
+    """Cancel every live booking of the referral but ``keep``, free their slots, and tell the provider."""
+    cancelled = []
+    for booking in referral.bookings:
+        if booking is keep or booking.id is None or booking.status == BookingStatus.CANCELLED:
+            continue
+        booking.status = BookingStatus.CANCELLED
+        if booking.slot is not None and booking.slot.status != SlotStatus.OPEN:
+            booking.slot.status = SlotStatus.OPEN
+        booking.slot = None  # a cancelled booking holds no slot, so the slot can be booked again
+        events.booking_cancelled(session, referral, booking, reason=reason)
+        cancelled.append(booking)
+    return cancelled
+
+
+def book_proposed_time(session: Session, contact: Contact, proposal: dict[str, Any], now: datetime) -> Booking | None:
+    """Book the time a worker suggested, now that the young person said yes; None if it has gone."""
+    referral = session.get(Referral, proposal.get("referral_id") or 0)
+    if referral is None or referral.contact_id != contact.id or referral.status in CLOSED_STATUSES:
+        return None
+    starts_at = datetime.fromisoformat(proposal["starts_at"])
+    if starts_at <= now:
+        return None
+    worker_id = proposal.get("worker_id")
+    slot = None
+    if worker_id:
+        slot = session.scalars(
+            sa.select(Slot).where(Slot.worker_id == worker_id, Slot.starts_at == starts_at)
+        ).one_or_none()
+        if slot is not None and slot.status != SlotStatus.OPEN:
+            return None  # someone else has that worker at that time now
+    previous = next((b for b in reversed(referral.bookings) if b.status != BookingStatus.CANCELLED), None)
+    cancel_live_bookings(session, referral, reason="new_time_accepted")
+    outside = bool(referral.deadline_at and starts_at > referral.deadline_at)
+    place = proposal.get("place_kind") or (previous.place_kind if previous else None)
+    booking = Booking(
+        referral=referral,
+        slot=slot,
+        starts_at=starts_at,
+        worker_id=worker_id,
+        place_kind=PlaceKind(place) if place else None,
+        worker_preference=previous.worker_preference if previous else None,
+        trusted_adult=previous.trusted_adult if previous else None,
+        status=BookingStatus.CONFIRMED,
+        outside_window=outside,
+        delay_reason=DelayReason.NO_AVAILABILITY if outside else None,
+    )
+    if slot is not None:
+        slot.status = SlotStatus.BOOKED
+    referral.status = ReferralStatus.BOOKED
+    if worker_id:
+        referral.assigned_worker_id = worker_id
+    session.add(booking)
+    session.flush()
+    events.booking_requested(session, referral, booking)
+    return booking
+
+
+def _booking_to_confirm(referral: Referral, booking_id: int | None) -> Booking:
+    if booking_id is not None:
+        booking = next((b for b in referral.bookings if b.id == booking_id), None)
+        if booking is None:
+            raise Invalid("booking_id", "no booking with this id on this referral")
+        if booking.status == BookingStatus.CANCELLED:
+            raise Conflict("that booking was cancelled")
+        return booking
+    live = [b for b in referral.bookings if b.status != BookingStatus.CANCELLED]
+    if not live:
+        raise Conflict("the young person has not asked for a time yet: suggest one instead")
+    return max(live, key=lambda b: b.id)
+
+
+def _place_kind(value: str) -> PlaceKind:
+    try:
+        return PlaceKind(value)
+    except ValueError:
+        raise Invalid("place_kind", f"must be one of {', '.join(kind.value for kind in PlaceKind)}") from None
+
+
+# --- telling the young person ----------------------------------------------------------------------
+
+
+def can_message(contact: Contact) -> str | None:
+    """Why the bot may not message this person now, or None when it may."""
+    if contact.opted_out:
+        return "they sent STOP: the bot sends them nothing until they send START"
+    if contact.address.startswith(DELETED_ADDRESS_PREFIX):
+        return "they deleted their data: the bot has no way to reach them"
+    return None
+
+
+def _require_reachable(contact: Contact) -> None:
+    reason = can_message(contact)
+    if reason:
+        raise Conflict(f"the young person cannot be messaged: {reason}")
+
+
+def _tell(
+    session: Session, runtime: Runtime, referral: Referral, news: str, values: dict[str, Any], now: datetime
+) -> Told:
+    """Run the provider script on the young person's conversation and send what it says."""
+    from bot.dispatcher import CONVERSATION_EXPIRY
+    from bot.effects import EffectContext, apply_effect
+
+    contact = referral.contact
+    reason = can_message(contact)
+    if reason:
+        return Told(False, reason)
+    row = session.scalars(
+        sa.select(ConversationState).where(ConversationState.contact_id == contact.id).with_for_update()
+    ).one_or_none()
+    variables = runtime.conversation_variables()
+    if row is None:
+        state = new_state(str(contact.language), variables)
+        state["waiting"] = "finished"
+    else:
+        state = dict(row.variables)
+        if row.expires_at and row.expires_at < now:
+            state = restart(state)
+        state["vars"] = {**state.get("vars", {}), **variables}
+    mid_question = state.get("waiting") == "input"
+    catalog = _catalog(session, runtime, state)
+    state["return_to"] = f"{state['script']}.{state['step']}" if mid_question else None
+    state["resume"] = PROVIDER_SCRIPT_ENTRY
+    state["vars"]["referral_id"] = referral.id
+    turn = advance(
+        catalog,
+        state,
+        EffectDone({"provider_news": news, "was_mid_question": "yes" if mid_question else "no", **values}),
+    )
+    replies = list(turn.replies)
+    context = EffectContext(session, contact, {}, now, runtime.timezone)
+    while turn.effect is not None:  # only if a coordinator made the provider script record something at once
+        context.variables = dict(turn.effect.variables)
+        turn = advance(catalog, turn.state, EffectDone(apply_effect(turn.effect.name, context)))
+        replies.extend(turn.replies)
+    if row is None:
+        row = ConversationState(contact=contact)
+        session.add(row)
+    state = turn.state
+    row.script = state["script"]
+    row.step = state["step"] or ""
+    row.script_version = state["versions"].get(state["script"], "")
+    row.variables = state
+    row.expires_at = now + CONVERSATION_EXPIRY
+    if not replies:
+        log.warning("the provider script said nothing for news %r", news)
+        return Told(False, "the provider script has nothing to say for this")
+    enqueue_channel_message(session, contact, replies, kind_of_message="provider")
+    for reply in replies:
+        session.add(
+            Message(
+                contact=contact,
+                direction=Direction.OUTBOUND,
+                channel=contact.channel,
+                text=as_numbered_text(reply),
+                created_at=now,
+            )
+        )
+    return Told(True)
+
+
+def _catalog(session: Session, runtime: Runtime, state: dict[str, Any]) -> Catalog:
+    """The scripts this conversation runs on, as the dispatcher chooses them (a conversation under way keeps
+    the release it started on); the built-in ones when that release has no provider script (published
+    before it existed), and the conversation then carries on with those."""
+    if state.get("waiting") in ("new", "finished"):
+        state["release"] = runtime.live_releases(session).get("scripts")
+    try:
+        catalog = runtime.catalog_for(state.get("release"))
+    except LookupError:
+        catalog = runtime.catalog
+        state["release"] = None
+    if PROVIDER_SCRIPT_ENTRY.partition(".")[0] not in catalog.scripts:
+        catalog = runtime.catalog
+        state["release"] = None
+    return catalog
+
+
+def _when_label(runtime: Runtime, moment: datetime) -> dict[str, str]:
+    return both_languages(format_slot, moment.astimezone(runtime.timezone))
+
+
+def _place_label(runtime: Runtime, kind: PlaceKind) -> dict[str, str]:
+    """The words the booking script uses for this place, so the young person reads what they chose."""
+    step = runtime.catalog.step("booking", "place")
+    for option in step.options if step else ():
+        if option.value == kind.value:
+            return {"en": option.label.en, "cy": option.label.cy}
+    return {"en": kind.value.replace("_", " "), "cy": kind.value.replace("_", " ")}

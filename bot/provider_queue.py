@@ -1,0 +1,425 @@
+"""What a provider's duty worker reads: alerts first, then requests by severity and by the 72-hour deadline.
+
+The same data serves the queue pages and the provider API, always for one provider: nothing here ever
+reads another provider's referrals. Values are plain dicts (datetimes left as datetimes; the API turns
+them into ISO 8601 UTC).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session, selectinload
+
+from bot.events import episode_summary
+from bot.provider_actions import can_message, find_referral
+from bot.routing import area_names, escalation_provider_id
+from models import (
+    Booking,
+    BookingStatus,
+    Direction,
+    Escalation,
+    Message,
+    OutboxEvent,
+    OutboxKind,
+    Referral,
+    ReferralStatus,
+    Worker,
+)
+
+# A request with no booking whose deadline is this close (or gone) is marked at risk.
+AT_RISK_WITHIN = timedelta(hours=24)
+ACTIVE_STATUSES = (ReferralStatus.OPEN, ReferralStatus.BOOKING_REQUESTED, ReferralStatus.BOOKED)
+SEVERITY_ORDER = {"immediate": 0, "urgent": 1, None: 2}
+MAX_QUEUE_PAGE = 200
+TIMELINE_MESSAGES = 200  # the latest messages with the young person shown on a referral
+
+
+def _value(enum_value: Any) -> Any:
+    return getattr(enum_value, "value", enum_value)
+
+
+def is_at_risk(referral: Referral, now: datetime) -> bool:
+    """No confirmed time yet and the 72-hour deadline is less than a day away, or already gone."""
+    if referral.status not in (ReferralStatus.OPEN, ReferralStatus.BOOKING_REQUESTED) or referral.deadline_at is None:
+        return False
+    return referral.deadline_at - now <= AT_RISK_WITHIN
+
+
+def _worker_ref(worker: Worker | None) -> dict[str, Any] | None:
+    return {"id": worker.id, "name": worker.display_name} if worker else None
+
+
+def worker_ref(session: Session, worker_id: int | None) -> dict[str, Any] | None:
+    return _worker_ref(session.get(Worker, worker_id) if worker_id else None)
+
+
+# --- alerts ----------------------------------------------------------------------------------------
+
+
+def _unacknowledged(session: Session, provider_id: int) -> list[Escalation]:
+    candidates = session.scalars(
+        sa.select(Escalation)
+        .where(Escalation.acknowledged_at.is_(None))
+        .options(selectinload(Escalation.referral), selectinload(Escalation.contact))
+        .order_by(Escalation.created_at, Escalation.id)
+    )
+    return [item for item in candidates if escalation_provider_id(session, item) == provider_id]
+
+
+def _group_alerts(escalations: Iterable[Escalation]) -> list[list[Escalation]]:
+    """One alert per message: a message may raise several categories."""
+    groups: dict[tuple[int, int], list[Escalation]] = {}
+    for item in escalations:
+        key = (item.contact_id, item.inbound_event_id if item.inbound_event_id is not None else -item.id)
+        groups.setdefault(key, []).append(item)
+    return list(groups.values())
+
+
+def alert_of(group: list[Escalation]) -> dict[str, Any]:
+    first = group[0]
+    severity = min((_value(item.severity) for item in group), key=lambda s: SEVERITY_ORDER[s])
+    return {
+        "id": first.id,
+        "escalation_ids": [item.id for item in group],
+        "categories": [item.category for item in group],
+        "severity": severity,
+        "excerpt": first.excerpt,
+        "created_at": first.created_at,
+        "referral_id": first.referral_id,
+        "area": first.contact.area if first.contact else None,
+        "channel": _value(first.contact.channel) if first.contact else None,
+        "language": _value(first.contact.language) if first.contact else None,
+        "acknowledged_at": first.acknowledged_at,
+        "acknowledged_by": first.acknowledged_by,
+        "notified_count": max(item.notified_count for item in group),
+    }
+
+
+def open_alerts(session: Session, provider_id: int) -> list[dict[str, Any]]:
+    """Alerts nobody has acknowledged: immediate before urgent, then the oldest first."""
+    alerts = [alert_of(group) for group in _group_alerts(_unacknowledged(session, provider_id))]
+    return sorted(alerts, key=lambda alert: (SEVERITY_ORDER[alert["severity"]], alert["created_at"]))
+
+
+# --- dead letters ----------------------------------------------------------------------------------
+
+
+def dead_letters(session: Session, provider_id: int, limit: int = 20) -> dict[str, Any]:
+    """Events for this provider (and messages to its young people) that were given up on: a red alert."""
+    its_contacts = sa.select(Referral.contact_id).where(Referral.provider_id == provider_id)
+    condition = sa.and_(
+        OutboxEvent.dead_at.is_not(None),
+        sa.or_(
+            OutboxEvent.provider_id == provider_id,
+            sa.and_(OutboxEvent.kind == OutboxKind.CHANNEL_MESSAGE, OutboxEvent.contact_id.in_(its_contacts)),
+        ),
+    )
+    count = session.scalar(sa.select(sa.func.count()).select_from(OutboxEvent).where(condition)) or 0
+    rows = session.execute(
+        sa.select(
+            OutboxEvent.id,
+            OutboxEvent.kind,
+            OutboxEvent.type,
+            OutboxEvent.ordering_key,
+            OutboxEvent.created_at,
+            OutboxEvent.dead_at,
+            OutboxEvent.attempts,
+            OutboxEvent.last_error,
+        )
+        .where(condition)
+        .order_by(OutboxEvent.dead_at.desc())
+        .limit(limit)
+    ).all()
+    return {
+        "count": count,
+        "events": [
+            {
+                "id": row.id,
+                "kind": _value(row.kind),
+                "type": row.type,
+                "referral_id": _referral_id(row.ordering_key),
+                "created_at": row.created_at,
+                "dead_at": row.dead_at,
+                "attempts": row.attempts,
+                "last_error": row.last_error,
+            }
+            for row in rows
+        ],
+    }
+
+
+def _referral_id(ordering_key: str) -> int | None:
+    kind, _, number = ordering_key.partition(":")
+    return int(number) if kind == "referral" and number.isdigit() else None
+
+
+# --- the queue -------------------------------------------------------------------------------------
+
+
+def _live_booking(referral: Referral) -> Booking | None:
+    live = [booking for booking in referral.bookings if booking.status != BookingStatus.CANCELLED]
+    return max(live, key=lambda booking: booking.id) if live else None
+
+
+def _booking_ref(booking: Booking | None) -> dict[str, Any] | None:
+    if booking is None:
+        return None
+    return {
+        "id": booking.id,
+        "status": _value(booking.status),
+        "starts_at": booking.starts_at,
+        "place_kind": _value(booking.place_kind),
+        "outside_window": booking.outside_window,
+    }
+
+
+def queue_item(
+    referral: Referral,
+    now: datetime,
+    *,
+    worker: Worker | None = None,
+    severity: str | None = None,
+    open_alert_count: int = 0,
+) -> dict[str, Any]:
+    episode = referral.episodes[-1] if referral.episodes else None
+    return {
+        "id": referral.id,
+        "status": _value(referral.status),
+        "referred_by": _value(referral.referred_by),
+        "area": referral.area,
+        "area_name": area_names(referral.area)["en"] if referral.area else None,
+        "language": _value(referral.language),
+        "channel": _value(referral.channel),
+        "created_at": referral.created_at,
+        "deadline_at": referral.deadline_at,
+        "seconds_to_deadline": int((referral.deadline_at - now).total_seconds()) if referral.deadline_at else None,
+        "at_risk": is_at_risk(referral, now),
+        "severity": severity,
+        "open_alerts": open_alert_count,
+        "assigned_worker": _worker_ref(worker),
+        "age_band": _value(episode.age_band) if episode else None,
+        "setting": _value(episode.setting) if episode else None,
+        "hidden": episode.hidden if episode else None,
+        "booking": _booking_ref(_live_booking(referral)),
+        "outcome": referral.outcome,
+    }
+
+
+def list_queue(
+    session: Session,
+    provider_id: int,
+    now: datetime,
+    *,
+    statuses: Iterable[str] | None = None,
+    area: str | None = None,
+    at_risk: bool | None = None,
+    assigned_worker_id: int | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> list[dict[str, Any]]:
+    """The provider's requests: those with an open alert first (immediate, then urgent), then by deadline."""
+    query = (
+        sa.select(Referral)
+        .where(Referral.provider_id == provider_id)
+        .options(selectinload(Referral.episodes), selectinload(Referral.bookings))
+    )
+    query = query.where(Referral.status.in_(list(statuses) if statuses else list(ACTIVE_STATUSES)))
+    if area:
+        query = query.where(Referral.area == area)
+    if assigned_worker_id is not None:
+        query = query.where(Referral.assigned_worker_id == assigned_worker_id)
+    referrals = list(session.scalars(query))
+    alerts_by_referral: dict[int, list[str]] = {}
+    alerts_by_contact: dict[int, list[str]] = {}
+    for group in _group_alerts(_unacknowledged(session, provider_id)):
+        severity = alert_of(group)["severity"]
+        if group[0].referral_id is not None:
+            alerts_by_referral.setdefault(group[0].referral_id, []).append(severity)
+        else:
+            alerts_by_contact.setdefault(group[0].contact_id, []).append(severity)
+    staff = {
+        worker.id: worker for worker in session.scalars(sa.select(Worker).where(Worker.provider_id == provider_id))
+    }
+    items = []
+    for referral in referrals:
+        found = alerts_by_referral.get(referral.id, []) + alerts_by_contact.get(referral.contact_id, [])
+        severity = min(found, key=lambda s: SEVERITY_ORDER[s]) if found else None
+        worker = staff.get(referral.assigned_worker_id) if referral.assigned_worker_id else None
+        item = queue_item(referral, now, worker=worker, severity=severity, open_alert_count=len(found))
+        if at_risk is None or item["at_risk"] == at_risk:
+            items.append(item)
+    far_future = now + timedelta(days=365 * 100)
+    items.sort(key=lambda item: (SEVERITY_ORDER[item["severity"]], item["deadline_at"] or far_future, item["id"]))
+    return items[offset : offset + min(limit, MAX_QUEUE_PAGE)]
+
+
+def workers(session: Session, provider_id: int) -> list[dict[str, Any]]:
+    rows = session.scalars(
+        sa.select(Worker)
+        .where(Worker.provider_id == provider_id, Worker.active.is_(True))
+        .order_by(Worker.display_name)
+    )
+    return [
+        {
+            "id": worker.id,
+            "name": worker.display_name,
+            "languages": list(worker.languages or []),
+            "gender": _value(worker.gender),
+        }
+        for worker in rows
+    ]
+
+
+# --- one referral ----------------------------------------------------------------------------------
+
+
+def referral_detail(session: Session, provider_id: int, referral_id: int, now: datetime) -> dict[str, Any]:
+    """Everything a worker needs about one referral, with its timeline. NotFound for another provider's."""
+    referral = find_referral(session, provider_id, referral_id)
+    escalations = list(
+        session.scalars(
+            sa.select(Escalation)
+            .where(
+                sa.or_(
+                    Escalation.referral_id == referral.id,
+                    sa.and_(Escalation.referral_id.is_(None), Escalation.contact_id == referral.contact_id),
+                )
+            )
+            .order_by(Escalation.created_at, Escalation.id)
+        )
+    )
+    open_groups = [group for group in _group_alerts(escalations) if group[0].acknowledged_at is None]
+    severities = [alert_of(group)["severity"] for group in open_groups]
+    severity = min(severities, key=lambda s: SEVERITY_ORDER[s]) if severities else None
+    worker = session.get(Worker, referral.assigned_worker_id) if referral.assigned_worker_id else None
+    detail = queue_item(referral, now, worker=worker, severity=severity, open_alert_count=len(open_groups))
+    unreachable = can_message(referral.contact)
+    detail.update(
+        answers={
+            "consent_given": referral.consent_given,
+            "child_agrees": referral.child_agrees,
+            "time_preference": referral.time_preference,
+            "place_kind": _value(referral.place_kind),
+            "worker_preference": _value(referral.worker_preference),
+            "trusted_adult": referral.trusted_adult,
+            "decline_reason": _value(referral.decline_reason),
+            "decline_text": referral.decline_text,
+            "declined_at": referral.declined_at,
+        },
+        episodes=[episode_summary(episode) for episode in referral.episodes],
+        bookings=[booking_of(booking) for booking in sorted(referral.bookings, key=lambda b: b.id)],
+        alerts=[alert_of(group) for group in _group_alerts(escalations)],
+        outcome={
+            "outcome": referral.outcome,
+            "outcome_at": referral.outcome_at,
+            "follow_up_needed": referral.follow_up_needed,
+            "follow_up_provided": referral.follow_up_provided,
+        },
+        can_message=unreachable is None,
+        cannot_message_reason=unreachable,
+        timeline=_timeline(session, referral, escalations),
+    )
+    return detail
+
+
+def booking_of(booking: Booking) -> dict[str, Any]:
+    return {
+        "id": booking.id,
+        "status": _value(booking.status),
+        "starts_at": booking.starts_at,
+        "slot_id": booking.slot_id,
+        "worker": _worker_ref(booking.worker),
+        "place_kind": _value(booking.place_kind),
+        "worker_preference": _value(booking.worker_preference),
+        "trusted_adult": booking.trusted_adult,
+        "preferred_time_text": booking.preferred_time_text,
+        "outside_window": booking.outside_window,
+        "delay_reason": _value(booking.delay_reason),
+        "created_at": booking.created_at,
+    }
+
+
+def _conversation_with_workers(session: Session, referral: Referral) -> list[dict[str, Any]]:
+    """Messages sent for a worker, and what the young person wrote after the first of them.
+
+    Not the scripted chat before it: its answers are the referral's fields, and a worker needs no more.
+    """
+    sent_for_worker = sa.and_(Message.direction == Direction.OUTBOUND, Message.inbound_event_id.is_(None))
+    first = session.scalar(
+        sa.select(sa.func.min(Message.created_at)).where(
+            Message.contact_id == referral.contact_id, Message.created_at >= referral.created_at, sent_for_worker
+        )
+    )
+    if first is None:
+        return []
+    messages = session.scalars(
+        sa.select(Message)
+        .where(
+            Message.contact_id == referral.contact_id,
+            Message.created_at >= first,
+            sa.or_(sent_for_worker, Message.direction == Direction.INBOUND),
+        )
+        .order_by(Message.created_at.desc(), Message.id.desc())
+        .limit(TIMELINE_MESSAGES)
+    ).all()
+    return [
+        {
+            "at": message.created_at,
+            "kind": "message",
+            "what": "from the young person" if message.direction == Direction.INBOUND else "to the young person",
+            "direction": _value(message.direction),
+            "text": message.text,
+        }
+        for message in reversed(messages)
+    ]
+
+
+def _timeline(session: Session, referral: Referral, escalations: list[Escalation]) -> list[dict[str, Any]]:
+    """What happened, oldest first: events sent to the provider, alerts, messages with the young person."""
+    entries: list[dict[str, Any]] = [{"at": referral.created_at, "kind": "referral", "what": "referral created"}]
+    sent = session.execute(
+        sa.select(
+            OutboxEvent.type,
+            OutboxEvent.created_at,
+            OutboxEvent.delivered_at,
+            OutboxEvent.dead_at,
+            OutboxEvent.attempts,
+            OutboxEvent.last_error,
+        )
+        .where(OutboxEvent.kind == OutboxKind.PROVIDER_WEBHOOK, OutboxEvent.ordering_key == f"referral:{referral.id}")
+        .order_by(OutboxEvent.created_at)
+    ).all()
+    for row in sent:
+        delivery = "delivered" if row.delivered_at else "dead-lettered" if row.dead_at else "waiting"
+        entries.append(
+            {
+                "at": row.created_at,
+                "kind": "event",
+                "what": row.type,
+                "delivery": delivery,
+                "attempts": row.attempts,
+                "last_error": row.last_error,
+            }
+        )
+    for item in escalations:
+        entries.append(
+            {"at": item.created_at, "kind": "alert", "what": f"{_value(item.severity)} alert: {item.category}"}
+        )
+        if item.acknowledged_at:
+            entries.append(
+                {
+                    "at": item.acknowledged_at,
+                    "kind": "acknowledged",
+                    "what": f"alert acknowledged by {item.acknowledged_by}",
+                }
+            )
+    entries.extend(_conversation_with_workers(session, referral))
+    if referral.declined_at:
+        entries.append({"at": referral.declined_at, "kind": "declined", "what": "declined"})
+    if referral.outcome_at:
+        entries.append({"at": referral.outcome_at, "kind": "outcome", "what": f"outcome: {referral.outcome}"})
+    return sorted(entries, key=lambda entry: entry["at"])

@@ -1,0 +1,113 @@
+"""``rhi worker``: the outbox relay (provider webhooks, messages to contacts) and the periodic jobs.
+
+Run as many as you like against one PostgreSQL: the relays claim with ``FOR UPDATE SKIP LOCKED`` and each
+periodic job is safe to run in several workers at once. SIGTERM (or Ctrl-C) lets the send in progress
+finish, lets go of anything else claimed, and exits; a worker killed outright loses nothing either, as its
+claims run out after ``relay.LEASE`` and another worker sends them.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Mapping
+from datetime import timedelta
+from types import FrameType
+from typing import TextIO
+
+from bot.relay import DEFAULT_MAX_AGE, IDLE_POLL_SECONDS, Relay
+from bot.runtime import Runtime
+from bot.schedule import jobs
+from bot.settings import ConfigError
+from models import utcnow
+
+log = logging.getLogger(__name__)
+
+MAX_AGE_SETTING = "RHI_OUTBOX_MAX_AGE_HOURS"
+PERIODIC_EVERY_SECONDS = 5.0
+# Modules whose deliverers register on import (bot.delivery.register); each package's modules are imported.
+
+
+def max_age_from(environ: Mapping[str, str]) -> timedelta:
+    """``RHI_OUTBOX_MAX_AGE_HOURS``: how long an event is retried before it is dead-lettered (default 72)."""
+    value = environ.get(MAX_AGE_SETTING, "").strip()
+    if not value:
+        return DEFAULT_MAX_AGE
+    try:
+        hours = float(value)
+    except ValueError:
+        hours = 0.0
+    if hours <= 0:
+        raise ConfigError(f"error: {MAX_AGE_SETTING} must be a number of hours above 0, not {value!r}")
+    return timedelta(hours=hours)
+
+
+def run_periodic_jobs(runtime: Runtime) -> dict[str, int]:
+    """Run each periodic job once; a failing job is logged and does not stop the others."""
+    done: dict[str, int] = {}
+    for name, job in jobs().items():
+        try:
+            done[name] = job(runtime, utcnow())
+        except Exception:  # one broken job must not stop the relay or the other jobs
+            log.exception("periodic job %s failed", name)
+    return done
+
+
+class Worker:
+    def __init__(
+        self,
+        runtime: Runtime,
+        *,
+        relays: int = 1,
+        max_age: timedelta = DEFAULT_MAX_AGE,
+        poll_seconds: float = IDLE_POLL_SECONDS,
+        periodic_seconds: float = PERIODIC_EVERY_SECONDS,
+    ) -> None:
+        self.runtime = runtime
+        self.relays = [Relay(runtime, max_age=max_age) for _ in range(relays)]
+        self.poll_seconds = poll_seconds
+        self.periodic_seconds = periodic_seconds
+
+    def run(self, stop: threading.Event) -> None:
+        """Relay threads plus the periodic jobs in this thread, until ``stop`` is set."""
+        threads = [
+            threading.Thread(target=relay.run_forever, args=(stop, self.poll_seconds), name=f"relay-{n}", daemon=True)
+            for n, relay in enumerate(self.relays, 1)
+        ]
+        for thread in threads:
+            thread.start()
+        try:
+            while not stop.is_set():
+                run_periodic_jobs(self.runtime)
+                stop.wait(self.periodic_seconds)
+        finally:
+            stop.set()
+            for thread in threads:
+                thread.join()
+            from bot.provider_webhook import close_http_client
+
+            close_http_client()
+
+
+def run_until_signalled(worker: Worker, out: TextIO = sys.stderr) -> int:
+    """Run ``worker`` until SIGTERM or SIGINT; the send in progress is finished first."""
+    stop = threading.Event()
+
+    def _stop(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _stop)
+    signal.signal(signal.SIGINT, _stop)
+    names = ", ".join(jobs()) or "none"
+    max_age_hours = worker.relays[0].max_age / timedelta(hours=1) if worker.relays else 0
+    print(
+        f"rhi worker: {len(worker.relays)} relay(s), events dead-lettered after {max_age_hours:g} h, "
+        f"periodic jobs: {names}. Stop with SIGTERM or Ctrl-C.",
+        file=out,
+        flush=True,
+    )
+    worker.run(stop)
+    print("rhi worker: stopped.", file=out, flush=True)
+    return 0

@@ -1,0 +1,102 @@
+"""Run transcript tests against a set of files, in a separate process.
+
+The transcript runner builds a runtime on a throwaway database with a key of its own, and the encryption
+keys are set for the whole process: done inside the web app, it would swap the keys every request uses.
+So the studio starts ``python -m conversations.studio.testrun``, gives it the files as JSON on stdin and
+reads one JSON answer on stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+TIMEOUT_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class TestResult:
+    file: str
+    name: str
+    failures: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.failures
+
+
+@dataclass(frozen=True)
+class TestRun:
+    results: list[TestResult] = field(default_factory=list)
+    error: str | None = None  # the tests could not be run at all
+
+    @property
+    def failed(self) -> list[TestResult]:
+        return [result for result in self.results if not result.ok]
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and not self.failed
+
+
+def run_tests(
+    scripts: dict[str, str], lexicon: dict[str, str] | None = None, helplines: dict[str, str] | None = None
+) -> TestRun:
+    """Run every transcript among ``scripts`` against those scripts (and this lexicon and these helplines)."""
+    job = json.dumps({"scripts": scripts, "lexicon": lexicon, "helplines": helplines})
+    env = {name: value for name, value in os.environ.items() if not name.startswith("RHI_")}
+    try:
+        completed = subprocess.run(
+            [sys.executable, "-m", "conversations.studio.testrun"],
+            input=job,
+            capture_output=True,
+            text=True,
+            timeout=TIMEOUT_SECONDS,
+            env=env,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return TestRun(error=f"the tests took longer than {TIMEOUT_SECONDS} seconds and were stopped")
+    if completed.returncode != 0:
+        last = (completed.stderr.strip().splitlines() or ["no message"])[-1]
+        return TestRun(error=f"the tests could not run ({last})")
+    answer = json.loads(completed.stdout)
+    return TestRun([TestResult(item["file"], item["name"], tuple(item["failures"])) for item in answer["results"]])
+
+
+def _main() -> int:
+    from bot.transcripts import TranscriptRunner
+    from conversations.studio.content import build, check
+
+    job: dict[str, Any] = json.loads(sys.stdin.read())
+    checked = check("scripts", job["scripts"])
+    if not checked.ok:
+        print("the scripts have errors; fix them before running the tests", file=sys.stderr)
+        return 1
+    results = []
+    with tempfile.TemporaryDirectory(prefix="rhi-studio-tests-") as workdir:
+        runner = TranscriptRunner(checked.built, Path(workdir))
+        if job.get("lexicon") is not None:
+            runner.runtime.lexicon = build("lexicon", job["lexicon"])
+        if job.get("helplines") is not None:
+            runner.runtime.helplines = build("helplines", job["helplines"])
+        try:
+            for transcript in checked.transcripts:
+                failures = runner.run(transcript)
+                results.append(
+                    {"file": str(transcript.path), "name": transcript.name, "failures": [str(f) for f in failures]}
+                )
+        finally:
+            runner.close()
+    json.dump({"results": results}, sys.stdout)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main())

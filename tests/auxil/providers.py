@@ -1,0 +1,70 @@
+"""Providers, their logins and their referrals, for the provider queue tests: two providers on one
+deployment, each with an API token and a duty worker, and young people who refer themselves to each.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from bot.demo import DEMO_PROVIDER_SLUG
+from bot.provider_accounts import issue_api_token, set_password
+from models import Provider, Referral, StaffRole, StaffUser, Worker
+
+PASSWORD = "correct horse battery staple"
+OTHER_AREA = "rhondda_cynon_taf"
+
+
+def self_referral(area: str = "cardiff", time: str = "1") -> list[str]:
+    """A young person's answers, by number and words, through to a booking request."""
+    return ["hi", "1", "2", "2", "yesterday", "no", "home", area, "yes", time, "cafe", "a woman", "no", "yes"]
+
+
+@dataclass(frozen=True)
+class ProviderLogin:
+    id: int
+    token: str
+    email: str
+    worker_id: int
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+def login_for(runtime, slug: str, email: str, *, staff: bool = True) -> ProviderLogin:
+    """An API token and (unless ``staff=False``) a duty worker login for the provider ``slug``."""
+    with runtime.session() as session, session.begin():
+        provider = session.scalars(sa.select(Provider).where(Provider.slug == slug)).one()
+        token = issue_api_token(provider)
+        if staff:
+            user = StaffUser(provider_id=provider.id, email=email, display_name=email.split("@")[0].title(),
+                             role=StaffRole.DUTY_WORKER, password_hash="")  # fmt: skip
+            set_password(user, PASSWORD)
+            session.add(user)
+        worker_id = session.scalars(
+            sa.select(Worker.id).where(Worker.provider_id == provider.id).order_by(Worker.id)
+        ).first()
+        return ProviderLogin(provider.id, token, email, worker_id)
+
+
+def demo_login(runtime, *, staff: bool = True) -> ProviderLogin:
+    return login_for(runtime, DEMO_PROVIDER_SLUG, "duty@demo.test", staff=staff)
+
+
+def other_provider(runtime, *, staff: bool = True) -> ProviderLogin:
+    """A second provider on the deployment, covering one other area, with a worker of its own."""
+    with runtime.session() as session, session.begin():
+        provider = Provider(slug="valleys", name="Valleys Return Home", areas=[OTHER_AREA])
+        session.add(provider)
+        session.flush()
+        session.add(Worker(provider_id=provider.id, display_name="Dai", languages=["en", "cy"], areas=[OTHER_AREA]))
+    return login_for(runtime, "valleys", "duty@valleys.test", staff=staff)
+
+
+def latest_referral_id(runtime, provider_id: int) -> int:
+    with runtime.session() as session:
+        return session.scalars(
+            sa.select(Referral.id).where(Referral.provider_id == provider_id).order_by(Referral.id.desc())
+        ).first()

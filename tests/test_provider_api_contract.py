@@ -1,0 +1,51 @@
+"""The provider API against its own OpenAPI document, with schemathesis: every operation, generated inputs,
+responses checked for status codes, content types, headers and bodies the document allows.
+
+Driven through schemathesis' Python API (one hypothesis run per operation) rather than its pytest plugin,
+whose fixture support does not work with pytest 9.
+"""
+
+from __future__ import annotations
+
+import pytest
+import schemathesis
+from auxil.providers import demo_login, self_referral
+from conftest import Conversation
+from hypothesis import HealthCheck, given, settings
+from schemathesis import GenerationMode
+
+from webhooks.app import create_app
+from webhooks.openapi import openapi_document
+
+OPERATIONS = [(method.upper(), path) for path, item in openapi_document()["paths"].items() for method in item]
+
+
+@pytest.fixture
+def token(runtime) -> str:
+    return demo_login(runtime, staff=False).token
+
+
+@pytest.fixture
+def api(runtime, dispatcher, token):
+    """The app with one provider, a young person's referral and an alert, so requests find real data too."""
+    Conversation(dispatcher, "sms", "+447700900101").says(*self_referral("cardiff"))
+    Conversation(dispatcher, "sms", "+447700900102").says("hi", "i want to end my life")
+    return schemathesis.openapi.from_wsgi("/api/v1/openapi.json", create_app(runtime, {"TESTING": True}))
+
+
+@pytest.mark.parametrize("mode", [GenerationMode.POSITIVE, GenerationMode.NEGATIVE], ids=["valid", "invalid"])
+@pytest.mark.parametrize(("method", "path"), OPERATIONS, ids=[f"{m} {p}" for m, p in OPERATIONS])
+def test_the_api_does_what_its_openapi_document_says(api, token, method, path, mode):
+    operation = api[path][method]
+
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(
+        max_examples=12,
+        deadline=None,
+        database=None,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
+    )
+    def conforms(case) -> None:
+        case.call_and_validate(headers={"Authorization": f"Bearer {token}"})
+
+    conforms()

@@ -1,0 +1,254 @@
+"""The provider queue pages, /provider/: logging in, the queue (alerts first, live countdowns, at-risk
+marked, dead letters in red), a referral's page and its actions; another provider's referral is 404.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from auxil.providers import OTHER_AREA, PASSWORD, demo_login, latest_referral_id, other_provider, self_referral
+from conftest import Conversation
+
+from bot.demo import reset_demo_logins
+from models import Escalation, OutboxEvent, OutboxKind, Referral, StaffUser, utcnow
+from webhooks.app import create_app
+from webhooks.auth import AddressLimiter
+from webhooks.provider import LOGIN_LIMITER
+
+
+def csrf(html: str) -> str:
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def log_in(client, email: str, password: str = PASSWORD):
+    page = client.get("/provider/login").get_data(as_text=True)
+    return client.post("/provider/login", data={"email": email, "password": password, "csrf_token": csrf(page)})
+
+
+def form(client, url: str, **fields: str):
+    """Post a form on a page as a browser would: with the CSRF token the page carries."""
+    token = csrf(client.get("/provider/").get_data(as_text=True))
+    return client.post(url, data={"csrf_token": token, **fields})
+
+
+@pytest.fixture
+def pages(runtime, dispatcher):
+    demo, other = demo_login(runtime), other_provider(runtime)
+    sam = Conversation(dispatcher, "sms", "+447700900101")
+    sam.says(*self_referral("cardiff"))
+    dee = Conversation(dispatcher, "sms", "+447700900102")
+    dee.says(*self_referral(OTHER_AREA.replace("_", " ")))
+    client = create_app(runtime, {"TESTING": True}).test_client()
+    return {
+        "client": client,
+        "demo": demo,
+        "other": other,
+        "sam": sam,
+        "dee": dee,
+        "referral": latest_referral_id(runtime, demo.id),
+        "other_referral": latest_referral_id(runtime, other.id),
+    }
+
+
+@pytest.fixture
+def logged_in(pages):
+    assert log_in(pages["client"], pages["demo"].email).status_code == 302
+    return pages
+
+
+# --- logging in ---------------------------------------------------------------------------------------
+
+
+def test_every_page_needs_a_login(pages):
+    client = pages["client"]
+    for url in ("/provider/", f"/provider/referrals/{pages['referral']}"):
+        response = client.get(url)
+        assert response.status_code == 302 and response.headers["Location"].endswith("/provider/login")
+
+
+def test_a_wrong_password_fails_and_five_in_a_row_lock_the_account(pages, runtime):
+    client, email = pages["client"], pages["demo"].email
+    for _ in range(5):
+        response = log_in(client, email, "guess")
+        assert response.status_code == 401 and "Wrong email or password" in response.get_data(as_text=True)
+    assert log_in(client, email).status_code == 401, "locked: even the right password waits"
+    with runtime.session() as session:
+        user = session.scalars(sa.select(StaffUser).where(StaffUser.email == email)).one()
+        assert user.locked_until > utcnow() + timedelta(minutes=10)
+        assert user.password_hash.startswith("scrypt:") and PASSWORD not in user.password_hash
+
+
+def test_an_unknown_email_gets_the_same_answer(pages):
+    response = log_in(pages["client"], "nobody@demo.test")
+    assert response.status_code == 401 and "Wrong email or password" in response.get_data(as_text=True)
+
+
+def test_logins_from_one_address_are_limited(pages):
+    pages["client"].application.extensions[LOGIN_LIMITER] = AddressLimiter(attempts=3, window_seconds=60)
+    for _ in range(3):
+        log_in(pages["client"], "nobody@demo.test")
+    assert log_in(pages["client"], pages["demo"].email).status_code == 429
+
+
+def test_every_form_needs_its_csrf_token(logged_in):
+    client, referral = logged_in["client"], logged_in["referral"]
+    assert client.post(f"/provider/referrals/{referral}/assign", data={"worker_id": ""}).status_code == 400
+    bad = {"worker_id": "", "csrf_token": "forged"}
+    assert client.post(f"/provider/referrals/{referral}/assign", data=bad).status_code == 400
+    assert client.post("/provider/logout").status_code == 400
+    fresh = create_app(client.application.extensions["rhi.runtime"], {"TESTING": True}).test_client()
+    assert fresh.post("/provider/login", data={"email": "a@b.c", "password": "x"}).status_code == 400
+
+
+def test_the_session_cookie_is_secure_http_only_and_same_site(runtime, pages):
+    runtime.settings = dataclasses.replace(
+        runtime.settings, secret_key="a real secret key for this deployment", public_base_url="https://rhi.example.org"
+    )
+    client = create_app(runtime, {"TESTING": True}).test_client()
+    response = log_in(client, pages["demo"].email)
+    cookie = response.headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_logging_out_ends_the_session(logged_in):
+    client = logged_in["client"]
+    assert form(client, "/provider/logout").status_code == 302
+    assert client.get("/provider/").status_code == 302
+
+
+def test_the_demo_prints_a_duty_worker_login_that_works(runtime):
+    with runtime.session() as session, session.begin():
+        logins = reset_demo_logins(session)
+    client = create_app(runtime, {"TESTING": True}).test_client()
+    assert log_in(client, logins.email, logins.password).status_code == 302
+    assert client.get("/provider/").status_code == 200
+    api = client.get("/api/v1/referrals", headers={"Authorization": f"Bearer {logins.api_token}"})
+    assert api.status_code == 200
+
+
+# --- the queue ----------------------------------------------------------------------------------------
+
+
+def test_alerts_come_first_then_requests_with_a_countdown_and_the_at_risk_marked(logged_in, runtime, dispatcher):
+    worried = Conversation(dispatcher, "sms", "+447700900103")
+    worried.says(*self_referral("newport"))
+    worried("i want to end my life")
+    with runtime.session() as session, session.begin():
+        session.get(Referral, logged_in["referral"]).deadline_at = utcnow() + timedelta(hours=5)
+    page = logged_in["client"].get("/provider/").get_data(as_text=True)
+    assert page.index("Alerts") < page.index("end my life") < page.index("Requests")
+    requests = page[page.index('id="requests-title"') :]
+    assert requests.index("immediate alert</span>") < requests.index('class="badge risk">At risk'), "alerts lead"
+    assert re.search(r"<time datetime=\"[^\"]+\" data-deadline>\d+ h \d+ min left</time>", requests)
+    assert '<script src="/provider/static/provider.js" defer>' in page
+
+
+def test_dead_lettered_events_are_a_red_alert_on_the_queue(logged_in, runtime):
+    with runtime.session() as session, session.begin():
+        event = session.scalars(sa.select(OutboxEvent).where(OutboxEvent.kind == OutboxKind.PROVIDER_WEBHOOK)).first()
+        event.dead_at, event.last_error = utcnow(), "could not connect to the provider's webhook"
+    page = logged_in["client"].get("/provider/").get_data(as_text=True)
+    assert 'class="dead" role="alert"' in page and "1 event could not be delivered" in page
+    assert "could not connect to the provider&#39;s webhook" in page
+
+
+def test_the_pages_load_nothing_from_elsewhere_and_fit_a_phone(logged_in):
+    client = logged_in["client"]
+    for url in ("/provider/login", "/provider/", f"/provider/referrals/{logged_in['referral']}"):
+        response = client.get(url)
+        html = response.get_data(as_text=True)
+        assert not re.search(r"""(src|href)=["'](https?:)?//""", html), url
+        assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in html
+        assert 'href="#main"' in html  # a skip link for keyboard users
+        for field in re.findall(r'<(?:input|select|textarea) id="([^"]+)"', html):
+            assert f'<label for="{field}">' in html, f"{url}: {field} has no label"
+        assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+        assert response.headers["Cache-Control"] == "no-store"
+
+
+# --- a referral and its actions -----------------------------------------------------------------------
+
+ACTIONS = [
+    ("assign", {"worker_id": ""}),
+    ("confirm", {}),
+    ("propose", {"starts_at": "2099-01-05T16:00"}),
+    ("outcome", {"outcome": "interview_held"}),
+    ("message", {"text": "Hello"}),
+]
+
+
+def test_another_providers_referral_is_not_found(logged_in):
+    assert logged_in["client"].get(f"/provider/referrals/{logged_in['other_referral']}").status_code == 404
+
+
+@pytest.mark.parametrize(("action", "fields"), ACTIONS)
+def test_no_action_reaches_another_providers_referral(logged_in, runtime, action, fields):
+    response = form(logged_in["client"], f"/provider/referrals/{logged_in['other_referral']}/{action}", **fields)
+    assert response.status_code == 404
+    with runtime.session() as session:
+        referral = session.get(Referral, logged_in["other_referral"])
+        assert referral.status == "booking_requested" and referral.assigned_worker_id is None
+
+
+def test_another_providers_alert_cannot_be_acknowledged(logged_in, runtime):
+    logged_in["dee"]("i want to end my life")
+    with runtime.session() as session:
+        alert = session.scalars(sa.select(Escalation)).one()
+    assert form(logged_in["client"], f"/provider/alerts/{alert.id}/acknowledge").status_code == 404
+    with runtime.session() as session:
+        assert session.get(Escalation, alert.id).acknowledged_at is None
+
+
+def test_the_referral_page_has_the_timeline_and_the_actions(logged_in):
+    page = logged_in["client"].get(f"/provider/referrals/{logged_in['referral']}").get_data(as_text=True)
+    for words in ("Timeline", "referral.created", "booking.requested", "Assign a worker", "Confirm the booking",
+                  "Suggest another time", "Send a message through the bot", "Record the outcome"):  # fmt: skip
+        assert words in page
+    assert "+4477" not in page
+
+
+def test_a_worker_confirms_from_the_page_and_the_young_person_is_told(logged_in, runtime):
+    client, referral = logged_in["client"], logged_in["referral"]
+    response = form(client, f"/provider/referrals/{referral}/confirm")
+    assert response.status_code == 303
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Booking confirmed. The young person is being told." in page
+    with runtime.session() as session:
+        [event] = session.scalars(
+            sa.select(OutboxEvent).where(
+                OutboxEvent.kind == OutboxKind.CHANNEL_MESSAGE, OutboxEvent.type == "message.provider"
+            )
+        ).all()
+        assert event.payload["replies"][0]["text"].startswith("Your chat is booked.")
+
+
+def test_a_worker_writes_from_the_page_under_their_own_name_and_an_empty_message_is_refused(logged_in, runtime):
+    client, referral = logged_in["client"], logged_in["referral"]
+    response = form(client, f"/provider/referrals/{referral}/message", text="   ")
+    assert "text: write a message" in client.get(response.headers["Location"]).get_data(as_text=True)
+    form(client, f"/provider/referrals/{referral}/message", text="Can we meet at 4?")
+    assert "Duty will see your reply" in logged_in["sam"]("yes")[-1]
+    with runtime.session() as session:
+        texts = [
+            event.payload["replies"][0]["text"]
+            for event in session.scalars(sa.select(OutboxEvent).where(OutboxEvent.type == "message.provider"))
+        ]
+    assert texts == [
+        "A message from Duty at the Return Home service:\nCan we meet at 4?\n(Reply here and Duty will see it.)"
+    ]
+
+
+def test_acknowledging_an_alert_from_the_queue(logged_in, runtime):
+    logged_in["sam"]("i want to end my life")
+    client = logged_in["client"]
+    page = client.get("/provider/").get_data(as_text=True)
+    alert_id = re.search(r'action="/provider/alerts/(\d+)/acknowledge"', page).group(1)
+    response = form(client, f"/provider/alerts/{alert_id}/acknowledge", back="https://evil.example/")
+    assert response.headers["Location"].endswith("/provider/")  # never sent elsewhere
+    with runtime.session() as session:
+        escalation = session.get(Escalation, int(alert_id))
+        assert escalation.acknowledged_at is not None and escalation.acknowledged_by == logged_in["demo"].email

@@ -1,0 +1,74 @@
+"""Safeguarding end to end, over the real webhooks and real HTTP: the young person gets help in the same
+answer, and the provider's case system receives the alert, even when it was down at the time.
+"""
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from auxil.channels import (  # noqa: F401 (fixtures)
+    channels,
+    quick_person,
+    runtime,
+    server,
+    sms_user,
+    telegram_api,
+    telegram_user,
+    twilio_api,
+)
+from auxil.fake_telegram import texts
+from auxil.provider_endpoint import ProviderEndpoint, use_as_demo_webhook
+
+from bot.relay import Relay
+from models import OutboxEvent, utcnow
+
+
+@pytest.fixture
+def provider_endpoint(runtime) -> Iterator[ProviderEndpoint]:
+    with ProviderEndpoint() as endpoint:
+        yield use_as_demo_webhook(runtime, endpoint)
+
+
+def relay_everything(runtime) -> None:
+    relay = Relay(runtime)
+    while relay.run_once():
+        pass
+
+
+def alerts_received(endpoint: ProviderEndpoint) -> list[dict]:
+    return [receipt.event for receipt in endpoint.applied.values() if receipt.event["type"] == "safeguarding.alert"]
+
+
+def test_a_hit_over_sms_answers_with_999_and_samaritans_and_alerts_the_provider(channels, sms_user, provider_endpoint):
+    sms_user.texts("hi")
+    replies = sms_user.texts("honestly i just want to kms")
+    assert "999" in replies[0] and "116 123" in replies[0]
+    relay_everything(channels)
+    [alert] = alerts_received(provider_endpoint)
+    assert alert["data"]["categories"] == ["suicide_self_harm"]
+    assert alert["data"]["severity"] == "immediate"
+    assert alert["data"]["channel"] == "sms"
+
+
+def test_a_hit_over_telegram_answers_with_help_and_alerts_the_provider(channels, telegram_user, provider_endpoint):
+    telegram_user.sends("/start")
+    seen = texts(telegram_user.sends("theres a man who keeps me at his flat and wont let me leave"))
+    assert "999" in seen and "116 000" in seen  # unsafe now: 999, then the Runaway Helpline
+    relay_everything(channels)
+    [alert] = alerts_received(provider_endpoint)
+    assert "unsafe_now" in alert["data"]["categories"] and alert["data"]["channel"] == "telegram"
+
+
+def test_an_alert_raised_while_the_provider_is_down_arrives_when_it_recovers(channels, sms_user, provider_endpoint):
+    provider_endpoint.refuse()
+    sms_user.texts("hi")
+    sms_user.texts("my stepdad hits me when hes drunk")
+    relay_everything(channels)
+    assert alerts_received(provider_endpoint) == []
+    provider_endpoint.listen()
+    with channels.session() as session, session.begin():  # time passes: the backoff runs out
+        session.execute(sa.update(OutboxEvent).values(next_attempt_at=utcnow() - timedelta(seconds=1)))
+    relay_everything(channels)
+    [alert] = alerts_received(provider_endpoint)
+    assert alert["data"]["categories"] == ["abuse_at_home"]

@@ -1,0 +1,445 @@
+"""The coordinators' studio through Flask's test client: logging in and its protections, editing a draft,
+publishing and restoring, and the bot using what was published (conversations under way keep theirs).
+
+The whole story in a real browser is in tests/browser/test_studio_browser.py.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+from conftest import Conversation
+
+from bot.demo import reset_demo_coordinator
+from conversations.studio import auth, store, views
+from conversations.studio.content import builtin_files
+from models import LiveRelease, ScriptDraft, ScriptRelease, StaffRole, StaffUser, StudioChange, utcnow
+from webhooks.app import create_app
+
+OLD_WELSH = "Anfonwch STOP i stopio, neu HELP am help."
+NEW_WELSH = "Anfonwch STOP unrhyw bryd i stopio, neu HELP am help."
+MENU_BEFORE = "Thanks. If you've been away from home or care"
+MENU_AFTER = "Thanks for saying. If you've been away from home or care"
+
+
+class Studio:
+    """A browser's side of the studio, for tests that read like the story."""
+
+    def __init__(self, runtime) -> None:
+        self.runtime = runtime
+        self.app = create_app(runtime, {"TESTING": True})
+        self.client = self.app.test_client()
+
+    def add_person(
+        self, email: str, role: StaffRole = StaffRole.COORDINATOR, password: str = "a long demo password"
+    ) -> str:
+        with self.runtime.session() as session, session.begin():
+            session.add(
+                StaffUser(email=email, display_name=email.split("@")[0].title(), role=role,
+                          password_hash=auth.hash_password(password))
+            )  # fmt: skip
+        return password
+
+    def token(self) -> str:
+        page = self.client.get("/studio/login").get_data(as_text=True)
+        return re.search(r'name="csrf-token" content="([^"]+)"', page).group(1)
+
+    def log_in(self, email: str, password: str):
+        return self.client.post(
+            "/studio/login", data={"email": email, "password": password, "csrf_token": self.token()}
+        )
+
+    def post(self, path: str, **data):
+        return self.client.post(path, data={"csrf_token": self.token(), **data})
+
+    def draft(self, kind: str, name: str) -> str | None:
+        with self.runtime.session() as session:
+            found = store.drafts(session, kind).get(name)
+            return found.text if found else None
+
+    def revision(self, kind: str, name: str) -> int:
+        with self.runtime.session() as session:
+            found = store.drafts(session, kind).get(name)
+            return found.revision if found else 0
+
+
+@pytest.fixture(autouse=True)
+def fresh_throttle(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(views, "_address_throttle", auth.AddressThrottle())
+
+
+@pytest.fixture
+def studio(runtime) -> Studio:
+    return Studio(runtime)
+
+
+@pytest.fixture
+def coordinator(studio: Studio) -> Studio:
+    with studio.runtime.session() as session, session.begin():
+        email, password = reset_demo_coordinator(session)
+    assert studio.log_in(email, password).status_code == 302
+    return studio
+
+
+def publish_directly(runtime, kind: str, files: dict[str, str], message: str = "test") -> ScriptRelease:
+    with runtime.session() as session, session.begin():
+        return store.publish(session, kind, files, store.Author(None, "tests"), message)
+
+
+def welcome_with(old: str, new: str) -> dict[str, str]:
+    files = builtin_files("scripts")
+    assert old in files["welcome.yaml"]
+    files["welcome.yaml"] = files["welcome.yaml"].replace(old, new)
+    return files
+
+
+# --- logging in ------------------------------------------------------------------------------------------
+
+
+def test_every_page_needs_a_login(studio):
+    for path in ["/studio/", "/studio/scripts/", "/studio/simulator", "/studio/scripts/edit/welcome.yaml"]:
+        response = studio.client.get(path)
+        assert response.status_code == 302
+        assert response.location.startswith("/studio/login")
+    assert studio.client.post("/studio/api/check", json={}, headers={"X-CSRF-Token": studio.token()}).status_code == 401
+
+
+def test_the_demo_coordinator_logs_in_and_sees_the_scripts(coordinator):
+    page = coordinator.client.get("/studio/scripts/")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Demo coordinator" in text and "welcome" in text and "Welsh checked" in text
+
+
+def test_a_wrong_password_is_refused_and_the_account_is_locked_after_five(studio):
+    password = studio.add_person("eleri@example.org")
+    for _ in range(auth.MAX_FAILED_LOGINS - 1):
+        wrong = studio.log_in("eleri@example.org", "not the password")
+        assert wrong.status_code == 401
+        assert "do not match" in wrong.get_data(as_text=True)
+    locked = studio.log_in("eleri@example.org", "still not it")
+    assert "locked" in locked.get_data(as_text=True)
+    assert studio.log_in("eleri@example.org", password).status_code == 401  # even the right one, for now
+    with studio.runtime.session() as session, session.begin():
+        session.scalars(sa.select(StaffUser)).one().locked_until = utcnow() - timedelta(seconds=1)
+    assert studio.log_in("eleri@example.org", password).status_code == 302
+
+
+def test_provider_staff_and_unknown_people_cannot_log_in(studio):
+    password = studio.add_person("duty@example.org", StaffRole.DUTY_WORKER)
+    assert studio.log_in("duty@example.org", password).status_code == 401
+    assert studio.log_in("nobody@example.org", password).status_code == 401
+
+
+def test_too_many_failed_logins_from_one_address_are_slowed_down(studio, monkeypatch):
+    monkeypatch.setattr(views, "_address_throttle", auth.AddressThrottle(limit=3))
+    password = studio.add_person("rhys@example.org")
+    for n in range(3):
+        assert studio.log_in(f"guess{n}@example.org", "guess").status_code == 401
+    refused = studio.log_in("rhys@example.org", password)
+    assert refused.status_code == 429
+    assert "Too many tries" in refused.get_data(as_text=True)
+
+
+def test_a_form_without_its_csrf_token_is_refused_and_changes_nothing(coordinator):
+    text = builtin_files("scripts")["welcome.yaml"] + "\n# a change\n"
+    for token in (None, "", "forged"):
+        data = {"text": text, "revision": "0"}
+        if token is not None:
+            data["csrf_token"] = token
+        response = coordinator.client.post("/studio/scripts/edit/welcome.yaml", data=data)
+        assert response.status_code == 400
+        assert "expired" in response.get_data(as_text=True)
+    assert coordinator.draft("scripts", "welcome.yaml") is None
+    api = coordinator.client.post("/studio/api/check", json={"kind": "scripts", "name": "welcome.yaml", "text": text})
+    assert api.status_code == 400
+    assert coordinator.client.post("/studio/logout").status_code == 400  # logging out is a form too
+
+
+def test_session_cookies_are_secure_httponly_and_samesite(studio, runtime):
+    runtime.settings = dataclasses.replace(runtime.settings, public_base_url="https://rhi.example.org")
+    secure = Studio(runtime)
+    cookie = secure.client.get("/studio/login").headers["Set-Cookie"]
+    assert "Secure" in cookie and "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_pages_forbid_framing_inline_scripts_and_caching(coordinator):
+    response = coordinator.client.get("/studio/scripts/")
+    assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_an_admin_adds_a_coordinator_who_can_then_log_in(studio):
+    password = studio.add_person("admin@example.org", StaffRole.ADMIN)
+    studio.log_in("admin@example.org", password)
+    added = studio.post(
+        "/studio/people",
+        email="new@example.org",
+        display_name="Newydd",
+        password="twelve chars long",
+        role="coordinator",
+    )
+    assert added.status_code == 302
+    other = Studio(studio.runtime)
+    assert other.log_in("new@example.org", "twelve chars long").status_code == 302
+    assert other.client.get("/studio/people").status_code == 403  # coordinators do not manage people
+
+
+# --- editing a draft ---------------------------------------------------------------------------------------
+
+
+def test_saving_yaml_with_a_mistake_keeps_the_draft_and_shows_the_error_at_its_line(coordinator):
+    text = builtin_files("scripts")["welcome.yaml"]
+    lines = text.splitlines()
+    line = next(n for n, content in enumerate(lines, 1) if content.strip() == "role:")
+    lines[line - 1] = "  role"  # the colon is missing
+    saved = coordinator.post("/studio/scripts/edit/welcome.yaml", text="\n".join(lines), revision="0")
+    assert saved.status_code == 302
+    page = coordinator.client.get("/studio/scripts/edit/welcome.yaml").get_data(as_text=True)
+    assert f'data-line="{line + 1}">Line {line + 1}</a>' in page or f'data-line="{line}">Line {line}</a>' in page
+    assert "a key needs a colon" in page
+    assert coordinator.draft("scripts", "welcome.yaml") == "\n".join(lines)
+
+
+def test_the_editor_checks_as_you_type(coordinator):
+    text = builtin_files("scripts")["welcome.yaml"].replace("next: role", "next: rol", 1)
+    answer = coordinator.client.post(
+        "/studio/api/check",
+        json={"kind": "scripts", "name": "welcome.yaml", "text": text},
+        headers={"X-CSRF-Token": coordinator.token()},
+    ).get_json()
+    line = text.splitlines().index("    next: rol") + 1
+    assert {"line": line, "level": "error"}.items() <= answer["problems"][0].items()
+    assert '"rol"' in answer["problems"][0]["message"]
+    assert coordinator.draft("scripts", "welcome.yaml") is None  # checking saves nothing
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "text", "expected"),
+    [
+        ("scripts", "welcome.yaml", "script: !!python/object/apply:os.system [touch /tmp/rhi-pwned]\n", "tags"),
+        ("lexicon", "en.yaml", "language: !!python/name:os.system en\nentries: []\n", "tags"),
+        ("helplines", "helplines.yaml", "intro: &a {en: x, cy: y}\nhelplines: *a\n", "anchors and aliases"),
+        ("scripts", "welcome.yaml", "a: " + "x" * (300 * 1024) + "\n", "larger than 256 KiB"),
+    ],
+    ids=["python tag in a script", "python tag in the lexicon", "yaml aliases", "too big"],
+)
+def test_unsafe_or_oversized_yaml_is_not_saved(coordinator, kind, name, text, expected, tmp_path):
+    response = coordinator.post(f"/studio/{kind}/edit/{name}", text=text, revision="0")
+    assert response.status_code == 409
+    assert expected in response.get_data(as_text=True)
+    assert coordinator.draft(kind, name) is None
+
+
+def test_a_request_larger_than_the_limit_is_refused(coordinator):
+    response = coordinator.post("/studio/scripts/edit/welcome.yaml", text="x" * (views.MAX_REQUEST_BYTES + 1))
+    assert response.status_code == 413
+
+
+def test_saving_over_someone_elses_newer_draft_is_refused(coordinator):
+    text = builtin_files("scripts")["welcome.yaml"]
+    assert coordinator.post("/studio/scripts/edit/welcome.yaml", text=text + "# one\n", revision="0").status_code == 302
+    late = coordinator.post("/studio/scripts/edit/welcome.yaml", text=text + "# two\n", revision="0")
+    assert late.status_code == 409
+    assert "saved a newer version" in late.get_data(as_text=True)
+    assert coordinator.draft("scripts", "welcome.yaml").endswith("# one\n")
+
+
+def test_the_texts_table_changes_welsh_marks_it_checked_and_keeps_the_rest_of_the_file(coordinator):
+    page = coordinator.client.get("/studio/scripts/texts/decline.yaml").get_data(as_text=True)
+    assert "Iawn, ti sy&#39;n dewis. Alli di ddweud pam?" in page
+    assert "SMS part" in page
+    key = "steps.reason.choose"
+    saved = coordinator.post(
+        "/studio/scripts/texts/decline.yaml",
+        revision="0",
+        **{f"en:{key}": "OK, it's your choice. Can you tell us why?", f"cy:{key}": "Iawn, ti sy'n dewis.\r\nPam?"},
+        **{f"reviewed:{key}": "yes"},
+    )
+    assert saved.status_code == 302
+    draft = coordinator.draft("scripts", "decline.yaml")
+    before = builtin_files("scripts")["decline.yaml"]
+    assert "      cy: |-\n        Iawn, ti sy'n dewis.\n        Pam?\n      cy_reviewed: true\n" in draft
+    assert draft.splitlines()[:3] == before.splitlines()[:3]  # the comments at the top are still there
+    with coordinator.runtime.session() as session:
+        change = session.scalars(sa.select(StudioChange)).one()
+    assert change.staff_name == "Demo coordinator" and "1 Welsh text(s) marked checked" in change.message
+
+
+def test_the_texts_table_warns_about_a_worrying_first_line(coordinator):
+    key = "steps.reason.choose"
+    coordinator.post(
+        "/studio/scripts/texts/decline.yaml",
+        revision="0",
+        **{f"en:{key}": "Were the police involved? Tell us why.", f"cy:{key}": "Iawn."},
+    )
+    page = coordinator.client.get("/studio/scripts/texts/decline.yaml").get_data(as_text=True)
+    assert "first line shows “police” on a locked phone" in page
+
+
+def test_the_diagram_draws_each_step_linked_to_its_line(coordinator):
+    page = coordinator.client.get("/studio/scripts/diagram/decline.yaml").get_data(as_text=True)
+    assert "<svg" in page and "reason (start)" in page
+    assert "/studio/scripts/edit/decline.yaml?line=" in page
+
+
+# --- the simulator -------------------------------------------------------------------------------------------
+
+
+def simulate(studio: Studio, chat: str, **data):
+    page = studio.post("/studio/simulator", chat=chat, **data).get_data(as_text=True)
+    return page, re.search(r'name="chat" value="([^"]+)"', page).group(1) if 'name="chat"' in page else ""
+
+
+def test_the_simulator_chats_in_welsh_pretends_a_day_passes_and_saves_a_test(coordinator):
+    page, chat = simulate(coordinator, "", channel="sms", language="cy", text="shwmae")
+    assert "Pwy ydych chi?" in page and "1. Person ifanc" in page
+    page, chat = simulate(coordinator, chat, channel="sms", language="cy", text="1")
+    assert "welcome.young_person_menu (waiting for an answer)" in page
+    assert "young_person" in page  # what the bot remembers
+    page, chat = simulate(coordinator, chat, channel="sms", language="cy", action="day")
+    assert "A day passes with no reply" in page
+    saved = coordinator.post(
+        "/studio/simulator", chat=chat, channel="sms", language="cy", action="save", test_name="Helo yn Gymraeg"
+    )
+    assert saved.status_code == 302
+    test = coordinator.draft("scripts", "transcripts/helo_yn_gymraeg.yaml")
+    assert "language: cy" in test and "- user: shwmae" in test and "- bot: Pwy ydych chi?" in test
+
+
+def test_a_tampered_simulator_chat_starts_again(coordinator):
+    page, _ = simulate(coordinator, "not signed", channel="sms", language="en", text="hi")
+    assert "could not be read" in page and "Who are you?" in page
+
+
+# --- publishing, restoring, and the bot using it ---------------------------------------------------------
+
+
+def test_publishing_checks_runs_the_tests_shows_the_diff_and_the_bot_uses_it(coordinator, runtime):
+    files = welcome_with(OLD_WELSH, NEW_WELSH)
+    coordinator.post("/studio/scripts/edit/welcome.yaml", text=files["welcome.yaml"], revision="0")
+    page = coordinator.client.get("/studio/scripts/publish").get_data(as_text=True)
+    assert "No errors." in page
+    assert re.search(r"(\d+) of \1 passed", page)
+    assert f"-        {OLD_WELSH}" in page and f"+        {NEW_WELSH}" in page
+    fingerprint = re.search(r'name="fingerprint" value="([^"]+)"', page).group(1)
+    assert "Write a short message" in coordinator.post("/studio/scripts/publish", fingerprint=fingerprint).get_data(
+        as_text=True
+    )
+    published = coordinator.post("/studio/scripts/publish", fingerprint=fingerprint, message="Clearer STOP in Welsh")
+    assert published.status_code == 302
+    with runtime.session() as session:
+        releases = store.releases(session, "scripts")
+        assert [(r.number, r.published_by) for r in releases] == [(2, "Demo coordinator"), (1, store.BUILTIN_AUTHOR)]
+        assert store.live_release(session, "scripts").message == "Clearer STOP in Welsh"
+        assert session.scalar(sa.select(sa.func.count()).select_from(ScriptDraft)) == 0
+    welsh_speaker = Conversation(coordinator_dispatcher(runtime), "sms", "+447700900201")
+    assert NEW_WELSH in "\n".join(welsh_speaker("shwmae"))
+
+
+def coordinator_dispatcher(runtime):
+    from bot.dispatcher import Dispatcher
+
+    return Dispatcher(runtime)
+
+
+def test_publishing_is_refused_while_a_test_conversation_fails(coordinator):
+    files = welcome_with("cy: Pwy ydych chi?", "cy: Pwy sy'n ysgrifennu?")
+    coordinator.post("/studio/scripts/edit/welcome.yaml", text=files["welcome.yaml"], revision="0")
+    page = coordinator.client.get("/studio/scripts/publish").get_data(as_text=True)
+    assert "no longer pass" in page and "self_referral_booking_cy.yaml" in page
+    assert 'name="fingerprint"' not in page  # no publish button
+    with coordinator.runtime.session() as session:
+        fingerprint = store.fingerprint(store.draft_files(session, "scripts"))
+    refused = coordinator.post("/studio/scripts/publish", fingerprint=fingerprint, message="try anyway")
+    assert refused.status_code == 200 and "Not ready to publish" in refused.get_data(as_text=True)
+    with coordinator.runtime.session() as session:
+        assert store.live_release(session, "scripts") is None
+
+
+def test_restoring_an_earlier_version_makes_it_live_again_as_a_new_version(coordinator, runtime):
+    publish_directly(runtime, "scripts", welcome_with(OLD_WELSH, NEW_WELSH), "new STOP line")
+    with runtime.session() as session:
+        first = next(r for r in store.releases(session, "scripts") if r.number == 1)
+    restored = coordinator.post(f"/studio/scripts/release/{first.id}/restore", message="Back to the shipped words")
+    assert restored.status_code == 302
+    with runtime.session() as session:
+        live = store.live_release(session, "scripts")
+        assert (live.number, live.restored_from_id, live.message) == (3, first.id, "Back to the shipped words")
+        assert live.files == first.files
+    history = coordinator.client.get("/studio/scripts/history").get_data(as_text=True)
+    assert "(restored version 1)" in history
+    assert OLD_WELSH in "\n".join(Conversation(coordinator_dispatcher(runtime), "sms", "+447700900202")("shwmae"))
+
+
+def test_a_conversation_under_way_finishes_on_the_version_it_started_with(runtime, dispatcher):
+    started_before = Conversation(dispatcher, "sms", "+447700900301")
+    started_before("hi")  # waiting at "Who are you?" on the shipped scripts
+    publish_directly(runtime, "scripts", welcome_with(MENU_BEFORE, MENU_AFTER))
+    assert MENU_BEFORE in "\n".join(started_before("1"))
+    started_after = Conversation(dispatcher, "sms", "+447700900302")
+    started_after("hi")
+    assert MENU_AFTER in "\n".join(started_after("1"))
+    started_before.says("3", "1")  # says no...
+    assert "change your mind" in "\n".join(started_before("no thanks"))  # ...and that conversation is over,
+    assert MENU_AFTER in "\n".join(started_before("hi"))  # so the next one starts on the live version
+
+
+def test_the_bot_uses_the_live_lexicon_and_helplines(runtime, young_person):
+    lexicon = builtin_files("lexicon")
+    lexicon["local.yaml"] = "language: en\nentries:\n  - {phrase: zorblax, category: unsafe_now}\n"
+    publish_directly(runtime, "lexicon", lexicon)
+    helplines = builtin_files("helplines")
+    intro = "Thank you for telling me. Someone from our team knows now"
+    helplines["helplines.yaml"] = helplines["helplines.yaml"].replace(
+        intro, "Thanks for telling us. A worker knows now"
+    )
+    publish_directly(runtime, "helplines", helplines)
+    replies = young_person("hi, they took me to the zorblax")
+    assert young_person.last.escalated == ("unsafe_now",)
+    assert "Thanks for telling us. A worker knows now" in replies[0]
+
+
+def test_publishing_safeguarding_words_is_refused_when_recall_drops(coordinator):
+    lexicon = builtin_files("lexicon")["en.yaml"]
+    weaker = re.sub(r"\n  - \{phrase: \"kms\",[^\n]*", "", lexicon)
+    assert weaker != lexicon
+    coordinator.post("/studio/lexicon/edit/en.yaml", text=weaker, revision="0")
+    page = coordinator.client.get("/studio/lexicon/publish").get_data(as_text=True)
+    assert "would miss messages the live ones catch (suicide_self_harm)" in page
+    assert "i want to kms" in page
+    with coordinator.runtime.session() as session:
+        fingerprint = store.fingerprint(store.draft_files(session, "lexicon"))
+    coordinator.post("/studio/lexicon/publish", fingerprint=fingerprint, message="tidy")
+    with coordinator.runtime.session() as session:
+        assert session.scalar(sa.select(sa.func.count()).select_from(LiveRelease)) == 0
+
+
+def test_publishing_a_draft_someone_changed_after_the_checks_is_refused(coordinator):
+    files = welcome_with(OLD_WELSH, NEW_WELSH)
+    coordinator.post("/studio/scripts/edit/welcome.yaml", text=files["welcome.yaml"], revision="0")
+    response = coordinator.post("/studio/scripts/publish", fingerprint="not-what-is-there", message="go")
+    assert response.status_code == 409
+    assert "changed since these checks" in response.get_data(as_text=True)
+
+
+def test_every_change_is_recorded_with_who_when_and_a_message(coordinator, runtime):
+    coordinator.post(
+        "/studio/scripts/edit/welcome.yaml", text=builtin_files("scripts")["welcome.yaml"] + "#\n", revision="0",
+        note="a comment",
+    )  # fmt: skip
+    coordinator.post("/studio/scripts/discard/welcome.yaml")
+    page = coordinator.client.get("/studio/changes").get_data(as_text=True)
+    assert "saved a draft of" in page and "threw away the draft of" in page and "a comment" in page
+
+
+def test_a_release_that_fails_the_checks_of_a_newer_bot_is_not_run(runtime, young_person, caplog):
+    broken = {**builtin_files("scripts"), "welcome.yaml": "script: welcome\nstart: hello\nsteps: {}\n"}
+    publish_directly(runtime, "scripts", broken)  # as if an older version of the bot had accepted it
+    assert "Who are you?" in "\n".join(young_person("hi"))  # the shipped scripts answer instead
+    assert "fails the checks now" in caplog.text

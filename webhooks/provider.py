@@ -1,0 +1,391 @@
+"""The provider queue pages, ``/provider/``: a duty worker's view of alerts and requests, and their actions.
+
+Staff log in with an email and password (scrypt hash; a lock after repeated failures; a per-address limit).
+The session is a signed, HttpOnly, SameSite=Lax cookie, Secure whenever the app has a real secret key.
+Every form carries a CSRF token. A staff member only ever sees their own provider's referrals: another's is
+404, exactly like one that does not exist. The rules live in ``bot/``; this module is HTTP only.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from functools import wraps
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+
+from bot import provider_actions, provider_queue
+from bot.provider_accounts import LoginLocked, check_login
+from bot.provider_actions import Actor, Conflict, Invalid, NotFound
+from bot.routing import area_names
+from bot.runtime import Runtime
+from models import PlaceKind, Provider, ReferralOutcome, StaffUser, utcnow
+from webhooks.auth import AddressLimiter, csrf_matches, new_csrf_token
+
+SESSION_LIFETIME = timedelta(hours=8)  # one shift
+LOGIN_LIMITER = "rhi.provider_login_limiter"
+CSRF_FIELD = "csrf_token"
+
+provider_pages = Blueprint(
+    "provider_pages",
+    __name__,
+    url_prefix="/provider",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+
+
+def _runtime() -> Runtime:
+    return current_app.extensions["rhi.runtime"]
+
+
+# --- session, login and CSRF ---------------------------------------------------------------------------
+
+
+def csrf_token() -> str:
+    if "csrf" not in session:
+        session["csrf"] = new_csrf_token()
+    return session["csrf"]
+
+
+@provider_pages.before_request
+def _load_staff_and_check_csrf() -> Response | None:
+    g.staff = None
+    staff_id = session.get("staff_id")
+    if staff_id is not None:
+        with _runtime().session() as db:
+            user = db.get(StaffUser, staff_id)
+            provider = db.get(Provider, user.provider_id) if user and user.provider_id else None
+            if user is None or not user.active or provider is None or user.provider_id != session.get("provider_id"):
+                session.clear()
+            else:
+                g.staff = {"id": user.id, "email": user.email, "name": user.display_name, "provider": provider.name}
+                g.actor = Actor(provider_id=provider.id, label=user.email, display_name=user.display_name)
+    if request.method == "POST" and not csrf_matches(session.get("csrf"), request.form.get(CSRF_FIELD)):
+        abort(400, "the form has expired: go back, reload the page and try again")
+    return None
+
+
+@provider_pages.after_request
+def _security_headers(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    if not request.path.startswith(f"{provider_pages.url_prefix}/static/"):
+        response.headers["Cache-Control"] = "no-store"  # children's data must not sit in a browser cache
+    return response
+
+
+def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    @wraps(view)
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if g.staff is None:
+            return redirect(url_for("provider_pages.login"))
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+@provider_pages.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    if request.method == "GET":
+        return render_template("provider/login.html")
+    address = request.remote_addr or "unknown"
+    if not current_app.extensions[LOGIN_LIMITER].allow(address):
+        return render_template("provider/login.html", error="Too many attempts. Wait ten minutes."), 429
+    email = request.form.get("email", "")[:254]
+    password = request.form.get("password", "")[:200]
+    try:
+        with _runtime().session() as db, db.begin():
+            user = check_login(db, email, password, utcnow())
+            found = (user.id, user.provider_id) if user else None
+    except LoginLocked:
+        found = None
+    if found is None:
+        # The same words whether the email is unknown, the password wrong or the account locked.
+        error = "Wrong email or password (or too many tries: wait a few minutes)."
+        return render_template("provider/login.html", error=error, email=email), 401
+    session.clear()  # a fresh session (and CSRF token) at login
+    session.permanent = True
+    session["staff_id"], session["provider_id"] = found
+    session["csrf"] = new_csrf_token()
+    return redirect(url_for("provider_pages.queue"))
+
+
+@provider_pages.post("/logout")
+def logout() -> Any:
+    session.clear()
+    return redirect(url_for("provider_pages.login"))
+
+
+# --- pages ---------------------------------------------------------------------------------------------
+
+
+@provider_pages.get("/")
+@login_required
+def queue() -> Any:
+    show = request.args.get("show", "active")
+    filters: dict[str, Any] = {"at_risk": True} if show == "at_risk" else {}
+    if show == "all":
+        filters["statuses"] = ["open", "booking_requested", "booked", "declined", "closed"]
+    now = utcnow()
+    with _runtime().session() as db:
+        provider_id = g.actor.provider_id
+        alerts = provider_queue.open_alerts(db, provider_id)
+        dead = provider_queue.dead_letters(db, provider_id)
+        referrals = provider_queue.list_queue(db, provider_id, now, limit=provider_queue.MAX_QUEUE_PAGE, **filters)
+    return render_template("provider/queue.html", alerts=alerts, dead=dead, referrals=referrals, show=show, now=now)
+
+
+@provider_pages.get("/referrals/<int:referral_id>")
+@login_required
+def referral(referral_id: int) -> Any:
+    now = utcnow()
+    with _runtime().session() as db:
+        try:
+            detail = provider_queue.referral_detail(db, g.actor.provider_id, referral_id, now)
+        except NotFound:
+            abort(404)
+        workers = provider_queue.workers(db, g.actor.provider_id)
+    return render_template(
+        "provider/referral.html",
+        referral=detail,
+        workers=workers,
+        place_kinds=[kind.value for kind in PlaceKind],
+        outcomes=[outcome.value for outcome in ReferralOutcome],
+        now=now,
+    )
+
+
+# --- actions -------------------------------------------------------------------------------------------
+
+
+def _act(referral_id: int, action: Callable[[Any], str]) -> Any:
+    """Run an action in one transaction; say what happened on the referral's page (or 404)."""
+    try:
+        with _runtime().session() as db, db.begin():
+            flash(action(db), "done")
+    except NotFound:
+        abort(404)
+    except Invalid as exc:
+        flash(f"{exc.field.replace('_', ' ')}: {exc}", "error")
+    except Conflict as exc:
+        flash(str(exc), "error")
+    return redirect(url_for("provider_pages.referral", referral_id=referral_id), code=303)
+
+
+def _form_int(name: str) -> int | None:
+    raw = request.form.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 9:
+        raise Invalid(name, "choose from the list")
+    return int(raw)
+
+
+def _form_time(name: str) -> datetime | None:
+    """A ``datetime-local`` field, read in the service's time zone."""
+    raw = request.form.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise Invalid(name, "give a date and time") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=_runtime().timezone)
+
+
+def _told_words(told: provider_actions.Told, done: str) -> str:
+    if told.young_person_told:
+        return f"{done} The young person is being told."
+    return f"{done} The young person was NOT told: {told.reason}."
+
+
+@provider_pages.post("/referrals/<int:referral_id>/assign")
+@login_required
+def assign(referral_id: int) -> Any:
+    def action(db: Any) -> str:
+        referral = provider_actions.assign_worker(db, g.actor, referral_id, _form_int("worker_id"))
+        return "Worker assigned." if referral.assigned_worker_id else "Nobody is assigned now."
+
+    return _act(referral_id, action)
+
+
+@provider_pages.post("/referrals/<int:referral_id>/confirm")
+@login_required
+def confirm(referral_id: int) -> Any:
+    def action(db: Any) -> str:
+        _, told = provider_actions.confirm_booking(
+            db,
+            _runtime(),
+            g.actor,
+            referral_id,
+            utcnow(),
+            booking_id=_form_int("booking_id"),
+            starts_at=_form_time("starts_at"),
+            worker_id=_form_int("worker_id"),
+            place_kind=request.form.get("place_kind") or None,
+        )
+        return _told_words(told, "Booking confirmed.")
+
+    return _act(referral_id, action)
+
+
+@provider_pages.post("/referrals/<int:referral_id>/propose")
+@login_required
+def propose(referral_id: int) -> Any:
+    def action(db: Any) -> str:
+        starts_at = _form_time("starts_at")
+        if starts_at is None:
+            raise Invalid("starts_at", "give the date and time you suggest")
+        told = provider_actions.propose_time(
+            db,
+            _runtime(),
+            g.actor,
+            referral_id,
+            utcnow(),
+            starts_at=starts_at,
+            worker_id=_form_int("worker_id"),
+            place_kind=request.form.get("place_kind") or None,
+        )
+        return _told_words(told, "New time suggested.")
+
+    return _act(referral_id, action)
+
+
+@provider_pages.post("/referrals/<int:referral_id>/outcome")
+@login_required
+def outcome(referral_id: int) -> Any:
+    def action(db: Any) -> str:
+        provider_actions.record_outcome(
+            db,
+            g.actor,
+            referral_id,
+            utcnow(),
+            outcome=request.form.get("outcome", ""),
+            follow_up_needed=request.form.get("follow_up_needed"),
+            follow_up_provided=request.form.get("follow_up_provided"),
+        )
+        return "Outcome recorded; the referral is closed."
+
+    return _act(referral_id, action)
+
+
+@provider_pages.post("/referrals/<int:referral_id>/message")
+@login_required
+def message(referral_id: int) -> Any:
+    def action(db: Any) -> str:
+        told = provider_actions.send_message(
+            db, _runtime(), g.actor, referral_id, request.form.get("text", ""), utcnow()
+        )
+        return _told_words(told, "Message sent.")
+
+    return _act(referral_id, action)
+
+
+@provider_pages.post("/alerts/<int:alert_id>/acknowledge")
+@login_required
+def acknowledge(alert_id: int) -> Any:
+    try:
+        with _runtime().session() as db, db.begin():
+            provider_actions.acknowledge_alert(db, g.actor, alert_id, utcnow())
+    except NotFound:
+        abort(404)
+    flash("Alert acknowledged: you have it.", "done")
+    back = request.form.get("back", "")
+    parts = urlsplit(back)
+    safe = not parts.scheme and not parts.netloc and back.startswith(f"{provider_pages.url_prefix}/")
+    return redirect(back if safe else url_for("provider_pages.queue"), code=303)
+
+
+# --- templates -----------------------------------------------------------------------------------------
+
+
+def _local(moment: datetime | None) -> str:
+    if moment is None:
+        return "—"
+    local = moment.astimezone(_runtime().timezone)
+    return local.strftime("%a %d %b %Y, %H:%M")
+
+
+def _countdown(seconds: int | None) -> str:
+    if seconds is None:
+        return "no deadline"
+    late = seconds < 0
+    seconds = abs(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    parts = f"{days} d {hours} h" if days else f"{hours} h {minutes} min" if hours else f"{minutes} min"
+    return f"overdue by {parts}" if late else f"{parts} left"
+
+
+def _words(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value).replace("_", " ")
+
+
+def register_provider_pages(app: Flask) -> None:
+    """The pages, with the session cookie made safe for staff logins."""
+    settings = app.extensions["rhi.runtime"].settings
+    if not app.config.get("SECRET_KEY"):
+        # The demo has no RHI_SECRET_KEY: a key for this process only (logins end when it stops).
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+    # Secure unless this is the demo on http://127.0.0.1 (no real secret key); tests may say otherwise.
+    app.config["SESSION_COOKIE_SECURE"] = app.config.get("RHI_SECURE_COOKIES", bool(settings.secret_key))
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
+    app.config["PERMANENT_SESSION_LIFETIME"] = SESSION_LIFETIME
+    app.extensions[LOGIN_LIMITER] = AddressLimiter()
+    app.register_blueprint(provider_pages)
+
+
+@provider_pages.context_processor
+def _helpers() -> dict[str, Any]:
+    """For these pages' templates only (other blueprints keep their own names)."""
+    return {
+        "csrf_token": csrf_token,
+        "CSRF_FIELD": CSRF_FIELD,
+        "local": _local,
+        "countdown": _countdown,
+        "words": _words,
+        "area": _area_name,
+        "age": _age,
+        "staff": g.get("staff"),
+    }
+
+
+AGE_BANDS = {"under_13": "12 or under", "age_13_15": "13 to 15", "age_16_17": "16 or 17", "age_18_plus": "18 or over"}
+
+
+def _age(band: str | None) -> str:
+    return AGE_BANDS.get(band or "", "not given")
+
+
+def _area_name(key: str | None) -> str:
+    return area_names(key)["en"] if key else "not given"
