@@ -23,7 +23,7 @@ import yaml
 from bot.safeguarding import CATEGORIES, assess, default_lexicon_paths, load_lexicon
 from bot.safeguarding.lexicon import Lexicon
 
-CORPUS_FILE = Path(__file__).resolve().parents[1] / "tests" / "data" / "safeguarding_corpus.yaml"
+CORPUS_FILE = Path(__file__).resolve().parents[1] / "bot" / "data" / "safeguarding_corpus.yaml"
 MESSAGE_CHARS = 1600
 RUNS = 1000
 LEXICON_GROWTH = 10

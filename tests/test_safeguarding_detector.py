@@ -17,7 +17,7 @@ import yaml
 from bot.safeguarding import CATEGORIES, Assessment, assess, load_lexicon
 from bot.safeguarding.cli import check_stream
 
-CORPUS_FILE = Path(__file__).parent / "data" / "safeguarding_corpus.yaml"
+CORPUS_FILE = Path(__file__).resolve().parents[1] / "bot" / "data" / "safeguarding_corpus.yaml"
 MIN_CORPUS_SIZE = 320
 # A miss can cost a life: immediate categories need the highest recall.
 MIN_RECALL = {category: 0.90 for category in CATEGORIES} | {"suicide_self_harm": 0.95, "unsafe_now": 0.95}

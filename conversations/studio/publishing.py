@@ -24,7 +24,8 @@ from conversations.studio.testrun import TestRun, run_tests
 from models.script_release import ReleaseKind
 
 # The labelled messages the safeguarding tests use; kept with the tests, read from the source tree.
-CORPUS_FILE = Path(__file__).resolve().parents[2] / "tests" / "data" / "safeguarding_corpus.yaml"
+# Packaged with the bot (not under tests/), so publishing the lexicon works in the production image too.
+CORPUS_FILE = Path(__file__).resolve().parents[2] / "bot" / "data" / "safeguarding_corpus.yaml"
 
 
 @dataclass(frozen=True)
