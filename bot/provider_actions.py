@@ -307,7 +307,9 @@ def send_message(
     elif referral.assigned_worker_id:
         name = session.get(Worker, referral.assigned_worker_id).display_name
     else:
-        raise Invalid("worker_id", "say which worker is writing: the referral has no assigned worker")
+        # Nobody assigned yet (a duty worker writing at night): the message comes from the service itself,
+        # rather than refusing a message that may be urgent.
+        name = runtime.settings.service_name
     return _tell(session, runtime, referral, "message", {"worker_name": name, "worker_message": text}, now)
 
 
