@@ -10,12 +10,14 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 import requests
+
+from auxil.local_server import LocalServer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "telegram"
 BOT_USER = {"id": 7000000001, "is_bot": True, "first_name": "Return Home", "username": "rhi_test_bot"}
@@ -45,7 +47,7 @@ class Chat:
         return [self.messages[n] for n in sorted(self.messages)]
 
 
-class FakeTelegram:
+class FakeTelegram(LocalServer):
     """The Bot API for one bot token. Tell it to fail a method with ``fail_next``."""
 
     def __init__(self, token: str) -> None:
@@ -59,21 +61,7 @@ class FakeTelegram:
         self._message_ids = itertools.count(2000)
         self._update_ids = itertools.count(500000)
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_port}"
-
-    def __enter__(self) -> FakeTelegram:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(self._handler())
 
     # --- what tests arrange and look at ---------------------------------------------------------------
 

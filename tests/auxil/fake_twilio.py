@@ -12,13 +12,15 @@ import json
 import threading
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import requests
 from twilio.request_validator import RequestValidator
+
+from auxil.local_server import LocalServer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "twilio"
 ACCOUNT_SID = "ACaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
@@ -38,7 +40,7 @@ class SentSms:
     status_callback: str | None
 
 
-class FakeTwilio:
+class FakeTwilio(LocalServer):
     def __init__(self, account_sid: str = ACCOUNT_SID, auth_token: str = AUTH_TOKEN) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
@@ -46,21 +48,7 @@ class FakeTwilio:
         self._failures: list[list[Any]] = []
         self._sids = itertools.count(1)
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True)
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_port}"
-
-    def __enter__(self) -> FakeTwilio:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
+        super().__init__(self._handler())
 
     def fail_next(self, status: int, code: int, message: str, *, after: int = 0) -> None:
         """The next send (or the one after ``after`` more that succeed) gets Twilio's error answer."""
