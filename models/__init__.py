@@ -3,6 +3,7 @@
 Importing this package registers every table on ``Base.metadata``.
 """
 
+from models.availability import AvailabilityException, WeeklyAvailability
 from models.base import Base, UTCDateTime, utcnow
 from models.booking import Booking
 from models.contact import Contact
@@ -49,6 +50,7 @@ from models.worker import Worker
 
 __all__ = [
     "AgeBand",
+    "AvailabilityException",
     "Base",
     "Booking",
     "BookingStatus",
@@ -92,6 +94,7 @@ __all__ = [
     "StaffUser",
     "StudioChange",
     "UTCDateTime",
+    "WeeklyAvailability",
     "Worker",
     "WorkerPreference",
     "address_hash",

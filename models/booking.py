@@ -42,6 +42,12 @@ class Booking(Base):
     status: Mapped[BookingStatus] = mapped_column(enum_type(BookingStatus), default=BookingStatus.REQUESTED)
     outside_window: Mapped[bool] = mapped_column(default=False)
     delay_reason: Mapped[DelayReason | None] = mapped_column(enum_type(DelayReason))
+    # Why and when it was cancelled ("young_person", "provider", "new_time_requested", ...).
+    cancel_reason: Mapped[str | None] = mapped_column(sa.String(64))
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Reminders already sent, each as "<kind>@<starts_at ISO>": a moved booking has a new start, so its
+    # reminders are due again, and a cancelled one is never reminded.
+    reminders_sent: Mapped[list[str]] = mapped_column(sa.JSON, default=list, server_default="[]")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

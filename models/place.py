@@ -24,5 +24,6 @@ class Place(Base):
     area: Mapped[str | None] = mapped_column(sa.String(64))
     neutral: Mapped[bool] = mapped_column(default=False)
     accessible: Mapped[bool] = mapped_column(default=False)
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
 
     provider: Mapped["Provider"] = relationship(back_populates="places")

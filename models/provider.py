@@ -36,6 +36,12 @@ class Provider(Base):
     duty_contacts: Mapped[list[dict[str, str]] | None] = mapped_column(EncryptedJSON)
     # Whether provider events may carry the young person's phone number (off: they reply through the bot).
     share_contact_address: Mapped[bool] = mapped_column(default=False)
+    # How the provider books interviews: the length of one, the gap a worker needs between two, how soon
+    # one can start from now, and how far ahead times are offered.
+    slot_minutes: Mapped[int] = mapped_column(default=60, server_default="60")
+    buffer_minutes: Mapped[int] = mapped_column(default=15, server_default="15")
+    minimum_notice_minutes: Mapped[int] = mapped_column(default=120, server_default="120")
+    booking_horizon_days: Mapped[int] = mapped_column(default=21, server_default="21")
 
     workers: Mapped[list["Worker"]] = relationship(
         back_populates="provider", cascade="all, delete-orphan", passive_deletes=True

@@ -9,6 +9,7 @@ from models.base import Base, enum_type
 from models.enums import Gender
 
 if TYPE_CHECKING:
+    from models.availability import WeeklyAvailability
     from models.provider import Provider
     from models.slot import Slot
 
@@ -28,5 +29,8 @@ class Worker(Base):
 
     provider: Mapped["Provider"] = relationship(back_populates="workers")
     slots: Mapped[list["Slot"]] = relationship(
+        back_populates="worker", cascade="all, delete-orphan", passive_deletes=True
+    )
+    weekly_availability: Mapped[list["WeeklyAvailability"]] = relationship(
         back_populates="worker", cascade="all, delete-orphan", passive_deletes=True
     )
