@@ -1,6 +1,7 @@
-"""Demo data: one provider, a few workers (Welsh speakers among them), places, and a week of times.
+"""Demo data: one provider, a few workers (Welsh speakers among them), places, and their weekly hours.
 
-Loading is idempotent: run it every day and it only adds what is missing (new days' times).
+Loading is idempotent: run it every day and it only adds what is missing; the slots come from the weekly
+hours (``bot.availability``), so each load also moves the days offered on.
 """
 
 from __future__ import annotations
@@ -12,8 +13,19 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bot.availability import day_hours, refresh_slots, slots_in_hours
 from bot.provider_accounts import issue_api_token, new_password, set_password
-from models import Gender, Place, PlaceKind, Provider, Slot, SlotStatus, StaffRole, StaffUser, Worker
+from models import (
+    Gender,
+    Place,
+    PlaceKind,
+    Provider,
+    StaffRole,
+    StaffUser,
+    WeeklyAvailability,
+    Worker,
+    utcnow,
+)
 
 DEMO_PROVIDER_SLUG = "demo"
 DEMO_AREAS = ["cardiff", "newport", "vale_of_glamorgan"]
@@ -32,15 +44,39 @@ DEMO_PLACES = [
     (PlaceKind.PHONE, "Phone call"),
     (PlaceKind.VIDEO, "Video call"),
 ]
+MON, TUE, WED, THU, FRI, SAT, SUN = range(7)
+# Each worker's week: (weekdays, from, to, the kind of place those hours are at, or None for "wherever the
+# young person chooses"). Every day has someone, so a young person is always offered times within 72 hours,
+# including a woman and a Welsh speaker.
+DEMO_WEEK: dict[str, list[tuple[tuple[int, ...], time, time, PlaceKind | None]]] = {
+    "Eleri": [
+        ((MON, TUE, WED, THU, FRI), time(10), time(13), None),
+        ((TUE, THU), time(16), time(19), PlaceKind.YOUTH_CENTRE),
+    ],
+    "Rhys": [
+        ((MON, TUE, WED, THU, FRI), time(13, 30), time(18), None),
+        ((SAT,), time(10), time(13), PlaceKind.YOUTH_CENTRE),
+    ],
+    "Priya": [
+        ((MON, WED, FRI), time(15), time(19), PlaceKind.CAFE),
+        ((SAT, SUN), time(11), time(15), None),
+    ],
+    "Tom": [
+        ((TUE, WED, THU, FRI, SAT), time(10), time(16), None),
+        ((SUN,), time(12), time(15), PlaceKind.WALK),
+    ],
+}
+# The demo provider keeps the booking settings every provider starts with (models.Provider's defaults).
+DEMO_SLOT_MINUTES, DEMO_BUFFER_MINUTES, DEMO_NOTICE_MINUTES = 60, 15, 120
 DEMO_DUTY_WORKER = ("duty@demo.example", "Demo duty worker")
 DEMO_COORDINATOR = ("coordinator@demo.example", "Demo coordinator")
-WEEKDAY_TIMES = (time(10), time(13), time(16), time(17, 30))
-SATURDAY_TIMES = (time(11), time(14))
-DAYS_AHEAD = 7
-INTERVIEW_LENGTH = timedelta(hours=1)
 
 
-def load_demo_data(session: Session, today: date, timezone: ZoneInfo) -> Provider:
+def load_demo_data(session: Session, today: date, timezone: ZoneInfo, now: datetime | None = None) -> Provider:
+    """The demo provider, its workers, places and weekly hours, and slots from ``now`` (default: this moment).
+
+    ``today`` is kept for callers that pass it; the slots start from ``now``.
+    """
     provider = session.scalars(sa.select(Provider).where(Provider.slug == DEMO_PROVIDER_SLUG)).one_or_none()
     if provider is None:
         provider = Provider(slug=DEMO_PROVIDER_SLUG, name="Demo Return Home Service", areas=DEMO_AREAS, is_default=True)
@@ -53,37 +89,52 @@ def load_demo_data(session: Session, today: date, timezone: ZoneInfo) -> Provide
                 provider=provider, display_name=name, languages=languages, gender=gender, areas=DEMO_AREAS
             )
             session.add(known_workers[name])
-    known_places = {place.kind for place in provider.places}
+    places = {place.kind: place for place in provider.places}
     for kind, name in DEMO_PLACES:
-        if kind not in known_places:
-            session.add(
-                Place(
-                    provider=provider,
-                    kind=kind,
-                    name=name,
-                    area="cardiff",
-                    neutral=kind != PlaceKind.HOME,
-                    accessible=True,
-                )
+        if kind not in places:
+            places[kind] = Place(
+                provider=provider,
+                kind=kind,
+                name=name,
+                area="cardiff",
+                neutral=kind != PlaceKind.HOME,
+                accessible=True,
+            )
+            session.add(places[kind])
+    session.flush()
+    for name, week in DEMO_WEEK.items():
+        worker = known_workers[name]
+        if session.scalars(sa.select(WeeklyAvailability.id).where(WeeklyAvailability.worker_id == worker.id)).first():
+            continue  # hours someone set (or an earlier load) are kept as they are
+        for weekdays, starts, ends, kind in week:
+            place_id = places[kind].id if kind else None
+            session.add_all(
+                WeeklyAvailability(worker_id=worker.id, weekday=day, starts=starts, ends=ends, place_id=place_id)
+                for day in weekdays
             )
     session.flush()
-    for worker in known_workers.values():
-        taken = set(session.scalars(sa.select(Slot.starts_at).where(Slot.worker_id == worker.id)))
-        for moment in _demo_times(today, timezone):
-            if moment not in taken:
-                session.add(
-                    Slot(worker=worker, starts_at=moment, ends_at=moment + INTERVIEW_LENGTH, status=SlotStatus.OPEN)
-                )
+    refresh_slots(session, provider, now or utcnow(), timezone)
     return provider
 
 
-def _demo_times(today: date, timezone: ZoneInfo) -> list[datetime]:
-    moments = []
-    for offset in range(DAYS_AHEAD + 1):
-        day = today + timedelta(days=offset)
-        times = SATURDAY_TIMES if day.weekday() == 5 else () if day.weekday() == 6 else WEEKDAY_TIMES
-        moments.extend(datetime.combine(day, moment, tzinfo=timezone).astimezone(ZoneInfo("UTC")) for moment in times)
-    return moments
+def demo_times(now: datetime, timezone: ZoneInfo, days: int) -> list[datetime]:
+    """The start times the demo offers in the next ``days`` days (any worker), worked out from its weekly
+    hours without a database, the way ``load_demo_data`` makes its slots: for the studio's simulator."""
+    length, buffer = timedelta(minutes=DEMO_SLOT_MINUTES), timedelta(minutes=DEMO_BUFFER_MINUTES)
+    earliest = now + timedelta(minutes=DEMO_NOTICE_MINUTES)
+    starts: set[datetime] = set()
+    for week in DEMO_WEEK.values():
+        lines = [
+            WeeklyAvailability(weekday=day, starts=since, ends=until)
+            for weekdays, since, until, _ in week
+            for day in weekdays
+        ]
+        taken: list[tuple[datetime, datetime]] = []
+        for offset in range(days + 1):
+            day = now.astimezone(timezone).date() + timedelta(days=offset)
+            hours = day_hours(day, [line for line in lines if line.weekday == day.weekday()], [])
+            starts.update(slot.starts_at for slot in slots_in_hours(hours, timezone, length, buffer, taken))
+    return sorted(moment.astimezone(timezone) for moment in starts if moment >= earliest)
 
 
 @dataclass(frozen=True)
@@ -96,14 +147,16 @@ class DemoLogins:
 def reset_demo_logins(session: Session) -> DemoLogins:
     """A demo duty worker and an API token for the demo provider, with a new password and token each time.
 
-    Only their hashes are stored, so the demo prints them when it makes them.
+    Only their hashes are stored, so the demo prints them when it makes them. The demo's one login is also
+    the provider's admin, so whoever tries the demo can set up workers, hours and booking too.
     """
     provider = session.scalars(sa.select(Provider).where(Provider.slug == DEMO_PROVIDER_SLUG)).one()
     email, name = DEMO_DUTY_WORKER
     user = session.scalars(sa.select(StaffUser).where(StaffUser.email == email)).one_or_none()
     if user is None:
-        user = StaffUser(provider_id=provider.id, email=email, display_name=name, role=StaffRole.DUTY_WORKER)
+        user = StaffUser(provider_id=provider.id, email=email, display_name=name, role=StaffRole.PROVIDER_ADMIN)
         session.add(user)
+    user.role = StaffRole.PROVIDER_ADMIN  # a demo loaded by an earlier version made a duty worker
     password = new_password()
     set_password(user, password)
     return DemoLogins(email, password, issue_api_token(provider))

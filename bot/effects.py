@@ -17,10 +17,11 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bot import events
-from bot.booking import RETURN_INTERVIEW_WINDOW, find_slots
-from bot.provider_actions import book_proposed_time, cancel_live_bookings
+from bot.booking import RETURN_INTERVIEW_WINDOW, Wishes, find_slots, slots_near, still_open, take_slot, workers_for
+from bot.provider_actions import book_proposed_time, booking_labels, cancel_live_bookings, live_booking
 from bot.routing import NOT_SURE, deployment_areas, provider_id_for_area
 from conversations.dates import both_languages, format_day, format_slot
+from conversations.timephrases import understand
 from conversations.vocabulary import EFFECTS as DECLARED_EFFECTS
 from models import (
     AgeBand,
@@ -47,6 +48,10 @@ from models import (
 )
 
 SKIP_WORDS = frozenset({"pass", "skip", "pasio", "no", "na"})  # "other" reason left blank on purpose
+# Answers to "what suits you?" with no day or time in them before their words are passed on as they are.
+MAX_TIME_TRIES = 2
+# Referrals a young person can still book on (not declined, not closed).
+BOOKABLE_STATUSES = (ReferralStatus.OPEN, ReferralStatus.BOOKING_REQUESTED, ReferralStatus.BOOKED)
 
 
 @dataclass
@@ -146,26 +151,109 @@ def create_referral(context: EffectContext) -> dict[str, Any]:
 
 
 def find_slots_effect(context: EffectContext) -> dict[str, Any]:
-    """Interview times: the first call inside the 72-hour window, the next call later ones."""
+    """Interview times that fit the young person's wishes: the first call inside the 72-hour window, the
+    next call later ones."""
     referral = _open_referral(context)
     page = int(context.var("slot_page", 0))
-    slots = find_slots(context.session, referral, context.now, later=page > 0)
-    offered = [
-        {"value": slot.id, "label": both_languages(format_slot, slot.starts_at.astimezone(context.timezone))}
-        for slot in slots
-    ]
-    return {"slots": offered, "slots_found": "yes" if offered else "no", "slot_page": page + 1}
+    wishes = _wishes(context, referral)
+    slots = find_slots(context.session, referral, context.now, later=page > 0, wishes=wishes)
+    values: dict[str, Any] = {**_offered(context, slots), "slot_page": page + 1}
+    if page == 0:
+        # Kept for the booking: a time after the deadline is the young person's choice only if they were
+        # offered times inside the window and passed them over.
+        values["window_slots_offered"] = values["slots_found"]
+        fell_back = (
+            wishes.worker == WorkerPreference.MET_BEFORE
+            and workers_for(context.session, referral, wishes.worker).fell_back
+        )
+        values["met_before_found"] = "no" if fell_back else "yes"
+    return values
+
+
+def check_slot(context: EffectContext) -> dict[str, Any]:
+    """The time chosen from a list may have gone since it was offered (booked by someone else, removed)."""
+    gone = still_open(context.session, context.var("slot"), context.now) is None
+    if gone:
+        return {"slot_gone": "yes", "slot": None, "slot_label": ""}
+    # A time from the list replaces any time they described in words.
+    return {"slot_gone": "no", "preferred_time_text": None, "preferred_time_text_label": ""}
+
+
+def understand_time(context: EffectContext) -> dict[str, Any]:
+    """Their answer to "what suits you?" as a day and a time (conversations.timephrases), to read back.
+
+    After MAX_TIME_TRIES answers that say no day or time, their words are passed on as they are: a worker
+    can make sense of "whenever my mum is out", and the young person is not asked a fourth time.
+    """
+    words = context.var("time_words") or ""
+    understood = understand(words, context.now.astimezone(context.timezone))
+    tries = int(context.var("time_tries", 0)) + 1
+    if understood.status == "ok" and understood.wanted is not None:
+        wanted = understood.wanted
+        moment = datetime.combine(wanted.day, wanted.target, tzinfo=context.timezone)
+        label = {language: wanted.describe(language) for language in ("en", "cy")}
+        return {
+            "time_understood": "ok",
+            "time_wanted": moment.isoformat(),
+            "time_wanted_label": label,
+            "preferred_time_text": words,
+            "preferred_time_text_label": label,
+            "time_tries": 0,
+        }
+    if understood.status == "past":  # understood, only not possible: not a try that failed
+        return {"time_understood": "past", "time_wanted": None}
+    if tries >= MAX_TIME_TRIES:
+        return {
+            "time_understood": "given_up",
+            "time_wanted": None,
+            "preferred_time_text": words,
+            "preferred_time_text_label": words,
+            "time_tries": 0,
+        }
+    return {"time_understood": "unclear", "time_wanted": None, "time_tries": tries}
+
+
+def find_slots_near(context: EffectContext) -> dict[str, Any]:
+    """Open times that fit, nearest to the time they named."""
+    referral = _open_referral(context)
+    wanted = context.var("time_wanted")
+    if not wanted:
+        return _offered(context, [])
+    around = datetime.fromisoformat(wanted)
+    slots = slots_near(context.session, referral, context.now, around, wishes=_wishes(context, referral))
+    return _offered(context, slots)
 
 
 def request_booking(context: EffectContext) -> dict[str, Any]:
-    """The young person's choices as a booking request on the referral (the provider confirms it)."""
+    """The young person's choices as a booking on the referral: the slot is HELD until the provider
+    confirms, or BOOKED at once when the provider confirms automatically.
+
+    ``booking_made: no`` when the slot went to someone else first (the script offers the next times); the
+    booking they had before, if any, then stands.
+    """
+    session = context.session
     referral = _open_referral(context)
-    slot = _available_slot(context, context.var("slot"))
-    starts_at = slot.starts_at if slot else None
-    outside_window = bool(referral.deadline_at and (starts_at is None or starts_at > referral.deadline_at))
+    provider = referral.provider
+    slot_id = context.var("slot")
+    if not isinstance(slot_id, int) or isinstance(slot_id, bool):
+        slot_id = None  # "none of these", or a time described in words
+    auto = bool(provider and provider.auto_confirm)
+    slot = None
+    if slot_id is not None:
+        already_theirs = any(b.slot_id == slot_id for b in referral.bookings if b.status != BookingStatus.CANCELLED)
+        if already_theirs:  # the same time again, with something else changed: release it to themselves
+            cancel_live_bookings(session, referral, reason="new_time_requested", now=context.now)
+        slot = take_slot(session, slot_id, context.now, status=SlotStatus.BOOKED if auto else SlotStatus.HELD)
+        if slot is None:
+            return {"booking_made": "no", "slot": None, "slot_label": ""}
     # Asking again (a change of mind, or "choose another time" after a worker's suggestion) replaces
     # whatever was asked or booked before: one live booking per referral.
-    cancel_live_bookings(context.session, referral, reason="new_time_requested")
+    cancel_live_bookings(session, referral, reason="new_time_requested", now=context.now)
+    starts_at = slot.starts_at if slot else None
+    wanted = context.var("time_wanted")
+    compared = starts_at or (datetime.fromisoformat(wanted) if wanted else None)
+    outside_window = bool(referral.deadline_at and (compared is None or compared > referral.deadline_at))
+    confirmed = auto and slot is not None
     booking = Booking(
         referral=referral,
         slot=slot,
@@ -174,23 +262,69 @@ def request_booking(context: EffectContext) -> dict[str, Any]:
         place_kind=_enum(PlaceKind, context.var("place_kind"), None),
         worker_preference=_enum(WorkerPreference, context.var("worker_preference"), None),
         trusted_adult=context.var("trusted_adult"),
-        preferred_time_text=context.var("preferred_time_text"),
-        status=BookingStatus.REQUESTED,
+        preferred_time_text=None if slot else _preferred_time_text(context),
+        status=BookingStatus.CONFIRMED if confirmed else BookingStatus.REQUESTED,
         outside_window=outside_window,
-        # The reason for a delay is recorded so reports can count it; the young person's own choice
-        # of a later time is a legitimate reason.
-        delay_reason=DelayReason.YOUNG_PERSON_CHOICE if outside_window else None,
+        # The reason for a delay is recorded so reports can count it: the young person's own choice when
+        # they passed over times inside the window, no availability when there were none to offer.
+        delay_reason=_delay_reason(context) if outside_window else None,
     )
-    if slot:
-        slot.status = SlotStatus.HELD
-    referral.status = ReferralStatus.BOOKING_REQUESTED
+    referral.status = ReferralStatus.BOOKED if confirmed else ReferralStatus.BOOKING_REQUESTED
+    if confirmed:
+        referral.assigned_worker_id = slot.worker_id
     referral.place_kind = booking.place_kind
     referral.worker_preference = booking.worker_preference
     referral.trusted_adult = booking.trusted_adult
-    context.session.add(booking)
-    context.session.flush()
-    events.booking_requested(context.session, referral, booking)
-    return {"booking_id": booking.id}
+    session.add(booking)
+    session.flush()
+    events.booking_requested(session, referral, booking)
+    values: dict[str, Any] = {"booking_id": booking.id, "booking_made": "yes", "booking_status": booking.status.value}
+    if confirmed:
+        values.update(booking_labels(session, booking, context.timezone))
+    return values
+
+
+def find_my_booking(context: EffectContext) -> dict[str, Any]:
+    """The young person's booking that stands (when, where, who), to change or cancel it.
+
+    Its choices are put back into the conversation, so moving it offers times that fit them and the
+    summary reads them back, even after the conversation started again.
+    """
+    session, contact = context.session, context.contact
+    booking = live_booking(session, contact)
+    if booking is None:
+        referral = _reofferable_referral(session, contact)
+        return {"has_booking": "no", "can_book": "yes" if referral else "no", **_referral_var(referral)}
+    labels = booking_labels(session, booking, context.timezone)
+    values: dict[str, Any] = {
+        "has_booking": "yes",
+        "referral_id": booking.referral_id,
+        "my_booking_status": booking.status.value,
+        "my_booking_when": labels["booking_when"],
+        "my_booking_where": labels["booking_where"],
+        "my_booking_who": labels["worker_name"],
+    }
+    for name, value in (
+        ("place_kind", booking.place_kind),
+        ("worker_preference", booking.worker_preference),
+        ("trusted_adult", booking.trusted_adult),
+    ):
+        if value is not None and context.var(name) is None:
+            values[name] = getattr(value, "value", value)
+            values[f"{name}_label"] = labels.get(f"{name}_label", "")
+    return values
+
+
+def cancel_my_booking(context: EffectContext) -> dict[str, Any]:
+    """The young person cancels their booking: the slot is freed and the provider told; the referral stays
+    open for a re-offer. A safeguarding alert is never touched by this."""
+    booking = live_booking(context.session, context.contact)
+    if booking is None:
+        return {"booking_cancelled": "no"}
+    referral = booking.referral
+    cancel_live_bookings(context.session, referral, reason="young_person", now=context.now)
+    referral.status = ReferralStatus.OPEN
+    return {"booking_cancelled": "yes", "referral_id": referral.id}
 
 
 def record_decline(context: EffectContext) -> dict[str, Any]:
@@ -258,7 +392,12 @@ EFFECTS: dict[str, Handler] = {
     "record_episode": record_episode,
     "create_referral": create_referral,
     "find_slots": find_slots_effect,
+    "check_slot": check_slot,
+    "understand_time": understand_time,
+    "find_slots_near": find_slots_near,
     "request_booking": request_booking,
+    "find_my_booking": find_my_booking,
+    "cancel_my_booking": cancel_my_booking,
     "record_decline": record_decline,
     "request_human": request_human,
     "provider_news": provider_news,
@@ -309,13 +448,53 @@ def _open_referral(context: EffectContext) -> Referral:
     return referral
 
 
-def _available_slot(context: EffectContext, slot_id: Any) -> Slot | None:
-    if not isinstance(slot_id, int):
-        return None
-    slot = context.session.get(Slot, slot_id)
-    if slot is None or slot.status != SlotStatus.OPEN or slot.starts_at <= context.now:
-        return None
-    return slot
+def _wishes(context: EffectContext, referral: Referral) -> Wishes:
+    """Where and who, as answered in this conversation, else as the referral last recorded them."""
+    return Wishes(
+        place_kind=_enum(PlaceKind, context.var("place_kind"), referral.place_kind),
+        worker=_enum(WorkerPreference, context.var("worker_preference"), referral.worker_preference),
+    )
+
+
+def _offered(context: EffectContext, slots: list[Slot]) -> dict[str, Any]:
+    offered = [
+        {"value": slot.id, "label": both_languages(format_slot, slot.starts_at.astimezone(context.timezone))}
+        for slot in slots
+    ]
+    return {"slots": offered, "slots_found": "yes" if offered else "no"}
+
+
+def _preferred_time_text(context: EffectContext) -> str | None:
+    """Their own words, with what the bot understood of them, for the worker who arranges the time."""
+    words = context.var("preferred_time_text")
+    label = context.var("time_wanted_label")
+    if words and isinstance(label, dict) and label.get("en") and context.var("time_wanted"):
+        return f"{words} ({label['en']})"
+    return words
+
+
+def _delay_reason(context: EffectContext) -> DelayReason:
+    if context.var("window_slots_offered") == "yes":
+        return DelayReason.YOUNG_PERSON_CHOICE
+    return DelayReason.NO_AVAILABILITY
+
+
+def _reofferable_referral(session: Session, contact: Contact) -> Referral | None:
+    """The young person's own request still open; a parent's referral is for the provider to follow up."""
+    return session.scalars(
+        sa.select(Referral)
+        .where(
+            Referral.contact_id == contact.id,
+            Referral.status.in_(BOOKABLE_STATUSES),
+            Referral.referred_by == ReferredBy.SELF,
+        )
+        .order_by(Referral.id.desc())
+        .limit(1)
+    ).first()
+
+
+def _referral_var(referral: Referral | None) -> dict[str, Any]:
+    return {"referral_id": referral.id} if referral else {}
 
 
 def _estimate(context: EffectContext, band_variable: str) -> datetime | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
@@ -41,6 +42,7 @@ from models import (
     Slot,
     SlotStatus,
     Worker,
+    utcnow,
 )
 from models.db import take_write_lock
 
@@ -163,8 +165,12 @@ def confirm_booking(
     starts_at: datetime | None = None,
     worker_id: int | None = None,
     place_kind: str | None = None,
+    delay_reason: str | None = None,
 ) -> tuple[Booking, Told]:
-    """Confirm what the young person asked for (with the time, worker or place the worker fills in)."""
+    """Confirm what the young person asked for (with the time, worker or place the worker fills in).
+
+    A time after the 72-hour deadline keeps a reason for the delay: ``delay_reason`` when the worker gives
+    one, else as ``confirmed_delay_reason`` decides."""
     take_write_lock(session)
     referral = find_referral(session, actor.provider_id, referral_id)
     if referral.status in CLOSED_STATUSES:
@@ -180,6 +186,7 @@ def confirm_booking(
     place = _place_kind(place_kind) if place_kind else booking.place_kind
     if place is None:
         raise Invalid("place_kind", "say where (or how) you will meet: the booking has no place yet")
+    given_reason = _delay_reason(delay_reason) if delay_reason else None
 
     slot = booking.slot
     if slot is not None and (slot.starts_at != when or slot.worker_id != worker.id):
@@ -187,16 +194,15 @@ def confirm_booking(
         booking.slot = None
     elif slot is not None:
         slot.status = SlotStatus.BOOKED
-    changed = when != booking.starts_at
+    asked_for = booking.starts_at
     booking.starts_at = when
     booking.worker_id = worker.id
     booking.place_kind = place
     booking.status = BookingStatus.CONFIRMED
     booking.outside_window = bool(referral.deadline_at and when > referral.deadline_at)
-    if not booking.outside_window:
-        booking.delay_reason = None
-    elif changed or booking.delay_reason is None:
-        booking.delay_reason = DelayReason.NO_AVAILABILITY
+    booking.delay_reason = confirmed_delay_reason(
+        booking.outside_window, booking.delay_reason, asked_for, when, given_reason
+    )
     cancel_live_bookings(session, referral, reason="replaced_by_provider", keep=booking)
     referral.status = ReferralStatus.BOOKED
     referral.assigned_worker_id = worker.id
@@ -225,8 +231,10 @@ def propose_time(
     starts_at: datetime,
     worker_id: int | None = None,
     place_kind: str | None = None,
+    delay_reason: str | None = None,
 ) -> Told:
-    """Suggest another time; the bot asks the young person to accept it or choose another."""
+    """Suggest another time; the bot asks the young person to accept it or choose another. ``delay_reason``
+    is kept for when they accept a time after the deadline."""
     take_write_lock(session)
     referral = find_referral(session, actor.provider_id, referral_id)
     if referral.status in CLOSED_STATUSES:
@@ -234,12 +242,14 @@ def propose_time(
     when = _future(starts_at, now)
     worker = _worker(session, actor.provider_id, worker_id) if worker_id else None
     place = _place_kind(place_kind) if place_kind else None
+    given_reason = _delay_reason(delay_reason) if delay_reason else None
     _require_reachable(referral.contact)
     proposal = {
         "referral_id": referral.id,
         "starts_at": when.isoformat(),
         "worker_id": worker.id if worker else None,
         "place_kind": place.value if place else None,
+        "delay_reason": given_reason.value if given_reason else None,
     }
     return _tell(
         session,
@@ -249,6 +259,111 @@ def propose_time(
         {"proposed_when": _when_label(runtime, when), "proposal": proposal, "proposal_taken": None},
         now,
     )
+
+
+def cancel_booking(
+    session: Session,
+    runtime: Runtime,
+    actor: Actor,
+    referral_id: int,
+    now: datetime,
+    *,
+    booking_id: int | None = None,
+) -> tuple[Booking, Told]:
+    """The provider cancels the booking: its slot is freed, the referral stays open for a new time, and the
+    young person is told in their language (with how to choose a new time)."""
+    take_write_lock(session)
+    referral = find_referral(session, actor.provider_id, referral_id)
+    _booking_exists(referral, booking_id)
+    if booking_id is None and all(b.status == BookingStatus.CANCELLED for b in referral.bookings):
+        raise Conflict("there is no booking to cancel")
+    booking = _booking_to_confirm(referral, booking_id)
+    when = _booking_when(runtime, booking)
+    cancel_live_bookings(session, referral, reason="provider", now=now)
+    if referral.status not in CLOSED_STATUSES:
+        referral.status = ReferralStatus.OPEN
+    told = _tell(session, runtime, referral, "cancelled", {"booking_when": when}, now)
+    return booking, told
+
+
+def move_booking(
+    session: Session,
+    runtime: Runtime,
+    actor: Actor,
+    referral_id: int,
+    now: datetime,
+    *,
+    booking_id: int | None = None,
+    starts_at: datetime | None = None,
+    worker_id: int | None = None,
+    place_kind: str | None = None,
+) -> tuple[Booking, Told]:
+    """The provider moves the booking to a new time, worker or place, and the young person is told.
+
+    The old booking is cancelled (its slot freed) and a new, confirmed one made: the provider gets
+    ``booking.cancelled`` then ``booking.requested``, as when the young person moves it. A worker's own
+    slot at the new time is booked if it is open, and refused if someone else has it.
+    """
+    take_write_lock(session)
+    referral = find_referral(session, actor.provider_id, referral_id)
+    if referral.status in CLOSED_STATUSES:
+        raise Conflict(f"the referral is {referral.status}: there is nothing to move")
+    _booking_exists(referral, booking_id)
+    if booking_id is None and all(b.status == BookingStatus.CANCELLED for b in referral.bookings):
+        raise Conflict("there is no booking to move: suggest a time instead")
+    old = _booking_to_confirm(referral, booking_id)
+    if starts_at is None and worker_id is None and place_kind is None:
+        raise Invalid("starts_at", "say what changes: starts_at, worker_id or place_kind")
+    when = _future(starts_at, now) if starts_at else old.starts_at
+    if when is None:
+        raise Invalid("starts_at", "they described a time in their own words: give the new time")
+    worker = _worker(session, actor.provider_id, worker_id) if worker_id else old.worker
+    if worker is None:
+        raise Invalid("worker_id", "say which worker will meet them: the booking has no worker yet")
+    place = _place_kind(place_kind) if place_kind else old.place_kind
+    slot = session.scalars(sa.select(Slot).where(Slot.worker_id == worker.id, Slot.starts_at == when)).one_or_none()
+    if slot is not None and slot.id != old.slot_id and slot.status != SlotStatus.OPEN:
+        raise Conflict("that worker is already booked at that time")
+    cancel_live_bookings(session, referral, reason="moved_by_provider", now=now)
+    if slot is not None:
+        session.flush()  # the old slot, if it is this one, is free again before it is booked
+        session.execute(
+            sa.update(Slot)
+            .where(Slot.id == slot.id, Slot.status == SlotStatus.OPEN)
+            .values(status=SlotStatus.BOOKED)
+            .execution_options(synchronize_session=False)
+        )
+        session.refresh(slot)
+        if slot.status != SlotStatus.BOOKED:
+            raise Conflict("that worker is already booked at that time")
+    outside = bool(referral.deadline_at and when > referral.deadline_at)
+    booking = Booking(
+        referral=referral,
+        slot=slot,
+        starts_at=when,
+        worker_id=worker.id,
+        place_kind=place,
+        worker_preference=old.worker_preference,
+        trusted_adult=old.trusted_adult,
+        status=BookingStatus.CONFIRMED,
+        outside_window=outside,
+        delay_reason=confirmed_delay_reason(outside, old.delay_reason, old.starts_at, when),
+    )
+    session.add(booking)
+    referral.status = ReferralStatus.BOOKED
+    referral.assigned_worker_id = worker.id
+    session.flush()
+    events.booking_requested(session, referral, booking)
+    labels = booking_labels(session, booking, runtime.timezone)
+    told = _tell(
+        session,
+        runtime,
+        referral,
+        "moved",
+        {key: labels[key] for key in ("booking_when", "booking_where", "worker_name")},
+        now,
+    )
+    return booking, told
 
 
 def record_outcome(
@@ -317,7 +432,12 @@ def send_message(
 
 
 def cancel_live_bookings(
-    session: Session, referral: Referral, *, reason: str, keep: Booking | None = None
+    session: Session,
+    referral: Referral,
+    *,
+    reason: str,
+    keep: Booking | None = None,
+    now: datetime | None = None,
 ) -> list[Booking]:
     """Cancel every live booking of the referral but ``keep``, free their slots, and tell the provider."""
     cancelled = []
@@ -325,6 +445,8 @@ def cancel_live_bookings(
         if booking is keep or booking.id is None or booking.status == BookingStatus.CANCELLED:
             continue
         booking.status = BookingStatus.CANCELLED
+        booking.cancel_reason = reason
+        booking.cancelled_at = now or utcnow()
         if booking.slot is not None and booking.slot.status != SlotStatus.OPEN:
             booking.slot.status = SlotStatus.OPEN
         booking.slot = None  # a cancelled booking holds no slot, so the slot can be booked again
@@ -363,7 +485,13 @@ def book_proposed_time(session: Session, contact: Contact, proposal: dict[str, A
         trusted_adult=previous.trusted_adult if previous else None,
         status=BookingStatus.CONFIRMED,
         outside_window=outside,
-        delay_reason=DelayReason.NO_AVAILABILITY if outside else None,
+        delay_reason=confirmed_delay_reason(
+            outside,
+            previous.delay_reason if previous else None,
+            previous.starts_at if previous else None,
+            starts_at,
+            _delay_reason(proposal["delay_reason"]) if proposal.get("delay_reason") else None,
+        ),
     )
     if slot is not None:
         slot.status = SlotStatus.BOOKED
@@ -374,6 +502,76 @@ def book_proposed_time(session: Session, contact: Contact, proposal: dict[str, A
     session.flush()
     events.booking_requested(session, referral, booking)
     return booking
+
+
+def live_booking(session: Session, contact: Contact) -> Booking | None:
+    """The booking that stands for this young person (requested or confirmed, on a referral still open)."""
+    return session.scalars(
+        sa.select(Booking)
+        .join(Referral, Booking.referral_id == Referral.id)
+        .where(
+            Referral.contact_id == contact.id,
+            Referral.status.not_in(CLOSED_STATUSES),
+            Booking.status != BookingStatus.CANCELLED,
+        )
+        .order_by(Booking.id.desc())
+        .limit(1)
+    ).first()
+
+
+def booking_labels(session: Session, booking: Booking, timezone: Any) -> dict[str, Any]:
+    """When, where and who of a booking as the young person reads it, in both languages."""
+    if booking.starts_at is not None:
+        when: Any = both_languages(format_slot, booking.starts_at.astimezone(timezone))
+    else:
+        when = booking.preferred_time_text or ""
+    worker = session.get(Worker, booking.worker_id) if booking.worker_id else None
+    preference = _option_label("worker", booking.worker_preference.value) if booking.worker_preference else ""
+    place = _option_label("place", booking.place_kind.value) if booking.place_kind else ""
+    adult = "" if booking.trusted_adult is None else _option_label("adult", booking.trusted_adult)
+    return {
+        "booking_when": when,
+        "booking_where": place,
+        "worker_name": worker.display_name if worker else preference,
+        "place_kind_label": place,
+        "worker_preference_label": preference,
+        "trusted_adult_label": adult,
+    }
+
+
+def _booking_when(runtime: Runtime, booking: Booking) -> Any:
+    if booking.starts_at is not None:
+        return _when_label(runtime, booking.starts_at)
+    return booking.preferred_time_text or ""
+
+
+@cache
+def _builtin_booking_options() -> dict[str, dict[Any, dict[str, str]]]:
+    """The booking script's words for each place, worker preference and trusted-adult answer."""
+    from conversations.loading import load_catalog
+
+    options: dict[str, dict[Any, dict[str, str]]] = {}
+    catalog = load_catalog()
+    for step_id in ("place", "worker", "adult"):
+        step = catalog.step("booking", step_id)
+        options[step_id] = {
+            option.value: {"en": option.label.en, "cy": option.label.cy} for option in (step.options if step else ())
+        }
+    return options
+
+
+def _option_label(step_id: str, value: Any) -> Any:
+    label = _builtin_booking_options().get(step_id, {}).get(value)
+    if label is None:
+        text = str(value).replace("_", " ")
+        return {"en": text, "cy": text}
+    return label
+
+
+def _booking_exists(referral: Referral, booking_id: int | None) -> None:
+    """A booking named in the path's referral that is not there is not found, like the referral itself."""
+    if booking_id is not None and all(b.id != booking_id for b in referral.bookings):
+        raise NotFound("no booking with this id on this referral")
 
 
 def _booking_to_confirm(referral: Referral, booking_id: int | None) -> Booking:
@@ -388,6 +586,37 @@ def _booking_to_confirm(referral: Referral, booking_id: int | None) -> Booking:
     if not live:
         raise Conflict("the young person has not asked for a time yet: suggest one instead")
     return max(live, key=lambda b: b.id)
+
+
+def confirmed_delay_reason(
+    outside: bool,
+    recorded: DelayReason | None,
+    asked_for: datetime | None,
+    when: datetime,
+    given: DelayReason | None = None,
+) -> DelayReason | None:
+    """Why a time the provider confirms is after the 72-hour deadline (None when it is not after it).
+
+    What the worker says, if they say; else the reason already recorded when the time is the one asked for;
+    else the young person's choice when that was recorded and the time is no later than they asked for (or they
+    described it in their own words); else no availability: the provider could not offer a time in the window.
+    """
+    if not outside:
+        return None
+    if given is not None:
+        return given
+    if recorded is not None and when == asked_for:
+        return recorded
+    if recorded == DelayReason.YOUNG_PERSON_CHOICE and (asked_for is None or when <= asked_for):
+        return recorded
+    return DelayReason.NO_AVAILABILITY
+
+
+def _delay_reason(value: str) -> DelayReason:
+    try:
+        return DelayReason(value)
+    except ValueError:
+        raise Invalid("delay_reason", f"must be one of {', '.join(item.value for item in DelayReason)}") from None
 
 
 def _place_kind(value: str) -> PlaceKind:

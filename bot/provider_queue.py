@@ -30,7 +30,7 @@ from models import (
     Worker,
 )
 
-# A request with no booking whose deadline is this close (or gone) is marked at risk.
+# A request with no confirmed time inside the window whose deadline is this close (or gone) is at risk.
 AT_RISK_WITHIN = timedelta(hours=24)
 ACTIVE_STATUSES = (ReferralStatus.OPEN, ReferralStatus.BOOKING_REQUESTED, ReferralStatus.BOOKED)
 SEVERITY_ORDER = {"immediate": 0, "urgent": 1, None: 2}
@@ -42,9 +42,27 @@ def _value(enum_value: Any) -> Any:
     return getattr(enum_value, "value", enum_value)
 
 
+def is_outside_window(booking: Booking, referral: Referral) -> bool:
+    """The booking is after the 72-hour deadline (a time in the young person's own words counts as after it,
+    until a worker confirms the time)."""
+    if referral.deadline_at is None:
+        return False
+    if booking.starts_at is None:
+        return booking.outside_window
+    return booking.starts_at > referral.deadline_at
+
+
 def is_at_risk(referral: Referral, now: datetime) -> bool:
-    """No confirmed time yet and the 72-hour deadline is less than a day away, or already gone."""
-    if referral.status not in (ReferralStatus.OPEN, ReferralStatus.BOOKING_REQUESTED) or referral.deadline_at is None:
+    """The 72 hours will be missed and nobody has said why: a live booking after the deadline with no reason
+    recorded for the delay, or no confirmed time inside the window with the deadline less than a day away or
+    gone. A later booking with its reason recorded (the young person's choice, say) is not at risk: it is
+    counted in the reports as a delay with that reason."""
+    if referral.status not in ACTIVE_STATUSES or referral.deadline_at is None:
+        return False
+    booking = _live_booking(referral)
+    if booking is not None and is_outside_window(booking, referral):
+        return booking.delay_reason is None
+    if booking is not None and booking.status == BookingStatus.CONFIRMED:
         return False
     return referral.deadline_at - now <= AT_RISK_WITHIN
 
@@ -174,6 +192,7 @@ def _booking_ref(booking: Booking | None) -> dict[str, Any] | None:
         "starts_at": booking.starts_at,
         "place_kind": _value(booking.place_kind),
         "outside_window": booking.outside_window,
+        "delay_reason": _value(booking.delay_reason),
     }
 
 

@@ -26,6 +26,8 @@ def periodic(name: str) -> Callable[[PeriodicJob], PeriodicJob]:
 
 def jobs() -> dict[str, PeriodicJob]:
     """Every periodic job, with the modules that define them imported (they register on import)."""
-    import bot.duty  # noqa: F401
+    import bot.availability
+    import bot.duty
+    import bot.reminders  # noqa: F401
 
     return PERIODIC_JOBS

@@ -18,7 +18,13 @@ from conversations.catalog import Catalog
 from conversations.dates import both_languages, format_day
 from conversations.matching import Choice, choose, fold, phrases
 from conversations.script import ENTRY_SCRIPT, PLACEHOLDER, SYSTEM_SCRIPT, Step, Text
-from conversations.vocabulary import MAX_MISUNDERSTANDINGS, MAX_STEPS_PER_TURN, MAX_TEXT_ANSWER, MENU_STEP
+from conversations.vocabulary import (
+    COMMAND_SCRIPTS,
+    MAX_MISUNDERSTANDINGS,
+    MAX_STEPS_PER_TURN,
+    MAX_TEXT_ANSWER,
+    MENU_STEP,
+)
 
 # Where to carry on after an effect that a command caused.
 STAY = "@stay"  # keep waiting at the same question, say nothing more
@@ -114,7 +120,7 @@ class _Run:
             if command == "start":
                 return self._start_again()
             return self._turn()  # a stopped person hears nothing unless they say START
-        if command:
+        if command and not self._answers_the_question(command, folded):
             return self._command(command)
         if self.state["waiting"] == "finished":
             return self._run(ENTRY_SCRIPT, MENU_STEP)
@@ -156,10 +162,26 @@ class _Run:
         if command == "delete":
             self._remember_return_point()
             return self._run(SYSTEM_SCRIPT, "delete_confirm")
+        if command in COMMAND_SCRIPTS:
+            self.state["vars"]["was_mid_question"] = "yes" if self.state["waiting"] == "input" else "no"
+            self._remember_return_point()
+            script = COMMAND_SCRIPTS[command]
+            return self._run(script, self.catalog.scripts[script].start)
         language = "cy" if command == "welsh" else "en"
         self.state["language"] = language
         self._say(self.catalog.system_text("language_switched"))
         return self._effect("set_language", REPROMPT)
+
+    def _answers_the_question(self, command: str, folded: str) -> bool:
+        """A command that opens a script gives way to an option of the current question written the same."""
+        if command not in COMMAND_SCRIPTS:
+            return False
+        if COMMAND_SCRIPTS[command] not in self.catalog.scripts:
+            return True  # scripts published before that journey existed: the words are an ordinary answer
+        step = self._current_step() if self.state["waiting"] == "input" else None
+        if step is None or step.kind != "choose":
+            return False
+        return any(folded in choice.phrases for choice, *_ in self._choices(step))
 
     def _start_again(self) -> Turn:
         was_stopped = self.state["stopped"]
@@ -331,6 +353,8 @@ class _Run:
                 if step.text is not None:
                     self._say(step.text)
                 self.state["waiting"] = "finished"
+                # A question left for a detour (a booking moved from "change") is not one to come back to.
+                self.state["return_to"] = None
                 return self._turn()
         return self._lost()
 

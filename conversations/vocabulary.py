@@ -29,12 +29,42 @@ EFFECTS: dict[str, EffectSpec] = {
         sets=("referral_id", "deadline"),
     ),
     "find_slots": EffectSpec(
-        "look up interview times; the first call gives times inside the 72-hour window, the next later ones",
-        sets=("slots", "slots_found"),
+        "look up interview times that fit the place and worker chosen; the first call gives times inside the "
+        "72-hour window, the next later ones; met_before_found is no when nobody they met before has times",
+        sets=("slots", "slots_found", "met_before_found"),
+    ),
+    "check_slot": EffectSpec(
+        "check the time chosen from a list is still free; slot_gone is yes when someone else has it now",
+        sets=("slot_gone", "preferred_time_text", "preferred_time_text_label"),
+    ),
+    "understand_time": EffectSpec(
+        "read a day and time from their own words (time_words); time_understood is ok, past, unclear, or "
+        "given_up after two unclear answers; time_wanted_label reads it back",
+        sets=(
+            "time_understood",
+            "time_wanted",
+            "time_wanted_label",
+            "preferred_time_text",
+            "preferred_time_text_label",
+        ),
+    ),
+    "find_slots_near": EffectSpec(
+        "look up free times nearest to the time they named (time_wanted)", sets=("slots", "slots_found")
     ),
     "request_booking": EffectSpec(
-        "record the chosen time, place, worker and trusted adult as a booking request on the referral",
-        sets=("booking_id",),
+        "record the chosen time, place, worker and trusted adult as a booking on the referral and hold the "
+        "time; booking_made is no when the time has just gone to someone else; booking_status is confirmed "
+        "when the service confirms at once",
+        sets=("booking_id", "booking_made", "booking_status", "booking_when", "booking_where", "worker_name"),
+    ),
+    "find_my_booking": EffectSpec(
+        "look up the young person's booking that stands: has_booking, and my_booking_when, my_booking_where, "
+        "my_booking_who; can_book is yes when they can book a new one",
+        sets=("has_booking", "can_book", "my_booking_when", "my_booking_where", "my_booking_who"),
+    ),
+    "cancel_my_booking": EffectSpec(
+        "cancel the young person's booking: the time is freed and the service told; the offer stays open",
+        sets=("booking_cancelled",),
     ),
     "record_decline": EffectSpec(
         "record that the young person said no, with the reason code and their own words", sets=("referral_id",)
@@ -42,7 +72,7 @@ EFFECTS: dict[str, EffectSpec] = {
     "request_human": EffectSpec("ask a worker at the service to message this person"),
     "provider_news": EffectSpec(
         "what a worker at the service just did (the bot fills this in when they act from the queue or the API): "
-        "provider_news is confirmed, proposed, message or none",
+        "provider_news is confirmed, proposed, message, cancelled, moved or none",
         sets=(
             "provider_news",
             "booking_when",
@@ -77,6 +107,10 @@ RUNTIME_VARIABLES = frozenset(
 )
 
 COMMANDS = ("help", "stop", "start", "menu", "welsh", "english", "delete")
+# Commands that open a script from wherever the person is, and bring them back after. An option of the
+# question they are at that is written the same way wins ("change" in a booking summary). Optional in
+# system.yaml: scripts published before a command existed simply do not have its words.
+COMMAND_SCRIPTS = {"booking": "manage_booking"}
 
 # Named texts the interpreter itself sends; the system script must define each one.
 SYSTEM_TEXTS = (

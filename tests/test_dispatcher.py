@@ -21,7 +21,7 @@ from models import (
 )
 
 PHONE = "+447700900123"
-SELF_REFERRAL = ["hi", "1", "2", "2", "yesterday", "no", "home", "cardiff", "yes", "1", "cafe", "a woman", "no", "yes"]
+SELF_REFERRAL = ["hi", "1", "2", "2", "yesterday", "no", "home", "cardiff", "yes", "cafe", "a woman", "1", "no", "yes"]
 
 
 def count(runtime: Runtime, model) -> int:

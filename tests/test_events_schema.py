@@ -47,7 +47,7 @@ def every_journey(runtime, dispatcher) -> None:
     client.post(f"/api/v1/referrals/{referral}/propose", json={"starts_at": soon}, headers=demo.auth)
     sam("1")  # accepted: booking.cancelled, booking.requested (confirmed)
     client.post(f"/api/v1/referrals/{referral}/propose", json={"starts_at": soon}, headers=demo.auth)
-    sam.says("choose another time", "2", "cafe", "a woman", "no", "yes")  # booking.cancelled, booking.requested
+    sam.says("choose another time", "2", "yes")  # booking.cancelled, booking.requested
     Conversation(dispatcher, "sms", PHONES["pat"]).says("hi", "2", "1", "3", "2", "2", "2", "1", "4", "3", "1")
     Conversation(dispatcher, "sms", PHONES["dee"]).says("hi", "1", "3", "11", "my mum would find out", "5")
     Conversation(dispatcher, "telegram", "5550001").says("helo", "dw i eisiau marw")  # an alert, no referral yet

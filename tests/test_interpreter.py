@@ -191,7 +191,7 @@ def test_a_typed_day_is_understood_and_kept_with_the_band():
 def test_the_booking_summary_reads_back_every_choice():
     chat = Chat()
     chat.says("hi", "1", "2", "2", "today", "no", "home", "yes")
-    chat.says("2", "cafe", "a welsh speaker")
+    chat.says("cafe", "a welsh speaker", "2")
     text = joined(chat("yes"))
     assert "When: Mon 24 Nov, 2pm" in text
     assert "Where: A cafe" in text

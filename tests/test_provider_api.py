@@ -85,6 +85,8 @@ ENDPOINTS = [
     ("post", "/api/v1/referrals/{referral}/assign", {"worker_id": None}),
     ("post", "/api/v1/referrals/{referral}/confirm", {}),
     ("post", "/api/v1/referrals/{referral}/propose", {"starts_at": "2099-01-05T16:00:00Z"}),
+    ("post", "/api/v1/referrals/{referral}/booking/cancel", {}),
+    ("post", "/api/v1/referrals/{referral}/booking/move", {"starts_at": "2099-01-05T16:00:00Z"}),
     ("post", "/api/v1/referrals/{referral}/outcome", {"outcome": "interview_held"}),
     ("post", "/api/v1/referrals/{referral}/messages", {"text": "Hi, it's Eleri"}),
     ("get", "/api/v1/alerts", None),
@@ -231,7 +233,7 @@ def test_confirming_tells_the_young_person_in_their_language_on_their_channel(wo
 def test_a_welsh_speaker_is_told_in_welsh(runtime, dispatcher, client, demo):
     cerys = Conversation(dispatcher, "sms", "+447700900105")
     cerys.says(
-        "helo", "1", "2", "2", "ddoe", "nac oedden", "gartref", "caerdydd", "ydy", "1", "caffi", "menyw", "na", "ie"
+        "helo", "1", "2", "2", "ddoe", "nac oedden", "gartref", "caerdydd", "ydy", "caffi", "menyw", "1", "na", "ie"
     )
     referral = latest_referral_id(runtime, demo.id)
     assert client.post(f"/api/v1/referrals/{referral}/confirm", json={}, headers=demo.auth).status_code == 200
@@ -241,8 +243,8 @@ def test_a_welsh_speaker_is_told_in_welsh(runtime, dispatcher, client, demo):
 
 def test_confirming_a_time_given_in_words_needs_the_time_agreed(world, runtime, dispatcher):
     words = Conversation(dispatcher, "sms", "+447700900106")
-    words.says(*self_referral("cardiff", time="none of these")[:-4], "none of these", "saturday morning", "cafe",
-               "a woman", "no", "yes")  # fmt: skip
+    words.says(*self_referral("cardiff", time="none of these")[:-2], "none of these", "saturday morning", "yes",
+               "none of these", "no", "yes")  # fmt: skip
     referral = latest_referral_id(runtime, world["demo"].id)
     url = f"/api/v1/referrals/{referral}/confirm"
     response = world["client"].post(url, json={"worker_id": world["demo"].worker_id}, headers=world["demo"].auth)
@@ -283,7 +285,7 @@ def test_a_new_time_is_offered_and_the_young_person_chooses_another(world, runti
         f"/api/v1/referrals/{world['referral']}/propose", json={"starts_at": when.isoformat()}, headers=demo.auth
     )
     assert "When suits you?" in sam("choose another time")[-1]
-    sam.says("2", "cafe", "a woman", "no")
+    assert "Send this?" in sam("2")[-1]  # the place, worker and adult are kept from before
     assert "Sent!" in sam("yes")[-1]
     with runtime.session() as session:
         statuses = session.scalars(

@@ -40,10 +40,10 @@ def line_of(path: Path, text: str) -> int:
 
 def test_a_step_that_leads_nowhere_is_reported_at_its_line(scripts_copy):
     booking = scripts_copy / "booking.yaml"
-    booking.write_text(booking.read_text().replace("    next: worker\n  worker:", "    next: wokrer\n  worker:"))
+    booking.write_text(booking.read_text().replace("    else: worker\n  worker:", "    else: wokrer\n  worker:"))
     completed = validate(scripts_copy)
     assert completed.returncode == 1
-    assert f"{booking}:{line_of(booking, 'next: wokrer')}:" in completed.stdout
+    assert f"{booking}:{line_of(booking, 'else: wokrer')}:" in completed.stdout
     assert '"wokrer"' in completed.stdout
 
 

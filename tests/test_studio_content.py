@@ -133,7 +133,7 @@ def made_up_chat(language: str, messages: list[str]) -> dict:
 
 
 def test_a_chat_saved_from_the_simulator_passes_as_a_test_on_another_day_and_service():
-    booking = ["hi", "1", "2", "2", "yesterday", "no", "home", "cardiff", "yes", "1", "cafe", "a woman", "no", "yes"]
+    booking = ["hi", "1", "2", "2", "yesterday", "no", "home", "cardiff", "yes", "cafe", "a woman", "1", "no", "yes"]
     chat = made_up_chat("en", booking)
     assert any(event["kind"] == "sms" and "Mon 23 Nov" in event["text"] for event in chat["events"])  # made-up times
     test = simulator.as_transcript(chat, "booking from the simulator", "Eleri", datetime(2026, 11, 23, tzinfo=LONDON))

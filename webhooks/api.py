@@ -8,9 +8,10 @@ A body that does not match the documented schema: 422 naming the field. The rule
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
@@ -19,18 +20,21 @@ from jsonschema.exceptions import ValidationError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
-from bot import provider_actions, provider_queue
+from bot import provider_actions, provider_queue, reports
 from bot.provider_accounts import provider_for_token
 from bot.provider_actions import Actor, Conflict, Invalid, NotFound, Told
 from bot.runtime import Runtime
 from models import ReferralStatus, utcnow
 from webhooks.openapi import (
     ASSIGN_REQUEST,
+    BOOKING_CANCEL_REQUEST,
+    BOOKING_MOVE_REQUEST,
     CONFIRM_REQUEST,
     MAX_ID,
     MESSAGE_REQUEST,
     OUTCOME_REQUEST,
     PROPOSE_REQUEST,
+    REPORT_DATE_PATTERN,
     openapi_document,
 )
 
@@ -39,12 +43,21 @@ api = Blueprint("provider_api", __name__, url_prefix=API_PREFIX)
 
 _VALIDATORS = {
     id(schema): Draft202012Validator(schema)
-    for schema in (ASSIGN_REQUEST, CONFIRM_REQUEST, PROPOSE_REQUEST, OUTCOME_REQUEST, MESSAGE_REQUEST)
+    for schema in (
+        ASSIGN_REQUEST,
+        CONFIRM_REQUEST,
+        PROPOSE_REQUEST,
+        OUTCOME_REQUEST,
+        MESSAGE_REQUEST,
+        BOOKING_CANCEL_REQUEST,
+        BOOKING_MOVE_REQUEST,
+    )
 }
 
 
 QUERY_PARAMETERS = {
     "provider_api.list_referrals": {"status", "area", "at_risk", "assigned_worker_id", "limit", "offset"},
+    "provider_api.timeliness_report": {"from", "to"},
 }
 
 
@@ -157,6 +170,9 @@ def _explain(error: ValidationError, schema: dict[str, Any], body: dict[str, Any
     if error.validator == "required":
         missing = next(name for name in error.validator_value if name not in body)
         return missing, f"{missing} is required"
+    if error.validator == "anyOf" and all("required" in option for option in error.validator_value):
+        names = [name for option in error.validator_value for name in option["required"]]
+        return names[0], f"give at least one of {', '.join(names)}"
     if error.validator == "additionalProperties":
         unknown = sorted(set(body) - set(schema.get("properties", {})))
         return unknown[0], f"{unknown[0]} is not a field of this request"
@@ -261,6 +277,28 @@ def list_dead_letters() -> Response:
         return jsonify(jsonable(provider_queue.dead_letters(session, g.actor.provider_id)))
 
 
+def _query_date(name: str) -> date:
+    raw = request.args.get(name)
+    if raw is None:
+        raise ApiError(422, "invalid", f"{name}: required, a day from 2000 to 2099 like 2026-11-01", name)
+    try:
+        if not re.fullmatch(REPORT_DATE_PATTERN, raw):
+            raise ValueError
+        return date.fromisoformat(raw)
+    except ValueError:
+        raise ApiError(422, "invalid", f"{name}: a day from 2000 to 2099 like 2026-11-01", name) from None
+
+
+@api.get("/reports/timeliness")
+def timeliness_report() -> Response:
+    first, last = sorted((_query_date("from"), _query_date("to")))  # the same days, whichever way round
+    start, end = reports.period_bounds(first, last, _runtime().timezone)
+    now = utcnow()
+    with _transaction() as session:
+        rows = reports.timeliness(session, start, end, now, provider_id=g.actor.provider_id)
+    return jsonify(jsonable({"from": first.isoformat(), "to": last.isoformat(), "as_of": now, "providers": rows}))
+
+
 # --- acting --------------------------------------------------------------------------------------------
 
 
@@ -298,6 +336,7 @@ def _confirm(session: Session, referral_id: int, body: dict[str, Any]) -> dict[s
         starts_at=_datetime(body, "starts_at"),
         worker_id=body.get("worker_id"),
         place_kind=body.get("place_kind"),
+        delay_reason=body.get("delay_reason"),
     )
     session.flush()
     return _told(told, booking=provider_queue.booking_of(booking))
@@ -315,8 +354,33 @@ def _propose(session: Session, referral_id: int, body: dict[str, Any]) -> dict[s
         starts_at=starts_at,
         worker_id=body.get("worker_id"),
         place_kind=body.get("place_kind"),
+        delay_reason=body.get("delay_reason"),
     )
     return _told(told)
+
+
+def _cancel_booking(session: Session, referral_id: int, body: dict[str, Any]) -> dict[str, Any]:
+    booking, told = provider_actions.cancel_booking(
+        session, _runtime(), g.actor, referral_id, utcnow(), booking_id=body.get("booking_id")
+    )
+    session.flush()
+    return _told(told, booking=provider_queue.booking_of(booking))
+
+
+def _move_booking(session: Session, referral_id: int, body: dict[str, Any]) -> dict[str, Any]:
+    booking, told = provider_actions.move_booking(
+        session,
+        _runtime(),
+        g.actor,
+        referral_id,
+        utcnow(),
+        booking_id=body.get("booking_id"),
+        starts_at=_datetime(body, "starts_at"),
+        worker_id=body.get("worker_id"),
+        place_kind=body.get("place_kind"),
+    )
+    session.flush()
+    return _told(told, booking=provider_queue.booking_of(booking))
 
 
 def _outcome(session: Session, referral_id: int, body: dict[str, Any]) -> dict[str, Any]:
@@ -347,6 +411,8 @@ def _message(session: Session, referral_id: int, body: dict[str, Any]) -> dict[s
 for _path, _view, _schema in (
     ("assign", _assign, ASSIGN_REQUEST),
     ("confirm", _confirm, CONFIRM_REQUEST),
+    ("booking/cancel", _cancel_booking, BOOKING_CANCEL_REQUEST),
+    ("booking/move", _move_booking, BOOKING_MOVE_REQUEST),
     ("propose", _propose, PROPOSE_REQUEST),
     ("outcome", _outcome, OUTCOME_REQUEST),
     ("messages", _message, MESSAGE_REQUEST),
@@ -357,6 +423,8 @@ for _path, _view, _schema in (
 
 
 def register_api(app: Flask) -> None:
+    import webhooks.api_setup  # noqa: F401  (its routes join this blueprint: workers, places, hours, slots)
+
     app.register_blueprint(api)
     for code in (404, 405):
         app.register_error_handler(code, api_http_error)

@@ -15,6 +15,7 @@ from bot.events import data_schema, envelope_schema
 from bot.outbox import EVENT_TYPES
 from bot.provider_actions import MAX_FOLLOW_UP_TEXT, MAX_WORKER_MESSAGE
 from bot.provider_queue import MAX_QUEUE_PAGE
+from bot.reports import DELAY_REASON_KEYS
 from models import (
     AgeBand,
     BookingStatus,
@@ -51,6 +52,11 @@ ANY_TEXT = {"type": "string"}
 
 # --- request bodies (validated by the API with exactly these) --------------------------------------
 
+DELAY_REASON_DESCRIPTION = (
+    "only for a time after the 72-hour deadline: why it is later. Default: the young person's choice when that "
+    "is what they said and the time is no later than they asked for, else no_availability"
+)
+
 ASSIGN_REQUEST = {
     "type": "object",
     "description": "Assign a worker to the referral, or unassign with null.",
@@ -70,6 +76,7 @@ CONFIRM_REQUEST = {
         "starts_at": {**DATE_TIME, "description": "with a time zone, e.g. 2026-11-24T16:00:00Z"},
         "worker_id": ID,
         "place_kind": _enum(PlaceKind),
+        "delay_reason": {**_enum(DelayReason), "description": DELAY_REASON_DESCRIPTION},
     },
     "additionalProperties": False,
 }
@@ -80,8 +87,34 @@ PROPOSE_REQUEST = {
         "starts_at": {**DATE_TIME, "description": "with a time zone, in the future"},
         "worker_id": ID,
         "place_kind": _enum(PlaceKind),
+        "delay_reason": {**_enum(DelayReason), "description": DELAY_REASON_DESCRIPTION},
     },
     "required": ["starts_at"],
+    "additionalProperties": False,
+}
+BOOKING_CANCEL_REQUEST = {
+    "type": "object",
+    "description": (
+        "Cancel the young person's booking (the latest one, or booking_id). Its time is freed, the referral stays "
+        "open for a new time, and the bot tells the young person, in their language, how to choose one."
+    ),
+    "properties": {"booking_id": ID},
+    "additionalProperties": False,
+}
+BOOKING_MOVE_REQUEST = {
+    "type": "object",
+    "description": (
+        "Move the young person's booking (the latest one, or booking_id) to a new time, worker or place: at least "
+        "one of them. The old booking is cancelled and a confirmed one made (booking.cancelled, then "
+        "booking.requested); the worker's free time then is booked. The bot tells the young person."
+    ),
+    "properties": {
+        "booking_id": ID,
+        "starts_at": {**DATE_TIME, "description": "with a time zone, in the future"},
+        "worker_id": ID,
+        "place_kind": _enum(PlaceKind),
+    },
+    "anyOf": [{"required": ["starts_at"]}, {"required": ["worker_id"]}, {"required": ["place_kind"]}],
     "additionalProperties": False,
 }
 OUTCOME_REQUEST = {
@@ -140,6 +173,10 @@ BOOKING_REF = _nullable(
             "starts_at": _nullable(DATE_TIME),
             "place_kind": _enum(PlaceKind, nullable=True),
             "outside_window": {"type": "boolean"},
+            "delay_reason": {
+                **_enum(DelayReason, nullable=True),
+                "description": "why a booking after the 72-hour deadline is later",
+            },
         },
         "required": ["id", "status", "starts_at", "place_kind", "outside_window"],
     }
@@ -155,7 +192,13 @@ QUEUE_ITEM_PROPERTIES: dict[str, Any] = {
     "created_at": DATE_TIME,
     "deadline_at": {**_nullable(DATE_TIME), "description": "72 hours after the (estimated) return"},
     "seconds_to_deadline": {"type": ["integer", "null"], "description": "negative once the deadline has passed"},
-    "at_risk": {"type": "boolean", "description": "no confirmed time and the deadline is less than a day away"},
+    "at_risk": {
+        "type": "boolean",
+        "description": (
+            "no confirmed time inside the 72 hours and the deadline is less than a day away (or gone), or a "
+            "booking after the deadline with no reason recorded for the delay"
+        ),
+    },
     "severity": {**_enum(Severity, nullable=True), "description": "of the most serious unacknowledged alert"},
     "open_alerts": {"type": "integer", "minimum": 0},
     "assigned_worker": WORKER_REF,
@@ -220,6 +263,71 @@ TOLD = {
     "young_person_told": {"type": "boolean"},
     "not_told_because": {**_nullable(ANY_TEXT), "description": "e.g. they sent STOP"},
 }
+
+
+# A day of this century: the reports are about referrals this service holds.
+REPORT_DATE_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+COUNT = {"type": "integer", "minimum": 0}
+TIMELINESS_ROW: dict[str, Any] = {
+    "type": "object",
+    "description": (
+        "One provider's referrals made in the period. Each falls in exactly one of declined, "
+        "booked_within_72_hours, booked_after_72_hours, open_past_deadline, open_in_time and "
+        "closed_without_booking, so those add up to referrals."
+    ),
+    "properties": {
+        "provider": {
+            "type": "object",
+            "properties": {"id": ID, "slug": ANY_TEXT, "name": ANY_TEXT},
+            "required": ["id", "slug", "name"],
+        },
+        "referrals": {**COUNT, "description": "referrals made in the period"},
+        "declined": COUNT,
+        "booked_within_72_hours": {**COUNT, "description": "a confirmed time at or before the 72-hour deadline"},
+        "held_within_72_hours": {**COUNT, "description": "of those, the interview was recorded as held"},
+        "booked_after_72_hours": {**COUNT, "description": "a confirmed time after the deadline"},
+        "held_after_72_hours": COUNT,
+        "delay_reasons": {
+            "type": "object",
+            "description": "booked_after_72_hours by the reason recorded for the delay",
+            "properties": {key: COUNT for key in DELAY_REASON_KEYS},
+            "required": list(DELAY_REASON_KEYS),
+        },
+        "open_past_deadline": {**COUNT, "description": "still open with no confirmed time, the deadline gone"},
+        "open_in_time": {**COUNT, "description": "still open with no confirmed time, the deadline still ahead"},
+        "closed_without_booking": {**COUNT, "description": "an outcome recorded with no confirmed time"},
+    },
+}
+TIMELINESS_ROW["required"] = list(TIMELINESS_ROW["properties"])
+REPORT_DAY = {"type": "string", "format": "date", "pattern": REPORT_DATE_PATTERN}
+
+
+def _timeliness_report_path() -> dict[str, Any]:
+    report = {
+        "type": "object",
+        "properties": {
+            "from": {"type": "string", "format": "date"},
+            "to": {"type": "string", "format": "date"},
+            "as_of": DATE_TIME,
+            "providers": {"type": "array", "items": _ref("TimelinessRow")},
+        },
+        "required": ["from", "to", "as_of", "providers"],
+    }
+    return {
+        "get": {
+            "operationId": "timelinessReport",
+            "summary": "The 72 hours: interviews booked and held in time, later ones by reason, open ones late.",
+            "description": (
+                "For the referrals made from the first to the last day given (local days, both included, in "
+                "either order), as things stand now (as_of)."
+            ),
+            "parameters": [
+                {"name": "from", "in": "query", "required": True, "schema": REPORT_DAY},
+                {"name": "to", "in": "query", "required": True, "schema": REPORT_DAY},
+            ],
+            "responses": {"200": _json(report, "the report, for the calling provider"), **_errors(401, 422)},
+        }
+    }
 
 
 def _detail_schema() -> dict[str, Any]:
@@ -324,6 +432,8 @@ def _webhooks() -> dict[str, Any]:
 @cache
 def openapi_document() -> dict[str, Any]:
     """The document (built once; it depends only on the code)."""
+    from webhooks.openapi_setup import WORKERS_OPERATIONS, setup_paths, setup_schemas  # it builds on this module
+
     referral_path = "/referrals/{referral_id}"
     return {
         "openapi": "3.1.0",
@@ -407,6 +517,18 @@ def openapi_document() -> dict[str, Any]:
                 "ConfirmRequest",
                 _json(_told({"booking": _ref("Booking")}), "confirmed"),
             ),
+            f"{referral_path}/booking/cancel": _referral_action(
+                "cancelBooking",
+                "Cancel the booking; its time is freed and the bot tells the young person.",
+                "BookingCancelRequest",
+                _json(_told({"booking": _ref("Booking")}), "cancelled"),
+            ),
+            f"{referral_path}/booking/move": _referral_action(
+                "moveBooking",
+                "Move the booking to a new time, worker or place; the bot tells the young person.",
+                "BookingMoveRequest",
+                _json(_told({"booking": _ref("Booking")}), "moved: the new, confirmed booking"),
+            ),
             f"{referral_path}/propose": _referral_action(
                 "proposeTime",
                 "Suggest another time; the bot asks the young person to accept it or choose another.",
@@ -469,6 +591,7 @@ def openapi_document() -> dict[str, Any]:
                 }
             },
             "/workers": {
+                **WORKERS_OPERATIONS,
                 "get": {
                     "operationId": "listWorkers",
                     "summary": "The provider's active workers (for assigning and confirming).",
@@ -483,7 +606,7 @@ def openapi_document() -> dict[str, Any]:
                         ),
                         **_errors(401),
                     },
-                }
+                },
             },
             "/dead-letters": {
                 "get": {
@@ -505,6 +628,8 @@ def openapi_document() -> dict[str, Any]:
                     },
                 }
             },
+            "/reports/timeliness": _timeliness_report_path(),
+            **setup_paths(),
         },
         "webhooks": _webhooks(),
         "components": {
@@ -520,6 +645,7 @@ def openapi_document() -> dict[str, Any]:
                 "Booking": BOOKING,
                 "TimelineEntry": TIMELINE_ENTRY,
                 "ReferralDetail": _detail_schema(),
+                "TimelinessRow": TIMELINESS_ROW,
                 "DeadLetter": {
                     "type": "object",
                     "properties": {
@@ -537,8 +663,11 @@ def openapi_document() -> dict[str, Any]:
                 "AssignRequest": ASSIGN_REQUEST,
                 "ConfirmRequest": CONFIRM_REQUEST,
                 "ProposeRequest": PROPOSE_REQUEST,
+                "BookingCancelRequest": BOOKING_CANCEL_REQUEST,
+                "BookingMoveRequest": BOOKING_MOVE_REQUEST,
                 "OutcomeRequest": OUTCOME_REQUEST,
                 "MessageRequest": MESSAGE_REQUEST,
+                **setup_schemas(),
             },
         },
     }

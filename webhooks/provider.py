@@ -35,7 +35,7 @@ from bot.provider_accounts import LoginLocked, check_login
 from bot.provider_actions import Actor, Conflict, Invalid, NotFound
 from bot.routing import area_names
 from bot.runtime import Runtime
-from models import PlaceKind, Provider, ReferralOutcome, StaffUser, utcnow
+from models import DelayReason, PlaceKind, Provider, ReferralOutcome, StaffUser, utcnow
 from webhooks.auth import AddressLimiter, csrf_matches, new_csrf_token
 
 SESSION_LIFETIME = timedelta(hours=8)  # one shift
@@ -175,6 +175,7 @@ def referral(referral_id: int) -> Any:
         workers=workers,
         place_kinds=[kind.value for kind in PlaceKind],
         outcomes=[outcome.value for outcome in ReferralOutcome],
+        delay_reasons=[reason.value for reason in DelayReason],
         now=now,
     )
 
@@ -247,8 +248,41 @@ def confirm(referral_id: int) -> Any:
             starts_at=_form_time("starts_at"),
             worker_id=_form_int("worker_id"),
             place_kind=request.form.get("place_kind") or None,
+            delay_reason=request.form.get("delay_reason") or None,
         )
         return _told_words(told, "Booking confirmed.")
+
+    return _act(referral_id, action)
+
+
+@provider_pages.post("/referrals/<int:referral_id>/booking/cancel")
+@login_required
+def cancel_booking(referral_id: int) -> Any:
+    def action(db: Any) -> str:
+        _, told = provider_actions.cancel_booking(
+            db, _runtime(), g.actor, referral_id, utcnow(), booking_id=_form_int("booking_id")
+        )
+        return _told_words(told, "Booking cancelled; the time is free again.")
+
+    return _act(referral_id, action)
+
+
+@provider_pages.post("/referrals/<int:referral_id>/booking/move")
+@login_required
+def move_booking(referral_id: int) -> Any:
+    def action(db: Any) -> str:
+        _, told = provider_actions.move_booking(
+            db,
+            _runtime(),
+            g.actor,
+            referral_id,
+            utcnow(),
+            booking_id=_form_int("booking_id"),
+            starts_at=_form_time("starts_at"),
+            worker_id=_form_int("worker_id"),
+            place_kind=request.form.get("place_kind") or None,
+        )
+        return _told_words(told, "Booking moved.")
 
     return _act(referral_id, action)
 
@@ -269,6 +303,7 @@ def propose(referral_id: int) -> Any:
             starts_at=starts_at,
             worker_id=_form_int("worker_id"),
             place_kind=request.form.get("place_kind") or None,
+            delay_reason=request.form.get("delay_reason") or None,
         )
         return _told_words(told, "New time suggested.")
 
@@ -362,6 +397,8 @@ def register_provider_pages(app: Flask) -> None:
     app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
     app.config["PERMANENT_SESSION_LIFETIME"] = SESSION_LIFETIME
     app.extensions[LOGIN_LIMITER] = AddressLimiter()
+    import webhooks.provider_setup  # noqa: F401  (its pages join this blueprint: workers, places, hours, settings)
+
     app.register_blueprint(provider_pages)
 
 

@@ -10,7 +10,7 @@ browser carries between requests, signed so it cannot be altered; "save as a tes
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -18,7 +18,7 @@ import yaml
 
 from bot.booking import RETURN_INTERVIEW_WINDOW
 from bot.channels.sms import sms_texts
-from bot.demo import DAYS_AHEAD, DEMO_AREAS, SATURDAY_TIMES, WEEKDAY_TIMES
+from bot.demo import DEMO_AREAS, demo_times
 from bot.dispatcher import CONVERSATION_EXPIRY
 from bot.escalation import SAFETY_MESSAGE_QUIET_PERIOD
 from bot.routing import area_names
@@ -184,13 +184,7 @@ def demo_areas() -> list[dict[str, Any]]:
 
 
 def _demo_times(now: datetime, timezone: ZoneInfo) -> list[datetime]:
-    today: date = now.astimezone(timezone).date()
-    moments = []
-    for offset in range(DAYS_AHEAD + 1):
-        day = today + timedelta(days=offset)
-        times = SATURDAY_TIMES if day.weekday() == 5 else () if day.weekday() == 6 else WEEKDAY_TIMES
-        moments.extend(datetime.combine(day, moment, tzinfo=timezone) for moment in times)
-    return [moment for moment in moments if moment >= now + timedelta(hours=2)]
+    return demo_times(now, timezone, days=7)  # the demo's weekly hours, as its slots are made
 
 
 def _position(turn: Turn) -> str:

@@ -5,12 +5,13 @@ deployment, each with an API token and a duty worker, and young people who refer
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import sqlalchemy as sa
 
 from bot.demo import DEMO_PROVIDER_SLUG
 from bot.provider_accounts import issue_api_token, set_password
-from models import Provider, Referral, StaffRole, StaffUser, Worker
+from models import Gender, Provider, Referral, Slot, StaffRole, StaffUser, Worker, utcnow
 
 PASSWORD = "correct horse battery staple"
 OTHER_AREA = "rhondda_cynon_taf"
@@ -18,7 +19,7 @@ OTHER_AREA = "rhondda_cynon_taf"
 
 def self_referral(area: str = "cardiff", time: str = "1") -> list[str]:
     """A young person's answers, by number and words, through to a booking request."""
-    return ["hi", "1", "2", "2", "yesterday", "no", "home", area, "yes", time, "cafe", "a woman", "no", "yes"]
+    return ["hi", "1", "2", "2", "yesterday", "no", "home", area, "yes", "cafe", "a woman", time, "no", "yes"]
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,14 @@ def other_provider(runtime, *, staff: bool = True) -> ProviderLogin:
         provider = Provider(slug="valleys", name="Valleys Return Home", areas=[OTHER_AREA])
         session.add(provider)
         session.flush()
-        session.add(Worker(provider_id=provider.id, display_name="Dai", languages=["en", "cy"], areas=[OTHER_AREA]))
+        dai = Worker(provider_id=provider.id, display_name="Dai", languages=["en", "cy"], areas=[OTHER_AREA])
+        session.add(dai)
+        session.flush()
+        # A woman with one free time, so self_referral()'s "a woman" and "1" book it: the booking asks for both.
+        nia = Worker(provider_id=provider.id, display_name="Nia", languages=["en", "cy"], gender=Gender.WOMAN,
+                     areas=[OTHER_AREA])  # fmt: skip
+        starts = utcnow().replace(minute=0, second=0, microsecond=0) + timedelta(hours=5)
+        session.add_all([nia, Slot(worker=nia, starts_at=starts, ends_at=starts + timedelta(hours=1))])
     return login_for(runtime, "valleys", "duty@valleys.test", staff=staff)
 
 
