@@ -1,9 +1,13 @@
-"""One inbound message, end to end, in one transaction.
+"""One inbound message, end to end.
 
-record the event (a duplicate stops here and gets the same answer) -> find the contact ->
-SAFEGUARDING TRIAGE (always first) -> lock the conversation -> interpreter -> effects -> outbox ->
-log -> commit. Only then does the caller answer the channel: nothing is acknowledged that is not
-committed.
+First, outside any lock, what the message would do: find the person and their conversation, the
+SAFEGUARDING CHECK (always first), the interpreter. Then one write transaction: record the event (a
+duplicate stops here and gets the same answer) -> lock the person and check nothing changed since (else
+decide again, under the lock) -> alerts -> effects -> state -> outbox -> log -> commit. Only then does the
+caller answer the channel: nothing is acknowledged that is not committed.
+
+Deciding before the write transaction keeps it short: SQLite has one writer at a time, and PostgreSQL holds
+the person's row lock only while writing.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -24,11 +29,72 @@ from bot.effects import EffectContext, apply_effect
 from bot.escalation import triage_and_escalate
 from bot.render import as_numbered_text
 from bot.runtime import Runtime
+from bot.safeguarding.detector import Assessment, assess
 from conversations.catalog import Catalog
 from conversations.interpreter import EffectDone, Reply, Turn, UserText, advance, new_state, restart
-from models import Channel, Contact, ConversationState, Direction, InboundEvent, Message, utcnow
+from models import Channel, Contact, ConversationState, Direction, InboundEvent, Language, Message, utcnow
+from models import address_hash as hash_address
+from models.db import one_writer_at_a_time
 
 log = logging.getLogger(__name__)
+
+EVENTS = InboundEvent.__table__
+MESSAGES = Message.__table__
+STATES = ConversationState.__table__
+CONTACTS = Contact.__table__
+
+# The statements every message runs, built once: building and keying a statement costs more than
+# running it on SQLite. Bound names start with "b_" (a column's own name is SQLAlchemy's to use).
+_PERSON = (
+    sa.select(
+        CONTACTS.c.id,
+        CONTACTS.c.language,
+        CONTACTS.c.opted_out,
+        CONTACTS.c.last_seen_at,
+        STATES.c.version,
+        STATES.c.variables,
+        STATES.c.expires_at,
+    )
+    .select_from(CONTACTS.outerjoin(STATES, STATES.c.contact_id == CONTACTS.c.id))
+    .where(CONTACTS.c.channel == sa.bindparam("b_channel"), CONTACTS.c.address_hash == sa.bindparam("b_hash"))
+)
+# Under the lock, only what tells whether anything changed since the message was decided. Rows are locked in
+# one order everywhere, the conversation's first and then the contact's (a provider's message does the same),
+# and the contact only "for no key update", so logging a message (whose foreign key shares the contact's key)
+# never waits for it.
+_CHANGED = (
+    sa.select(CONTACTS.c.language, CONTACTS.c.opted_out, STATES.c.version)
+    .select_from(CONTACTS.join(STATES, STATES.c.contact_id == CONTACTS.c.id))
+    .where(CONTACTS.c.id == sa.bindparam("b_contact_id"))
+    .with_for_update(of=STATES)
+)
+_CHANGED_NO_CONVERSATION = (
+    sa.select(CONTACTS.c.language, CONTACTS.c.opted_out, STATES.c.version)
+    .select_from(CONTACTS.outerjoin(STATES, STATES.c.contact_id == CONTACTS.c.id))
+    .where(CONTACTS.c.id == sa.bindparam("b_contact_id"))
+    .with_for_update(of=CONTACTS, key_share=True)
+)
+_RECORD_EVENT = sa.insert(EVENTS).returning(EVENTS.c.id)
+_ANSWER_EVENT = (
+    sa.update(EVENTS)
+    .where(EVENTS.c.id == sa.bindparam("b_id"))
+    .values(
+        contact_id=sa.bindparam("b_contact_id"),
+        response=sa.bindparam("b_response", type_=EVENTS.c.response.type),
+        processed_at=sa.bindparam("b_processed_at", type_=EVENTS.c.processed_at.type),
+    )
+)
+_STATE_COLUMNS = ("script", "step", "script_version", "variables", "expires_at", "updated_at")
+_INSERT_STATE = sa.insert(STATES)
+_UPDATE_STATE = (
+    sa.update(STATES)
+    .where(STATES.c.contact_id == sa.bindparam("b_contact_id"), STATES.c.version == sa.bindparam("b_version"))
+    .values(
+        version=sa.bindparam("b_new_version"),
+        **{name: sa.bindparam(f"b_{name}", type_=STATES.c[name].type) for name in _STATE_COLUMNS},
+    )
+)
+_LOG_MESSAGES = sa.insert(MESSAGES)
 
 # A conversation left this long starts again from the menu (the answers of a half-finished journey
 # weeks ago are more confusing than useful, and keeping them is keeping data for no purpose).
@@ -37,6 +103,9 @@ CONVERSATION_EXPIRY = timedelta(days=14)
 MAX_EFFECTS_PER_MESSAGE = 20
 # Conflicts (two messages from one new person at once, a stale state) are retried this many times.
 MAX_ATTEMPTS = 4
+# When a person was last heard from is kept to the hour (what retention needs): writing it on every
+# message would be one more row update per message for nothing.
+LAST_SEEN_PRECISION = timedelta(hours=1)
 MAX_INBOUND_CHARS = 4000  # longer input is cut before storage; no channel sends more in one message
 
 
@@ -65,6 +134,31 @@ class Outcome:
     outbox_ids: tuple[str, ...] = ()  # replies waiting in the outbox, for the caller to send at once
 
 
+@dataclass(frozen=True)
+class Person:
+    """What the bot knows of the sender when a message arrives: enough to decide what it does."""
+
+    contact_id: int | None  # None: a first message
+    language: Language
+    opted_out: bool
+    last_seen_at: datetime | None
+    state_version: int | None  # None: no conversation saved yet
+    variables: dict[str, Any] | None
+    expires_at: datetime | None
+
+
+@dataclass
+class Decision:
+    """What a message does, worked out from ``person``: the safeguarding check and the first step."""
+
+    person: Person
+    releases: dict[str, int]
+    state: dict[str, Any]  # the conversation as the message found it
+    catalog: Catalog
+    assessment: Assessment
+    turn: Turn
+
+
 class Dispatcher:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
@@ -74,8 +168,19 @@ class Dispatcher:
         inbound = dataclasses.replace(inbound, text=inbound.text[:MAX_INBOUND_CHARS])
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
-                with self.runtime.session() as session, session.begin():
-                    return self._handle(session, inbound)
+                now = self.runtime.clock()
+                with self.runtime.engine.connect() as connection:
+                    decision = self._decide(connection, inbound, self._person(connection, inbound), now)
+                    if one_writer_at_a_time(connection):
+                        # SQLite: the reads end before the writes begin, so the write never meets a stale
+                        # snapshot; PostgreSQL reads and writes in one transaction (two fewer round trips).
+                        connection.commit()
+                    # The session owns the connection's transaction: its commit is the message's commit.
+                    carrying_out = self.runtime.sessions(bind=connection, join_transaction_mode="control_fully")
+                    with carrying_out as session, session.begin():
+                        if self._is_plain(inbound, decision):
+                            return self._carry_out_plainly(session, inbound, decision, now)
+                        return self._carry_out(session, inbound, decision, now)
             except IntegrityError:
                 replay = self._replay(inbound)
                 if replay is not None:
@@ -88,105 +193,220 @@ class Dispatcher:
             log.info("retrying an inbound message after a conflict (attempt %d)", attempt)
         raise AssertionError("unreachable")
 
-    # --- one attempt, inside the transaction ---------------------------------------------------
+    # --- deciding: reads only ------------------------------------------------------------------------
 
-    def _handle(self, session: Session, inbound: Inbound) -> Outcome:
-        now = utcnow()
-        event = InboundEvent(channel=inbound.channel, external_id=inbound.external_id, received_at=now)
-        session.add(event)
-        session.flush()  # a repeated delivery fails here, before anything else is written
-
-        contact = self._contact(session, inbound, now)
-        session.add(
-            Message(
-                contact=contact,
-                direction=Direction.INBOUND,
-                channel=inbound.channel,
-                text=inbound.text,
-                inbound_event=event,
-                created_at=now,
-                external_id=inbound.message_id,
-            )
+    def _person(self, session: Session | Connection, inbound: Inbound) -> Person:
+        """The sender and their saved conversation, in one query."""
+        parameters = {"b_channel": inbound.channel, "b_hash": hash_address(inbound.channel, inbound.address)}
+        row = session.execute(_PERSON, parameters).one_or_none()
+        if row is None:
+            return Person(None, Language.EN, False, None, None, None, None)
+        return Person(
+            row.id, Language(row.language), row.opted_out, row.last_seen_at, row.version, row.variables, row.expires_at
         )
 
-        row = self._locked_state(session, contact)
+    def _decide(self, session: Session | Connection, inbound: Inbound, person: Person, now: datetime) -> Decision:
         releases = self.runtime.live_releases(session)
-        state = self._state(row, contact, now, releases)
+        state = self._state(person, now, releases)
         catalog = self._catalog(state, releases)
-
-        # ---- SAFEGUARDING TRIAGE: first, on every message, in every journey, whatever the state ----
+        # ---- SAFEGUARDING CHECK: first, on every message, in every journey, whatever the state ----
         # (opted out, declined, mid-booking, or a hit inside a command such as "STOP I want to die").
-        safety = triage_and_escalate(session, self.runtime, contact, event, inbound.text, state, now, releases)
-
+        assessment = assess(inbound.text, lexicon=self.runtime.lexicon_for(releases.get("lexicon")))
         turn = advance(catalog, state, UserText(inbound.text, now.astimezone(self.runtime.timezone)))
-        replies = list(turn.replies)
-        effects = EffectContext(session, contact, {}, now, self.runtime.timezone)
-        for _ in range(MAX_EFFECTS_PER_MESSAGE):
-            if turn.effect is None:
-                break
-            effects.variables = dict(turn.effect.variables)
-            values = apply_effect(turn.effect.name, effects)
-            # an effect may set conversation values of its own (referral_id), as well as return them
-            values = {**{k: v for k, v in effects.variables.items() if k == "referral_id"}, **values}
-            turn = advance(catalog, turn.state, EffectDone(values))
-            replies.extend(turn.replies)
-        else:
-            log.error("a script asked for more than %d effects in one message", MAX_EFFECTS_PER_MESSAGE)
+        return Decision(person, releases, state, catalog, assessment, turn)
 
-        all_replies = (*safety.replies, *replies)
-        self._save_state(session, row, contact, turn, now, forget=effects.deleted)
-        if not effects.deleted:
-            for reply in all_replies:
-                session.add(
-                    Message(
-                        contact=contact,
-                        direction=Direction.OUTBOUND,
-                        channel=inbound.channel,
-                        text=as_numbered_text(reply),
-                        inbound_event=event,
-                        created_at=now,
-                    )
-                )
-        outbox_ids: tuple[str, ...] = ()
-        if inbound.reply_via_outbox and all_replies:
-            # After "delete my data" the contact no longer holds the address, so this one message carries it.
-            address = inbound.address if effects.deleted else None
-            outbox_ids = (enqueue_channel_message(session, contact, all_replies, address=address).id,)
-        event.contact_id = contact.id  # set with the response: one UPDATE of the event, not two
-        event.response = [_reply_json(reply) for reply in all_replies]
-        event.processed_at = utcnow()
-        return Outcome(
-            all_replies, contact.id, opted_out=contact.opted_out, escalated=safety.categories, outbox_ids=outbox_ids
+    # --- carrying it out: one write transaction --------------------------------------------------------
+
+    @staticmethod
+    def _is_plain(inbound: Inbound, decision: Decision) -> bool:
+        """Most messages: someone known answers a question, nothing to alert, nothing for an effect to do."""
+        return (
+            decision.person.state_version is not None
+            and not decision.assessment.escalate
+            and decision.turn.effect is None
+            and not inbound.reply_via_outbox
         )
 
-    def _contact(self, session: Session, inbound: Inbound, now: datetime) -> Contact:
-        contact = Contact.find(session, inbound.channel, inbound.address)
-        if contact is None:
+    def _carry_out_plainly(self, session: Session, inbound: Inbound, decision: Decision, now: datetime) -> Outcome:
+        """A plain message in four statements: the event (with its answer), the state, the log, commit.
+
+        Saving the state only if it is still the version this message was decided on also locks the
+        conversation's row (PostgreSQL); when someone got in first, the message is carried out in full.
+        A stop recorded meanwhile outside a conversation (a carrier's unsubscribe report) applies from the
+        person's next message.
+        """
+        person, replies = decision.person, decision.turn.replies
+        event_id = session.execute(
+            _RECORD_EVENT,
+            {
+                "channel": inbound.channel,
+                "external_id": inbound.external_id,
+                "received_at": now,
+                "contact_id": person.contact_id,
+                "response": [_reply_json(reply) for reply in replies],
+                "processed_at": utcnow(),
+            },
+        ).scalar_one()  # a repeated delivery fails here, before anything else is written
+        try:
+            language = self._save_state(session, person, decision.turn, decision.releases, now, forget=False)
+        except StaleDataError:
+            return self._carry_out(session, inbound, decision, now, event_id=event_id)
+        opted_out = self._save_contact(session, None, person, language, now)
+        self._log(session, inbound, person.contact_id, event_id, replies, now)
+        return Outcome(replies, person.contact_id, opted_out=opted_out)
+
+    def _carry_out(
+        self, session: Session, inbound: Inbound, decision: Decision, now: datetime, *, event_id: int | None = None
+    ) -> Outcome:
+        # The rows written on every message (the event, the log, the state) go in as Core statements: the
+        # ORM's unit of work cost more than everything else a message does. The contact is an ORM object
+        # only where something changes it (alerts, effects, a first message).
+        if event_id is None:
+            event_id = session.execute(
+                _RECORD_EVENT, {"channel": inbound.channel, "external_id": inbound.external_id, "received_at": now}
+            ).scalar_one()  # a repeated delivery fails here, before anything else is written
+
+        contact: Contact | None = None
+        if decision.person.contact_id is None:
             contact = Contact.for_address(inbound.channel, inbound.address, found_via=inbound.found_via)
             session.add(contact)
             session.flush()  # two first messages at once: one wins, the other retries and finds it
-        contact.last_seen_at = now
-        return contact
+            person = dataclasses.replace(decision.person, contact_id=contact.id)
+        else:
+            # The contact's row is locked (PostgreSQL; SQLite has one writer at a time), so two messages from
+            # one person are carried out one after the other. If another (or a provider's message) got in
+            # since this one was decided, it is decided again, under the lock.
+            person = decision.person
+            locking = _CHANGED if person.state_version is not None else _CHANGED_NO_CONVERSATION
+            now_known = session.execute(locking, {"b_contact_id": person.contact_id}).one_or_none()
+            if now_known is None:  # the conversation is gone (deleted meanwhile)
+                now_known = session.execute(_CHANGED_NO_CONVERSATION, {"b_contact_id": person.contact_id}).one()
+            if (Language(now_known.language), now_known.opted_out, now_known.version) != (
+                person.language,
+                person.opted_out,
+                person.state_version,
+            ):
+                person = self._person(session, inbound)
+                decision = self._decide(session, inbound, person, now)
+        contact_id = person.contact_id
+        assert contact_id is not None
 
-    def _locked_state(self, session: Session, contact: Contact) -> ConversationState | None:
-        # Row lock on PostgreSQL; on SQLite the inbound insert above already holds the write lock.
-        # The version counter catches anything that slips past either.
-        query = sa.select(ConversationState).where(ConversationState.contact_id == contact.id).with_for_update()
-        return session.scalars(query).one_or_none()
+        turn = decision.turn
+        safety_replies: tuple[Reply, ...] = ()
+        escalated: tuple[str, ...] = ()
+        if decision.assessment.escalate:
+            contact = contact or session.get_one(Contact, contact_id)
+            safety = triage_and_escalate(
+                session,
+                self.runtime,
+                contact,
+                event_id,
+                inbound.text,
+                decision.state,
+                now,
+                decision.releases,
+                assessment=decision.assessment,
+            )
+            safety_replies, escalated = safety.replies, safety.categories
 
-    def _state(
-        self, row: ConversationState | None, contact: Contact, now: datetime, releases: dict[str, int]
-    ) -> dict[str, Any]:
-        variables = self.runtime.conversation_variables(self.runtime.helplines_for(releases.get("helplines")))
-        if row is None:
-            state = new_state(contact.language, variables)
-            state["stopped"] = contact.opted_out
+        replies = list(turn.replies)
+        deleted = False
+        if turn.effect is not None:
+            contact = contact or session.get_one(Contact, contact_id)
+            effects = EffectContext(session, contact, {}, now, self.runtime.timezone)
+            for _ in range(MAX_EFFECTS_PER_MESSAGE):
+                if turn.effect is None:
+                    break
+                effects.variables = dict(turn.effect.variables)
+                values = apply_effect(turn.effect.name, effects)
+                # an effect may set conversation values of its own (referral_id), as well as return them
+                values = {**{k: v for k, v in effects.variables.items() if k == "referral_id"}, **values}
+                turn = advance(decision.catalog, turn.state, EffectDone(values))
+                replies.extend(turn.replies)
+            else:
+                log.error("a script asked for more than %d effects in one message", MAX_EFFECTS_PER_MESSAGE)
+            deleted = effects.deleted
+
+        all_replies = (*safety_replies, *replies)
+        language = self._save_state(session, person, turn, decision.releases, now, forget=deleted)
+        opted_out = self._save_contact(session, contact, person, language, now)
+        if not deleted:  # after "delete my data" nothing of this person is logged, this message neither
+            self._log(session, inbound, contact_id, event_id, all_replies, now)
+        outbox_ids: tuple[str, ...] = ()
+        if inbound.reply_via_outbox and all_replies:
+            contact = contact or session.get_one(Contact, contact_id)
+            # After "delete my data" the contact no longer holds the address, so this one message carries it.
+            address = inbound.address if deleted else None
+            outbox_ids = (enqueue_channel_message(session, contact, all_replies, address=address).id,)
+        session.execute(
+            _ANSWER_EVENT,
+            {
+                "b_id": event_id,
+                "b_contact_id": contact_id,
+                "b_response": [_reply_json(reply) for reply in all_replies],
+                "b_processed_at": utcnow(),
+            },
+        )
+        return Outcome(all_replies, contact_id, opted_out=opted_out, escalated=escalated, outbox_ids=outbox_ids)
+
+    def _log(
+        self,
+        session: Session,
+        inbound: Inbound,
+        contact_id: int,
+        event_id: int,
+        replies: tuple[Reply, ...],
+        now: datetime,
+    ) -> None:
+        """The person's message and the bot's answers, in order, in one statement."""
+        logged = [
+            (Direction.INBOUND, inbound.text, inbound.message_id),
+            *((Direction.OUTBOUND, as_numbered_text(reply), None) for reply in replies),
+        ]
+        session.execute(
+            _LOG_MESSAGES,
+            [
+                {
+                    "contact_id": contact_id,
+                    "direction": direction,
+                    "channel": inbound.channel,
+                    "text": text,
+                    "inbound_event_id": event_id,
+                    "created_at": now,
+                    "external_id": external_id,
+                }
+                for direction, text, external_id in logged
+            ],
+        )
+
+    def _save_contact(
+        self, session: Session, contact: Contact | None, person: Person, language: Language, now: datetime
+    ) -> bool:
+        """Keep the contact's language and when they were last heard from; whether they have opted out."""
+        seen = person.last_seen_at is None or now - person.last_seen_at > LAST_SEEN_PRECISION
+        if contact is not None:  # an ORM object (effects may have changed it): the unit of work saves it
+            contact.language = language
+            if seen:
+                contact.last_seen_at = now
+            return contact.opted_out
+        changes: dict[str, Any] = {"last_seen_at": now} if seen else {}
+        if language != person.language:
+            changes["language"] = language
+        if changes:
+            session.execute(sa.update(CONTACTS).where(CONTACTS.c.id == person.contact_id).values(**changes))
+        return person.opted_out
+
+    def _state(self, person: Person, now: datetime, releases: dict[str, int]) -> dict[str, Any]:
+        variables = self.runtime.variables_for(releases.get("helplines"))
+        if person.variables is None:
+            state = new_state(person.language, variables)
+            state["stopped"] = person.opted_out
             return state
-        state = dict(row.variables)
-        if row.expires_at and row.expires_at < now:
+        state = dict(person.variables)
+        if person.expires_at and person.expires_at < now:
             state = restart(state)
         state["vars"] = {**state.get("vars", {}), **variables}
-        state["stopped"] = contact.opted_out
+        state["stopped"] = person.opted_out
         return state
 
     def _catalog(self, state: dict[str, Any], releases: dict[str, int]) -> Catalog:
@@ -202,25 +422,47 @@ class Dispatcher:
     def _save_state(
         self,
         session: Session,
-        row: ConversationState | None,
-        contact: Contact,
+        person: Person,
         turn: Turn,
+        releases: dict[str, int],
         now: datetime,
         *,
         forget: bool,
-    ) -> None:
+    ) -> Language:
+        """Save the conversation; the language it is in now."""
         state = turn.state
         if forget:  # after "delete my data" keep only the language, so the next message is understood
             state = restart(state, keep=())
-        if row is None:
-            row = ConversationState(contact=contact)
-            session.add(row)
-        row.script = state["script"]
-        row.step = state["step"] or ""
-        row.script_version = state["versions"].get(state["script"], "")
-        row.variables = state
-        row.expires_at = now + CONVERSATION_EXPIRY
-        contact.language = state["language"]
+        # What every conversation is given on each message (the service's name, the helplines) is not saved
+        # with it: it is the same for everyone, and large.
+        provided = self.runtime.variables_for(releases.get("helplines"))
+        state = {**state, "vars": {k: v for k, v in state["vars"].items() if k not in provided}}
+        values = {
+            "script": state["script"],
+            "step": state["step"] or "",
+            "script_version": state["versions"].get(state["script"], ""),
+            "variables": state,
+            "expires_at": now + CONVERSATION_EXPIRY,
+            "updated_at": now,
+        }
+        if person.state_version is None:
+            # Two first messages from one person at once: the unique contact_id refuses the second, which retries.
+            session.execute(_INSERT_STATE, {"contact_id": person.contact_id, "version": 1, **values})
+        else:
+            # Only the writer that read this version wins (the version counter is the ORM's too, so a writer
+            # that did not take the contact's lock is caught as well): anyone else starts the message again.
+            updated = session.execute(
+                _UPDATE_STATE,
+                {
+                    "b_contact_id": person.contact_id,
+                    "b_version": person.state_version,
+                    "b_new_version": person.state_version + 1,
+                    **{f"b_{name}": value for name, value in values.items()},
+                },
+            )
+            if updated.rowcount != 1:
+                raise StaleDataError("the conversation state changed while this message was handled")
+        return Language(state["language"])
 
     # --- duplicates -----------------------------------------------------------------------------
 

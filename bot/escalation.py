@@ -14,10 +14,10 @@ from sqlalchemy.orm import Session
 from bot.duty import notify_new_alert
 from bot.outbox import enqueue_provider_event
 from bot.routing import provider_id_for_area
-from bot.safeguarding.detector import assess
+from bot.safeguarding.detector import Assessment, assess
 from bot.safeguarding.helplines import safety_message
 from conversations.interpreter import Reply
-from models import Contact, Escalation, InboundEvent, Referral, Severity
+from models import Contact, Escalation, Referral, Severity
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -38,19 +38,22 @@ def triage_and_escalate(
     session: Session,
     runtime: Runtime,
     contact: Contact,
-    event: InboundEvent,
+    event_id: int,
     text: str,
     state: dict[str, Any],
     now: datetime,
     releases: dict[str, int] | None = None,
+    assessment: Assessment | None = None,
 ) -> Triage:
-    """Check ``text``; on a hit record escalations and alerts, and return the safety message if due.
+    """Check ``text`` (unless ``assessment`` is its check, made already); on a hit record escalations and
+    alerts, and return the safety message if due.
 
     The lexicon and helplines are the live ones (``releases``: the live release id of each kind).
     """
     if releases is None:
         releases = runtime.live_releases(session)
-    assessment = assess(text, lexicon=runtime.lexicon_for(releases.get("lexicon")))
+    if assessment is None:
+        assessment = assess(text, lexicon=runtime.lexicon_for(releases.get("lexicon")))
     if not assessment.escalate:
         return Triage()
     referral = _current_referral(session, contact, state)
@@ -68,7 +71,7 @@ def triage_and_escalate(
         Escalation(
             contact=contact,
             referral=referral,
-            inbound_event=event,
+            inbound_event_id=event_id,
             category=category,
             severity=severity,
             excerpt=excerpt,

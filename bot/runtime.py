@@ -4,22 +4,24 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.settings import ConfigError, Settings
 from conversations.catalog import Catalog
 from conversations.loading import load_catalog
-from models import LiveRelease, ScriptRelease, make_engine, make_session_factory
+from models import LiveRelease, ScriptRelease, make_engine, make_session_factory, utcnow
 from models.crypto import configure_keys, load_or_create_key_file
 
 if TYPE_CHECKING:
@@ -31,6 +33,13 @@ DEMO_KEY_FILE = "data.key"
 # Published releases never change, so what each is built into is kept; a few per kind cover the live one and
 # the ones conversations under way started on.
 RELEASES_KEPT = 12
+# Which release is live is asked again after this long: every message needs it, and a conversation that
+# starts in the second after a coordinator publishes may as well start on the version before. Publishing
+# in this process is seen at once.
+LIVE_RELEASES_FOR_SECONDS = 1.0
+
+
+_LIVE_RELEASES = sa.select(LiveRelease.__table__.c.kind, LiveRelease.__table__.c.release_id)
 
 
 class Runtime:
@@ -54,7 +63,11 @@ class Runtime:
         self.helplines: Helplines | None = None
         self._releases: OrderedDict[int, Any] = OrderedDict()
         self._releases_lock = threading.Lock()
+        self._variables_by_release: dict[int | None, dict[str, Any]] = {}
+        self._live_releases: tuple[float, dict[str, int]] | None = None
         self.timezone = ZoneInfo(settings.timezone)
+        # What time it is for the messages handled (transcript tests run at a fixed moment of the week).
+        self.clock: Callable[[], datetime] = utcnow
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -78,12 +91,34 @@ class Runtime:
 
         return {"service_name": self.settings.service_name, **script_variables(helplines)}
 
+    def variables_for(self, helplines_release: int | None) -> dict[str, Any]:
+        """``conversation_variables`` with the helplines of a release (None: the packaged ones), made once
+        per release: every message needs them. Do not change the dict returned."""
+        with self._releases_lock:
+            if helplines_release in self._variables_by_release:
+                return self._variables_by_release[helplines_release]
+        variables = self.conversation_variables(self.helplines_for(helplines_release))
+        with self._releases_lock:
+            self._variables_by_release[helplines_release] = variables
+            while len(self._variables_by_release) > RELEASES_KEPT:
+                self._variables_by_release.pop(next(iter(self._variables_by_release)))
+        return variables
+
     # --- what coordinators published in the studio ------------------------------------------------------
 
-    def live_releases(self, session: Session) -> dict[str, int]:
-        """The live release id of each kind (scripts, lexicon, helplines) that has one: one small query."""
-        query = sa.select(LiveRelease.kind, LiveRelease.release_id)
-        return {str(kind): release_id for kind, release_id in session.execute(query)}
+    def live_releases(self, session: Session | Connection) -> dict[str, int]:
+        """The live release id of each kind (scripts, lexicon, helplines) that has one (asked again after
+        ``LIVE_RELEASES_FOR_SECONDS``)."""
+        known = self._live_releases
+        if known is not None and time.monotonic() - known[0] < LIVE_RELEASES_FOR_SECONDS:
+            return dict(known[1])
+        releases = {str(kind): release_id for kind, release_id in session.execute(_LIVE_RELEASES)}
+        self._live_releases = (time.monotonic(), releases)
+        return dict(releases)
+
+    def forget_live_releases(self) -> None:
+        """Something was published here: the next message asks which release is live."""
+        self._live_releases = None
 
     def catalog_for(self, release_id: int | None) -> Catalog:
         """The scripts of a release; None: the scripts this runtime was built with."""

@@ -6,7 +6,7 @@ import secrets
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -27,6 +27,7 @@ from models.crypto import generate_key
 from models.migrate import upgrade
 
 BUILTIN_TRANSCRIPTS_DIR = Path(__file__).resolve().parent.parent / "conversations" / "transcripts"
+TRANSCRIPT_TIME = time(10, 0)
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,13 @@ class Failure:
         return f"{self.transcript.path}:{self.line}: {self.message}\n  received:\n{received}"
 
 
+def transcript_moment(now: datetime) -> datetime:
+    """When transcripts happen: the coming Monday at 10:00 local time (in UTC)."""
+    monday = now.date() + timedelta(days=7 - now.weekday())
+    local = datetime.combine(monday, TRANSCRIPT_TIME, tzinfo=now.tzinfo)
+    return local.astimezone(UTC)
+
+
 class TranscriptRunner:
     """A private database for a batch of transcripts; each transcript is a new contact."""
 
@@ -50,9 +58,13 @@ class TranscriptRunner:
         url = f"sqlite:///{workdir / 'transcripts.sqlite3'}"
         environ = {"RHI_DATABASE_URL": url, "RHI_DATA_KEY": generate_key(), "RHI_INSTANCE_PATH": str(workdir)}
         self.runtime = Runtime(load_settings(environ), catalog=catalog)
+        # Every transcript runs at the same moment of the week, so "on saturday" and the times offered
+        # read the same whatever day and hour the tests run.
+        moment = transcript_moment(datetime.now(self.runtime.timezone))
+        self.runtime.clock = lambda: moment
         upgrade(url)
         with self.runtime.session() as session, session.begin():
-            load_demo_data(session, datetime.now(self.runtime.timezone).date(), self.runtime.timezone)
+            load_demo_data(session, moment.astimezone(self.runtime.timezone).date(), self.runtime.timezone)
         self.dispatcher = Dispatcher(self.runtime)
 
     def run(self, transcript: Transcript) -> list[Failure]:

@@ -8,7 +8,6 @@ The state is a plain JSON-able dict, so it can be stored between messages and su
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -83,7 +82,17 @@ def new_state(language: str = "en", variables: dict[str, Any] | None = None) -> 
 
 def advance(catalog: Catalog, state: dict[str, Any], event: UserText | EffectDone) -> Turn:
     """Run one inbound message (or the result of an effect) through the scripts."""
-    return _Run(catalog, copy.deepcopy(state)).handle(event)
+    return _Run(catalog, _copy(state)).handle(event)
+
+
+def _copy(value: Any) -> Any:
+    """A deep copy of a state, which holds only what JSON can (it is saved as JSON): several times
+    faster than ``copy.deepcopy``, which every message pays for."""
+    if isinstance(value, dict):
+        return {key: _copy(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_copy(item) for item in value]
+    return value
 
 
 def restart(state: dict[str, Any], keep: tuple[str, ...] = ("role",)) -> dict[str, Any]:

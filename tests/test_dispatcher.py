@@ -130,3 +130,44 @@ def test_messages_from_one_new_person_arriving_together_are_all_handled(runtime,
     assert len(outcomes) == 6
     assert count(runtime, Contact) == 1
     assert count(runtime, InboundEvent) == 6
+
+
+class _Interrupted(Dispatcher):
+    """A dispatcher that lets another message from the same person through between deciding and writing."""
+
+    def __init__(self, runtime: Runtime, meanwhile) -> None:
+        super().__init__(runtime)
+        self.meanwhile = meanwhile
+
+    def _decide(self, session, inbound, person, now):
+        decision = super()._decide(session, inbound, person, now)
+        meanwhile, self.meanwhile = self.meanwhile, None  # once: the second decision is under the lock
+        if meanwhile is not None:
+            meanwhile()
+        return decision
+
+
+def test_a_message_overtaken_by_another_from_the_same_person_is_decided_again(runtime, young_person):
+    young_person.says("hi", "1")  # a young person, at "What would you like to do?"
+    dispatcher = _Interrupted(runtime, meanwhile=lambda: young_person("cymraeg"))
+    # Decided in English at "What would you like to do?", but "cymraeg" got in first: it is answered in Welsh.
+    outcome = dispatcher.handle(Inbound(Channel.SMS, "+447700900123", "SM-overtaken", "menu"))
+    assert outcome.replies and all("What would you like to do?" not in reply.text for reply in outcome.replies)
+    with runtime.session() as session:
+        state = session.scalars(sa.select(ConversationState)).one()
+        assert state.variables["language"] == "cy"
+        assert state.version == 4  # hi, 1, cymraeg, menu: each saved once, none lost
+
+
+def test_what_every_conversation_is_given_is_not_saved_with_each_one(runtime, young_person):
+    young_person.says("hi", "1")
+    with runtime.session() as session:
+        saved = session.scalars(sa.select(ConversationState)).one().variables["vars"]
+    assert "service_name" not in saved and not any(name.startswith("helpline") for name in saved)
+    assert saved["role"] == "young_person"
+
+
+def test_a_safety_message_still_names_the_helplines_after_the_state_is_read_back(runtime, young_person):
+    young_person.says("hi", "1")
+    replies = young_person("i want to kill myself")
+    assert "116 123" in "\n".join(replies)  # Samaritans

@@ -93,3 +93,17 @@ def test_a_transcript_with_an_unknown_outcome_check_names_the_line(tmp_path):
     out = io.StringIO()
     assert transcripts_command([str(transcript)], out) == 1
     assert f"{transcript}:5:" in out.getvalue() and "declined_reason" in out.getvalue()
+
+
+def test_transcripts_happen_on_the_coming_monday_at_ten_whatever_the_day_the_tests_run():
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from bot.transcripts import transcript_moment
+
+    london = ZoneInfo("Europe/London")
+    for today in (datetime(2026, 12, 1, 8, 15, tzinfo=london), datetime(2026, 12, 6, 23, 59, tzinfo=london)):
+        moment = transcript_moment(today).astimezone(london)
+        assert (moment.date().isoformat(), moment.hour, moment.minute) == ("2026-12-07", 10, 0)
+    summer = transcript_moment(datetime(2027, 7, 1, 9, 0, tzinfo=london))
+    assert summer.astimezone(london).hour == 10 and summer.utcoffset().total_seconds() == 0  # 09:00 UTC in BST

@@ -674,6 +674,7 @@ def publish(kind: str) -> Any:
             except (store.DraftChanged, IntegrityError):
                 problem = "Someone changed or published the draft at the same moment. Look at it again below."
             else:
+                _runtime().forget_live_releases()
                 flash(f"Published: version {release.number} of the {KINDS[kind].title.lower()} is live now.")
                 return redirect(url_for("studio.history", kind=kind))
     return render_template(
@@ -731,6 +732,7 @@ def restore(kind: str, release_id: int) -> Any:
         restored = store.restore(
             session, kind, session.get(ScriptRelease, release_id), _author(), message or f"Restored version {number}"
         )
+    _runtime().forget_live_releases()
     flash(f"Version {number} is live again, as version {restored.number}.")
     return redirect(url_for("studio.history", kind=kind))
 
