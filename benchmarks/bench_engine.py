@@ -27,7 +27,7 @@ from models import Channel
 from models.crypto import generate_key
 from models.migrate import upgrade
 
-JOURNEY = ["hi", "1", "2", "2", "yesterday", "no", "home", "yes", "1", "cafe", "a woman", "no", "yes"]
+JOURNEY = ["hi", "1", "2", "2", "yesterday", "no", "home", "yes", "cafe", "a woman", "1", "no", "yes"]
 NOW = datetime(2026, 11, 23, 10, tzinfo=ZoneInfo("Europe/London"))
 SLOTS = {"slots": [{"value": 1, "label": {"en": "Mon 1pm", "cy": "Llun 1yp"}}], "slots_found": "yes"}
 

@@ -58,9 +58,9 @@ SELF_REFERRAL = [
     ("Where do you live?", "home"),
     ("Which area do you live in", "not sure"),
     ("Is that OK?", "yes"),
-    ("When suits you?", "1"),
     ("Where would you like to meet?", "cafe"),
     ("Who would you like to talk to?", "a woman"),
+    ("When suits you?", "1"),
     ("trusted adult", "no"),
     ("Send this?", "yes"),
 ]

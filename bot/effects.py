@@ -180,17 +180,22 @@ def check_slot(context: EffectContext) -> dict[str, Any]:
 
 
 def understand_time(context: EffectContext) -> dict[str, Any]:
-    """Their answer to "what suits you?" as a day and a time (conversations.timephrases), to read back.
+    """Their answer to "what suits you?" as a day and a time (conversations.timephrases), to read back."""
+    words = context.var("time_words") or ""
+    return reading_of_time(words, int(context.var("time_tries", 0)), context.now, context.timezone)
+
+
+def reading_of_time(words: str, tries: int, now: datetime, timezone: ZoneInfo) -> dict[str, Any]:
+    """What ``understand_time`` gives back, worked out from their words alone (the studio's simulator too).
 
     After MAX_TIME_TRIES answers that say no day or time, their words are passed on as they are: a worker
     can make sense of "whenever my mum is out", and the young person is not asked a fourth time.
     """
-    words = context.var("time_words") or ""
-    understood = understand(words, context.now.astimezone(context.timezone))
-    tries = int(context.var("time_tries", 0)) + 1
+    understood = understand(words, now.astimezone(timezone))
+    tries += 1
     if understood.status == "ok" and understood.wanted is not None:
         wanted = understood.wanted
-        moment = datetime.combine(wanted.day, wanted.target, tzinfo=context.timezone)
+        moment = datetime.combine(wanted.day, wanted.target, tzinfo=timezone)
         label = {language: wanted.describe(language) for language in ("en", "cy")}
         return {
             "time_understood": "ok",

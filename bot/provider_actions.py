@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bot import events
+from bot.availability import refresh_slots
 from bot.delivery import enqueue_channel_message
 from bot.render import as_numbered_text
 from bot.routing import escalation_provider_id
@@ -206,6 +207,7 @@ def confirm_booking(
     cancel_live_bookings(session, referral, reason="replaced_by_provider", keep=booking)
     referral.status = ReferralStatus.BOOKED
     referral.assigned_worker_id = worker.id
+    _slots_follow(session, runtime, booking, now)
     told = _tell(
         session,
         runtime,
@@ -354,6 +356,7 @@ def move_booking(
     referral.assigned_worker_id = worker.id
     session.flush()
     events.booking_requested(session, referral, booking)
+    _slots_follow(session, runtime, booking, now)
     labels = booking_labels(session, booking, runtime.timezone)
     told = _tell(
         session,
@@ -572,6 +575,14 @@ def _booking_exists(referral: Referral, booking_id: int | None) -> None:
     """A booking named in the path's referral that is not there is not found, like the referral itself."""
     if booking_id is not None and all(b.id != booking_id for b in referral.bookings):
         raise NotFound("no booking with this id on this referral")
+
+
+def _slots_follow(session: Session, runtime: Runtime, booking: Booking, now: datetime) -> None:
+    """A time agreed outside the offered slots takes that worker's times around it off offer now, rather than
+    at the next refresh, so nobody else is offered a time the worker is already giving to this young person."""
+    if booking.slot_id is None and booking.referral.provider is not None:
+        session.flush()
+        refresh_slots(session, booking.referral.provider, now, runtime.timezone)
 
 
 def _booking_to_confirm(referral: Referral, booking_id: int | None) -> Booking:

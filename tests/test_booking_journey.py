@@ -18,7 +18,6 @@ from auxil.providers import PASSWORD, demo_login, latest_referral_id
 from conftest import Conversation
 from jsonschema import Draft202012Validator
 
-import bot.dispatcher
 from bot.dispatcher import Dispatcher
 from bot.events import data_schema
 from conversations.dates import format_day, format_slot
@@ -296,9 +295,9 @@ def test_a_day_in_the_past_and_gibberish_get_kind_re_asks(channels, server, sms_
         assert booking.slot_id is None and booking.preferred_time_text == "whenever my mum is out"
 
 
-def test_next_friday_said_on_a_friday_means_in_seven_days_and_friday_means_today(runtime, monkeypatch):
+def test_next_friday_said_on_a_friday_means_in_seven_days_and_friday_means_today(runtime):
     friday = datetime(2026, 12, 4, 10, 0, tzinfo=LONDON)
-    monkeypatch.setattr(bot.dispatcher, "utcnow", lambda: friday.astimezone(ZoneInfo("UTC")))
+    runtime.clock = lambda: friday.astimezone(ZoneInfo("UTC"))
     with runtime.session() as session, session.begin():
         session.execute(sa.delete(Slot))  # no times at all: straight to "what suits you?"
     sam = Conversation(Dispatcher(runtime), "sms", "+447700900555")

@@ -163,3 +163,14 @@ def test_a_conversation_left_for_two_weeks_starts_again_in_the_simulator():
     lexicon = check("lexicon", builtin_files("lexicon")).built
     chat = simulator.send(chat, "2", catalog, variables, lexicon, helplines, LONDON)
     assert any(event["kind"] == "note" and "expired" in event["text"] for event in chat["events"][-6:])
+
+
+def test_the_simulator_reads_back_a_time_in_words_and_offers_times_near_it():
+    # Monday 23 November 2026, 10:00: "tomorrow after school" is Tuesday 24 November.
+    start = ["hi", "1", "2", "2", "yesterday", "no", "home", "cardiff", "yes", "cafe", "a woman"]
+    chat = made_up_chat("en", [*start, "none of these", "none of these", "tomorrow after school"])
+    said = [event["text"] for event in chat["events"] if event["kind"] == "sms"]
+    assert any(text.startswith("Tuesday 24 November, after school. Is that right?") for text in said)
+    chat = made_up_chat("en", [*start, "none of these", "none of these", "tomorrow after school", "yes"])
+    said = [event["text"] for event in chat["events"] if event["kind"] == "sms"]
+    assert any("Tue 24 Nov" in text for text in said[-2:])  # the made-up times nearest to it

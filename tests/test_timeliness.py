@@ -417,3 +417,36 @@ def test_a_bad_period_gets_a_kind_422(client, runtime, query, field):
     answer = client.get("/api/v1/reports/timeliness", query_string=query, headers=demo.auth)
     assert answer.status_code == 422
     assert answer.get_json()["field"] == field
+
+
+def test_a_time_agreed_outside_the_offered_ones_takes_that_workers_times_around_it_off_offer(runtime):
+    from models import Slot, SlotStatus
+
+    with runtime.session() as session:
+        slot = session.scalars(
+            sa.select(Slot).where(Slot.status == SlotStatus.OPEN, Slot.starts_at > utcnow() + timedelta(hours=6))
+        ).first()
+        worker_id, starts_at = slot.worker_id, slot.starts_at
+    referral_id = _requested(runtime, starts_in=None)
+    with runtime.session() as session, session.begin():
+        actor = Actor(provider_id(runtime), "api")
+        provider_actions.confirm_booking(
+            session,
+            runtime,
+            actor,
+            referral_id,
+            utcnow(),
+            worker_id=worker_id,
+            starts_at=starts_at + timedelta(minutes=20),
+            place_kind="phone",
+        )
+    with runtime.session() as session:
+        overlapping = session.scalars(
+            sa.select(Slot).where(
+                Slot.worker_id == worker_id,
+                Slot.status == SlotStatus.OPEN,
+                Slot.starts_at < starts_at + timedelta(minutes=80),
+                Slot.ends_at > starts_at,
+            )
+        ).all()
+    assert overlapping == []

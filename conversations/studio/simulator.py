@@ -20,6 +20,7 @@ from bot.booking import RETURN_INTERVIEW_WINDOW
 from bot.channels.sms import sms_texts
 from bot.demo import DEMO_AREAS, demo_times
 from bot.dispatcher import CONVERSATION_EXPIRY
+from bot.effects import reading_of_time
 from bot.escalation import SAFETY_MESSAGE_QUIET_PERIOD
 from bot.routing import area_names
 from bot.safeguarding import Helplines, Lexicon, assess, safety_message
@@ -168,8 +169,26 @@ def pretend_effect(
         return {"episode_id": 1, "episode_ids": [1]}
     if name == "record_decline":
         return {"referral_id": 1}
+    if name == "check_slot":
+        return {"slot_gone": "no", "preferred_time_text": None, "preferred_time_text_label": ""}
+    if name == "understand_time":
+        words = variables.get("time_words") or ""
+        return reading_of_time(words, int(variables.get("time_tries") or 0), now, timezone)
+    if name == "find_slots_near":
+        wanted = variables.get("time_wanted")
+        around = datetime.fromisoformat(wanted) if wanted else now
+        times = sorted(_demo_times(now, timezone), key=lambda moment: abs(moment - around))[:SLOTS_OFFERED]
+        offered = [
+            {"value": 2000 + n, "label": both_languages(format_slot, moment.astimezone(timezone))}
+            for n, moment in enumerate(sorted(times))
+        ]
+        return {"slots": offered, "slots_found": "yes" if offered else "no"}
     if name == "request_booking":
-        return {"booking_id": 1}
+        return {"booking_id": 1, "booking_made": "yes", "booking_status": "requested"}
+    if name == "find_my_booking":
+        return {"has_booking": "no", "can_book": "yes"}
+    if name == "cancel_my_booking":
+        return {"booking_cancelled": "no"}
     if name == "provider_news":
         return {"provider_news": "none"}
     if name == "accept_proposed_time":
