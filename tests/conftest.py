@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import Base, crypto, make_engine, make_session_factory, migrate
+from models import Base, crypto, make_engine, make_session_factory, migrate, normalise_url
 
 POSTGRESQL_URL_SETTING = "RHI_TEST_DATABASE_URL"
 BACKENDS = ["sqlite", *(["postgresql"] if os.environ.get(POSTGRESQL_URL_SETTING) else [])]
@@ -34,7 +34,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('database') / 'rhi.sqlite3'}"
     else:
-        url = os.environ[POSTGRESQL_URL_SETTING]
+        url = _database_of_this_worker(os.environ[POSTGRESQL_URL_SETTING])
         _drop_everything(url)
     migrate.upgrade(url)
     return url
@@ -59,6 +59,26 @@ def session_factory(engine: Engine, data_key: str) -> Iterator[sessionmaker[Sess
 def db(session_factory: sessionmaker[Session]) -> Iterator[Session]:
     with session_factory() as session:
         yield session
+
+
+def _database_of_this_worker(url: str) -> str:
+    """The PostgreSQL database for this test process: the one named, or, when pytest-xdist runs the suite in
+    several processes, one of its own beside it (``test`` becomes ``test_gw0``), made if it is missing. The
+    suite empties its database, so two processes must never share one."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    target = sa.make_url(normalise_url(url))
+    name = f"{target.database}_{worker}"
+    admin = sa.create_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            known = connection.execute(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name})
+            if known.first() is None:
+                connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    finally:
+        admin.dispose()
+    return target.set(database=name).render_as_string(hide_password=False)
 
 
 def _drop_everything(url: str) -> None:
