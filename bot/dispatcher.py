@@ -273,9 +273,10 @@ class Dispatcher:
             session.flush()  # two first messages at once: one wins, the other retries and finds it
             person = dataclasses.replace(decision.person, contact_id=contact.id)
         else:
-            # The contact's row is locked (PostgreSQL; SQLite has one writer at a time), so two messages from
-            # one person are carried out one after the other. If another (or a provider's message) got in
-            # since this one was decided, it is decided again, under the lock.
+            # The person's conversation (or, with none yet, the contact) is locked (PostgreSQL; SQLite has one
+            # writer at a time), so two messages from one person are carried out one after the other. If
+            # another (or a provider's message) got in since this one was decided, it is decided again, under
+            # the lock.
             person = decision.person
             locking = _CHANGED if person.state_version is not None else _CHANGED_NO_CONVERSATION
             now_known = session.execute(locking, {"b_contact_id": person.contact_id}).one_or_none()
