@@ -6,7 +6,7 @@ import re
 import unicodedata
 from datetime import date, timedelta
 
-from conversations.dates import MONTHS, WEEKDAYS
+from conversations.dates import MONTHS, WEEKDAYS, calendar_date
 
 _AGE_WORDS = {
     "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12,
@@ -136,12 +136,7 @@ def _month_number(word: str) -> int | None:
 
 
 def _past_date(day: int, month: int, year: int | None, today: date) -> date | None:
-    if year is not None and year < 100:
-        year += 2000
-    try:
-        candidate = date(year or today.year, month, day)
-    except ValueError:
-        return None
-    if year is None and candidate > today:
+    candidate = calendar_date(day, month, year, today.year)
+    if candidate is not None and year is None and candidate > today:
         candidate = candidate.replace(year=today.year - 1)
-    return candidate if candidate <= today else None
+    return candidate if candidate is not None and candidate <= today else None

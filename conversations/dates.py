@@ -39,6 +39,17 @@ def format_slot(moment: datetime, language: str) -> str:
     return f"{day[:3] if language == 'en' else day} {moment.day} {month}, {format_time(moment, language)}"
 
 
+def calendar_date(day: int, month: int, year: int | None, this_year: int) -> date | None:
+    """The date a person typed ("5/12", "5/12/26"), or None when there is no such day; a two-digit year is
+    this century's, and no year is ``this_year``."""
+    if year is not None and year < 100:
+        year += 2000
+    try:
+        return date(year or this_year, month, day)
+    except ValueError:
+        return None
+
+
 def both_languages(fn, *args) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """A label in both languages, so a conversation can switch language and still read its answers."""
     return {language: fn(*args, language) for language in ("en", "cy")}

@@ -24,7 +24,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from conversations.dates import MONTHS, format_day, format_time
+from conversations.dates import MONTHS, calendar_date, format_day, format_time
 
 # Parts of the day: (from, until, the moment to look for times nearest).
 PARTS_OF_DAY: dict[str, tuple[time, time, time]] = {
@@ -240,13 +240,8 @@ def _cut(folded: str, match: re.Match[str]) -> str:
 
 def _dated(day: int, month: int, year: int | None, today: date) -> date | None:
     """A real date; without a year, this year's unless it went by long ago (then next year's)."""
-    if year is not None and year < 100:
-        year += 2000
-    try:
-        candidate = date(year or today.year, month, day)
-    except ValueError:
-        return None
-    if year is None and candidate < today - PAST_DATE_GRACE:
+    candidate = calendar_date(day, month, year, today.year)
+    if candidate is not None and year is None and candidate < today - PAST_DATE_GRACE:
         candidate = candidate.replace(year=today.year + 1)
     return candidate
 
