@@ -28,6 +28,8 @@ class Booking(Base):
     __tablename__ = "bookings"
     __table_args__ = (
         sa.Index("uq_bookings_slot_id_live", "slot_id", unique=True, sqlite_where=_LIVE, postgresql_where=_LIVE),
+        # The reminder job asks every few seconds which confirmed bookings start soon.
+        sa.Index(None, "status", "starts_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

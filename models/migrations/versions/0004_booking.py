@@ -71,6 +71,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("cancel_reason", sa.String(length=64), nullable=True))
         batch_op.add_column(sa.Column("cancelled_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("reminders_sent", sa.JSON(), server_default="[]", nullable=False))
+        batch_op.create_index(batch_op.f("ix_bookings_status_starts_at"), ["status", "starts_at"], unique=False)
 
     with op.batch_alter_table("places", schema=None) as batch_op:
         batch_op.add_column(sa.Column("active", sa.Boolean(), server_default=sa.true(), nullable=False))
@@ -94,6 +95,7 @@ def downgrade() -> None:
         batch_op.drop_column("active")
 
     with op.batch_alter_table("bookings", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_bookings_status_starts_at"))
         batch_op.drop_column("reminders_sent")
         batch_op.drop_column("cancelled_at")
         batch_op.drop_column("cancel_reason")
