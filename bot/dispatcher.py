@@ -7,12 +7,15 @@ decide again, under the lock) -> alerts -> effects -> state -> outbox -> log -> 
 caller answer the channel: nothing is acknowledged that is not committed.
 
 Deciding before the write transaction keeps it short: SQLite has one writer at a time, and PostgreSQL holds
-the person's row lock only while writing.
+the person's row lock only while writing. Most messages (someone known answers a question; no alert, nothing
+for an effect to do) are "plain": their writes are the event, the state (only if it is still the version
+decided on) and the log, which on PostgreSQL go in one statement that commits on its own.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -95,6 +98,64 @@ _UPDATE_STATE = (
     )
 )
 _LOG_MESSAGES = sa.insert(MESSAGES)
+_EVENT_COLUMNS = ("channel", "external_id", "contact_id", "received_at", "processed_at", "response")
+_MESSAGE_COLUMNS = ("contact_id", "direction", "channel", "text", "inbound_event_id", "created_at", "external_id")
+
+
+@functools.cache
+def _plain_message_in_one_statement(logged: int) -> sa.Insert:
+    """PostgreSQL: a plain message's three writes as one statement, which commits on its own.
+
+    The state is saved only if it is still the version the message was decided on; the event (with its
+    answer) and the ``logged`` messages are written only if it was. Nothing written (rowcount 0) means
+    someone got in first; a repeated delivery fails on the event's unique key, and nothing is written.
+    (What it returns tells which: psycopg reports no row count for it.)
+    """
+    saved = _UPDATE_STATE.returning(STATES.c.contact_id).cte("saved")
+    recorded = (
+        sa.insert(EVENTS)
+        .from_select(
+            _EVENT_COLUMNS,
+            sa.select(
+                *(sa.bindparam(f"b_event_{name}", type_=EVENTS.c[name].type) for name in _EVENT_COLUMNS[:2]),
+                saved.c.contact_id,
+                *(sa.bindparam(f"b_event_{name}", type_=EVENTS.c[name].type) for name in _EVENT_COLUMNS[3:]),
+            ),
+        )
+        .returning(EVENTS.c.id, EVENTS.c.contact_id)
+        .cte("recorded")
+    )
+    rows = sa.union_all(
+        *(
+            sa.select(
+                *(
+                    sa.bindparam(f"b_{name}_{row}", type_=MESSAGES.c[name].type).label(name)
+                    for name in ("direction", "text", "external_id")
+                ),
+                sa.literal(row).label("position"),
+            )
+            for row in range(logged)
+        )
+    ).subquery("logged")
+    return (
+        sa.insert(MESSAGES)
+        .from_select(
+            _MESSAGE_COLUMNS,
+            sa.select(
+                recorded.c.contact_id,
+                rows.c.direction,
+                sa.bindparam("b_event_channel", type_=MESSAGES.c.channel.type),
+                rows.c.text,
+                recorded.c.id,
+                sa.bindparam("b_event_received_at", type_=MESSAGES.c.created_at.type),
+                rows.c.external_id,
+            )
+            .select_from(recorded.join(rows, sa.true()))
+            .order_by(rows.c.position),  # ids in the order said, as the log is read
+        )
+        .returning(MESSAGES.c.inbound_event_id)
+    )
+
 
 # A conversation left this long starts again from the menu (the answers of a half-finished journey
 # weeks ago are more confusing than useful, and keeping them is keeping data for no purpose).
@@ -170,11 +231,21 @@ class Dispatcher:
             try:
                 now = self.runtime.clock()
                 with self.runtime.engine.connect() as connection:
+                    row_locks = not one_writer_at_a_time(connection)
+                    if row_locks:
+                        # PostgreSQL: the reads, and a plain message's one write statement, each commit on
+                        # their own, without a round trip for BEGIN and one for COMMIT.
+                        connection.execution_options(isolation_level="AUTOCOMMIT")
                     decision = self._decide(connection, inbound, self._person(connection, inbound), now)
-                    if one_writer_at_a_time(connection):
-                        # SQLite: the reads end before the writes begin, so the write never meets a stale
-                        # snapshot; PostgreSQL reads and writes in one transaction (two fewer round trips).
-                        connection.commit()
+                    if row_locks and self._is_plain(inbound, decision) and not self._contact_changes(decision, now):
+                        outcome = self._carry_out_in_one_statement(connection, inbound, decision, now)
+                        if outcome is not None:
+                            return outcome
+                    # The reads end before the writes begin (SQLite: so the write never meets a stale
+                    # snapshot); the writes are one transaction.
+                    connection.commit()
+                    if row_locks:
+                        connection.execution_options(isolation_level=connection.default_isolation_level)
                     # The session owns the connection's transaction: its commit is the message's commit.
                     carrying_out = self.runtime.sessions(bind=connection, join_transaction_mode="control_fully")
                     with carrying_out as session, session.begin():
@@ -226,6 +297,34 @@ class Dispatcher:
             and decision.turn.effect is None
             and not inbound.reply_via_outbox
         )
+
+    def _carry_out_in_one_statement(
+        self, connection: Connection, inbound: Inbound, decision: Decision, now: datetime
+    ) -> Outcome | None:
+        """A plain message on PostgreSQL: one statement, atomic on its own; None when someone got in first
+        (the message is then carried out in full, and decided again under the lock)."""
+        person, replies = decision.person, decision.turn.replies
+        assert person.state_version is not None
+        values, _ = self._state_values(person, decision.turn, decision.releases, now, forget=False)
+        parameters: dict[str, Any] = {
+            "b_contact_id": person.contact_id,
+            "b_version": person.state_version,
+            "b_new_version": person.state_version + 1,
+            **{f"b_{name}": value for name, value in values.items()},
+            "b_event_channel": inbound.channel,
+            "b_event_external_id": inbound.external_id,
+            "b_event_received_at": now,
+            "b_event_processed_at": utcnow(),
+            "b_event_response": [_reply_json(reply) for reply in replies],
+        }
+        for row, (direction, text, external_id) in enumerate(_logged(inbound, replies)):
+            parameters |= {f"b_direction_{row}": direction, f"b_text_{row}": text, f"b_external_id_{row}": external_id}
+
+        written = connection.execute(_plain_message_in_one_statement(1 + len(replies)), parameters)
+
+        if written.rowcount == 0:
+            return None
+        return Outcome(replies, person.contact_id, opted_out=person.opted_out)
 
     def _carry_out_plainly(self, session: Session, inbound: Inbound, decision: Decision, now: datetime) -> Outcome:
         """A plain message in four statements: the event (with its answer), the state, the log, commit.
@@ -360,10 +459,6 @@ class Dispatcher:
         now: datetime,
     ) -> None:
         """The person's message and the bot's answers, in order, in one statement."""
-        logged = [
-            (Direction.INBOUND, inbound.text, inbound.message_id),
-            *((Direction.OUTBOUND, as_numbered_text(reply), None) for reply in replies),
-        ]
         session.execute(
             _LOG_MESSAGES,
             [
@@ -376,7 +471,7 @@ class Dispatcher:
                     "created_at": now,
                     "external_id": external_id,
                 }
-                for direction, text, external_id in logged
+                for direction, text, external_id in _logged(inbound, replies)
             ],
         )
 
@@ -396,6 +491,13 @@ class Dispatcher:
         if changes:
             session.execute(sa.update(CONTACTS).where(CONTACTS.c.id == person.contact_id).values(**changes))
         return person.opted_out
+
+    @staticmethod
+    def _contact_changes(decision: Decision, now: datetime) -> bool:
+        """Whether the contact's row changes with this message: its language, or when they were last seen."""
+        person = decision.person
+        seen = person.last_seen_at is None or now - person.last_seen_at > LAST_SEEN_PRECISION
+        return seen or Language(decision.turn.state["language"]) != person.language
 
     def _state(self, person: Person, now: datetime, releases: dict[str, int]) -> dict[str, Any]:
         variables = self.runtime.variables_for(releases.get("helplines"))
@@ -431,21 +533,7 @@ class Dispatcher:
         forget: bool,
     ) -> Language:
         """Save the conversation; the language it is in now."""
-        state = turn.state
-        if forget:  # after "delete my data" keep only the language, so the next message is understood
-            state = restart(state, keep=())
-        # What every conversation is given on each message (the service's name, the helplines) is not saved
-        # with it: it is the same for everyone, and large.
-        provided = self.runtime.variables_for(releases.get("helplines"))
-        state = {**state, "vars": {k: v for k, v in state["vars"].items() if k not in provided}}
-        values = {
-            "script": state["script"],
-            "step": state["step"] or "",
-            "script_version": state["versions"].get(state["script"], ""),
-            "variables": state,
-            "expires_at": now + CONVERSATION_EXPIRY,
-            "updated_at": now,
-        }
+        values, language = self._state_values(person, turn, releases, now, forget=forget)
         if person.state_version is None:
             # Two first messages from one person at once: the unique contact_id refuses the second, which retries.
             session.execute(_INSERT_STATE, {"contact_id": person.contact_id, "version": 1, **values})
@@ -463,7 +551,28 @@ class Dispatcher:
             )
             if updated.rowcount != 1:
                 raise StaleDataError("the conversation state changed while this message was handled")
-        return Language(state["language"])
+        return language
+
+    def _state_values(
+        self, person: Person, turn: Turn, releases: dict[str, int], now: datetime, *, forget: bool
+    ) -> tuple[dict[str, Any], Language]:
+        """The conversation's row as saved after this message; the language it is in now."""
+        state = turn.state
+        if forget:  # after "delete my data" keep only the language, so the next message is understood
+            state = restart(state, keep=())
+        # What every conversation is given on each message (the service's name, the helplines) is not saved
+        # with it: it is the same for everyone, and large.
+        provided = self.runtime.variables_for(releases.get("helplines"))
+        state = {**state, "vars": {k: v for k, v in state["vars"].items() if k not in provided}}
+        values = {
+            "script": state["script"],
+            "step": state["step"] or "",
+            "script_version": state["versions"].get(state["script"], ""),
+            "variables": state,
+            "expires_at": now + CONVERSATION_EXPIRY,
+            "updated_at": now,
+        }
+        return values, Language(state["language"])
 
     # --- duplicates -----------------------------------------------------------------------------
 
@@ -482,6 +591,14 @@ class Dispatcher:
             return Outcome(
                 replies, event.contact_id or 0, duplicate=True, opted_out=bool(contact and contact.opted_out)
             )
+
+
+def _logged(inbound: Inbound, replies: tuple[Reply, ...]) -> list[tuple[Direction, str, str | None]]:
+    """The person's message and the bot's answers, in order: what the message log keeps."""
+    return [
+        (Direction.INBOUND, inbound.text, inbound.message_id),
+        *((Direction.OUTBOUND, as_numbered_text(reply), None) for reply in replies),
+    ]
 
 
 def _reply_json(reply: Reply) -> dict[str, Any]:

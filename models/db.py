@@ -4,6 +4,7 @@ import fcntl
 import os
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,10 @@ SQLITE_FILE_NAME = "rhi.sqlite3"
 SQLITE_BUSY_TIMEOUT_MS = 5000
 # Statements that make a SQLite transaction a writer (and so take the writers' lock first).
 _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER", "WITH")
+# A pooled PostgreSQL connection left unused this long is checked before it is handed out: a database
+# restart or a firewall's idle timeout closes connections silently. Checking on every checkout (SQLAlchemy's
+# pre-ping) costs a round trip per message; a connection in use a moment ago is as good as checked.
+PING_AFTER_IDLE_SECONDS = 5.0
 
 
 class _WritersInTurn(sqlite3.Connection):
@@ -89,7 +94,9 @@ def make_engine(url: str, *, sqlite_foreign_keys: bool = True) -> Engine:
     """
     url = normalise_url(url)
     if sa.make_url(url).get_backend_name() != "sqlite":
-        return sa.create_engine(url, pool_pre_ping=True)
+        engine = sa.create_engine(url)
+        _ping_after_idle(engine)
+        return engine
 
     database = sa.make_url(url).database
     in_memory = not database or database == ":memory:" or database.startswith("file::memory:")
@@ -118,6 +125,25 @@ def make_engine(url: str, *, sqlite_foreign_keys: bool = True) -> Engine:
             cursor.connection.wait_for_writers_lock()
 
     return engine
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    """Check a connection that has been idle in the pool before use; replace it if the server is gone."""
+
+    @sa.event.listens_for(engine, "checkin")
+    def _idle_from(dbapi_connection: Any, connection_record: Any) -> None:
+        connection_record.info["idle_since"] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _check_if_idle(dbapi_connection: Any, connection_record: Any, connection_proxy: Any) -> None:
+        idle_since = connection_record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            # The pool drops this connection and hands out a new one.
+            raise sa.exc.DisconnectionError("a pooled connection was closed by the server") from exc
 
 
 def one_writer_at_a_time(bind: Engine | Connection) -> bool:
