@@ -40,8 +40,6 @@ MINIMUM_NOTICE = timedelta(hours=2)
 BOOKING_HORIZON = timedelta(days=21)
 # A handful per message: more is hard to read on a small screen and costs SMS segments.
 SLOTS_PER_MESSAGE = 4
-# Rows read to fill one message: several workers are often free at the same time, which is one choice.
-CANDIDATES_PER_MESSAGE = SLOTS_PER_MESSAGE * 8
 # When someone names a time, open times this far either side of it are offered, nearest first.
 NEAR_SPAN = timedelta(days=2)
 # Places that are not a place: a call fits any worker's free time, wherever that time was set up.
@@ -139,8 +137,15 @@ def find_slots(
     deadline = referral.deadline_at or now + RETURN_INTERVIEW_WINDOW
     query = _open_slots(session, referral, now, wishes, workers.ids)
     query = query.where(Slot.starts_at > deadline) if later else query.where(Slot.starts_at <= deadline)
-    query = query.order_by(Slot.starts_at, Slot.id).limit(CANDIDATES_PER_MESSAGE)
-    return _one_per_time(session.scalars(query))
+    # One per start time in the query itself (the first made, as the list would show it): only the
+    # handful offered are read, however many workers are free at each time.
+    first_per_time = (
+        query.with_only_columns(sa.func.min(Slot.id))
+        .group_by(Slot.starts_at)
+        .order_by(Slot.starts_at)
+        .limit(SLOTS_PER_MESSAGE)
+    )
+    return list(session.scalars(sa.select(Slot).where(Slot.id.in_(first_per_time)).order_by(Slot.starts_at)))
 
 
 def slots_near(

@@ -1,15 +1,17 @@
 """One inbound message, end to end.
 
 First, outside any lock, what the message would do: find the person and their conversation, the
-SAFEGUARDING CHECK (always first), the interpreter. Then one write transaction: record the event (a
-duplicate stops here and gets the same answer) -> lock the person and check nothing changed since (else
-decide again, under the lock) -> alerts -> effects -> state -> outbox -> log -> commit. Only then does the
-caller answer the channel: nothing is acknowledged that is not committed.
+SAFEGUARDING CHECK (always first), the interpreter, and any effects that only read (offering times, say).
+Then one write transaction: lock the person and check nothing changed since (else decide again, under the
+lock) -> alerts -> effects -> state -> contact -> the event with its answer (a duplicate fails here, everything
+is undone, and it gets the first answer) -> log -> outbox -> commit. Only then does the caller answer the
+channel: nothing is acknowledged that is not committed.
 
 Deciding before the write transaction keeps it short: SQLite has one writer at a time, and PostgreSQL holds
 the person's row lock only while writing. Most messages (someone known answers a question; no alert, nothing
-for an effect to do) are "plain": their writes are the event, the state (only if it is still the version
-decided on) and the log, which on PostgreSQL go in one statement that commits on its own.
+for an effect to write) are "plain": their writes are the event, the state (only if it is still the version
+decided on), the contact's changed columns and the log, which on PostgreSQL go in one statement that commits
+on its own.
 """
 
 from __future__ import annotations
@@ -24,11 +26,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.delivery import enqueue_channel_message
-from bot.effects import EffectContext, apply_effect
+from bot.effects import READING_EFFECTS, EffectContext, NeedsWriting, apply_effect
 from bot.escalation import triage_and_escalate
 from bot.render import as_numbered_text
 from bot.runtime import Runtime
@@ -103,15 +105,20 @@ _MESSAGE_COLUMNS = ("contact_id", "direction", "channel", "text", "inbound_event
 
 
 @functools.cache
-def _plain_message_in_one_statement(logged: int) -> sa.Insert:
-    """PostgreSQL: a plain message's three writes as one statement, which commits on its own.
+def _plain_message_in_one_statement(logged: int, contact_columns: tuple[str, ...]) -> sa.Insert:
+    """PostgreSQL: a plain message's writes as one statement, which commits on its own.
 
     The state is saved only if it is still the version the message was decided on; the event (with its
-    answer) and the ``logged`` messages are written only if it was. Nothing written (rowcount 0) means
-    someone got in first; a repeated delivery fails on the event's unique key, and nothing is written.
-    (What it returns tells which: psycopg reports no row count for it.)
+    answer), the ``logged`` messages and the contact's changed columns are written only if it was. Nothing
+    returned means someone got in first (psycopg reports no row count for it); a repeated delivery fails on
+    the event's unique key, and nothing is written.
     """
     saved = _UPDATE_STATE.returning(STATES.c.contact_id).cte("saved")
+    statement = sa.insert(MESSAGES)
+    if contact_columns:  # a statement in WITH is carried out whether or not the rest refers to it
+        changed = sa.update(CONTACTS).where(CONTACTS.c.id == sa.select(saved.c.contact_id).scalar_subquery())
+        columns = {name: sa.bindparam(f"b_contact_{name}", type_=CONTACTS.c[name].type) for name in contact_columns}
+        statement = statement.add_cte(changed.values(columns).returning(CONTACTS.c.id).cte("changed"))
     recorded = (
         sa.insert(EVENTS)
         .from_select(
@@ -137,24 +144,20 @@ def _plain_message_in_one_statement(logged: int) -> sa.Insert:
             for row in range(logged)
         )
     ).subquery("logged")
-    return (
-        sa.insert(MESSAGES)
-        .from_select(
-            _MESSAGE_COLUMNS,
-            sa.select(
-                recorded.c.contact_id,
-                rows.c.direction,
-                sa.bindparam("b_event_channel", type_=MESSAGES.c.channel.type),
-                rows.c.text,
-                recorded.c.id,
-                sa.bindparam("b_event_received_at", type_=MESSAGES.c.created_at.type),
-                rows.c.external_id,
-            )
-            .select_from(recorded.join(rows, sa.true()))
-            .order_by(rows.c.position),  # ids in the order said, as the log is read
+    return statement.from_select(
+        _MESSAGE_COLUMNS,
+        sa.select(
+            recorded.c.contact_id,
+            rows.c.direction,
+            sa.bindparam("b_event_channel", type_=MESSAGES.c.channel.type),
+            rows.c.text,
+            recorded.c.id,
+            sa.bindparam("b_event_received_at", type_=MESSAGES.c.created_at.type),
+            rows.c.external_id,
         )
-        .returning(MESSAGES.c.inbound_event_id)
-    )
+        .select_from(recorded.join(rows, sa.true()))
+        .order_by(rows.c.position),  # ids in the order said, as the log is read
+    ).returning(MESSAGES.c.inbound_event_id)
 
 
 # A conversation left this long starts again from the menu (the answers of a half-finished journey
@@ -210,14 +213,29 @@ class Person:
 
 @dataclass
 class Decision:
-    """What a message does, worked out from ``person``: the safeguarding check and the first step."""
+    """What a message does, worked out from ``person``: the safeguarding check, the steps up to the first
+    effect that writes, and what those steps said and changed."""
 
     person: Person
     releases: dict[str, int]
     state: dict[str, Any]  # the conversation as the message found it
     catalog: Catalog
     assessment: Assessment
-    turn: Turn
+    turn: Turn  # where the script got to: an effect still to do when ``turn.effect`` is set
+    replies: tuple[Reply, ...]  # everything the steps so far said
+    contact_changes: dict[str, Any] = field(default_factory=dict)  # the contact's columns set by effects
+
+
+class _DecidingSession(Session):
+    """The session effects read through while a message is decided. It is not the message's transaction, so
+    an effect that tries to write there is stopped (NeedsWriting) and carried out in the transaction instead."""
+
+    def flush(self, objects: Any = None) -> None:
+        if self.new or self.dirty or self.deleted:
+            raise NeedsWriting("an effect wrote while the message was being decided")
+
+
+_DECIDING = sessionmaker(class_=_DecidingSession, autoflush=False, expire_on_commit=False)
 
 
 class Dispatcher:
@@ -237,7 +255,7 @@ class Dispatcher:
                         # their own, without a round trip for BEGIN and one for COMMIT.
                         connection.execution_options(isolation_level="AUTOCOMMIT")
                     decision = self._decide(connection, inbound, self._person(connection, inbound), now)
-                    if row_locks and self._is_plain(inbound, decision) and not self._contact_changes(decision, now):
+                    if row_locks and self._is_plain(inbound, decision):
                         outcome = self._carry_out_in_one_statement(connection, inbound, decision, now)
                         if outcome is not None:
                             return outcome
@@ -276,21 +294,57 @@ class Dispatcher:
             row.id, Language(row.language), row.opted_out, row.last_seen_at, row.version, row.variables, row.expires_at
         )
 
-    def _decide(self, session: Session | Connection, inbound: Inbound, person: Person, now: datetime) -> Decision:
-        releases = self.runtime.live_releases(session)
+    def _decide(
+        self, bind: Session | Connection, inbound: Inbound, person: Person, now: datetime, *, reading: bool = True
+    ) -> Decision:
+        """What the message does; with ``reading``, effects that only read are done too (READING_EFFECTS)."""
+        releases = self.runtime.live_releases(bind)
         state = self._state(person, now, releases)
         catalog = self._catalog(state, releases)
         # ---- SAFEGUARDING CHECK: first, on every message, in every journey, whatever the state ----
         # (opted out, declined, mid-booking, or a hit inside a command such as "STOP I want to die").
         assessment = assess(inbound.text, lexicon=self.runtime.lexicon_for(releases.get("lexicon")))
         turn = advance(catalog, state, UserText(inbound.text, now.astimezone(self.runtime.timezone)))
-        return Decision(person, releases, state, catalog, assessment, turn)
+        replies = list(turn.replies)
+        changes: dict[str, Any] = {}
+        if reading and turn.effect is not None and person.contact_id is not None:
+            with _DECIDING(bind=bind) as deciding:
+                effects = EffectContext(deciding, None, {}, now, self.runtime.timezone, contact_id=person.contact_id)
+                turn = self._do_effects(catalog, turn, effects, replies, reading=True)
+                changes = effects.contact_changes
+        return Decision(person, releases, state, catalog, assessment, turn, tuple(replies), changes)
+
+    @staticmethod
+    def _do_effects(
+        catalog: Catalog, turn: Turn, effects: EffectContext, replies: list[Reply], *, reading: bool
+    ) -> Turn:
+        """Carry out the script's effects one after another (only READING_EFFECTS while ``reading``), adding
+        what the steps after them say to ``replies``; where the script got to."""
+        for _ in range(MAX_EFFECTS_PER_MESSAGE):
+            if turn.effect is None or (reading and turn.effect.name not in READING_EFFECTS):
+                return turn
+            effects.variables = dict(turn.effect.variables)
+            changed_before = dict(effects.contact_changes)
+            try:
+                values = apply_effect(turn.effect.name, effects)
+            except NeedsWriting:
+                if not reading:
+                    raise
+                effects.contact_changes = changed_before  # it is done again, in full, in the transaction
+                return turn
+            # an effect may set conversation values of its own (referral_id), as well as return them
+            values = {**{k: v for k, v in effects.variables.items() if k == "referral_id"}, **values}
+            turn = advance(catalog, turn.state, EffectDone(values))
+            replies.extend(turn.replies)
+        if not reading:
+            log.error("a script asked for more than %d effects in one message", MAX_EFFECTS_PER_MESSAGE)
+        return turn
 
     # --- carrying it out: one write transaction --------------------------------------------------------
 
     @staticmethod
     def _is_plain(inbound: Inbound, decision: Decision) -> bool:
-        """Most messages: someone known answers a question, nothing to alert, nothing for an effect to do."""
+        """Most messages: someone known answers a question, nothing to alert, nothing for an effect to write."""
         return (
             decision.person.state_version is not None
             and not decision.assessment.escalate
@@ -303,9 +357,10 @@ class Dispatcher:
     ) -> Outcome | None:
         """A plain message on PostgreSQL: one statement, atomic on its own; None when someone got in first
         (the message is then carried out in full, and decided again under the lock)."""
-        person, replies = decision.person, decision.turn.replies
+        person, replies = decision.person, decision.replies
         assert person.state_version is not None
-        values, _ = self._state_values(person, decision.turn, decision.releases, now, forget=False)
+        values, language = self._state_values(person, decision.turn, decision.releases, now, forget=False)
+        changes = self._contact_changes(person, decision.contact_changes, language, now)
         parameters: dict[str, Any] = {
             "b_contact_id": person.contact_id,
             "b_version": person.state_version,
@@ -319,10 +374,9 @@ class Dispatcher:
         }
         for row, (direction, text, external_id) in enumerate(_logged(inbound, replies)):
             parameters |= {f"b_direction_{row}": direction, f"b_text_{row}": text, f"b_external_id_{row}": external_id}
-
-        written = connection.execute(_plain_message_in_one_statement(1 + len(replies)), parameters)
-
-        if written.rowcount == 0:
+        parameters |= {f"b_contact_{name}": value for name, value in changes.items()}
+        statement = _plain_message_in_one_statement(1 + len(replies), tuple(sorted(changes)))
+        if not connection.execute(statement, parameters).all():
             return None
         return Outcome(replies, person.contact_id, opted_out=person.opted_out)
 
@@ -334,23 +388,14 @@ class Dispatcher:
         A stop recorded meanwhile outside a conversation (a carrier's unsubscribe report) applies from the
         person's next message.
         """
-        person, replies = decision.person, decision.turn.replies
-        event_id = session.execute(
-            _RECORD_EVENT,
-            {
-                "channel": inbound.channel,
-                "external_id": inbound.external_id,
-                "received_at": now,
-                "contact_id": person.contact_id,
-                "response": [_reply_json(reply) for reply in replies],
-                "processed_at": utcnow(),
-            },
-        ).scalar_one()  # a repeated delivery fails here, before anything else is written
+        person, replies = decision.person, decision.replies
+        # a repeated delivery fails here, before anything else is written
+        event_id = self._record_event(session, inbound, now, contact_id=person.contact_id, replies=replies)
         try:
             language = self._save_state(session, person, decision.turn, decision.releases, now, forget=False)
         except StaleDataError:
             return self._carry_out(session, inbound, decision, now, event_id=event_id)
-        opted_out = self._save_contact(session, None, person, language, now)
+        opted_out = self._save_contact(session, None, person, decision.contact_changes, language, now)
         self._log(session, inbound, person.contact_id, event_id, replies, now)
         return Outcome(replies, person.contact_id, opted_out=opted_out)
 
@@ -360,14 +405,13 @@ class Dispatcher:
         # The rows written on every message (the event, the log, the state) go in as Core statements: the
         # ORM's unit of work cost more than everything else a message does. The contact is an ORM object
         # only where something changes it (alerts, effects, a first message).
-        if event_id is None:
-            event_id = session.execute(
-                _RECORD_EVENT, {"channel": inbound.channel, "external_id": inbound.external_id, "received_at": now}
-            ).scalar_one()  # a repeated delivery fails here, before anything else is written
+        if event_id is None and decision.assessment.escalate:  # the alert names the event that raised it
+            event_id = self._record_event(session, inbound, now)
 
         contact: Contact | None = None
         if decision.person.contact_id is None:
             contact = Contact.for_address(inbound.channel, inbound.address, found_via=inbound.found_via)
+            contact.last_seen_at = now
             session.add(contact)
             session.flush()  # two first messages at once: one wins, the other retries and finds it
             person = dataclasses.replace(decision.person, contact_id=contact.id)
@@ -387,7 +431,7 @@ class Dispatcher:
                 person.state_version,
             ):
                 person = self._person(session, inbound)
-                decision = self._decide(session, inbound, person, now)
+                decision = self._decide(session, inbound, person, now, reading=False)
         contact_id = person.contact_id
         assert contact_id is not None
 
@@ -395,6 +439,7 @@ class Dispatcher:
         safety_replies: tuple[Reply, ...] = ()
         escalated: tuple[str, ...] = ()
         if decision.assessment.escalate:
+            assert event_id is not None
             contact = contact or session.get_one(Contact, contact_id)
             safety = triage_and_escalate(
                 session,
@@ -409,27 +454,32 @@ class Dispatcher:
             )
             safety_replies, escalated = safety.replies, safety.categories
 
-        replies = list(turn.replies)
+        replies = list(decision.replies)
+        changes = decision.contact_changes
         deleted = False
         if turn.effect is not None:
             contact = contact or session.get_one(Contact, contact_id)
             effects = EffectContext(session, contact, {}, now, self.runtime.timezone)
-            for _ in range(MAX_EFFECTS_PER_MESSAGE):
-                if turn.effect is None:
-                    break
-                effects.variables = dict(turn.effect.variables)
-                values = apply_effect(turn.effect.name, effects)
-                # an effect may set conversation values of its own (referral_id), as well as return them
-                values = {**{k: v for k, v in effects.variables.items() if k == "referral_id"}, **values}
-                turn = advance(decision.catalog, turn.state, EffectDone(values))
-                replies.extend(turn.replies)
-            else:
-                log.error("a script asked for more than %d effects in one message", MAX_EFFECTS_PER_MESSAGE)
+            effects.change_contact(**changes)  # what the effects done while deciding set
+            turn = self._do_effects(decision.catalog, turn, effects, replies, reading=False)
             deleted = effects.deleted
 
         all_replies = (*safety_replies, *replies)
         language = self._save_state(session, person, turn, decision.releases, now, forget=deleted)
-        opted_out = self._save_contact(session, contact, person, language, now)
+        opted_out = self._save_contact(session, contact, person, changes, language, now)
+        if event_id is None:
+            # Recorded last, with its answer: a repeated delivery fails here and everything above is undone.
+            event_id = self._record_event(session, inbound, now, contact_id=contact_id, replies=all_replies)
+        else:
+            session.execute(
+                _ANSWER_EVENT,
+                {
+                    "b_id": event_id,
+                    "b_contact_id": contact_id,
+                    "b_response": [_reply_json(reply) for reply in all_replies],
+                    "b_processed_at": utcnow(),
+                },
+            )
         if not deleted:  # after "delete my data" nothing of this person is logged, this message neither
             self._log(session, inbound, contact_id, event_id, all_replies, now)
         outbox_ids: tuple[str, ...] = ()
@@ -438,16 +488,26 @@ class Dispatcher:
             # After "delete my data" the contact no longer holds the address, so this one message carries it.
             address = inbound.address if deleted else None
             outbox_ids = (enqueue_channel_message(session, contact, all_replies, address=address).id,)
-        session.execute(
-            _ANSWER_EVENT,
-            {
-                "b_id": event_id,
-                "b_contact_id": contact_id,
-                "b_response": [_reply_json(reply) for reply in all_replies],
-                "b_processed_at": utcnow(),
-            },
-        )
         return Outcome(all_replies, contact_id, opted_out=opted_out, escalated=escalated, outbox_ids=outbox_ids)
+
+    @staticmethod
+    def _record_event(
+        session: Session,
+        inbound: Inbound,
+        now: datetime,
+        *,
+        contact_id: int | None = None,
+        replies: tuple[Reply, ...] | None = None,
+    ) -> int:
+        """The delivery, recorded once (its channel and id are unique); with ``replies``, as answered."""
+        values: dict[str, Any] = {"channel": inbound.channel, "external_id": inbound.external_id, "received_at": now}
+        if replies is not None:
+            values |= {
+                "contact_id": contact_id,
+                "response": [_reply_json(reply) for reply in replies],
+                "processed_at": utcnow(),
+            }
+        return session.execute(_RECORD_EVENT, values).scalar_one()
 
     def _log(
         self,
@@ -476,28 +536,35 @@ class Dispatcher:
         )
 
     def _save_contact(
-        self, session: Session, contact: Contact | None, person: Person, language: Language, now: datetime
+        self,
+        session: Session,
+        contact: Contact | None,
+        person: Person,
+        changed: dict[str, Any],
+        language: Language,
+        now: datetime,
     ) -> bool:
-        """Keep the contact's language and when they were last heard from; whether they have opted out."""
-        seen = person.last_seen_at is None or now - person.last_seen_at > LAST_SEEN_PRECISION
+        """Keep the contact's language, when they were last heard from and what effects ``changed``;
+        whether they have opted out."""
+        changes = self._contact_changes(person, changed, language, now)
         if contact is not None:  # an ORM object (effects may have changed it): the unit of work saves it
-            contact.language = language
-            if seen:
-                contact.last_seen_at = now
+            for name, value in changes.items():
+                setattr(contact, name, value)
             return contact.opted_out
-        changes: dict[str, Any] = {"last_seen_at": now} if seen else {}
-        if language != person.language:
-            changes["language"] = language
         if changes:
             session.execute(sa.update(CONTACTS).where(CONTACTS.c.id == person.contact_id).values(**changes))
         return person.opted_out
 
     @staticmethod
-    def _contact_changes(decision: Decision, now: datetime) -> bool:
-        """Whether the contact's row changes with this message: its language, or when they were last seen."""
-        person = decision.person
-        seen = person.last_seen_at is None or now - person.last_seen_at > LAST_SEEN_PRECISION
-        return seen or Language(decision.turn.state["language"]) != person.language
+    def _contact_changes(person: Person, changed: dict[str, Any], language: Language, now: datetime) -> dict[str, Any]:
+        """The contact's columns this message sets: what effects ``changed``, the conversation's language, and
+        when they were last heard from (to the hour)."""
+        changes = dict(changed)
+        if language != person.language:
+            changes["language"] = language
+        if person.last_seen_at is None or now - person.last_seen_at > LAST_SEEN_PRECISION:
+            changes["last_seen_at"] = now
+        return changes
 
     def _state(self, person: Person, now: datetime, releases: dict[str, int]) -> dict[str, Any]:
         variables = self.runtime.variables_for(releases.get("helplines"))

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -54,14 +54,60 @@ MAX_TIME_TRIES = 2
 BOOKABLE_STATUSES = (ReferralStatus.OPEN, ReferralStatus.BOOKING_REQUESTED, ReferralStatus.BOOKED)
 
 
+# Effects that only read (or read nothing) and change no more than the contact's own columns. They may run
+# while a message is decided, before its write transaction: a message whose script asks only for these is
+# then carried out as plainly as an answer to a question. Anything else they would need (creating a
+# referral, say) raises NeedsWriting, and the message is carried out in full from that effect on.
+READING_EFFECTS = frozenset(
+    {
+        "remember_role",
+        "set_language",
+        "list_areas",
+        "remember_area",
+        "find_slots",
+        "check_slot",
+        "understand_time",
+        "find_slots_near",
+        "provider_news",
+    }
+)
+
+
+class NeedsWriting(Exception):
+    """An effect run while deciding needs what only the write transaction has (the contact's row, a write)."""
+
+
 @dataclass
 class EffectContext:
+    """What an effect works with. While a message is decided there is no contact row (``loaded`` is None):
+    effects read through ``session`` and change the contact with ``change_contact``, which the message
+    then writes with its state."""
+
     session: Session
-    contact: Contact
+    loaded: Contact | None
     variables: dict[str, Any]
     now: datetime  # UTC
     timezone: ZoneInfo
+    contact_id: int = 0
     deleted: bool = False  # set by delete_my_data: nothing more is logged for this contact
+    contact_changes: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.loaded is not None:
+            self.contact_id = self.loaded.id
+
+    @property
+    def contact(self) -> Contact:
+        if self.loaded is None:
+            raise NeedsWriting("this effect needs the contact's row")
+        return self.loaded
+
+    def change_contact(self, **columns: Any) -> None:
+        """Set the contact's own columns (role, area, language)."""
+        self.contact_changes.update(columns)
+        if self.loaded is not None:
+            for name, value in columns.items():
+                setattr(self.loaded, name, value)
 
     @property
     def language(self) -> Language:
@@ -85,13 +131,12 @@ def apply_effect(name: str, context: EffectContext) -> dict[str, Any]:
 
 def remember_role(context: EffectContext) -> dict[str, Any]:
     role = context.var("role")
-    context.contact.role = Role(role) if role in Role.__members__.values() else None
+    context.change_contact(role=Role(role) if role in Role.__members__.values() else None)
     return {}
 
 
 def set_language(context: EffectContext) -> dict[str, Any]:
-    context.contact.language = context.language
-    context.contact.language_chosen = True
+    context.change_contact(language=context.language, language_chosen=True)
     return {}
 
 
@@ -105,7 +150,7 @@ def remember_area(context: EffectContext) -> dict[str, Any]:
     """Where the young person lives, which decides the provider; "not sure" leaves it to the default one."""
     area = context.var("area")
     known = {area.key for area in deployment_areas(context.session)}
-    context.contact.area = area if area in known and area != NOT_SURE else None
+    context.change_contact(area=area if area in known and area != NOT_SURE else None)
     return {}
 
 
@@ -410,6 +455,7 @@ EFFECTS: dict[str, Handler] = {
     "delete_my_data": delete_my_data,
 }
 assert set(EFFECTS) == set(DECLARED_EFFECTS), "every effect a script may name needs a handler here"
+assert set(EFFECTS) >= READING_EFFECTS, "a reading effect needs a handler too"
 
 
 # --- helpers ----------------------------------------------------------------------------------------
@@ -417,11 +463,12 @@ assert set(EFFECTS) == set(DECLARED_EFFECTS), "every effect a script may name ne
 
 def _open_referral(context: EffectContext) -> Referral:
     """The referral this conversation is about, creating it (and telling the provider) if needed."""
-    session, contact = context.session, context.contact
+    session = context.session
     referral_id = context.variables.get("referral_id")
     referral = session.get(Referral, referral_id) if referral_id else None
-    if referral is not None and referral.contact_id == contact.id:
+    if referral is not None and referral.contact_id == context.contact_id:
         return referral
+    contact = context.contact
     is_parent = context.var("role") == Role.PARENT_CARER
     episodes = [
         episode

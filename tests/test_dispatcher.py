@@ -5,7 +5,10 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from bot import dispatcher as dispatcher_module
+from bot import effects as effects_module
 from bot.dispatcher import Dispatcher, Inbound
+from bot.effects import READING_EFFECTS
 from bot.runtime import Runtime
 from models import (
     Booking,
@@ -139,8 +142,8 @@ class _Interrupted(Dispatcher):
         super().__init__(runtime)
         self.meanwhile = meanwhile
 
-    def _decide(self, session, inbound, person, now):
-        decision = super()._decide(session, inbound, person, now)
+    def _decide(self, session, inbound, person, now, **options):
+        decision = super()._decide(session, inbound, person, now, **options)
         meanwhile, self.meanwhile = self.meanwhile, None  # once: the second decision is under the lock
         if meanwhile is not None:
             meanwhile()
@@ -171,3 +174,43 @@ def test_a_safety_message_still_names_the_helplines_after_the_state_is_read_back
     young_person.says("hi", "1")
     replies = young_person("i want to kill myself")
     assert "116 123" in "\n".join(replies)  # Samaritans
+
+
+def test_who_they_are_and_where_they_live_are_kept_on_the_contact_by_the_message_that_says_so(runtime, young_person):
+    """Effects that only set the contact's own columns are done while the message is decided, and written with it."""
+    young_person.says("hi", "1")
+    with runtime.session() as session:
+        assert Contact.find(session, Channel.SMS, PHONE).role == "young_person"
+    young_person.says("2", "2", "yesterday", "no", "home", "cardiff")
+    with runtime.session() as session:
+        assert Contact.find(session, Channel.SMS, PHONE).area == "cardiff"
+
+
+def test_an_effect_that_must_write_is_done_in_the_transaction_even_if_listed_as_reading(
+    runtime, young_person, monkeypatch
+):
+    """Recording the episode needs the contact's row: tried while deciding, it stops and is done once, in full."""
+    monkeypatch.setattr(dispatcher_module, "READING_EFFECTS", READING_EFFECTS | {"record_episode", "create_referral"})
+    young_person.says(*SELF_REFERRAL[:9])  # "yes": the episode and the referral
+    assert count(runtime, Episode) == 1 and count(runtime, Referral) == 1
+
+
+def test_a_write_tried_while_the_message_is_decided_is_made_in_the_transaction_or_not_at_all(
+    runtime, dispatcher, monkeypatch
+):
+    """A delivery repeated by the channel is undone in full, so a write of a careless effect is not made twice."""
+
+    def careless_remember_role(context):  # writes through the session without asking for the contact's row
+        note = Message(contact_id=context.contact_id, direction="outbound", channel="sms", text="a note")
+        context.session.add(note)
+        context.session.flush()
+        return {}
+
+    monkeypatch.setitem(effects_module.EFFECTS, "remember_role", careless_remember_role)
+    dispatcher.handle(Inbound(Channel.SMS, PHONE, "SM-hi", "hi"))
+    first = dispatcher.handle(Inbound(Channel.SMS, PHONE, "SM-one", "1"))
+    again = dispatcher.handle(Inbound(Channel.SMS, PHONE, "SM-one", "1"))
+    assert again.duplicate and again.replies == first.replies
+    with runtime.session() as session:
+        notes = session.scalars(sa.select(Message.text).where(Message.direction == "outbound")).all()
+    assert notes.count("a note") == 1
