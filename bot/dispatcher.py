@@ -39,7 +39,7 @@ from conversations.catalog import Catalog
 from conversations.interpreter import EffectDone, Reply, Turn, UserText, advance, new_state, restart
 from models import Channel, Contact, ConversationState, Direction, InboundEvent, Language, Message, utcnow
 from models import address_hash as hash_address
-from models.db import one_writer_at_a_time
+from models.db import one_writer_at_a_time, take_write_lock
 
 log = logging.getLogger(__name__)
 
@@ -405,6 +405,8 @@ class Dispatcher:
         # The rows written on every message (the event, the log, the state) go in as Core statements: the
         # ORM's unit of work cost more than everything else a message does. The contact is an ORM object
         # only where something changes it (alerts, effects, a first message).
+        # SQLite: a transaction that reads before it writes cannot wait for another writer, so it writes first.
+        take_write_lock(session)
         if event_id is None and decision.assessment.escalate:  # the alert names the event that raised it
             event_id = self._record_event(session, inbound, now)
 

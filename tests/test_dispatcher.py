@@ -214,3 +214,24 @@ def test_a_write_tried_while_the_message_is_decided_is_made_in_the_transaction_o
     with runtime.session() as session:
         notes = session.scalars(sa.select(Message.text).where(Message.direction == "outbound")).all()
     assert notes.count("a note") == 1
+
+
+def test_many_people_referring_themselves_at_once_are_all_carried_out(runtime, dispatcher):
+    """Full messages (an episode, a referral) from several people at the same moment: none is refused for
+    waiting on another writer (SQLite) or a lock (PostgreSQL)."""
+    errors = []
+
+    def refer(person: int) -> None:
+        try:
+            for n, text in enumerate(SELF_REFERRAL[:9]):
+                dispatcher.handle(Inbound(Channel.SMS, f"+4477009002{person:02d}", f"SM-{person}-{n}", text))
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=refer, args=(person,)) for person in range(12)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert count(runtime, Referral) == 12
