@@ -11,9 +11,11 @@ partial unique index on live bookings' ``slot_id`` is the second line of defence
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -64,12 +66,19 @@ class Workers:
     fell_back: bool = False
 
 
+# The queries every offer of times runs are built once (building one costs more than running it), with
+# the values of each offer bound to them.
+_ACTIVE_WORKERS = sa.select(Worker.id, Worker.languages, Worker.gender).where(Worker.active.is_(True))
+_WORKERS_ANY_PROVIDER = _ACTIVE_WORKERS.order_by(Worker.id)
+_WORKERS_OF_PROVIDER = _ACTIVE_WORKERS.where(Worker.provider_id == sa.bindparam("b_provider")).order_by(Worker.id)
+
+
 def workers_for(session: Session, referral: Referral, preference: WorkerPreference | None) -> Workers:
     """The provider's active workers that fit the young person's wish about who."""
-    query = sa.select(Worker).where(Worker.active.is_(True)).order_by(Worker.id)
-    if referral.provider_id is not None:
-        query = query.where(Worker.provider_id == referral.provider_id)
-    workers = list(session.scalars(query))
+    if referral.provider_id is None:
+        workers = session.execute(_WORKERS_ANY_PROVIDER).all()
+    else:
+        workers = session.execute(_WORKERS_OF_PROVIDER, {"b_provider": referral.provider_id}).all()
     if preference == WorkerPreference.MET_BEFORE:
         known = met_before(session, referral)
         chosen = [worker for worker in workers if worker.id in known]
@@ -102,26 +111,68 @@ def met_before(session: Session, referral: Referral) -> set[int]:
     return {worker_id for worker_id in (*booked, *assigned) if worker_id is not None}
 
 
-def _open_slots(
-    session: Session, referral: Referral, now: datetime, wishes: Wishes, worker_ids: Iterable[int]
-) -> sa.Select[tuple[Slot]]:
-    provider = referral.provider
-    notice = timedelta(minutes=provider.minimum_notice_minutes) if provider else MINIMUM_NOTICE
-    horizon = timedelta(days=provider.booking_horizon_days) if provider else BOOKING_HORIZON
+@functools.cache
+def _open_slots(of_a_kind: bool) -> sa.Select[tuple[Slot]]:
+    """Open slots of the workers ``b_workers`` from ``b_earliest`` to ``b_latest``, at an active place or none;
+    ``of_a_kind``: only at places of the kind ``b_kind`` (or none)."""
     query = (
         sa.select(Slot)
         .outerjoin(Place, Slot.place_id == Place.id)
         .where(
             Slot.status == SlotStatus.OPEN,
-            Slot.worker_id.in_(list(worker_ids)),
-            Slot.starts_at >= now + notice,
-            Slot.starts_at <= now + horizon,
+            Slot.worker_id.in_(sa.bindparam("b_workers", expanding=True)),
+            Slot.starts_at >= sa.bindparam("b_earliest"),
+            Slot.starts_at <= sa.bindparam("b_latest"),
             sa.or_(Slot.place_id.is_(None), Place.active.is_(True)),
         )
     )
-    if wishes.place_kind is not None and wishes.place_kind not in ANYWHERE:
-        query = query.where(sa.or_(Slot.place_id.is_(None), Place.kind == wishes.place_kind))
+    if of_a_kind:
+        query = query.where(sa.or_(Slot.place_id.is_(None), Place.kind == sa.bindparam("b_kind")))
     return query
+
+
+def _open_slot_values(referral: Referral, now: datetime, wishes: Wishes, worker_ids: Iterable[int]) -> dict[str, Any]:
+    """What ``_open_slots`` is asked with for this referral: its provider's notice and horizon, the wishes."""
+    provider = referral.provider
+    notice = timedelta(minutes=provider.minimum_notice_minutes) if provider else MINIMUM_NOTICE
+    horizon = timedelta(days=provider.booking_horizon_days) if provider else BOOKING_HORIZON
+    return {
+        "b_workers": list(worker_ids),
+        "b_earliest": now + notice,
+        "b_latest": now + horizon,
+        "b_kind": wishes.place_kind,
+    }
+
+
+def _of_a_kind(wishes: Wishes) -> bool:
+    return wishes.place_kind is not None and wishes.place_kind not in ANYWHERE
+
+
+@functools.cache
+def _first_per_time(of_a_kind: bool, later: bool) -> sa.Select[tuple[Slot]]:
+    """One open slot per start time (the first made, as a list would show it), before the deadline
+    ``b_deadline`` or (``later``) after it: only the handful offered are read, however many workers are free
+    at each time."""
+    query = _open_slots(of_a_kind)
+    deadline = sa.bindparam("b_deadline", type_=Slot.starts_at.type)
+    query = query.where(Slot.starts_at > deadline) if later else query.where(Slot.starts_at <= deadline)
+    first = (
+        query.with_only_columns(sa.func.min(Slot.id))
+        .group_by(Slot.starts_at)
+        .order_by(Slot.starts_at)
+        .limit(SLOTS_PER_MESSAGE)
+    )
+    return sa.select(Slot).where(Slot.id.in_(first)).order_by(Slot.starts_at)
+
+
+@functools.cache
+def _near(of_a_kind: bool) -> sa.Select[tuple[Slot]]:
+    """Open slots from ``b_near_from`` to ``b_near_until``."""
+    return (
+        _open_slots(of_a_kind)
+        .where(Slot.starts_at >= sa.bindparam("b_near_from"), Slot.starts_at <= sa.bindparam("b_near_until"))
+        .order_by(Slot.starts_at, Slot.id)
+    )
 
 
 def find_slots(
@@ -135,17 +186,8 @@ def find_slots(
     wishes = wishes or Wishes()
     workers = workers_for(session, referral, wishes.worker)
     deadline = referral.deadline_at or now + RETURN_INTERVIEW_WINDOW
-    query = _open_slots(session, referral, now, wishes, workers.ids)
-    query = query.where(Slot.starts_at > deadline) if later else query.where(Slot.starts_at <= deadline)
-    # One per start time in the query itself (the first made, as the list would show it): only the
-    # handful offered are read, however many workers are free at each time.
-    first_per_time = (
-        query.with_only_columns(sa.func.min(Slot.id))
-        .group_by(Slot.starts_at)
-        .order_by(Slot.starts_at)
-        .limit(SLOTS_PER_MESSAGE)
-    )
-    return list(session.scalars(sa.select(Slot).where(Slot.id.in_(first_per_time)).order_by(Slot.starts_at)))
+    values = {**_open_slot_values(referral, now, wishes, workers.ids), "b_deadline": deadline}
+    return list(session.scalars(_first_per_time(_of_a_kind(wishes), later), values))
 
 
 def slots_near(
@@ -154,10 +196,12 @@ def slots_near(
     """Open slots that fit, nearest to the moment the young person named (within NEAR_SPAN of it)."""
     wishes = wishes or Wishes()
     workers = workers_for(session, referral, wishes.worker)
-    query = _open_slots(session, referral, now, wishes, workers.ids).where(
-        Slot.starts_at >= around - NEAR_SPAN, Slot.starts_at <= around + NEAR_SPAN
-    )
-    candidates = list(session.scalars(query.order_by(Slot.starts_at, Slot.id)))
+    values = {
+        **_open_slot_values(referral, now, wishes, workers.ids),
+        "b_near_from": around - NEAR_SPAN,
+        "b_near_until": around + NEAR_SPAN,
+    }
+    candidates = list(session.scalars(_near(_of_a_kind(wishes)), values))
     candidates.sort(key=lambda slot: (abs(slot.starts_at - around), slot.starts_at))
     return _one_per_time(candidates)
 

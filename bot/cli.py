@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import sys
 import threading
@@ -201,8 +202,14 @@ def _serve(args: argparse.Namespace) -> int:
     settings = load_settings()
     settings.require("data_keys", "secret_key")
     enabled_channels(settings)  # a channel half set up stops here with one line, before any worker starts
+
+    def load_app() -> Any:
+        runtime = Runtime(settings)
+        runtime.warm_up()
+        return create_app(runtime)
+
     serve_wsgi(
-        lambda: create_app(Runtime(settings)),
+        load_app,
         host=args.host,
         port=args.port,
         workers=args.workers,
@@ -224,7 +231,11 @@ def serve_wsgi(load_app: Callable[[], Any], *, host: str, port: int, workers: in
             self.cfg.set("accesslog", None)  # an access log would hold chat ids in URLs of some channels
 
         def load(self) -> Any:
-            return load_app()
+            app = load_app()
+            # What a worker loads to start (the scripts, the lexicon) lives as long as it does: the garbage
+            # collector need not look through it again on every collection.
+            gc.freeze()
+            return app
 
     _Server().run()
 

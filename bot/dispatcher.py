@@ -79,6 +79,19 @@ _CHANGED_NO_CONVERSATION = (
     .where(CONTACTS.c.id == sa.bindparam("b_contact_id"))
     .with_for_update(of=CONTACTS, key_share=True)
 )
+# The same, reading the contact's row with it, when the message is going to change it (effects, alerts).
+_CHANGED_WITH_CONTACT = (
+    sa.select(Contact, STATES.c.version)
+    .join(STATES, STATES.c.contact_id == Contact.id)
+    .where(Contact.id == sa.bindparam("b_contact_id"))
+    .with_for_update(of=STATES)
+)
+_CHANGED_NO_CONVERSATION_WITH_CONTACT = (
+    sa.select(Contact, STATES.c.version)
+    .outerjoin(STATES, STATES.c.contact_id == Contact.id)
+    .where(Contact.id == sa.bindparam("b_contact_id"))
+    .with_for_update(of=CONTACTS, key_share=True)
+)
 _RECORD_EVENT = sa.insert(EVENTS).returning(EVENTS.c.id)
 _ANSWER_EVENT = (
     sa.update(EVENTS)
@@ -423,15 +436,8 @@ class Dispatcher:
             # another (or a provider's message) got in since this one was decided, it is decided again, under
             # the lock.
             person = decision.person
-            locking = _CHANGED if person.state_version is not None else _CHANGED_NO_CONVERSATION
-            now_known = session.execute(locking, {"b_contact_id": person.contact_id}).one_or_none()
-            if now_known is None:  # the conversation is gone (deleted meanwhile)
-                now_known = session.execute(_CHANGED_NO_CONVERSATION, {"b_contact_id": person.contact_id}).one()
-            if (Language(now_known.language), now_known.opted_out, now_known.version) != (
-                person.language,
-                person.opted_out,
-                person.state_version,
-            ):
+            contact, now_known = self._lock(session, inbound, decision)
+            if now_known != (person.language, person.opted_out, person.state_version):
                 person = self._person(session, inbound)
                 decision = self._decide(session, inbound, person, now, reading=False)
         contact_id = person.contact_id
@@ -491,6 +497,26 @@ class Dispatcher:
             address = inbound.address if deleted else None
             outbox_ids = (enqueue_channel_message(session, contact, all_replies, address=address).id,)
         return Outcome(all_replies, contact_id, opted_out=opted_out, escalated=escalated, outbox_ids=outbox_ids)
+
+    @staticmethod
+    def _lock(session: Session, inbound: Inbound, decision: Decision) -> tuple[Contact | None, tuple[Any, ...]]:
+        """Lock the person (see ``_CHANGED``); their language, whether stopped and the conversation's version
+        as they are now, and the contact's row when the message is going to change it."""
+        person = decision.person
+        parameters = {"b_contact_id": person.contact_id}
+        if decision.turn.effect is not None or decision.assessment.escalate or inbound.reply_via_outbox:
+            locking = (
+                _CHANGED_WITH_CONTACT if person.state_version is not None else _CHANGED_NO_CONVERSATION_WITH_CONTACT
+            )
+            row = session.execute(locking, parameters).one_or_none()
+            if row is None:  # the conversation is gone (deleted meanwhile)
+                row = session.execute(_CHANGED_NO_CONVERSATION_WITH_CONTACT, parameters).one()
+            return row.Contact, (Language(row.Contact.language), row.Contact.opted_out, row.version)
+        locking = _CHANGED if person.state_version is not None else _CHANGED_NO_CONVERSATION
+        known = session.execute(locking, parameters).one_or_none()
+        if known is None:  # the conversation is gone (deleted meanwhile)
+            known = session.execute(_CHANGED_NO_CONVERSATION, parameters).one()
+        return None, (Language(known.language), known.opted_out, known.version)
 
     @staticmethod
     def _record_event(

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from bot import events
 from bot.booking import RETURN_INTERVIEW_WINDOW, Wishes, find_slots, slots_near, still_open, take_slot, workers_for
 from bot.provider_actions import book_proposed_time, booking_labels, cancel_live_bookings, live_booking
-from bot.routing import NOT_SURE, deployment_areas, provider_id_for_area
+from bot.routing import NOT_SURE, deployment_areas, provider_for_area
 from conversations.dates import both_languages, format_day, format_slot
 from conversations.timephrases import understand
 from conversations.vocabulary import EFFECTS as DECLARED_EFFECTS
@@ -91,6 +91,9 @@ class EffectContext:
     contact_id: int = 0
     deleted: bool = False  # set by delete_my_data: nothing more is logged for this contact
     contact_changes: dict[str, Any] = field(default_factory=dict)
+    # Rows an effect made, held here for the next effect of the same message: the session holds its objects
+    # only weakly, and one it has let go of is read back from the database.
+    made: list[Any] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.loaded is not None:
@@ -186,6 +189,7 @@ def record_episode(context: EffectContext) -> dict[str, Any]:
     )
     context.session.add(episode)
     context.session.flush()
+    context.made.append(episode)
     episode_ids = [*context.variables.get("episode_ids", []), episode.id]
     return {"episode_id": episode.id, "episode_ids": episode_ids}
 
@@ -480,7 +484,7 @@ def _open_referral(context: EffectContext) -> Referral:
     consent = context.var("consent_given")
     referral = Referral(
         contact=contact,
-        provider_id=provider_id_for_area(session, contact.area),
+        provider=provider_for_area(session, contact.area),
         referred_by=ReferredBy.PARENT_CARER if is_parent else ReferredBy.SELF,
         status=ReferralStatus.OPEN,
         child_agrees=context.var("child_agrees") if is_parent else None,

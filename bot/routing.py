@@ -43,14 +43,18 @@ def area_names(key: str) -> dict[str, str]:
     return {"en": fallback, "cy": fallback}
 
 
+# The default first, then the oldest: the order every routing decision reads them in.
+_PROVIDERS = sa.select(Provider).order_by(Provider.is_default.desc(), Provider.id)
+_AREAS = sa.select(Provider.areas)
+
+
 def _providers(session: Session) -> list[Provider]:
-    # The default first, then the oldest: the order every routing decision reads them in.
-    return list(session.scalars(sa.select(Provider).order_by(Provider.is_default.desc(), Provider.id)))
+    return list(session.scalars(_PROVIDERS))
 
 
 def deployment_areas(session: Session) -> list[Area]:
     """The areas some provider covers, in alphabetical order of their English names."""
-    keys = {area for provider in _providers(session) for area in (provider.areas or [])}
+    keys = {area for areas in session.scalars(_AREAS) for area in (areas or [])}
     areas = [Area(key, area_names(key)) for key in keys]
     return sorted(areas, key=lambda area: area.names["en"])
 

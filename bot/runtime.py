@@ -104,6 +104,12 @@ class Runtime:
                 self._variables_by_release.pop(next(iter(self._variables_by_release)))
         return variables
 
+    def warm_up(self) -> None:
+        """Load what every message needs (the packaged lexicon and helplines) now, at start-up, so the first
+        message is not the one that waits for it."""
+        self.lexicon_for(None)
+        self.variables_for(None)
+
     # --- what coordinators published in the studio ------------------------------------------------------
 
     def live_releases(self, session: Session | Connection) -> dict[str, int]:
