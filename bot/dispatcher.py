@@ -370,10 +370,30 @@ class Dispatcher:
     ) -> Outcome | None:
         """A plain message on PostgreSQL: one statement, atomic on its own; None when someone got in first
         (the message is then carried out in full, and decided again under the lock)."""
-        person, replies = decision.person, decision.replies
-        assert person.state_version is not None
-        values, language = self._state_values(person, decision.turn, decision.releases, now, forget=False)
+        person = decision.person
+        language = Language(decision.turn.state["language"])
         changes = self._contact_changes(person, decision.contact_changes, language, now)
+        if not self._write_in_one_statement(
+            connection, inbound, person, decision.turn, decision.replies, decision.releases, changes, now
+        ):
+            return None
+        return Outcome(decision.replies, person.contact_id, opted_out=person.opted_out)
+
+    def _write_in_one_statement(
+        self,
+        bind: Session | Connection,
+        inbound: Inbound,
+        person: Person,
+        turn: Turn,
+        replies: tuple[Reply, ...],
+        releases: dict[str, int],
+        contact_columns: dict[str, Any],
+        now: datetime,
+    ) -> bool:
+        """PostgreSQL: the state (if still the version decided on), the event with its answer, the log and the
+        contact's ``contact_columns`` in one statement; whether it was written."""
+        assert person.state_version is not None
+        values, _ = self._state_values(person, turn, releases, now, forget=False)
         parameters: dict[str, Any] = {
             "b_contact_id": person.contact_id,
             "b_version": person.state_version,
@@ -387,11 +407,9 @@ class Dispatcher:
         }
         for row, (direction, text, external_id) in enumerate(_logged(inbound, replies)):
             parameters |= {f"b_direction_{row}": direction, f"b_text_{row}": text, f"b_external_id_{row}": external_id}
-        parameters |= {f"b_contact_{name}": value for name, value in changes.items()}
-        statement = _plain_message_in_one_statement(1 + len(replies), tuple(sorted(changes)))
-        if not connection.execute(statement, parameters).all():
-            return None
-        return Outcome(replies, person.contact_id, opted_out=person.opted_out)
+        parameters |= {f"b_contact_{name}": value for name, value in contact_columns.items()}
+        statement = _plain_message_in_one_statement(1 + len(replies), tuple(sorted(contact_columns)))
+        return bool(bind.execute(statement, parameters).all())
 
     def _carry_out_plainly(self, session: Session, inbound: Inbound, decision: Decision, now: datetime) -> Outcome:
         """A plain message in four statements: the event (with its answer), the state, the log, commit.
@@ -473,6 +491,27 @@ class Dispatcher:
             deleted = effects.deleted
 
         all_replies = (*safety_replies, *replies)
+        if (
+            event_id is None
+            and not deleted
+            and person.state_version is not None
+            and not one_writer_at_a_time(session.connection())
+        ):
+            # PostgreSQL: the state, the event and the log in one statement, as for a plain message (the lock
+            # is held, so the version read under it is still the one saved). A contact loaded for the effects
+            # is saved by the unit of work, which the statement flushes first.
+            language = Language(turn.state["language"])
+            if contact is not None:
+                opted_out = self._save_contact(session, contact, person, changes, language, now)
+                contact_columns: dict[str, Any] = {}
+            else:
+                opted_out, contact_columns = person.opted_out, self._contact_changes(person, changes, language, now)
+            outbox_ids = self._reply_via_outbox(session, inbound, contact, contact_id, all_replies, deleted=False)
+            if not self._write_in_one_statement(
+                session, inbound, person, turn, all_replies, decision.releases, contact_columns, now
+            ):
+                raise StaleDataError("the conversation state changed while this message was handled under its lock")
+            return Outcome(all_replies, contact_id, opted_out=opted_out, escalated=escalated, outbox_ids=outbox_ids)
         language = self._save_state(session, person, turn, decision.releases, now, forget=deleted)
         opted_out = self._save_contact(session, contact, person, changes, language, now)
         if event_id is None:
@@ -490,13 +529,26 @@ class Dispatcher:
             )
         if not deleted:  # after "delete my data" nothing of this person is logged, this message neither
             self._log(session, inbound, contact_id, event_id, all_replies, now)
-        outbox_ids: tuple[str, ...] = ()
-        if inbound.reply_via_outbox and all_replies:
-            contact = contact or session.get_one(Contact, contact_id)
-            # After "delete my data" the contact no longer holds the address, so this one message carries it.
-            address = inbound.address if deleted else None
-            outbox_ids = (enqueue_channel_message(session, contact, all_replies, address=address).id,)
+        outbox_ids = self._reply_via_outbox(session, inbound, contact, contact_id, all_replies, deleted=deleted)
         return Outcome(all_replies, contact_id, opted_out=opted_out, escalated=escalated, outbox_ids=outbox_ids)
+
+    @staticmethod
+    def _reply_via_outbox(
+        session: Session,
+        inbound: Inbound,
+        contact: Contact | None,
+        contact_id: int,
+        replies: tuple[Reply, ...],
+        *,
+        deleted: bool,
+    ) -> tuple[str, ...]:
+        """The replies written to the outbox, for a channel that cannot answer in its HTTP response."""
+        if not inbound.reply_via_outbox or not replies:
+            return ()
+        contact = contact or session.get_one(Contact, contact_id)
+        # After "delete my data" the contact no longer holds the address, so this one message carries it.
+        address = inbound.address if deleted else None
+        return (enqueue_channel_message(session, contact, replies, address=address).id,)
 
     @staticmethod
     def _lock(session: Session, inbound: Inbound, decision: Decision) -> tuple[Contact | None, tuple[Any, ...]]:
