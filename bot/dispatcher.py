@@ -39,7 +39,7 @@ from conversations.catalog import Catalog
 from conversations.interpreter import EffectDone, Reply, Turn, UserText, advance, new_state, restart
 from models import Channel, Contact, ConversationState, Direction, InboundEvent, Language, Message, utcnow
 from models import address_hash as hash_address
-from models.db import one_writer_at_a_time, take_write_lock
+from models.db import each_statement_on_its_own, one_writer_at_a_time, take_write_lock
 
 log = logging.getLogger(__name__)
 
@@ -262,21 +262,17 @@ class Dispatcher:
             try:
                 now = self.runtime.clock()
                 with self.runtime.engine.connect() as connection:
+                    # The reads (and on PostgreSQL a plain message's one write statement) each commit on their
+                    # own: whatever they read is checked again, under the lock, before anything is written.
+                    each_statement_on_its_own(connection, True)
                     row_locks = not one_writer_at_a_time(connection)
-                    if row_locks:
-                        # PostgreSQL: the reads, and a plain message's one write statement, each commit on
-                        # their own, without a round trip for BEGIN and one for COMMIT.
-                        connection.execution_options(isolation_level="AUTOCOMMIT")
                     decision = self._decide(connection, inbound, self._person(connection, inbound), now)
                     if row_locks and self._is_plain(inbound, decision):
                         outcome = self._carry_out_in_one_statement(connection, inbound, decision, now)
                         if outcome is not None:
                             return outcome
-                    # The reads end before the writes begin (SQLite: so the write never meets a stale
-                    # snapshot); the writes are one transaction.
                     connection.commit()
-                    if row_locks:
-                        connection.execution_options(isolation_level=connection.default_isolation_level)
+                    each_statement_on_its_own(connection, False)  # the writes are one transaction
                     # The session owns the connection's transaction: its commit is the message's commit.
                     carrying_out = self.runtime.sessions(bind=connection, join_transaction_mode="control_fully")
                     with carrying_out as session, session.begin():

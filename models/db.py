@@ -20,6 +20,7 @@ _WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE", "CREATE", "DROP", "ALTER", "
 # restart or a firewall's idle timeout closes connections silently. Checking on every checkout (SQLAlchemy's
 # pre-ping) costs a round trip per message; a connection in use a moment ago is as good as checked.
 PING_AFTER_IDLE_SECONDS = 5.0
+_EACH_STATEMENT_ON_ITS_OWN = "rhi_each_statement_on_its_own"
 
 
 class _WritersInTurn(sqlite3.Connection):
@@ -115,7 +116,9 @@ def make_engine(url: str, *, sqlite_foreign_keys: bool = True) -> Engine:
 
     @sa.event.listens_for(engine, "begin")
     def _begin_sqlite(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        if not connection.get_execution_options().get(_EACH_STATEMENT_ON_ITS_OWN):
+            # Straight to the driver: the statement needs none of SQLAlchemy's handling, on every transaction.
+            connection.connection.dbapi_connection.execute("BEGIN")  # type: ignore[union-attr]
 
     @sa.event.listens_for(engine, "before_cursor_execute")
     def _writers_in_turn(
@@ -144,6 +147,16 @@ def _ping_after_idle(engine: Engine) -> None:
         except engine.dialect.loaded_dbapi.Error as exc:
             # The pool drops this connection and hands out a new one.
             raise sa.exc.DisconnectionError("a pooled connection was closed by the server") from exc
+
+
+def each_statement_on_its_own(connection: Connection, on: bool) -> None:
+    """Whether each statement on ``connection`` commits by itself instead of in a transaction: for reads that
+    need no snapshot in common, and a write that is one statement. Set it before the first statement, or after
+    a commit. On PostgreSQL this saves a round trip for BEGIN and one for COMMIT."""
+    if one_writer_at_a_time(connection):
+        connection.execution_options(**{_EACH_STATEMENT_ON_ITS_OWN: on})  # SQLite: no BEGIN is sent
+    else:
+        connection.execution_options(isolation_level="AUTOCOMMIT" if on else connection.default_isolation_level)
 
 
 def one_writer_at_a_time(bind: Engine | Connection) -> bool:

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from bot.delivery import DELIVERERS, RetryLater, Undeliverable
+from bot.delivery import DELIVERERS, RetryLater, Undeliverable, load_deliverers
 from bot.outbox import enqueue_provider_event
 from bot.relay import Relay, backoff, deliver_now
 from models import OutboxEvent, OutboxKind, utcnow
@@ -33,6 +33,7 @@ class Edge:
 @pytest.fixture
 def edge(monkeypatch):
     edge = Edge()
+    load_deliverers()  # first, or a relay importing the real one later would put it back over this one
     monkeypatch.setitem(DELIVERERS, OutboxKind.PROVIDER_WEBHOOK, edge)
     return edge
 
