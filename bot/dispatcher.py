@@ -39,6 +39,7 @@ from conversations.catalog import Catalog
 from conversations.interpreter import EffectDone, Reply, Turn, UserText, advance, new_state, restart
 from models import Channel, Contact, ConversationState, Direction, InboundEvent, Language, Message, utcnow
 from models import address_hash as hash_address
+from models.crypto import seal_json, seal_text
 from models.db import each_statement_on_its_own, one_writer_at_a_time, take_write_lock
 
 log = logging.getLogger(__name__)
@@ -399,7 +400,7 @@ class Dispatcher:
             "b_event_external_id": inbound.external_id,
             "b_event_received_at": now,
             "b_event_processed_at": utcnow(),
-            "b_event_response": [_reply_json(reply) for reply in replies],
+            "b_event_response": _response(replies),
         }
         for row, (direction, text, external_id) in enumerate(_logged(inbound, replies)):
             parameters |= {f"b_direction_{row}": direction, f"b_text_{row}": text, f"b_external_id_{row}": external_id}
@@ -416,14 +417,17 @@ class Dispatcher:
         person's next message.
         """
         person, replies = decision.person, decision.replies
+        # Everything is encrypted before the first write, which on SQLite takes the one writer's turn.
+        values, language = self._state_values(person, decision.turn, decision.releases, now, forget=False)
+        logged = _logged(inbound, replies)
         # a repeated delivery fails here, before anything else is written
         event_id = self._record_event(session, inbound, now, contact_id=person.contact_id, replies=replies)
         try:
-            language = self._save_state(session, person, decision.turn, decision.releases, now, forget=False)
+            self._write_state(session, person, values)
         except StaleDataError:
             return self._carry_out(session, inbound, decision, now, event_id=event_id)
         opted_out = self._save_contact(session, None, person, decision.contact_changes, language, now)
-        self._log(session, inbound, person.contact_id, event_id, replies, now)
+        self._log(session, inbound, person.contact_id, event_id, logged, now)
         return Outcome(replies, person.contact_id, opted_out=opted_out)
 
     def _carry_out(
@@ -519,12 +523,12 @@ class Dispatcher:
                 {
                     "b_id": event_id,
                     "b_contact_id": contact_id,
-                    "b_response": [_reply_json(reply) for reply in all_replies],
+                    "b_response": _response(all_replies),
                     "b_processed_at": utcnow(),
                 },
             )
         if not deleted:  # after "delete my data" nothing of this person is logged, this message neither
-            self._log(session, inbound, contact_id, event_id, all_replies, now)
+            self._log(session, inbound, contact_id, event_id, _logged(inbound, all_replies), now)
         outbox_ids = self._reply_via_outbox(session, inbound, contact, contact_id, all_replies, deleted=deleted)
         return Outcome(all_replies, contact_id, opted_out=opted_out, escalated=escalated, outbox_ids=outbox_ids)
 
@@ -580,7 +584,7 @@ class Dispatcher:
         if replies is not None:
             values |= {
                 "contact_id": contact_id,
-                "response": [_reply_json(reply) for reply in replies],
+                "response": _response(replies),
                 "processed_at": utcnow(),
             }
         return session.execute(_RECORD_EVENT, values).scalar_one()
@@ -591,10 +595,10 @@ class Dispatcher:
         inbound: Inbound,
         contact_id: int,
         event_id: int,
-        replies: tuple[Reply, ...],
+        logged: list[tuple[Direction, str, str | None]],
         now: datetime,
     ) -> None:
-        """The person's message and the bot's answers, in order, in one statement."""
+        """The person's message and the bot's answers (``_logged``), in order, in one statement."""
         session.execute(
             _LOG_MESSAGES,
             [
@@ -607,7 +611,7 @@ class Dispatcher:
                     "created_at": now,
                     "external_id": external_id,
                 }
-                for direction, text, external_id in _logged(inbound, replies)
+                for direction, text, external_id in logged
             ],
         )
 
@@ -677,6 +681,11 @@ class Dispatcher:
     ) -> Language:
         """Save the conversation; the language it is in now."""
         values, language = self._state_values(person, turn, releases, now, forget=forget)
+        self._write_state(session, person, values)
+        return language
+
+    @staticmethod
+    def _write_state(session: Session, person: Person, values: dict[str, Any]) -> None:
         if person.state_version is None:
             # Two first messages from one person at once: the unique contact_id refuses the second, which retries.
             session.execute(_INSERT_STATE, {"contact_id": person.contact_id, "version": 1, **values})
@@ -694,7 +703,6 @@ class Dispatcher:
             )
             if updated.rowcount != 1:
                 raise StaleDataError("the conversation state changed while this message was handled")
-        return language
 
     def _state_values(
         self, person: Person, turn: Turn, releases: dict[str, int], now: datetime, *, forget: bool
@@ -711,7 +719,7 @@ class Dispatcher:
             "script": state["script"],
             "step": state["step"] or "",
             "script_version": state["versions"].get(state["script"], ""),
-            "variables": state,
+            "variables": seal_json(state),
             "expires_at": now + CONVERSATION_EXPIRY,
             "updated_at": now,
         }
@@ -737,12 +745,13 @@ class Dispatcher:
 
 
 def _logged(inbound: Inbound, replies: tuple[Reply, ...]) -> list[tuple[Direction, str, str | None]]:
-    """The person's message and the bot's answers, in order: what the message log keeps."""
+    """The person's message and the bot's answers, in order: what the message log keeps (encrypted)."""
     return [
-        (Direction.INBOUND, inbound.text, inbound.message_id),
-        *((Direction.OUTBOUND, as_numbered_text(reply), None) for reply in replies),
+        (Direction.INBOUND, seal_text(inbound.text), inbound.message_id),
+        *((Direction.OUTBOUND, seal_text(as_numbered_text(reply)), None) for reply in replies),
     ]
 
 
-def _reply_json(reply: Reply) -> dict[str, Any]:
-    return {"text": reply.text, "options": list(reply.options)}
+def _response(replies: tuple[Reply, ...]) -> str:
+    """The answer given to a delivery, kept (encrypted) to give again if the channel repeats it."""
+    return seal_json([{"text": reply.text, "options": list(reply.options)} for reply in replies])

@@ -235,3 +235,17 @@ def test_many_people_referring_themselves_at_once_are_all_carried_out(runtime, d
         thread.join()
     assert errors == []
     assert count(runtime, Referral) == 12
+
+
+def test_what_a_young_person_says_and_is_told_is_stored_encrypted(runtime, young_person):
+    young_person.says("hi", "1", "2", "2", "yesterday", "no", "home", "cardiff")
+    with runtime.engine.connect() as connection:
+        stored = [
+            *connection.execute(sa.text("SELECT text FROM messages")).scalars(),
+            *connection.execute(sa.text("SELECT response FROM inbound_events")).scalars(),
+            *connection.execute(sa.text("SELECT variables FROM conversation_states")).scalars(),
+        ]
+    assert len(stored) > 20
+    for value in stored:
+        assert value.startswith("gAAAA")  # a Fernet token, and nothing but one
+        assert "cardiff" not in value.lower() and "yesterday" not in value and "Who are you" not in value
