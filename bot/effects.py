@@ -176,19 +176,20 @@ def record_episode(context: EffectContext) -> dict[str, Any]:
     """One missing episode from the answers; the best estimate of dates, never more than was said."""
     is_parent = context.var("role") == Role.PARENT_CARER
     still_missing = bool(context.var("still_missing", False)) or context.var("returned_band") == "not_back"
-    episode = Episode(
-        contact=context.contact,
-        reported_by=ReportedBy.PARENT_CARER if is_parent else ReportedBy.YOUNG_PERSON,
-        left_at=_estimate(context, "left_band"),
-        returned_at=None if still_missing else _estimate(context, "returned_band"),
-        returned_estimate="not_back" if still_missing else context.var("returned_band"),
-        still_missing=still_missing,
-        police_informed=_enum(PoliceInformed, context.var("police_informed"), PoliceInformed.NOT_SURE),
-        setting=_enum(Setting, context.var("setting"), Setting.NOT_SURE),
-        age_band=_enum(AgeBand, context.var("age_band"), None),
-    )
-    context.session.add(episode)
-    context.session.flush()
+    values = {
+        "contact_id": context.contact.id,
+        "reported_by": ReportedBy.PARENT_CARER if is_parent else ReportedBy.YOUNG_PERSON,
+        "left_at": _estimate(context, "left_band"),
+        "returned_at": None if still_missing else _estimate(context, "returned_band"),
+        "returned_estimate": "not_back" if still_missing else context.var("returned_band"),
+        "still_missing": still_missing,
+        "police_informed": _enum(PoliceInformed, context.var("police_informed"), PoliceInformed.NOT_SURE),
+        "setting": _enum(Setting, context.var("setting"), Setting.NOT_SURE),
+        "age_band": _enum(AgeBand, context.var("age_band"), None),
+        "created_at": context.now,
+    }
+    # Inserted at once (its id goes back into the conversation), without a flush of the whole session.
+    episode = context.session.scalars(sa.insert(Episode).returning(Episode), [values]).one()
     context.made.append(episode)
     episode_ids = [*context.variables.get("episode_ids", []), episode.id]
     return {"episode_id": episode.id, "episode_ids": episode_ids}
