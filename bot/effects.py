@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot import events
 from bot.booking import RETURN_INTERVIEW_WINDOW, Wishes, find_slots, slots_near, still_open, take_slot, workers_for
@@ -45,6 +46,7 @@ from models import (
     SlotStatus,
     WorkerPreference,
     address_hash,
+    referral_episodes,
 )
 
 SKIP_WORDS = frozenset({"pass", "skip", "pasio", "no", "na"})  # "other" reason left blank on purpose
@@ -483,21 +485,31 @@ def _open_referral(context: EffectContext) -> Referral:
     returned = [episode.returned_at for episode in episodes if episode.returned_at]
     deadline = (min(returned) if returned else context.now) + RETURN_INTERVIEW_WINDOW
     consent = context.var("consent_given")
-    referral = Referral(
-        contact=contact,
-        provider=provider_for_area(session, contact.area),
-        referred_by=ReferredBy.PARENT_CARER if is_parent else ReferredBy.SELF,
-        status=ReferralStatus.OPEN,
-        child_agrees=context.var("child_agrees") if is_parent else None,
-        consent_given=consent if isinstance(consent, bool) else None,
-        deadline_at=deadline,
-        language=context.language,
-        channel=contact.channel,
-        area=contact.area,
-        episodes=episodes,
-    )
-    session.add(referral)
-    session.flush()
+    provider = provider_for_area(session, contact.area)
+    values = {
+        "contact_id": contact.id,
+        "provider_id": provider.id if provider else None,
+        "referred_by": ReferredBy.PARENT_CARER if is_parent else ReferredBy.SELF,
+        "status": ReferralStatus.OPEN,
+        "child_agrees": context.var("child_agrees") if is_parent else None,
+        "consent_given": consent if isinstance(consent, bool) else None,
+        "deadline_at": deadline,
+        "language": context.language,
+        "channel": contact.channel,
+        "area": contact.area,
+        "created_at": context.now,
+        "updated_at": context.now,
+    }
+    # Inserted at once with its id, as the episode is, rather than by flushing the whole session.
+    referral = session.scalars(sa.insert(Referral).returning(Referral), [values]).one()
+    if episodes:
+        session.execute(
+            sa.insert(referral_episodes),
+            [{"referral_id": referral.id, "episode_id": episode.id} for episode in episodes],
+        )
+    for name, value in (("contact", contact), ("provider", provider), ("episodes", episodes)):
+        set_committed_value(referral, name, value)  # what the database now holds, without reading it back
+    context.made.append(referral)
     context.variables["referral_id"] = referral.id
     events.referral_created(session, referral)
     for episode in episodes:
