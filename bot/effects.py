@@ -509,6 +509,8 @@ def _open_referral(context: EffectContext) -> Referral:
         )
     for name, value in (("contact", contact), ("provider", provider), ("episodes", episodes)):
         set_committed_value(referral, name, value)  # what the database now holds, without reading it back
+    if "referrals" not in sa.inspect(contact).unloaded:  # a list of them already read stays true
+        set_committed_value(contact, "referrals", [*contact.referrals, referral])
     context.made.append(referral)
     context.variables["referral_id"] = referral.id
     events.referral_created(session, referral)

@@ -249,3 +249,18 @@ def test_what_a_young_person_says_and_is_told_is_stored_encrypted(runtime, young
     for value in stored:
         assert value.startswith("gAAAA")  # a Fernet token, and nothing but one
         assert "cardiff" not in value.lower() and "yesterday" not in value and "Who are you" not in value
+
+
+def test_a_referral_made_is_among_the_contacts_referrals_at_once(runtime, young_person):
+    """Made without the ORM's flush, it is still where the rest of the message would look for it."""
+    from bot.effects import EffectContext, apply_effect
+
+    young_person.says("hi", "1")
+    with runtime.session() as session, session.begin():
+        contact = Contact.find(session, Channel.SMS, PHONE)
+        assert contact.referrals == []  # read before the referral is made
+        context = EffectContext(session, contact, {"role": "young_person"}, utcnow(), runtime.timezone)
+        made = apply_effect("create_referral", context)
+        assert [referral.id for referral in contact.referrals] == [made["referral_id"]]
+        assert contact.referrals[0].provider_id is not None and contact.referrals[0].episodes == []
+    assert count(runtime, Referral) == 1
