@@ -156,10 +156,12 @@ class Sealed(str):
 
 
 def seal_text(value: str) -> Sealed:
+    """``value`` encrypted as an EncryptedText column stores it."""
     return Sealed(encrypt(value.encode("utf-8")))
 
 
 def seal_json(value: Any) -> Sealed:
+    """``value`` encrypted as an EncryptedJSON column stores it."""
     return Sealed(encrypt(json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8")))
 
 
@@ -170,9 +172,9 @@ class EncryptedText(sa.TypeDecorator[str]):
     cache_ok = True
 
     def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
-        if value is None or isinstance(value, Sealed):
-            return None if value is None else str(value)
-        return seal_text(value)
+        if value is None:
+            return None
+        return str(value if isinstance(value, Sealed) else seal_text(value))
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
         return None if value is None else decrypt(value).decode("utf-8")
@@ -188,9 +190,9 @@ class EncryptedJSON(sa.TypeDecorator[Any]):
     cache_ok = True
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> str | None:
-        if value is None or isinstance(value, Sealed):
-            return None if value is None else str(value)
-        return str(seal_json(value))
+        if value is None:
+            return None
+        return str(value if isinstance(value, Sealed) else seal_json(value))
 
     def process_result_value(self, value: str | None, dialect: Dialect) -> Any:
         return None if value is None else json.loads(decrypt(value))
