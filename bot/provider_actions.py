@@ -669,7 +669,8 @@ def _tell(
     row = session.scalars(
         sa.select(ConversationState).where(ConversationState.contact_id == contact.id).with_for_update()
     ).one_or_none()
-    variables = runtime.conversation_variables()
+    # The helplines published in the studio, as the dispatcher gives them (not the packaged ones).
+    variables = runtime.variables_for(runtime.live_releases(session).get("helplines"))
     if row is None:
         state = new_state(str(contact.language), variables)
         state["waiting"] = "finished"
@@ -701,7 +702,8 @@ def _tell(
     row.script = state["script"]
     row.step = state["step"] or ""
     row.script_version = state["versions"].get(state["script"], "")
-    row.variables = state
+    # What every conversation is given (the service's name, the helplines) is not saved with it.
+    row.variables = {**state, "vars": {k: v for k, v in state["vars"].items() if k not in variables}}
     row.expires_at = now + CONVERSATION_EXPIRY
     if not replies:
         log.warning("the provider script said nothing for news %r", news)

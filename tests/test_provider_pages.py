@@ -14,7 +14,7 @@ from auxil.providers import OTHER_AREA, PASSWORD, demo_login, latest_referral_id
 from conftest import Conversation
 
 from bot.demo import reset_demo_logins
-from models import Escalation, OutboxEvent, OutboxKind, Referral, StaffUser, utcnow
+from models import ConversationState, Escalation, OutboxEvent, OutboxKind, Referral, StaffUser, utcnow
 from webhooks.app import create_app
 from webhooks.auth import AddressLimiter
 from webhooks.provider import LOGIN_LIMITER
@@ -252,3 +252,29 @@ def test_acknowledging_an_alert_from_the_queue(logged_in, runtime):
     with runtime.session() as session:
         escalation = session.get(Escalation, int(alert_id))
         assert escalation.acknowledged_at is not None and escalation.acknowledged_by == logged_in["demo"].email
+
+
+def test_a_workers_message_names_the_helplines_as_published_in_the_studio(runtime, dispatcher):
+    from test_studio import publish_directly
+
+    from conversations.studio.content import builtin_files
+
+    scripts = builtin_files("scripts")
+    scripts["provider.yaml"] = scripts["provider.yaml"].replace(
+        "(Reply here and {worker_name} will see it.)",
+        "(Reply here and {worker_name} will see it. {helpline_childline})",
+    )
+    helplines = builtin_files("helplines")
+    helplines["helplines.yaml"] = helplines["helplines.yaml"].replace('{call: "0800 1111"}', '{call: "0800 2222"}')
+    publish_directly(runtime, "scripts", scripts)
+    publish_directly(runtime, "helplines", helplines)
+    demo = demo_login(runtime)
+    Conversation(dispatcher, "sms", "+447700900103").says(*self_referral("cardiff"))
+    client = create_app(runtime, {"TESTING": True}).test_client()
+    assert log_in(client, demo.email).status_code == 302
+    form(client, f"/provider/referrals/{latest_referral_id(runtime, demo.id)}/message", text="Can we meet at 4?")
+    with runtime.session() as session:
+        [event] = session.scalars(sa.select(OutboxEvent).where(OutboxEvent.type == "message.provider")).all()
+        saved = session.scalars(sa.select(ConversationState)).one().variables["vars"]
+    assert "0800 2222" in event.payload["replies"][0]["text"]
+    assert not any(name.startswith("helpline") for name in saved)  # given on every message, never saved
