@@ -33,7 +33,7 @@ from bot.delivery import enqueue_channel_message
 from bot.effects import READING_EFFECTS, EffectContext, NeedsWriting, apply_effect
 from bot.escalation import triage_and_escalate
 from bot.render import as_numbered_text
-from bot.runtime import Runtime
+from bot.runtime import Runtime, with_given, without_given
 from bot.safeguarding.detector import Assessment, assess
 from conversations.catalog import Catalog
 from conversations.interpreter import EffectDone, Reply, Turn, UserText, advance, new_state, restart
@@ -320,35 +320,9 @@ class Dispatcher:
         if reading and turn.effect is not None and person.contact_id is not None:
             with _DECIDING(bind=bind) as deciding:
                 effects = EffectContext(deciding, None, {}, now, self.runtime.timezone, contact_id=person.contact_id)
-                turn = self._do_effects(catalog, turn, effects, replies, reading=True)
+                turn = do_effects(catalog, turn, effects, replies, reading=True)
                 changes = effects.contact_changes
         return Decision(person, releases, state, catalog, assessment, turn, tuple(replies), changes)
-
-    @staticmethod
-    def _do_effects(
-        catalog: Catalog, turn: Turn, effects: EffectContext, replies: list[Reply], *, reading: bool
-    ) -> Turn:
-        """Carry out the script's effects one after another (only READING_EFFECTS while ``reading``), adding
-        what the steps after them say to ``replies``; where the script got to."""
-        for _ in range(MAX_EFFECTS_PER_MESSAGE):
-            if turn.effect is None or (reading and turn.effect.name not in READING_EFFECTS):
-                return turn
-            effects.variables = dict(turn.effect.variables)
-            changed_before = dict(effects.contact_changes)
-            try:
-                values = apply_effect(turn.effect.name, effects)
-            except NeedsWriting:
-                if not reading:
-                    raise
-                effects.contact_changes = changed_before  # it is done again, in full, in the transaction
-                return turn
-            # an effect may set conversation values of its own (referral_id), as well as return them
-            values = {**{k: v for k, v in effects.variables.items() if k == "referral_id"}, **values}
-            turn = advance(catalog, turn.state, EffectDone(values))
-            replies.extend(turn.replies)
-        if not reading:
-            log.error("a script asked for more than %d effects in one message", MAX_EFFECTS_PER_MESSAGE)
-        return turn
 
     # --- carrying it out: one write transaction --------------------------------------------------------
 
@@ -487,7 +461,7 @@ class Dispatcher:
             contact = contact or session.get_one(Contact, contact_id)
             effects = EffectContext(session, contact, {}, now, self.runtime.timezone)
             effects.change_contact(**changes)  # what the effects done while deciding set
-            turn = self._do_effects(decision.catalog, turn, effects, replies, reading=False)
+            turn = do_effects(decision.catalog, turn, effects, replies, reading=False)
             deleted = effects.deleted
 
         all_replies = (*safety_replies, *replies)
@@ -655,7 +629,7 @@ class Dispatcher:
         state = dict(person.variables)
         if person.expires_at and person.expires_at < now:
             state = restart(state)
-        state["vars"] = {**state.get("vars", {}), **variables}
+        state = with_given(state, variables)
         state["stopped"] = person.opted_out
         return state
 
@@ -711,10 +685,7 @@ class Dispatcher:
         state = turn.state
         if forget:  # after "delete my data" keep only the language, so the next message is understood
             state = restart(state, keep=())
-        # What every conversation is given on each message (the service's name, the helplines) is not saved
-        # with it: it is the same for everyone, and large.
-        provided = self.runtime.variables_for(releases.get("helplines"))
-        state = {**state, "vars": {k: v for k, v in state["vars"].items() if k not in provided}}
+        state = without_given(state, self.runtime.variables_for(releases.get("helplines")))
         values = {
             "script": state["script"],
             "step": state["step"] or "",
@@ -742,6 +713,32 @@ class Dispatcher:
             return Outcome(
                 replies, event.contact_id or 0, duplicate=True, opted_out=bool(contact and contact.opted_out)
             )
+
+
+def do_effects(
+    catalog: Catalog, turn: Turn, effects: EffectContext, replies: list[Reply], *, reading: bool = False
+) -> Turn:
+    """Carry out the script's effects one after another (only READING_EFFECTS while ``reading``), adding
+    what the steps after them say to ``replies``; where the script got to."""
+    for _ in range(MAX_EFFECTS_PER_MESSAGE):
+        if turn.effect is None or (reading and turn.effect.name not in READING_EFFECTS):
+            return turn
+        effects.variables = dict(turn.effect.variables)
+        changed_before = dict(effects.contact_changes)
+        try:
+            values = apply_effect(turn.effect.name, effects)
+        except NeedsWriting:
+            if not reading:
+                raise
+            effects.contact_changes = changed_before  # it is done again, in full, in the transaction
+            return turn
+        # an effect may set conversation values of its own (referral_id), as well as return them
+        values = {**{k: v for k, v in effects.variables.items() if k == "referral_id"}, **values}
+        turn = advance(catalog, turn.state, EffectDone(values))
+        replies.extend(turn.replies)
+    if not reading:
+        log.error("a script asked for more than %d effects in one message", MAX_EFFECTS_PER_MESSAGE)
+    return turn
 
 
 def _logged(inbound: Inbound, replies: tuple[Reply, ...]) -> list[tuple[Direction, str, str | None]]:

@@ -24,6 +24,7 @@ from bot.availability import refresh_slots
 from bot.delivery import enqueue_channel_message
 from bot.render import as_numbered_text
 from bot.routing import escalation_provider_id
+from bot.runtime import with_given, without_given
 from conversations.catalog import Catalog
 from conversations.dates import both_languages, format_slot
 from conversations.interpreter import EffectDone, advance, new_state, restart
@@ -659,8 +660,8 @@ def _tell(
     session: Session, runtime: Runtime, referral: Referral, news: str, values: dict[str, Any], now: datetime
 ) -> Told:
     """Run the provider script on the young person's conversation and send what it says."""
-    from bot.dispatcher import CONVERSATION_EXPIRY
-    from bot.effects import EffectContext, apply_effect
+    from bot.dispatcher import CONVERSATION_EXPIRY, do_effects
+    from bot.effects import EffectContext
 
     contact = referral.contact
     reason = can_message(contact)
@@ -678,7 +679,7 @@ def _tell(
         state = dict(row.variables)
         if row.expires_at and row.expires_at < now:
             state = restart(state)
-        state["vars"] = {**state.get("vars", {}), **variables}
+        state = with_given(state, variables)
     mid_question = state.get("waiting") == "input"
     catalog = _catalog(session, runtime, state)
     state["return_to"] = f"{state['script']}.{state['step']}" if mid_question else None
@@ -690,11 +691,8 @@ def _tell(
         EffectDone({"provider_news": news, "was_mid_question": "yes" if mid_question else "no", **values}),
     )
     replies = list(turn.replies)
-    context = EffectContext(session, contact, {}, now, runtime.timezone)
-    while turn.effect is not None:  # only if a coordinator made the provider script record something at once
-        context.variables = dict(turn.effect.variables)
-        turn = advance(catalog, turn.state, EffectDone(apply_effect(turn.effect.name, context)))
-        replies.extend(turn.replies)
+    # Only if a coordinator made the provider script record something at once.
+    turn = do_effects(catalog, turn, EffectContext(session, contact, {}, now, runtime.timezone), replies)
     if row is None:
         row = ConversationState(contact=contact)
         session.add(row)
@@ -702,8 +700,7 @@ def _tell(
     row.script = state["script"]
     row.step = state["step"] or ""
     row.script_version = state["versions"].get(state["script"], "")
-    # What every conversation is given (the service's name, the helplines) is not saved with it.
-    row.variables = {**state, "vars": {k: v for k, v in state["vars"].items() if k not in variables}}
+    row.variables = without_given(state, variables)
     row.expires_at = now + CONVERSATION_EXPIRY
     if not replies:
         log.warning("the provider script said nothing for news %r", news)

@@ -39,6 +39,17 @@ RELEASES_KEPT = 12
 LIVE_RELEASES_FOR_SECONDS = 1.0
 
 
+def with_given(state: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """The conversation as it runs: its saved values and what every conversation is given (``variables_for``)."""
+    return {**state, "vars": {**state.get("vars", {}), **given}}
+
+
+def without_given(state: dict[str, Any], given: dict[str, Any]) -> dict[str, Any]:
+    """The conversation as it is saved: what every conversation is given (the service's name, the helplines)
+    is the same for everyone, and large, so it is left out."""
+    return {**state, "vars": {k: v for k, v in state["vars"].items() if k not in given}}
+
+
 _LIVE_RELEASES = sa.select(LiveRelease.__table__.c.kind, LiveRelease.__table__.c.release_id)
 
 

@@ -27,6 +27,15 @@ PHONE = "+447700900123"
 SELF_REFERRAL = ["hi", "1", "2", "2", "yesterday", "no", "home", "cardiff", "yes", "cafe", "a woman", "1", "no", "yes"]
 
 
+def all_at_once(run, arguments) -> None:
+    """``run`` for each argument, each in a thread of its own, all started before any is waited for."""
+    threads = [threading.Thread(target=run, args=(argument,)) for argument in arguments]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
 def count(runtime: Runtime, model) -> int:
     with runtime.session() as session:
         return session.scalar(sa.select(sa.func.count()).select_from(model))
@@ -124,11 +133,7 @@ def test_messages_from_one_new_person_arriving_together_are_all_handled(runtime,
         except Exception as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=send, args=(n,)) for n in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    all_at_once(send, range(6))
     assert errors == []
     assert len(outcomes) == 6
     assert count(runtime, Contact) == 1
@@ -228,11 +233,7 @@ def test_many_people_referring_themselves_at_once_are_all_carried_out(runtime, d
         except Exception as exc:
             errors.append(exc)
 
-    threads = [threading.Thread(target=refer, args=(person,)) for person in range(12)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    all_at_once(refer, range(12))
     assert errors == []
     assert count(runtime, Referral) == 12
 
