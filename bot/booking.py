@@ -176,15 +176,23 @@ def _near(of_a_kind: bool) -> sa.Select[tuple[Slot]]:
 
 
 def find_slots(
-    session: Session, referral: Referral, now: datetime, *, later: bool, wishes: Wishes | None = None
+    session: Session,
+    referral: Referral,
+    now: datetime,
+    *,
+    later: bool,
+    wishes: Wishes | None = None,
+    workers: Workers | None = None,
 ) -> list[Slot]:
     """Open slots that fit the young person's wishes, one per start time, earliest first.
 
     ``later=False`` gives times before the referral's deadline; ``later=True`` gives times after it
-    (a young person may prefer a later time; the booking then records why it is late).
+    (a young person may prefer a later time; the booking then records why it is late). ``workers``, when
+    given, is what ``workers_for`` gives for these wishes.
     """
     wishes = wishes or Wishes()
-    workers = workers_for(session, referral, wishes.worker)
+    if workers is None:
+        workers = workers_for(session, referral, wishes.worker)
     deadline = referral.deadline_at or now + RETURN_INTERVIEW_WINDOW
     values = {**_open_slot_values(referral, now, wishes, workers.ids), "b_deadline": deadline}
     return list(session.scalars(_first_per_time(_of_a_kind(wishes), later), values))

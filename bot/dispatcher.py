@@ -24,6 +24,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -39,7 +40,7 @@ from conversations.catalog import Catalog
 from conversations.interpreter import EffectDone, Reply, Turn, UserText, advance, new_state, restart
 from models import Channel, Contact, ConversationState, Direction, InboundEvent, Language, Message, utcnow
 from models import address_hash as hash_address
-from models.crypto import seal_json, seal_text
+from models.crypto import normalise_address, seal_json, seal_text
 from models.db import each_statement_on_its_own, one_writer_at_a_time, take_write_lock
 
 log = logging.getLogger(__name__)
@@ -118,21 +119,9 @@ _EVENT_COLUMNS = ("channel", "external_id", "contact_id", "received_at", "proces
 _MESSAGE_COLUMNS = ("contact_id", "direction", "channel", "text", "inbound_event_id", "created_at", "external_id")
 
 
-@functools.cache
-def _plain_message_in_one_statement(logged: int, contact_columns: tuple[str, ...]) -> sa.Insert:
-    """PostgreSQL: a plain message's writes as one statement, which commits on its own.
-
-    The state is saved only if it is still the version the message was decided on; the event (with its
-    answer), the ``logged`` messages and the contact's changed columns are written only if it was. Nothing
-    returned means someone got in first (psycopg reports no row count for it); a repeated delivery fails on
-    the event's unique key, and nothing is written.
-    """
-    saved = _UPDATE_STATE.returning(STATES.c.contact_id).cte("saved")
-    statement = sa.insert(MESSAGES)
-    if contact_columns:  # a statement in WITH is carried out whether or not the rest refers to it
-        changed = sa.update(CONTACTS).where(CONTACTS.c.id == sa.select(saved.c.contact_id).scalar_subquery())
-        columns = {name: sa.bindparam(f"b_contact_{name}", type_=CONTACTS.c[name].type) for name in contact_columns}
-        statement = statement.add_cte(changed.values(columns).returning(CONTACTS.c.id).cte("changed"))
+def _record_and_log(saved: sa.CTE, logged: int) -> sa.Insert:
+    """The event (with its answer) and the ``logged`` messages of the contact ``saved`` returns, written only if
+    it returns one; what is written returns the event's and the contact's ids."""
     recorded = (
         sa.insert(EVENTS)
         .from_select(
@@ -158,20 +147,72 @@ def _plain_message_in_one_statement(logged: int, contact_columns: tuple[str, ...
             for row in range(logged)
         )
     ).subquery("logged")
-    return statement.from_select(
-        _MESSAGE_COLUMNS,
-        sa.select(
-            recorded.c.contact_id,
-            rows.c.direction,
-            sa.bindparam("b_event_channel", type_=MESSAGES.c.channel.type),
-            rows.c.text,
-            recorded.c.id,
-            sa.bindparam("b_event_received_at", type_=MESSAGES.c.created_at.type),
-            rows.c.external_id,
+    return (
+        sa.insert(MESSAGES)
+        .from_select(
+            _MESSAGE_COLUMNS,
+            sa.select(
+                recorded.c.contact_id,
+                rows.c.direction,
+                sa.bindparam("b_event_channel", type_=MESSAGES.c.channel.type),
+                rows.c.text,
+                recorded.c.id,
+                sa.bindparam("b_event_received_at", type_=MESSAGES.c.created_at.type),
+                rows.c.external_id,
+            )
+            .select_from(recorded.join(rows, sa.true()))
+            .order_by(rows.c.position),  # ids in the order said, as the log is read
         )
-        .select_from(recorded.join(rows, sa.true()))
-        .order_by(rows.c.position),  # ids in the order said, as the log is read
-    ).returning(MESSAGES.c.inbound_event_id)
+        .returning(MESSAGES.c.inbound_event_id, MESSAGES.c.contact_id)
+    )
+
+
+def _contact_values(columns: tuple[str, ...]) -> dict[str, sa.BindParameter[Any]]:
+    return {name: sa.bindparam(f"b_contact_{name}", type_=CONTACTS.c[name].type) for name in columns}
+
+
+@functools.cache
+def _plain_message_in_one_statement(logged: int, contact_columns: tuple[str, ...]) -> sa.Insert:
+    """PostgreSQL: a plain message's writes as one statement, which commits on its own.
+
+    The state is saved only if it is still the version the message was decided on; the event (with its
+    answer), the ``logged`` messages and the contact's changed columns are written only if it was. Nothing
+    returned means someone got in first (psycopg reports no row count for it); a repeated delivery fails on
+    the event's unique key, and nothing is written.
+    """
+    saved = _UPDATE_STATE.returning(STATES.c.contact_id).cte("saved")
+    statement = _record_and_log(saved, logged)
+    if contact_columns:  # a statement in WITH is carried out whether or not the rest refers to it
+        changed = (
+            sa.update(CONTACTS)
+            .where(CONTACTS.c.id == sa.select(saved.c.contact_id).scalar_subquery())
+            .values(_contact_values(contact_columns))
+            .returning(CONTACTS.c.id)
+        )
+        statement = statement.add_cte(changed.cte("changed"))
+    return statement
+
+
+@functools.cache
+def _first_message_in_one_statement(logged: int, contact_columns: tuple[str, ...]) -> sa.Insert:
+    """PostgreSQL: a first message that is plain otherwise (nothing to alert, no effect), as one statement: the
+    contact, their conversation, the event and the log. Nothing returned means the contact was made meanwhile
+    (two first messages from one person at once); the message is then carried out again, finding them."""
+    made = (
+        postgresql.insert(CONTACTS)
+        .values(_contact_values(contact_columns))
+        .on_conflict_do_nothing(index_elements=[CONTACTS.c.channel, CONTACTS.c.address_hash])
+        .returning(CONTACTS.c.id)
+        .cte("made")
+    )
+    state = (sa.bindparam(f"b_{name}", type_=STATES.c[name].type) for name in _STATE_COLUMNS)
+    saved = (
+        sa.insert(STATES)
+        .from_select(("contact_id", "version", *_STATE_COLUMNS), sa.select(made.c.id, sa.literal(1), *state))
+        .returning(STATES.c.contact_id)
+        .cte("saved")
+    )
+    return _record_and_log(saved, logged)
 
 
 # A conversation left this long starts again from the menu (the answers of a half-finished journey
@@ -268,7 +309,7 @@ class Dispatcher:
                     each_statement_on_its_own(connection, True)
                     row_locks = not one_writer_at_a_time(connection)
                     decision = self._decide(connection, inbound, self._person(connection, inbound), now)
-                    if row_locks and self._is_plain(inbound, decision):
+                    if row_locks and self._is_plain(inbound, decision, first_too=True):
                         outcome = self._carry_out_in_one_statement(connection, inbound, decision, now)
                         if outcome is not None:
                             return outcome
@@ -327,10 +368,12 @@ class Dispatcher:
     # --- carrying it out: one write transaction --------------------------------------------------------
 
     @staticmethod
-    def _is_plain(inbound: Inbound, decision: Decision) -> bool:
-        """Most messages: someone known answers a question, nothing to alert, nothing for an effect to write."""
+    def _is_plain(inbound: Inbound, decision: Decision, *, first_too: bool = False) -> bool:
+        """Most messages: someone known answers a question, nothing to alert, nothing for an effect to write;
+        ``first_too``: or someone new says hello (on PostgreSQL that too is one statement)."""
+        person = decision.person
         return (
-            decision.person.state_version is not None
+            (person.state_version is not None or (first_too and person.contact_id is None))
             and not decision.assessment.escalate
             and decision.turn.effect is None
             and not inbound.reply_via_outbox
@@ -344,11 +387,12 @@ class Dispatcher:
         person = decision.person
         language = Language(decision.turn.state["language"])
         changes = self._contact_changes(person, decision.contact_changes, language, now)
-        if not self._write_in_one_statement(
+        contact_id = self._write_in_one_statement(
             connection, inbound, person, decision.turn, decision.replies, decision.releases, changes, now
-        ):
+        )
+        if contact_id is None:
             return None
-        return Outcome(decision.replies, person.contact_id, opted_out=person.opted_out)
+        return Outcome(decision.replies, contact_id, opted_out=person.opted_out)
 
     def _write_in_one_statement(
         self,
@@ -360,15 +404,12 @@ class Dispatcher:
         releases: dict[str, int],
         contact_columns: dict[str, Any],
         now: datetime,
-    ) -> bool:
+    ) -> int | None:
         """PostgreSQL: the state (if still the version decided on), the event with its answer, the log and the
-        contact's ``contact_columns`` in one statement; whether it was written."""
-        assert person.state_version is not None
+        contact's ``contact_columns`` in one statement; with no contact yet, the contact and their first
+        state. The contact's id if it was written, else None."""
         values, _ = self._state_values(person, turn, releases, now, forget=False)
         parameters: dict[str, Any] = {
-            "b_contact_id": person.contact_id,
-            "b_version": person.state_version,
-            "b_new_version": person.state_version + 1,
             **{f"b_{name}": value for name, value in values.items()},
             "b_event_channel": inbound.channel,
             "b_event_external_id": inbound.external_id,
@@ -378,9 +419,37 @@ class Dispatcher:
         }
         for row, (direction, text, external_id) in enumerate(_logged(inbound, replies)):
             parameters |= {f"b_direction_{row}": direction, f"b_text_{row}": text, f"b_external_id_{row}": external_id}
+        if person.contact_id is None:
+            contact_columns = self._new_contact(inbound, contact_columns, now)
+            statement = _first_message_in_one_statement(1 + len(replies), tuple(sorted(contact_columns)))
+        else:
+            assert person.state_version is not None
+            parameters |= {
+                "b_contact_id": person.contact_id,
+                "b_version": person.state_version,
+                "b_new_version": person.state_version + 1,
+            }
+            statement = _plain_message_in_one_statement(1 + len(replies), tuple(sorted(contact_columns)))
         parameters |= {f"b_contact_{name}": value for name, value in contact_columns.items()}
-        statement = _plain_message_in_one_statement(1 + len(replies), tuple(sorted(contact_columns)))
-        return bool(bind.execute(statement, parameters).all())
+        written = bind.execute(statement, parameters).first()
+        return None if written is None else written.contact_id
+
+    @staticmethod
+    def _new_contact(inbound: Inbound, changes: dict[str, Any], now: datetime) -> dict[str, Any]:
+        """A new contact's columns, as ``Contact.for_address`` makes them, with the ``changes`` of their first
+        message; the address encrypted."""
+        address = normalise_address(inbound.channel, inbound.address)
+        return {
+            "channel": inbound.channel,
+            "address_hash": hash_address(inbound.channel, address),
+            "address": seal_text(address),
+            "language": Language.EN,
+            "language_chosen": False,
+            "opted_out": False,
+            "found_via": inbound.found_via,
+            "created_at": now,
+            **changes,
+        }
 
     def _carry_out_plainly(self, session: Session, inbound: Inbound, decision: Decision, now: datetime) -> Outcome:
         """A plain message in four statements: the event (with its answer), the state, the log, commit.
@@ -481,8 +550,11 @@ class Dispatcher:
             else:
                 opted_out, contact_columns = person.opted_out, self._contact_changes(person, changes, language, now)
             outbox_ids = self._reply_via_outbox(session, inbound, contact, contact_id, all_replies, deleted=False)
-            if not self._write_in_one_statement(
-                session, inbound, person, turn, all_replies, decision.releases, contact_columns, now
+            if (
+                self._write_in_one_statement(
+                    session, inbound, person, turn, all_replies, decision.releases, contact_columns, now
+                )
+                is None
             ):
                 raise StaleDataError("the conversation state changed while this message was handled under its lock")
             return Outcome(all_replies, contact_id, opted_out=opted_out, escalated=escalated, outbox_ids=outbox_ids)

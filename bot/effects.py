@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from bot import events
@@ -93,9 +93,12 @@ class EffectContext:
     contact_id: int = 0
     deleted: bool = False  # set by delete_my_data: nothing more is logged for this contact
     contact_changes: dict[str, Any] = field(default_factory=dict)
-    # Rows an effect made, held here for the next effect of the same message: the session holds its objects
-    # only weakly, and one it has let go of is read back from the database.
-    made: list[Any] = field(default_factory=list)
+    # Rows an effect made or read, held here for the next effect of the same message: the session holds its
+    # objects only weakly, and one it has let go of is read back from the database (offering times reads the
+    # referral twice when none fit inside the window).
+    held: list[Any] = field(default_factory=list)
+    # What an effect worked out that the next effect of the same message may ask again (see ``once``).
+    worked_out: dict[Any, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.loaded is not None:
@@ -113,6 +116,13 @@ class EffectContext:
         if self.loaded is not None:
             for name, value in columns.items():
                 setattr(self.loaded, name, value)
+
+    def once(self, key: Any, work_out: Callable[[], Any]) -> Any:
+        """``work_out()``, done once per message for ``key``: offering the times inside the window and then, when
+        none fit, later ones asks twice which workers fit."""
+        if key not in self.worked_out:
+            self.worked_out[key] = work_out()
+        return self.worked_out[key]
 
     @property
     def language(self) -> Language:
@@ -192,7 +202,7 @@ def record_episode(context: EffectContext) -> dict[str, Any]:
     }
     # Inserted at once (its id goes back into the conversation), without a flush of the whole session.
     episode = context.session.scalars(sa.insert(Episode).returning(Episode), [values]).one()
-    context.made.append(episode)
+    context.held.append(episode)
     episode_ids = [*context.variables.get("episode_ids", []), episode.id]
     return {"episode_id": episode.id, "episode_ids": episode_ids}
 
@@ -208,16 +218,16 @@ def find_slots_effect(context: EffectContext) -> dict[str, Any]:
     referral = _open_referral(context)
     page = int(context.var("slot_page", 0))
     wishes = _wishes(context, referral)
-    slots = find_slots(context.session, referral, context.now, later=page > 0, wishes=wishes)
+    workers = context.once(
+        ("workers", referral.id, wishes.worker), lambda: workers_for(context.session, referral, wishes.worker)
+    )
+    slots = find_slots(context.session, referral, context.now, later=page > 0, wishes=wishes, workers=workers)
     values: dict[str, Any] = {**_offered(context, slots), "slot_page": page + 1}
     if page == 0:
         # Kept for the booking: a time after the deadline is the young person's choice only if they were
         # offered times inside the window and passed them over.
         values["window_slots_offered"] = values["slots_found"]
-        fell_back = (
-            wishes.worker == WorkerPreference.MET_BEFORE
-            and workers_for(context.session, referral, wishes.worker).fell_back
-        )
+        fell_back = wishes.worker == WorkerPreference.MET_BEFORE and workers.fell_back
         values["met_before_found"] = "no" if fell_back else "yes"
     return values
 
@@ -468,12 +478,17 @@ assert set(EFFECTS) >= READING_EFFECTS, "a reading effect needs a handler too"
 # --- helpers ----------------------------------------------------------------------------------------
 
 
+_WITH_PROVIDER = (joinedload(Referral.provider),)
+
+
 def _open_referral(context: EffectContext) -> Referral:
     """The referral this conversation is about, creating it (and telling the provider) if needed."""
     session = context.session
     referral_id = context.variables.get("referral_id")
-    referral = session.get(Referral, referral_id) if referral_id else None
+    # with its provider, whose notice and horizon decide which times are offered
+    referral = session.get(Referral, referral_id, options=_WITH_PROVIDER) if referral_id else None
     if referral is not None and referral.contact_id == context.contact_id:
+        context.held.append(referral)
         return referral
     contact = context.contact
     is_parent = context.var("role") == Role.PARENT_CARER
@@ -511,7 +526,7 @@ def _open_referral(context: EffectContext) -> Referral:
         set_committed_value(referral, name, value)  # what the database now holds, without reading it back
     if "referrals" not in sa.inspect(contact).unloaded:  # a list of them already read stays true
         set_committed_value(contact, "referrals", [*contact.referrals, referral])
-    context.made.append(referral)
+    context.held.append(referral)
     context.variables["referral_id"] = referral.id
     events.referral_created(session, referral)
     for episode in episodes:

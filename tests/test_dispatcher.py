@@ -140,6 +140,25 @@ def test_messages_from_one_new_person_arriving_together_are_all_handled(runtime,
     assert count(runtime, InboundEvent) == 6
 
 
+def test_a_first_message_in_welsh_makes_a_welsh_contact_the_next_message_finds(runtime, young_person):
+    """A first message is written in one statement on PostgreSQL, without the ORM: the contact it makes is
+    the one the ORM would have made, found again by the number however it is written."""
+    young_person("shwmae")
+    with runtime.session() as session:
+        contact = Contact.find(session, Channel.SMS, "+44 7700 900123")
+        assert contact is not None
+        assert (contact.language, contact.language_chosen, contact.opted_out) == ("cy", False, False)
+        assert contact.address == PHONE and None not in (contact.created_at, contact.last_seen_at)
+        assert contact.state is not None and contact.state.version == 1
+        [event] = session.scalars(sa.select(InboundEvent)).all()
+        assert event.contact_id == contact.id and event.processed_at is not None
+        assert session.scalar(sa.select(sa.func.count()).select_from(Message)) == 1 + len(young_person.last.replies)
+    young_person("1")
+    assert count(runtime, Contact) == 1
+    with runtime.session() as session:
+        assert session.scalars(sa.select(ConversationState.version)).one() == 2
+
+
 class _Interrupted(Dispatcher):
     """A dispatcher that lets another message from the same person through between deciding and writing."""
 
