@@ -63,12 +63,15 @@ def enqueue_channel_message(
     *,
     kind_of_message: str = "reply",
     address: str | None = None,
-) -> OutboxEvent:
+    clear: list[int] | None = None,
+) -> str:
     """Messages for a contact that cannot go back in the webhook's own response (Telegram, reminders,
-    a provider's confirmation), written in the caller's transaction and delivered in order per contact.
+    a provider's confirmation), written in the caller's transaction and delivered in order per contact;
+    the event's id.
 
     ``address`` is given only when the contact's own address is already gone ("delete my data"): the
-    payload is encrypted like the address was. Deliverers use it in preference to the contact's.
+    payload is encrypted like the address was. Deliverers use it in preference to the contact's. ``clear``:
+    the ids of the person's own messages to delete from the chat with the bot's (Telegram's /clear).
     """
     payload: dict[str, Any] = {
         "replies": [{"text": reply.text, "options": list(reply.options)} for reply in replies],
@@ -77,6 +80,8 @@ def enqueue_channel_message(
     }
     if address is not None:
         payload["address"] = address
+    if clear is not None:
+        payload["clear"] = {"message_ids": clear}
     return add_event(
         session,
         kind=OutboxKind.CHANNEL_MESSAGE,
@@ -88,8 +93,8 @@ def enqueue_channel_message(
     )
 
 
-def enqueue_staff_message(session: Session, *, channel: str, address: str, text: str, ordering_key: str) -> OutboxEvent:
-    """A message to a member of staff (a duty worker), who is not a contact of the bot."""
+def enqueue_staff_message(session: Session, *, channel: str, address: str, text: str, ordering_key: str) -> str:
+    """A message to a member of staff (a duty worker), who is not a contact of the bot; the event's id."""
     payload = {"replies": [{"text": text, "options": []}], "language": "en", "channel": channel, "address": address}
     return add_event(
         session,

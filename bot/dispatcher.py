@@ -27,7 +27,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.delivery import enqueue_channel_message
@@ -95,6 +95,7 @@ _CHANGED_NO_CONVERSATION_WITH_CONTACT = (
     .with_for_update(of=CONTACTS, key_share=True)
 )
 _RECORD_EVENT = sa.insert(EVENTS).returning(EVENTS.c.id)
+_ADD_CONTACT = sa.insert(CONTACTS).returning(CONTACTS.c.id)
 _ANSWER_EVENT = (
     sa.update(EVENTS)
     .where(EVENTS.c.id == sa.bindparam("b_id"))
@@ -290,6 +291,13 @@ class _DecidingSession(Session):
             raise NeedsWriting("an effect wrote while the message was being decided")
 
 
+@sa.event.listens_for(_DecidingSession, "do_orm_execute")
+def _no_statement_that_writes(execution: ORMExecuteState) -> None:
+    """The same for an INSERT, UPDATE or DELETE an effect runs itself (the outbox's, say)."""
+    if execution.is_insert or execution.is_update or execution.is_delete:
+        raise NeedsWriting("an effect wrote while the message was being decided")
+
+
 _DECIDING = sessionmaker(class_=_DecidingSession, autoflush=False, expire_on_commit=False)
 
 
@@ -318,7 +326,7 @@ class Dispatcher:
                     # The session owns the connection's transaction: its commit is the message's commit.
                     carrying_out = self.runtime.sessions(bind=connection, join_transaction_mode="control_fully")
                     with carrying_out as session, session.begin():
-                        if self._is_plain(inbound, decision):
+                        if self._is_plain(inbound, decision, first_too=True):
                             return self._carry_out_plainly(session, inbound, decision, now)
                         return self._carry_out(session, inbound, decision, now)
             except IntegrityError:
@@ -452,26 +460,34 @@ class Dispatcher:
         }
 
     def _carry_out_plainly(self, session: Session, inbound: Inbound, decision: Decision, now: datetime) -> Outcome:
-        """A plain message in four statements: the event (with its answer), the state, the log, commit.
+        """A plain message in four statements: the event (with its answer), the state, the log, commit; someone
+        new's first message is the contact first, then the same.
 
         Saving the state only if it is still the version this message was decided on also locks the
         conversation's row (PostgreSQL); when someone got in first, the message is carried out in full.
         A stop recorded meanwhile outside a conversation (a carrier's unsubscribe report) applies from the
-        person's next message.
+        person's next message. Two first messages from one person at once: the second contact is refused by
+        its unique key, and the message is tried again, finding the first.
         """
         person, replies = decision.person, decision.replies
         # Everything is encrypted before the first write, which on SQLite takes the one writer's turn.
         values, language = self._state_values(person, decision.turn, decision.releases, now, forget=False)
         logged = _logged(inbound, replies)
+        changes = self._contact_changes(person, decision.contact_changes, language, now)
+        if person.contact_id is None:
+            new_contact = self._new_contact(inbound, changes, now)
+            contact_id = session.execute(_ADD_CONTACT, new_contact).scalar_one()
+            person, changes = dataclasses.replace(person, contact_id=contact_id), {}
         # a repeated delivery fails here, before anything else is written
         event_id = self._record_event(session, inbound, now, contact_id=person.contact_id, replies=replies)
         try:
             self._write_state(session, person, values)
         except StaleDataError:
             return self._carry_out(session, inbound, decision, now, event_id=event_id)
-        opted_out = self._save_contact(session, None, person, decision.contact_changes, language, now)
+        if changes:
+            session.execute(sa.update(CONTACTS).where(CONTACTS.c.id == person.contact_id).values(**changes))
         self._log(session, inbound, person.contact_id, event_id, logged, now)
-        return Outcome(replies, person.contact_id, opted_out=opted_out)
+        return Outcome(replies, person.contact_id, opted_out=person.opted_out)
 
     def _carry_out(
         self, session: Session, inbound: Inbound, decision: Decision, now: datetime, *, event_id: int | None = None
@@ -594,7 +610,7 @@ class Dispatcher:
         contact = contact or session.get_one(Contact, contact_id)
         # After "delete my data" the contact no longer holds the address, so this one message carries it.
         address = inbound.address if deleted else None
-        return (enqueue_channel_message(session, contact, replies, address=address).id,)
+        return (enqueue_channel_message(session, contact, replies, address=address),)
 
     @staticmethod
     def _lock(session: Session, inbound: Inbound, decision: Decision) -> tuple[Contact | None, tuple[Any, ...]]:

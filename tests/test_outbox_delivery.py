@@ -58,10 +58,10 @@ def add_events(runtime, referrals: int, per_referral: int, provider_id: int | No
             for referral in range(1, referrals + 1):
                 key = f"referral:{referral}"
                 data = {"referral_id": referral, "step": n}
-                event = enqueue_provider_event(
+                event_id = enqueue_provider_event(
                     session, "episode.reported", data, provider_id=provider_id, ordering_key=key
                 )
-                written.setdefault(key, []).append(event.id)
+                written.setdefault(key, []).append(event_id)
     return written
 
 
@@ -211,10 +211,10 @@ def test_a_message_to_the_young_person_never_waits_behind_a_provider_that_is_dow
     """An alert before a referral exists is keyed by the contact, like the messages to them: order is kept
     within each kind, so the safety message goes at once even while the provider's webhook fails."""
     with runtime.session() as session, session.begin():
-        alert = enqueue_provider_event(
+        alert_id = enqueue_provider_event(
             session, "safeguarding.alert", {}, provider_id=demo_provider_id(runtime), ordering_key="contact:7"
         )
-        reply = add_event(
+        reply_id = add_event(
             session,
             kind=OutboxKind.CHANNEL_MESSAGE,
             event_type="message.reply",
@@ -223,7 +223,6 @@ def test_a_message_to_the_young_person_never_waits_behind_a_provider_that_is_dow
             ordering_key="contact:7",
             contact_id=None,
         )
-        alert_id, reply_id = alert.id, reply.id
     webhook.refuse()
     [failed] = deliver_now(runtime, [alert_id])
     assert not failed.delivered

@@ -42,7 +42,7 @@ def add(runtime, key: str, n: int) -> list[str]:
     with runtime.session() as session, session.begin():
         events = [enqueue_provider_event(session, "referral.created", {"n": i}, provider_id=None, ordering_key=key)
                   for i in range(n)]
-        return [event.id for event in events]
+        return events
 
 
 def make_due(runtime) -> None:

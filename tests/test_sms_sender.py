@@ -33,7 +33,7 @@ def a_contact(runtime, *, stopped: bool = False, language: str = "en") -> int:
 def enqueue(runtime, contact_id: int, *replies: Reply, kind: str = "reminder", address: str | None = None) -> str:
     with runtime.session() as session, session.begin():
         contact = session.get(Contact, contact_id)
-        return enqueue_channel_message(session, contact, replies, kind_of_message=kind, address=address).id
+        return enqueue_channel_message(session, contact, replies, kind_of_message=kind, address=address)
 
 
 def event(runtime, event_id: str) -> OutboxEvent:

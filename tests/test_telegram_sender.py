@@ -50,7 +50,7 @@ def enqueue(
     with runtime.session() as session, session.begin():
         contact = session.get(Contact, contact_id)
         replies = [Reply(text, options) for text in texts]
-        return enqueue_channel_message(session, contact, replies, kind_of_message=kind, address=address).id
+        return enqueue_channel_message(session, contact, replies, kind_of_message=kind, address=address)
 
 
 def event(runtime, event_id: str) -> OutboxEvent:

@@ -75,14 +75,14 @@ def add_events(runtime, referrals: int, per_referral: int) -> dict[str, list[str
         for n in range(per_referral):
             for referral in range(1, referrals + 1):
                 key = f"referral:{referral}"
-                event = enqueue_provider_event(
+                event_id = enqueue_provider_event(
                     session,
                     "episode.reported",
                     {"referral_id": referral, "n": n},
                     provider_id=provider_id,
                     ordering_key=key,
                 )
-                written.setdefault(key, []).append(event.id)
+                written.setdefault(key, []).append(event_id)
     return written
 
 

@@ -284,11 +284,12 @@ def _answer(
         )
     outbox_ids: list[str] = []
     if replies and channel == Channel.TELEGRAM:
-        outbox_ids.append(enqueue_channel_message(session, contact, replies).id)
+        outbox_ids.append(enqueue_channel_message(session, contact, replies))
     if clear:
-        wipe = enqueue_channel_message(session, contact, (), kind_of_message=CLEAR.removeprefix("message."))
-        wipe.payload = {**wipe.payload, "clear": {"message_ids": [int(message_id)] if message_id else []}}
-        outbox_ids.append(wipe.id)
+        own = [int(message_id)] if message_id else []
+        outbox_ids.append(
+            enqueue_channel_message(session, contact, (), kind_of_message=CLEAR.removeprefix("message."), clear=own)
+        )
     event.response = [{"text": answer.text, "options": list(answer.options)} for answer in replies]
     event.processed_at = utcnow()
     return _Answer(replies, tuple(outbox_ids))
