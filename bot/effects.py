@@ -162,9 +162,17 @@ def list_areas(context: EffectContext) -> dict[str, Any]:
 
 
 def remember_area(context: EffectContext) -> dict[str, Any]:
-    """Where the young person lives, which decides the provider; "not sure" leaves it to the default one."""
+    """Where the young person lives, which decides the provider; "not sure" leaves it to the default one.
+
+    The answer is one of the areas ``list_areas`` offered in this conversation; a script that asks without
+    offering them is checked against the areas covered now.
+    """
     area = context.var("area")
-    known = {area.key for area in deployment_areas(context.session)}
+    offered = context.var("areas")
+    if isinstance(offered, list):
+        known = {choice.get("value") for choice in offered if isinstance(choice, dict)}
+    else:
+        known = {area.key for area in deployment_areas(context.session)}
     context.change_contact(area=area if area in known and area != NOT_SURE else None)
     return {}
 

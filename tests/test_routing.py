@@ -9,8 +9,9 @@ import sqlalchemy as sa
 from auxil.providers import OTHER_AREA, self_referral
 from conftest import Conversation
 
+from bot.effects import EffectContext, remember_area
 from bot.routing import deployment_areas, provider_for_area
-from models import Escalation, OutboxEvent, OutboxKind, Provider, Referral
+from models import Escalation, OutboxEvent, OutboxKind, Provider, Referral, utcnow
 
 
 @pytest.fixture
@@ -111,3 +112,20 @@ def test_routing_rules(runtime, valleys):
         ]  # fmt: skip
         session.execute(sa.delete(Provider))
         assert provider_for_area(session, "cardiff") is None  # one provider from the environment
+
+
+@pytest.mark.parametrize(
+    ("offered", "area", "kept"),
+    [
+        ([{"value": OTHER_AREA}], OTHER_AREA, OTHER_AREA),  # as offered in this conversation
+        ([{"value": "cardiff"}], OTHER_AREA, None),  # not among those offered
+        (None, OTHER_AREA, OTHER_AREA),  # a script that did not offer them: the areas covered now
+        (None, "atlantis", None),
+    ],
+)
+def test_the_area_kept_is_one_offered_or_else_one_covered(runtime, valleys, offered, area, kept):
+    with runtime.session() as session:
+        variables = {"area": area} | ({"areas": offered} if offered is not None else {})
+        context = EffectContext(session, None, variables, utcnow(), runtime.timezone, contact_id=1)
+        remember_area(context)
+    assert context.contact_changes == {"area": kept}
