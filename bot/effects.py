@@ -536,9 +536,7 @@ def _open_referral(context: EffectContext) -> Referral:
         set_committed_value(contact, "referrals", [*contact.referrals, referral])
     context.held.append(referral)
     context.variables["referral_id"] = referral.id
-    events.referral_created(session, referral)
-    for episode in episodes:
-        events.episode_reported(session, referral, episode)
+    events.referral_created(session, referral, episodes)
     return referral
 
 

@@ -9,6 +9,7 @@ pages named in ``reply_via``. Each event's ``data`` is documented as a JSON Sche
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.outbox import EVENT_TYPES, enqueue_provider_event
+from bot.outbox import EVENT_TYPES, enqueue_provider_events
 from bot.routing import area_names
 from models import Booking, Episode, Referral
 
@@ -121,62 +122,52 @@ def _booking_summary(referral: Referral, booking: Booking) -> dict[str, Any]:
     }
 
 
-def _emit(session: Session, event_type: str, referral: Referral, data: dict[str, Any]) -> None:
-    enqueue_provider_event(
+def _emit(session: Session, referral: Referral, *events: tuple[str, dict[str, Any]]) -> None:
+    """Events about ``referral`` (type, data), delivered to its provider in this order."""
+    enqueue_provider_events(
         session,
-        event_type,
-        data,
+        events,
         provider_id=referral.provider_id,
         ordering_key=f"referral:{referral.id}",
         contact_id=referral.contact_id,
     )
 
 
-def referral_created(session: Session, referral: Referral) -> None:
-    _emit(session, "referral.created", referral, referral_summary(referral))
-
-
-def episode_reported(session: Session, referral: Referral, episode: Episode) -> None:
-    _emit(session, "episode.reported", referral, {"referral_id": referral.id, **episode_summary(episode)})
+def referral_created(session: Session, referral: Referral, episodes: Sequence[Episode] = ()) -> None:
+    """A new referral, then each of its ``episodes`` reported (in one statement)."""
+    reported = (("episode.reported", {"referral_id": referral.id, **episode_summary(episode)}) for episode in episodes)
+    _emit(session, referral, ("referral.created", referral_summary(referral)), *reported)
 
 
 def booking_requested(session: Session, referral: Referral, booking: Booking) -> None:
     """A time the young person asked for, or (``status: confirmed``) a worker's time they accepted."""
-    _emit(session, "booking.requested", referral, _booking_summary(referral, booking))
+    _emit(session, referral, ("booking.requested", _booking_summary(referral, booking)))
 
 
 def booking_cancelled(session: Session, referral: Referral, booking: Booking, *, reason: str) -> None:
     """A booking that no longer stands; ``reason`` is one of the schema's codes (never free text)."""
-    _emit(
-        session,
-        "booking.cancelled",
-        referral,
-        {
-            "referral_id": referral.id,
-            "booking_id": booking.id,
-            "starts_at": _iso(booking.starts_at),
-            "reason": reason,
-            "deadline_at": _iso(referral.deadline_at),
-            "language": _value(referral.language),
-            "channel": _value(referral.channel),
-        },
-    )
+    cancelled = {
+        "referral_id": referral.id,
+        "booking_id": booking.id,
+        "starts_at": _iso(booking.starts_at),
+        "reason": reason,
+        "deadline_at": _iso(referral.deadline_at),
+        "language": _value(referral.language),
+        "channel": _value(referral.channel),
+    }
+    _emit(session, referral, ("booking.cancelled", cancelled))
 
 
 def referral_declined(session: Session, referral: Referral) -> None:
-    _emit(
-        session,
-        "referral.declined",
-        referral,
-        {
-            "referral_id": referral.id,
-            "status": _value(referral.status),
-            "referred_by": _value(referral.referred_by),
-            "decline_reason": _value(referral.decline_reason),
-            "has_own_words": bool(referral.decline_text),
-            "area": referral.area,
-            "language": _value(referral.language),
-            "channel": _value(referral.channel),
-            "reply_via": reply_via(referral.id),
-        },
-    )
+    declined = {
+        "referral_id": referral.id,
+        "status": _value(referral.status),
+        "referred_by": _value(referral.referred_by),
+        "decline_reason": _value(referral.decline_reason),
+        "has_own_words": bool(referral.decline_text),
+        "area": referral.area,
+        "language": _value(referral.language),
+        "channel": _value(referral.channel),
+        "reply_via": reply_via(referral.id),
+    }
+    _emit(session, referral, ("referral.declined", declined))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -48,6 +49,30 @@ def _strictly_later_now() -> datetime:
         return now
 
 
+def _row(
+    *,
+    kind: OutboxKind,
+    event_type: str,
+    payload: dict[str, Any],
+    provider_id: int | None,
+    ordering_key: str,
+    contact_id: int | None,
+    now: datetime,
+) -> dict[str, Any]:
+    return {
+        "id": payload.get("id") or str(uuid.uuid4()),
+        "kind": kind,
+        "type": event_type,
+        "provider_id": provider_id,
+        "contact_id": contact_id,
+        "ordering_key": ordering_key,
+        "payload": payload,
+        "created_at": now,
+        "attempts": 0,
+        "next_attempt_at": now,
+    }
+
+
 def add_event(
     session: Session,
     *,
@@ -57,27 +82,19 @@ def add_event(
     provider_id: int | None,
     ordering_key: str,
     contact_id: int | None,
-    now: datetime | None = None,
 ) -> str:
-    """Add one event to the outbox, due now (``now``: a time from ``_strictly_later_now``); its id."""
-    now = now or _strictly_later_now()
-    event_id = payload.get("id") or str(uuid.uuid4())
-    session.execute(
-        _ADD_EVENT,
-        {
-            "id": event_id,
-            "kind": kind,
-            "type": event_type,
-            "provider_id": provider_id,
-            "contact_id": contact_id,
-            "ordering_key": ordering_key,
-            "payload": payload,
-            "created_at": now,
-            "attempts": 0,
-            "next_attempt_at": now,
-        },
+    """Add one event to the outbox, due now; its id."""
+    row = _row(
+        kind=kind,
+        event_type=event_type,
+        payload=payload,
+        provider_id=provider_id,
+        ordering_key=ordering_key,
+        contact_id=contact_id,
+        now=_strictly_later_now(),
     )
-    return event_id
+    session.execute(_ADD_EVENT, row)
+    return row["id"]
 
 
 def enqueue_provider_event(
@@ -90,17 +107,38 @@ def enqueue_provider_event(
     contact_id: int | None = None,
 ) -> str:
     """Add one provider webhook event; its id, fixed now, so every retry carries the same id."""
-    if event_type not in EVENT_TYPES:
-        raise ValueError(f"unknown provider event type {event_type!r}")
-    now = _strictly_later_now()
-    created_at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
-    return add_event(
-        session,
-        kind=OutboxKind.PROVIDER_WEBHOOK,
-        event_type=event_type,
-        payload={"id": str(uuid.uuid4()), "type": event_type, "created_at": created_at, "data": data},
-        provider_id=provider_id,
-        ordering_key=ordering_key,
-        contact_id=contact_id,
-        now=now,
+    [event_id] = enqueue_provider_events(
+        session, [(event_type, data)], provider_id=provider_id, ordering_key=ordering_key, contact_id=contact_id
     )
+    return event_id
+
+
+def enqueue_provider_events(
+    session: Session,
+    events: Sequence[tuple[str, dict[str, Any]]],
+    *,
+    provider_id: int | None,
+    ordering_key: str,
+    contact_id: int | None = None,
+) -> list[str]:
+    """Add provider webhook events (type, data) to be delivered in this order, in one statement; their ids."""
+    rows = []
+    for event_type, data in events:
+        if event_type not in EVENT_TYPES:
+            raise ValueError(f"unknown provider event type {event_type!r}")
+        now = _strictly_later_now()
+        created_at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+        payload = {"id": str(uuid.uuid4()), "type": event_type, "created_at": created_at, "data": data}
+        rows.append(
+            _row(
+                kind=OutboxKind.PROVIDER_WEBHOOK,
+                event_type=event_type,
+                payload=payload,
+                provider_id=provider_id,
+                ordering_key=ordering_key,
+                contact_id=contact_id,
+                now=now,
+            )
+        )
+    session.execute(_ADD_EVENT, rows[0] if len(rows) == 1 else rows)
+    return [row["id"] for row in rows]
