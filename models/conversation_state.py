@@ -21,6 +21,9 @@ class ConversationState(Base):
     """
 
     __tablename__ = "conversation_states"
+    # PostgreSQL keeps a row up to a page's size whole (migration 0005): the encrypted variables never
+    # compress, and writing them out to the TOAST table again on every message was a good part of its cost.
+    __table_args__ = {"postgresql_with": {"toast_tuple_target": 8160}}  # noqa: RUF012
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int] = mapped_column(sa.ForeignKey("contacts.id", ondelete="CASCADE"), unique=True)

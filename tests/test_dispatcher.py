@@ -160,6 +160,21 @@ def test_a_first_message_in_welsh_makes_a_welsh_contact_the_next_message_finds(r
         assert session.scalars(sa.select(ConversationState.version)).one() == 2
 
 
+def test_a_long_conversation_is_kept_whole_on_its_page_on_postgresql(runtime, young_person):
+    """Encrypted variables never compress: PostgreSQL keeps the row where it is (migration 0005) rather than
+    writing it out to the TOAST table again on every message."""
+    young_person.says(*SELF_REFERRAL[:11])  # times offered: the conversation holds the most it does
+    with runtime.engine.connect() as connection:
+        if connection.dialect.name != "postgresql":
+            pytest.skip("SQLite has no TOAST table")
+        longest = connection.scalar(sa.text("SELECT max(length(variables)) FROM conversation_states"))
+        moved = connection.scalar(
+            sa.text("SELECT pg_relation_size(reltoastrelid) FROM pg_class WHERE relname = 'conversation_states'")
+        )
+    assert longest > 2032  # past the size at which PostgreSQL would otherwise move it
+    assert moved == 0
+
+
 class _Interrupted(Dispatcher):
     """A dispatcher that lets another message from the same person through between deciding and writing."""
 
