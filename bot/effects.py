@@ -48,6 +48,7 @@ from models import (
     address_hash,
     referral_episodes,
 )
+from models.db import insert_at_once
 
 SKIP_WORDS = frozenset({"pass", "skip", "pasio", "no", "na"})  # "other" reason left blank on purpose
 # Answers to "what suits you?" with no day or time in them before their words are passed on as they are.
@@ -209,7 +210,7 @@ def record_episode(context: EffectContext) -> dict[str, Any]:
         "created_at": context.now,
     }
     # Inserted at once (its id goes back into the conversation), without a flush of the whole session.
-    episode = context.session.scalars(sa.insert(Episode).returning(Episode), [values]).one()
+    episode = insert_at_once(context.session, Episode, values)
     context.held.append(episode)
     episode_ids = [*context.variables.get("episode_ids", []), episode.id]
     return {"episode_id": episode.id, "episode_ids": episode_ids}
@@ -524,7 +525,7 @@ def _open_referral(context: EffectContext) -> Referral:
         "updated_at": context.now,
     }
     # Inserted at once with its id, as the episode is, rather than by flushing the whole session.
-    referral = session.scalars(sa.insert(Referral).returning(Referral), [values]).one()
+    referral = insert_at_once(session, Referral, values)
     if episodes:
         session.execute(
             sa.insert(referral_episodes),

@@ -6,11 +6,11 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
 
 SQLITE_FILE_NAME = "rhi.sqlite3"
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -178,3 +178,30 @@ def take_write_lock(session: Session) -> None:
     """
     if session.bind is not None and session.bind.dialect.name == "sqlite":
         session.execute(sa.text("UPDATE outbox_events SET attempts = attempts WHERE 0"))
+
+
+_RowModel = TypeVar("_RowModel")
+
+
+def insert_at_once(session: Session, model: type[_RowModel], values: dict[str, Any]) -> _RowModel:
+    """``model(**values)`` written at once with one INSERT ... RETURNING its id, and held by ``session`` as if it
+    had been flushed: the unit of work, or an ORM insert returning the object, costs about twice the statement.
+
+    Columns left out of ``values`` that have no default are known to be empty; one left out that has a default
+    is read from the database if it is asked for.
+    """
+    mapper = sa.inspect(model)
+    [key] = mapper.primary_key
+    new_id = session.execute(sa.insert(mapper.local_table).returning(key), values).scalar_one()
+    empty = {
+        attribute.key: None
+        for attribute in mapper.column_attrs
+        if attribute.key not in values
+        and not attribute.columns[0].primary_key
+        and attribute.columns[0].default is None
+        and attribute.columns[0].server_default is None
+    }
+    row = model(**values, **empty, **{key.key: new_id})
+    make_transient_to_detached(row)
+    session.add(row)
+    return row

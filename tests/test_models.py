@@ -38,6 +38,7 @@ from models import (
     migrate,
     normalise_url,
 )
+from models.db import insert_at_once
 from models.rotation import reencrypt_all
 
 PHONE = "+447700900123"
@@ -347,3 +348,16 @@ def test_database_urls_are_pointed_at_psycopg(url: str, expected: str) -> None:
 
 def test_the_default_database_is_a_file_in_the_instance_folder(tmp_path: Path) -> None:
     assert default_database_url(tmp_path) == f"sqlite:///{tmp_path.resolve()}/rhi.sqlite3"
+
+
+def test_a_row_inserted_at_once_is_the_one_the_session_holds(db: Session) -> None:
+    """``insert_at_once`` writes one row and hands back the object the session then holds, as a flush would."""
+    contact = _contact(db)
+    values = {"contact_id": contact.id, "referred_by": ReferredBy.SELF, "channel": Channel.SMS}
+    referral = insert_at_once(db, Referral, values)
+    assert db.get(Referral, referral.id) is referral and not db.dirty and not db.new
+    assert referral.deadline_at is None  # no default: known to be empty without asking the database
+    assert referral.status == "open" and referral.created_at is not None  # defaults: read back when asked for
+    db.expire_all()
+    stored = db.get(Referral, referral.id)
+    assert (stored.contact_id, stored.referred_by, stored.status) == (contact.id, "self", "open")
