@@ -11,7 +11,7 @@ import pytest
 import schemathesis
 from auxil.providers import demo_login, self_referral
 from conftest import Conversation
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from schemathesis import GenerationMode
 from schemathesis.config import SchemathesisConfig
 
@@ -59,6 +59,9 @@ def test_the_api_does_what_its_openapi_document_says(api, token, method, path, m
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large],
     )
     def conforms(case) -> None:
+        # A query parameter given an empty list of values is not sent at all: the request the API gets is
+        # then valid, and the check that it was refused would fail on a request it never saw.
+        assume(all(value != [] for value in (case.query or {}).values()))
         case.call_and_validate(headers={"Authorization": f"Bearer {token}"})
 
     conforms()
