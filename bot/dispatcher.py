@@ -41,7 +41,7 @@ from conversations.interpreter import EffectDone, Reply, Turn, UserText, advance
 from models import Channel, Contact, ConversationState, Direction, InboundEvent, Language, Message, utcnow
 from models import address_hash as hash_address
 from models.crypto import normalise_address, seal_json, seal_text
-from models.db import each_statement_on_its_own, one_writer_at_a_time, take_write_lock
+from models.db import DriverStatement, each_statement_on_its_own, one_writer_at_a_time, take_write_lock
 
 log = logging.getLogger(__name__)
 
@@ -216,6 +216,12 @@ def _first_message_in_one_statement(logged: int, contact_columns: tuple[str, ...
     return _record_and_log(saved, logged)
 
 
+@functools.cache
+def _on_driver(statement: sa.Select[Any] | sa.Insert) -> DriverStatement:
+    """The statements a plain message runs on PostgreSQL, run on the driver's cursor (see DriverStatement)."""
+    return DriverStatement(statement)
+
+
 # A conversation left this long starts again from the menu (the answers of a half-finished journey
 # weeks ago are more confusing than useful, and keeping them is keeping data for no purpose).
 CONVERSATION_EXPIRY = timedelta(days=14)
@@ -343,15 +349,17 @@ class Dispatcher:
 
     # --- deciding: reads only ------------------------------------------------------------------------
 
-    def _person(self, session: Session | Connection, inbound: Inbound) -> Person:
+    def _person(self, bind: Session | Connection, inbound: Inbound) -> Person:
         """The sender and their saved conversation, in one query."""
         parameters = {"b_channel": inbound.channel, "b_hash": hash_address(inbound.channel, inbound.address)}
-        row = session.execute(_PERSON, parameters).one_or_none()
+        if isinstance(bind, Connection) and not one_writer_at_a_time(bind):
+            row = next(iter(_on_driver(_PERSON).rows(bind, parameters)), None)
+        else:
+            row = bind.execute(_PERSON, parameters).one_or_none()
         if row is None:
             return Person(None, Language.EN, False, None, None, None, None)
-        return Person(
-            row.id, Language(row.language), row.opted_out, row.last_seen_at, row.version, row.variables, row.expires_at
-        )
+        contact_id, language, opted_out, last_seen_at, version, variables, expires_at = row
+        return Person(contact_id, Language(language), opted_out, last_seen_at, version, variables, expires_at)
 
     def _decide(
         self, bind: Session | Connection, inbound: Inbound, person: Person, now: datetime, *, reading: bool = True
@@ -439,8 +447,11 @@ class Dispatcher:
             }
             statement = _plain_message_in_one_statement(1 + len(replies), tuple(sorted(contact_columns)))
         parameters |= {f"b_contact_{name}": value for name, value in contact_columns.items()}
-        written = bind.execute(statement, parameters).first()
-        return None if written is None else written.contact_id
+        if isinstance(bind, Connection):  # a plain message: straight to the driver
+            written = next(iter(_on_driver(statement).rows(bind, parameters)), None)
+        else:  # under the lock, after the unit of work has saved what the effects changed
+            written = bind.execute(statement, parameters).first()
+        return None if written is None else written[1]  # the contact's id
 
     @staticmethod
     def _new_contact(inbound: Inbound, changes: dict[str, Any], now: datetime) -> dict[str, Any]:
