@@ -8,10 +8,11 @@ is undone, and it gets the first answer) -> log -> outbox -> commit. Only then d
 channel: nothing is acknowledged that is not committed.
 
 Deciding before the write transaction keeps it short: SQLite has one writer at a time, and PostgreSQL holds
-the person's row lock only while writing. Most messages (someone known answers a question; no alert, nothing
-for an effect to write) are "plain": their writes are the event, the state (only if it is still the version
-decided on), the contact's changed columns and the log, which on PostgreSQL go in one statement that commits
-on its own.
+the person's row lock only while writing. Most messages (someone known answers a question, or someone new
+says hello; no alert, nothing for an effect to write) are "plain": their writes are the event, the state
+(only if it is still the version decided on; someone new's contact and first state), the contact's changed
+columns and the log, which on PostgreSQL go in one statement that commits on its own, run on the driver's
+cursor (models.db.DriverStatement).
 """
 
 from __future__ import annotations
@@ -323,7 +324,7 @@ class Dispatcher:
                     each_statement_on_its_own(connection, True)
                     row_locks = not one_writer_at_a_time(connection)
                     decision = self._decide(connection, inbound, self._person(connection, inbound), now)
-                    if row_locks and self._is_plain(inbound, decision, first_too=True):
+                    if row_locks and self._is_plain(inbound, decision):
                         outcome = self._carry_out_in_one_statement(connection, inbound, decision, now)
                         if outcome is not None:
                             return outcome
@@ -332,7 +333,7 @@ class Dispatcher:
                     # The session owns the connection's transaction: its commit is the message's commit.
                     carrying_out = self.runtime.sessions(bind=connection, join_transaction_mode="control_fully")
                     with carrying_out as session, session.begin():
-                        if self._is_plain(inbound, decision, first_too=True):
+                        if self._is_plain(inbound, decision):
                             return self._carry_out_plainly(session, inbound, decision, now)
                         return self._carry_out(session, inbound, decision, now)
             except IntegrityError:
@@ -384,12 +385,12 @@ class Dispatcher:
     # --- carrying it out: one write transaction --------------------------------------------------------
 
     @staticmethod
-    def _is_plain(inbound: Inbound, decision: Decision, *, first_too: bool = False) -> bool:
-        """Most messages: someone known answers a question, nothing to alert, nothing for an effect to write;
-        ``first_too``: or someone new says hello (on PostgreSQL that too is one statement)."""
+    def _is_plain(inbound: Inbound, decision: Decision) -> bool:
+        """Most messages: someone known answers a question (or someone new says hello), nothing to alert,
+        nothing for an effect to write."""
         person = decision.person
         return (
-            (person.state_version is not None or (first_too and person.contact_id is None))
+            (person.state_version is not None or person.contact_id is None)
             and not decision.assessment.escalate
             and decision.turn.effect is None
             and not inbound.reply_via_outbox
@@ -577,12 +578,10 @@ class Dispatcher:
             else:
                 opted_out, contact_columns = person.opted_out, self._contact_changes(person, changes, language, now)
             outbox_ids = self._reply_via_outbox(session, inbound, contact, contact_id, all_replies, deleted=False)
-            if (
-                self._write_in_one_statement(
-                    session, inbound, person, turn, all_replies, decision.releases, contact_columns, now
-                )
-                is None
-            ):
+            written = self._write_in_one_statement(
+                session, inbound, person, turn, all_replies, decision.releases, contact_columns, now
+            )
+            if written is None:
                 raise StaleDataError("the conversation state changed while this message was handled under its lock")
             return Outcome(all_replies, contact_id, opted_out=opted_out, escalated=escalated, outbox_ids=outbox_ids)
         language = self._save_state(session, person, turn, decision.releases, now, forget=deleted)

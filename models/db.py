@@ -210,12 +210,12 @@ def insert_at_once(session: Session, model: type[_RowModel], values: dict[str, A
 class DriverStatement:
     """A statement every message runs, compiled once per dialect and run on the driver's own cursor.
 
-    SQLAlchemy builds an execution context and a result object for each statement, which for the two a plain
-    message runs on PostgreSQL (reading the person, writing everything else) cost more than the database's
-    own work. Here the values go through the very type processors SQLAlchemy would use, both ways, and a
-    driver error is raised as SQLAlchemy raises it: an IntegrityError is still one, and a connection that
-    was lost is invalidated, so the pool replaces it. Not for SQLite, whose writers take turns in an event
-    this skips.
+    SQLAlchemy builds an execution context and a result object for each statement: for the two a plain message
+    runs on PostgreSQL (reading the person, writing everything else) that more than doubled what running them
+    cost the web worker (the write: 111 against 44 microseconds). Here the values go through the very type
+    processors SQLAlchemy would use, both ways, and a driver error is raised as SQLAlchemy raises it: an
+    IntegrityError is still one, and a connection that was lost is invalidated, so the pool replaces it. Not
+    for SQLite, whose writers take turns in an event this skips.
     """
 
     def __init__(self, statement: sa.Select[Any] | sa.Insert) -> None:
