@@ -208,7 +208,8 @@ def insert_at_once(session: Session, model: type[_RowModel], values: dict[str, A
 
 
 class DriverStatement:
-    """A statement every message runs, compiled once per dialect and run on the driver's own cursor.
+    """A statement every message runs (a SELECT, or a write with RETURNING), compiled once per dialect and run
+    on the driver's own cursor.
 
     SQLAlchemy builds an execution context and a result object for each statement: for the two a plain message
     runs on PostgreSQL (reading the person, writing everything else) that more than doubled what running them
@@ -248,7 +249,7 @@ class DriverStatement:
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(compiled.string, values)
-            fetched = cursor.fetchall() if cursor.description is not None else []
+            fetched = cursor.fetchall()  # a SELECT, or a write with RETURNING: rows either way
         except dialect.loaded_dbapi.Error as error:
             lost = dialect.is_disconnect(error, dbapi_connection, cursor)
             if lost:
