@@ -488,7 +488,7 @@ assert set(EFFECTS) >= READING_EFFECTS, "a reading effect needs a handler too"
 
 
 # With its provider, whose notice and horizon decide which times are offered. Built once: a get with options
-# builds its query again each time, which cost a third of reading it.
+# builds its query again each time, which made reading it a third dearer.
 _REFERRAL_WITH_PROVIDER = (
     sa.select(Referral).options(joinedload(Referral.provider)).where(Referral.id == sa.bindparam("b_id"))
 )
