@@ -41,7 +41,7 @@ from conversations.catalog import Catalog
 from conversations.interpreter import EffectDone, Reply, Turn, UserText, advance, new_state, restart
 from models import Channel, Contact, ConversationState, Direction, InboundEvent, Language, Message, utcnow
 from models import address_hash as hash_address
-from models.crypto import normalise_address, seal_json, seal_text
+from models.crypto import seal_json, seal_text
 from models.db import DriverStatement, each_statement_on_its_own, one_writer_at_a_time, take_write_lock
 
 log = logging.getLogger(__name__)
@@ -458,11 +458,10 @@ class Dispatcher:
     def _new_contact(inbound: Inbound, changes: dict[str, Any], now: datetime) -> dict[str, Any]:
         """A new contact's columns, as ``Contact.for_address`` makes them, with the ``changes`` of their first
         message; the address encrypted."""
-        address = normalise_address(inbound.channel, inbound.address)
+        found_by = Contact.address_columns(inbound.channel, inbound.address)
         return {
-            "channel": inbound.channel,
-            "address_hash": hash_address(inbound.channel, address),
-            "address": seal_text(address),
+            **found_by,
+            "address": seal_text(found_by["address"]),
             "language": Language.EN,
             "language_chosen": False,
             "opted_out": False,
@@ -485,19 +484,19 @@ class Dispatcher:
         # Everything is encrypted before the first write, which on SQLite takes the one writer's turn.
         values, language = self._state_values(person, decision.turn, decision.releases, now, forget=False)
         logged = _logged(inbound, replies)
-        changes = self._contact_changes(person, decision.contact_changes, language, now)
-        if person.contact_id is None:
-            new_contact = self._new_contact(inbound, changes, now)
-            contact_id = session.execute(_ADD_CONTACT, new_contact).scalar_one()
-            person, changes = dataclasses.replace(person, contact_id=contact_id), {}
+        first = person.contact_id is None
+        if first:  # the contact with what this message sets, instead of saving it after
+            changes = self._contact_changes(person, decision.contact_changes, language, now)
+            contact_id = session.execute(_ADD_CONTACT, self._new_contact(inbound, changes, now)).scalar_one()
+            person = dataclasses.replace(person, contact_id=contact_id)
         # a repeated delivery fails here, before anything else is written
         event_id = self._record_event(session, inbound, now, contact_id=person.contact_id, replies=replies)
         try:
             self._write_state(session, person, values)
         except StaleDataError:
             return self._carry_out(session, inbound, decision, now, event_id=event_id)
-        if changes:
-            session.execute(sa.update(CONTACTS).where(CONTACTS.c.id == person.contact_id).values(**changes))
+        if not first:
+            self._save_contact(session, None, person, decision.contact_changes, language, now)
         self._log(session, inbound, person.contact_id, event_id, logged, now)
         return Outcome(replies, person.contact_id, opted_out=person.opted_out)
 

@@ -52,11 +52,16 @@ class Contact(Base):
         back_populates="contact", cascade="all, delete-orphan", passive_deletes=True
     )
 
+    @staticmethod
+    def address_columns(channel: Channel, address: str) -> dict[str, str]:
+        """The columns that find a contact again: the channel, the address normalised, and its hash."""
+        address = normalise_address(channel, address)
+        return {"channel": channel, "address": address, "address_hash": address_hash(channel, address)}
+
     @classmethod
     def for_address(cls, channel: Channel, address: str, **fields: object) -> "Contact":
         """A new contact with its address normalised and hashed."""
-        address = normalise_address(channel, address)
-        return cls(channel=channel, address=address, address_hash=address_hash(channel, address), **fields)
+        return cls(**cls.address_columns(channel, address), **fields)
 
     @classmethod
     def find(cls, session: Session, channel: Channel, address: str) -> "Contact | None":
