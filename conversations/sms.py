@@ -23,6 +23,7 @@ GSM7_BASIC = frozenset(
 )
 # The extension table: each of these is sent as the escape plus one septet, so it counts as two.
 GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
+_GSM7 = GSM7_BASIC | GSM7_EXTENSION
 
 GSM7_SINGLE = 160
 GSM7_PART = 153
@@ -49,7 +50,7 @@ _SPACE = re.compile(r"\s+")
 
 def is_gsm7(text: str) -> bool:
     """True when every character of ``text`` is in the GSM-7 alphabet or its extension table."""
-    return all(char in GSM7_BASIC or char in GSM7_EXTENSION for char in text)
+    return _GSM7.issuperset(text)
 
 
 def encoding(text: str) -> Encoding:
@@ -58,12 +59,12 @@ def encoding(text: str) -> Encoding:
 
 def non_gsm7_characters(text: str) -> list[str]:
     """The distinct characters that force ``text`` into UCS-2, in the order they first appear."""
-    return list(dict.fromkeys(char for char in text if char not in GSM7_BASIC and char not in GSM7_EXTENSION))
+    return list(dict.fromkeys(char for char in text if char not in _GSM7))
 
 
 def length(text: str) -> int:
     """The length that counts against a part: septets for GSM-7, UTF-16 code units for UCS-2."""
-    return sum(_units(text, encoding(text)))
+    return _length(text, encoding(text))
 
 
 def segments(text: str) -> int:
@@ -73,12 +74,14 @@ def segments(text: str) -> int:
     a two-unit emoji is never split across parts, as phones and carriers don't, so a part may hold one less.
     """
     kind = encoding(text)
-    units = _units(text, kind)
     single, part = (GSM7_SINGLE, GSM7_PART) if kind == "GSM-7" else (UCS2_SINGLE, UCS2_PART)
-    if sum(units) <= single:
+    total = _length(text, kind)  # counted without a list of every character's units: every reply is measured
+    if total <= single:
         return 1
+    if total == len(text):  # one unit each: no character to keep whole, so the parts are simply full
+        return -(-total // part)
     parts, used = 1, 0
-    for unit in units:
+    for unit in _units(text, kind):
         if used + unit > part:
             parts, used = parts + 1, 0
         used += unit
@@ -116,6 +119,13 @@ def split_for_sms(text: str, max_segments_each: int = 1) -> list[str]:
         parts.append(rest[:cut].rstrip())
         rest = rest[cut:].lstrip()
     return parts
+
+
+def _length(text: str, kind: Encoding) -> int:
+    """``sum(_units(text, kind))``, counted by str's own methods."""
+    if kind == "GSM-7":
+        return len(text) + sum(text.count(char) for char in GSM7_EXTENSION)
+    return len(text.encode("utf-16-le")) // 2
 
 
 def _units(text: str, kind: Encoding) -> list[int]:
