@@ -33,6 +33,7 @@ from models import (
     Worker,
     WorkerPreference,
 )
+from models.db import read
 
 # England's statutory guidance and Wales' practice guide: the interview within 72 hours of return.
 RETURN_INTERVIEW_WINDOW = timedelta(hours=72)
@@ -76,9 +77,9 @@ _WORKERS_OF_PROVIDER = _ACTIVE_WORKERS.where(Worker.provider_id == sa.bindparam(
 def workers_for(session: Session, referral: Referral, preference: WorkerPreference | None) -> Workers:
     """The provider's active workers that fit the young person's wish about who."""
     if referral.provider_id is None:
-        workers = session.execute(_WORKERS_ANY_PROVIDER).all()
+        workers = read(session, _WORKERS_ANY_PROVIDER).all()
     else:
-        workers = session.execute(_WORKERS_OF_PROVIDER, {"b_provider": referral.provider_id}).all()
+        workers = read(session, _WORKERS_OF_PROVIDER, {"b_provider": referral.provider_id}).all()
     if preference == WorkerPreference.MET_BEFORE:
         known = met_before(session, referral)
         chosen = [worker for worker in workers if worker.id in known]
@@ -183,8 +184,9 @@ def find_slots(
     later: bool,
     wishes: Wishes | None = None,
     workers: Workers | None = None,
-) -> list[Slot]:
-    """Open slots that fit the young person's wishes, one per start time, earliest first.
+) -> list[sa.Row[Any]]:
+    """Open slots that fit the young person's wishes, one per start time, earliest first, as rows of the slots
+    table (only their ids and times are offered: read as objects they cost twice as much).
 
     ``later=False`` gives times before the referral's deadline; ``later=True`` gives times after it
     (a young person may prefer a later time; the booking then records why it is late). ``workers``, when
@@ -195,13 +197,13 @@ def find_slots(
         workers = workers_for(session, referral, wishes.worker)
     deadline = referral.deadline_at or now + RETURN_INTERVIEW_WINDOW
     values = {**_open_slot_values(referral, now, wishes, workers.ids), "b_deadline": deadline}
-    return list(session.scalars(_first_per_time(_of_a_kind(wishes), later), values))
+    return list(read(session, _first_per_time(_of_a_kind(wishes), later), values))
 
 
 def slots_near(
     session: Session, referral: Referral, now: datetime, around: datetime, *, wishes: Wishes | None = None
-) -> list[Slot]:
-    """Open slots that fit, nearest to the moment the young person named (within NEAR_SPAN of it)."""
+) -> list[sa.Row[Any]]:
+    """Open slots that fit, nearest to the moment the young person named (within NEAR_SPAN of it), as rows."""
     wishes = wishes or Wishes()
     workers = workers_for(session, referral, wishes.worker)
     values = {
@@ -209,13 +211,13 @@ def slots_near(
         "b_near_from": around - NEAR_SPAN,
         "b_near_until": around + NEAR_SPAN,
     }
-    candidates = list(session.scalars(_near(_of_a_kind(wishes)), values))
+    candidates = list(read(session, _near(_of_a_kind(wishes)), values))
     candidates.sort(key=lambda slot: (abs(slot.starts_at - around), slot.starts_at))
     return _one_per_time(candidates)
 
 
-def _one_per_time(slots: Iterable[Slot]) -> list[Slot]:
-    offered: list[Slot] = []
+def _one_per_time(slots: Iterable[sa.Row[Any]]) -> list[sa.Row[Any]]:
+    offered: list[sa.Row[Any]] = []
     seen_times: set[datetime] = set()
     for slot in slots:
         if slot.starts_at not in seen_times:  # two workers free at 4pm is one choice for the young person

@@ -42,7 +42,14 @@ from conversations.interpreter import EffectDone, Reply, Turn, UserText, advance
 from models import Channel, Contact, ConversationState, Direction, InboundEvent, Language, Message, utcnow
 from models import address_hash as hash_address
 from models.crypto import seal_json, seal_text
-from models.db import DriverStatement, each_statement_on_its_own, one_writer_at_a_time, take_write_lock
+from models.db import (
+    DriverStatement,
+    each_statement_on_its_own,
+    held_or_loaded,
+    one_writer_at_a_time,
+    read,
+    take_write_lock,
+)
 
 log = logging.getLogger(__name__)
 
@@ -82,17 +89,18 @@ _CHANGED_NO_CONVERSATION = (
     .where(CONTACTS.c.id == sa.bindparam("b_contact_id"))
     .with_for_update(of=CONTACTS, key_share=True)
 )
-# The same, reading the contact's row with it, when the message is going to change it (effects, alerts).
+# The same, reading the contact's row with it, when the message is going to change it (effects, alerts): as
+# columns, held as the object a query would give (models.db.held_or_loaded), for half the ORM's cost.
 _CHANGED_WITH_CONTACT = (
-    sa.select(Contact, STATES.c.version)
-    .join(STATES, STATES.c.contact_id == Contact.id)
-    .where(Contact.id == sa.bindparam("b_contact_id"))
+    sa.select(CONTACTS, STATES.c.version)
+    .join(STATES, STATES.c.contact_id == CONTACTS.c.id)
+    .where(CONTACTS.c.id == sa.bindparam("b_contact_id"))
     .with_for_update(of=STATES)
 )
 _CHANGED_NO_CONVERSATION_WITH_CONTACT = (
-    sa.select(Contact, STATES.c.version)
-    .outerjoin(STATES, STATES.c.contact_id == Contact.id)
-    .where(Contact.id == sa.bindparam("b_contact_id"))
+    sa.select(CONTACTS, STATES.c.version)
+    .outerjoin(STATES, STATES.c.contact_id == CONTACTS.c.id)
+    .where(CONTACTS.c.id == sa.bindparam("b_contact_id"))
     .with_for_update(of=CONTACTS, key_share=True)
 )
 _RECORD_EVENT = sa.insert(EVENTS).returning(EVENTS.c.id)
@@ -631,10 +639,11 @@ class Dispatcher:
             locking = (
                 _CHANGED_WITH_CONTACT if person.state_version is not None else _CHANGED_NO_CONVERSATION_WITH_CONTACT
             )
-            row = session.execute(locking, parameters).one_or_none()
+            row = read(session, locking, parameters).one_or_none()
             if row is None:  # the conversation is gone (deleted meanwhile)
-                row = session.execute(_CHANGED_NO_CONVERSATION_WITH_CONTACT, parameters).one()
-            return row.Contact, (Language(row.Contact.language), row.Contact.opted_out, row.version)
+                row = read(session, _CHANGED_NO_CONVERSATION_WITH_CONTACT, parameters).one()
+            contact = held_or_loaded(session, Contact, row._mapping)
+            return contact, (Language(contact.language), contact.opted_out, row.version)
         locking = _CHANGED if person.state_version is not None else _CHANGED_NO_CONVERSATION
         known = session.execute(locking, parameters).one_or_none()
         if known is None:  # the conversation is gone (deleted meanwhile)

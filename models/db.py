@@ -201,10 +201,38 @@ def insert_at_once(session: Session, model: type[_RowModel], values: dict[str, A
         and attribute.columns[0].default is None
         and attribute.columns[0].server_default is None
     }
-    row = model(**values, **empty, **{key.key: new_id})
+    return as_loaded(session, model, {**values, **empty, key.key: new_id})
+
+
+def as_loaded(session: Session, model: type[_RowModel], values: dict[str, Any]) -> _RowModel:
+    """``model(**values)`` held by ``session`` as if a query had just read it: no change to flush. The caller
+    knows no other object of the session has its identity (check ``session.identity_map`` first)."""
+    row = model(**values)
     make_transient_to_detached(row)
     session.add(row)
     return row
+
+
+def held_or_loaded(session: Session, model: type[_RowModel], row: sa.RowMapping) -> _RowModel:
+    """The object of ``model`` whose columns ``row`` holds (a row that selected all of its table's columns):
+    the one the session holds with that identity, else one made from the row, held as if a query had read it."""
+    mapper = sa.inspect(model)
+    identity = mapper.identity_key_from_primary_key([row[column] for column in mapper.primary_key])
+    held = session.identity_map.get(identity)
+    if held is not None:
+        return held  # type: ignore[no-any-return]
+    return as_loaded(session, model, {attribute.key: row[attribute.columns[0]] for attribute in mapper.column_attrs})
+
+
+def read(session: Session, statement: sa.Select[Any], parameters: dict[str, Any] | None = None) -> sa.Result[Any]:
+    """Rows of ``statement`` (a SELECT of columns, not of objects), run on the session's connection.
+
+    ``session.execute`` costs two to three times the statement itself for the ORM's bookkeeping, which rows of
+    columns do not need. The session's changes are flushed first, as its autoflush would, so the rows see them.
+    """
+    if session.autoflush and (session.new or session.dirty or session.deleted):
+        session.flush()
+    return session.connection().execute(statement, parameters or {})
 
 
 class DriverStatement:

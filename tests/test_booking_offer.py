@@ -78,7 +78,8 @@ class Service:
 
     def offered(self, *, later: bool = False, **wishes) -> list[tuple[str, float]]:
         slots = find_slots(self.db, self.referral, NOW, later=later, wishes=Wishes(**wishes))
-        return [(slot.worker.display_name, (slot.starts_at - NOW) / HOUR) for slot in slots]
+        names = {worker.id: name for name, worker in self.workers.items()}
+        return [(names[slot.worker_id], (slot.starts_at - NOW) / HOUR) for slot in slots]
 
 
 @pytest.fixture

@@ -38,7 +38,7 @@ from models import (
     migrate,
     normalise_url,
 )
-from models.db import insert_at_once
+from models.db import held_or_loaded, insert_at_once, read
 from models.rotation import reencrypt_all
 
 PHONE = "+447700900123"
@@ -361,3 +361,24 @@ def test_a_row_inserted_at_once_is_the_one_the_session_holds(db: Session) -> Non
     db.expire_all()
     stored = db.get(Referral, referral.id)
     assert (stored.contact_id, stored.referred_by, stored.status) == (contact.id, "self", "open")
+
+
+def test_a_contact_read_as_columns_is_held_as_the_object_a_query_would_give(db: Session) -> None:
+    """``read`` sees what the session has not flushed yet; ``held_or_loaded`` turns a row of every column into
+    the session's object: the one it holds already, else a new one with nothing to flush."""
+    contact = _contact(db)
+    contact.area = "cardiff"  # not flushed yet
+    contacts = Contact.__table__
+    row = read(db, sa.select(contacts).where(contacts.c.id == contact.id)).one()
+    assert row.area == "cardiff"
+    assert held_or_loaded(db, Contact, row._mapping) is contact
+
+    db.commit()
+    db.expunge_all()
+    loaded = held_or_loaded(db, Contact, row._mapping)
+    assert db.get(Contact, contact.id) is loaded and not db.dirty and not db.new
+    assert (loaded.address, loaded.display_name, loaded.area) == (PHONE, "Sam", "cardiff")  # decrypted, as read
+    loaded.area = "newport"  # and it is saved like any object the session holds
+    db.commit()
+    db.expunge_all()
+    assert db.get(Contact, contact.id).area == "newport"
