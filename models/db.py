@@ -227,8 +227,9 @@ def held_or_loaded(session: Session, model: type[_RowModel], row: sa.RowMapping)
 def read(session: Session, statement: sa.Select[Any], parameters: dict[str, Any] | None = None) -> sa.Result[Any]:
     """Rows of ``statement`` (a SELECT of columns, not of objects), run on the session's connection.
 
-    ``session.execute`` costs two to three times the statement itself for the ORM's bookkeeping, which rows of
-    columns do not need. The session's changes are flushed first, as its autoflush would, so the rows see them.
+    ``session.execute`` adds the ORM's bookkeeping to every statement, which rows of columns do not need (about
+    30 microseconds a SELECT here; reading objects instead costs three to four times the statement). The
+    session's changes are flushed first, as its autoflush would, so the rows see them.
     """
     if session.autoflush and (session.new or session.dirty or session.deleted):
         session.flush()
