@@ -11,7 +11,8 @@ Rules a person would expect, decided here once:
 - "next friday" is the first Friday after today: said on a Friday it is in 7 days, said on a Wednesday it
   is in 2. The bot always reads the date back ("Friday 11 December, ...") so they can correct it.
 - A bare hour is read the way people arrange to meet: 8 to 11 in the morning, 12 midday, 1 to 7 in the
-  afternoon or evening; a part of day given with it decides ("7 in the morning").
+  afternoon or evening; a part of day given with it decides ("7 in the morning"). A time written on the
+  24-hour clock ("07:30", "00:00", "14:30") means what it says.
 - A time with no day is the next time it comes round: today if still ahead, else tomorrow.
 - Anything in the past (yesterday, last Monday, 20/11 when it is December, 9am today at 10am) is refused,
   so the bot can say so kindly instead of booking it.
@@ -263,6 +264,8 @@ def _clock_time(folded: str, part: str | None) -> time | None:
             hour = 0
         elif suffix in ("am", "a m", "yb") and hour > 12:
             continue
+        elif suffix is None and minute_text is not None and len(hour_text) == 2 and not half:
+            pass  # the 24-hour clock as written: "07:30" is the morning, "00:00" midnight
         elif suffix is None or suffix in ("oclock", "o clock", "o gloch"):
             if hour == 0 or (hour > 12 and minute_text is None and suffix is None and not half):
                 continue  # "0" or "15" alone is a number, not a time

@@ -31,6 +31,10 @@ FRIDAY_NIGHT = datetime(2026, 12, 4, 21, 30, tzinfo=LONDON)
         ("dydd mawrth 5", date(2026, 12, 1), time(17), None),  # Tuesday at 5, not the 5th of March
         ("5 Mawrth", date(2027, 3, 5), None, None),
         ("tmrw 4:30", date(2026, 12, 2), time(16, 30), None),
+        ("wednesday 01:00", date(2026, 12, 2), time(1), None),  # the 24-hour clock, as written
+        ("wednesday 00:00", date(2026, 12, 2), time(0), None),
+        ("wednesday 07:30", date(2026, 12, 2), time(7, 30), None),
+        ("wednesday 14:30", date(2026, 12, 2), time(14, 30), None),
         ("half 4 tomorrow", date(2026, 12, 2), time(16, 30), None),
         ("friday at 7", date(2026, 12, 4), time(19), None),
         ("thursday 10", date(2026, 12, 3), time(10), None),
