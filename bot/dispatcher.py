@@ -225,9 +225,43 @@ def _first_message_in_one_statement(logged: int, contact_columns: tuple[str, ...
     return _record_and_log(saved, logged)
 
 
+# A plain message's writes as three statements, with the parameters of the one statement PostgreSQL runs
+# (``_plain_parameters``): on SQLite, which has no INSERT or UPDATE in WITH, and on PostgreSQL when that one
+# statement found the conversation changed. On the driver's cursor, as the one statement is.
+_PLAIN_EVENT = DriverStatement(
+    sa.insert(EVENTS)
+    .values(
+        {
+            name: sa.bindparam("b_contact_id" if name == "contact_id" else f"b_event_{name}", type_=EVENTS.c[name].type)
+            for name in _EVENT_COLUMNS
+        }
+    )
+    .returning(EVENTS.c.id)
+)
+_PLAIN_STATE = DriverStatement(_UPDATE_STATE.returning(STATES.c.id))
+
+
+@functools.cache
+def _plain_log(logged: int) -> DriverStatement:
+    """The ``logged`` messages of the event ``b_event_id``, in the order said."""
+    rows = [
+        {
+            "contact_id": sa.bindparam("b_contact_id", type_=MESSAGES.c.contact_id.type),
+            "direction": sa.bindparam(f"b_direction_{row}", type_=MESSAGES.c.direction.type),
+            "channel": sa.bindparam("b_event_channel", type_=MESSAGES.c.channel.type),
+            "text": sa.bindparam(f"b_text_{row}", type_=MESSAGES.c.text.type),
+            "inbound_event_id": sa.bindparam("b_event_id", type_=MESSAGES.c.inbound_event_id.type),
+            "created_at": sa.bindparam("b_event_received_at", type_=MESSAGES.c.created_at.type),
+            "external_id": sa.bindparam(f"b_external_id_{row}", type_=MESSAGES.c.external_id.type),
+        }
+        for row in range(logged)
+    ]
+    return DriverStatement(sa.insert(MESSAGES).values(rows).returning(MESSAGES.c.id))
+
+
 @functools.cache
 def _on_driver(statement: sa.Select[Any] | sa.Insert) -> DriverStatement:
-    """The statements a plain message runs on PostgreSQL, run on the driver's cursor (see DriverStatement)."""
+    """The statements a plain message runs, on the driver's cursor (see DriverStatement)."""
     return DriverStatement(statement)
 
 
@@ -361,7 +395,7 @@ class Dispatcher:
     def _person(self, bind: Session | Connection, inbound: Inbound) -> Person:
         """The sender and their saved conversation, in one query."""
         parameters = {"b_channel": inbound.channel, "b_hash": hash_address(inbound.channel, inbound.address)}
-        if isinstance(bind, Connection) and not one_writer_at_a_time(bind):
+        if isinstance(bind, Connection):  # deciding: straight to the driver
             row = next(iter(_on_driver(_PERSON).rows(bind, parameters)), None)
         else:
             row = bind.execute(_PERSON, parameters).one_or_none()
@@ -433,6 +467,30 @@ class Dispatcher:
         """PostgreSQL: the state (if still the version decided on), the event with its answer, the log and the
         contact's ``contact_columns`` in one statement; with no contact yet, the contact and their first
         state. The contact's id if it was written, else None."""
+        parameters = self._plain_parameters(inbound, person, turn, replies, releases, now)
+        if person.contact_id is None:
+            contact_columns = self._new_contact(inbound, contact_columns, now)
+            statement = _first_message_in_one_statement(1 + len(replies), tuple(sorted(contact_columns)))
+        else:
+            statement = _plain_message_in_one_statement(1 + len(replies), tuple(sorted(contact_columns)))
+        parameters |= {f"b_contact_{name}": value for name, value in contact_columns.items()}
+        if isinstance(bind, Connection):  # a plain message: straight to the driver
+            written = next(iter(_on_driver(statement).rows(bind, parameters)), None)
+        else:  # under the lock, after the unit of work has saved what the effects changed
+            written = bind.execute(statement, parameters).first()
+        return None if written is None else written[1]  # the contact's id
+
+    def _plain_parameters(
+        self,
+        inbound: Inbound,
+        person: Person,
+        turn: Turn,
+        replies: tuple[Reply, ...],
+        releases: dict[str, int],
+        now: datetime,
+    ) -> dict[str, Any]:
+        """What a plain message's writes are given: the state, the event with its answer, the log and, for someone
+        known, the version the message was decided on."""
         values, _ = self._state_values(person, turn, releases, now, forget=False)
         parameters: dict[str, Any] = {
             **{f"b_{name}": value for name, value in values.items()},
@@ -444,23 +502,14 @@ class Dispatcher:
         }
         for row, (direction, text, external_id) in enumerate(_logged(inbound, replies)):
             parameters |= {f"b_direction_{row}": direction, f"b_text_{row}": text, f"b_external_id_{row}": external_id}
-        if person.contact_id is None:
-            contact_columns = self._new_contact(inbound, contact_columns, now)
-            statement = _first_message_in_one_statement(1 + len(replies), tuple(sorted(contact_columns)))
-        else:
+        if person.contact_id is not None:
             assert person.state_version is not None
             parameters |= {
                 "b_contact_id": person.contact_id,
                 "b_version": person.state_version,
                 "b_new_version": person.state_version + 1,
             }
-            statement = _plain_message_in_one_statement(1 + len(replies), tuple(sorted(contact_columns)))
-        parameters |= {f"b_contact_{name}": value for name, value in contact_columns.items()}
-        if isinstance(bind, Connection):  # a plain message: straight to the driver
-            written = next(iter(_on_driver(statement).rows(bind, parameters)), None)
-        else:  # under the lock, after the unit of work has saved what the effects changed
-            written = bind.execute(statement, parameters).first()
-        return None if written is None else written[1]  # the contact's id
+        return parameters
 
     @staticmethod
     def _new_contact(inbound: Inbound, changes: dict[str, Any], now: datetime) -> dict[str, Any]:
@@ -480,7 +529,7 @@ class Dispatcher:
 
     def _carry_out_plainly(self, session: Session, inbound: Inbound, decision: Decision, now: datetime) -> Outcome:
         """A plain message in four statements: the event (with its answer), the state, the log, commit; someone
-        new's first message is the contact first, then the same.
+        new's first message is the contact first, then their first state, the event and the log.
 
         Saving the state only if it is still the version this message was decided on also locks the
         conversation's row (PostgreSQL); when someone got in first, the message is carried out in full.
@@ -489,23 +538,38 @@ class Dispatcher:
         its unique key, and the message is tried again, finding the first.
         """
         person, replies = decision.person, decision.replies
+        if person.contact_id is not None:
+            return self._carry_out_known_plainly(session, inbound, decision, now)
         # Everything is encrypted before the first write, which on SQLite takes the one writer's turn.
         values, language = self._state_values(person, decision.turn, decision.releases, now, forget=False)
         logged = _logged(inbound, replies)
-        first = person.contact_id is None
-        if first:  # the contact with what this message sets, instead of saving it after
-            changes = self._contact_changes(person, decision.contact_changes, language, now)
-            contact_id = session.execute(_ADD_CONTACT, self._new_contact(inbound, changes, now)).scalar_one()
-            person = dataclasses.replace(person, contact_id=contact_id)
+        # the contact with what this message sets, instead of saving it after
+        changes = self._contact_changes(person, decision.contact_changes, language, now)
+        contact_id = session.execute(_ADD_CONTACT, self._new_contact(inbound, changes, now)).scalar_one()
+        person = dataclasses.replace(person, contact_id=contact_id)
+        # a repeated delivery fails here, and everything above is undone
+        event_id = self._record_event(session, inbound, now, contact_id=contact_id, replies=replies)
+        self._write_state(session, person, values)
+        self._log(session, inbound, contact_id, event_id, logged, now)
+        return Outcome(replies, contact_id, opted_out=person.opted_out)
+
+    def _carry_out_known_plainly(
+        self, session: Session, inbound: Inbound, decision: Decision, now: datetime
+    ) -> Outcome:
+        """``_carry_out_plainly`` for someone known: the event, the state and the log on the driver's cursor (the
+        statements of ``_plain_message_in_one_statement``, one by one), the contact's changes if any."""
+        person, replies = decision.person, decision.replies
+        assert person.contact_id is not None
+        # Everything is encrypted before the first write, which on SQLite takes the one writer's turn.
+        parameters = self._plain_parameters(inbound, person, decision.turn, replies, decision.releases, now)
+        connection = session.connection()  # begins the transaction the statements run in
         # a repeated delivery fails here, before anything else is written
-        event_id = self._record_event(session, inbound, now, contact_id=person.contact_id, replies=replies)
-        try:
-            self._write_state(session, person, values)
-        except StaleDataError:
+        [(event_id,)] = _PLAIN_EVENT.rows(connection, parameters)
+        if not _PLAIN_STATE.rows(connection, parameters):  # someone got in first: carried out in full, decided again
             return self._carry_out(session, inbound, decision, now, event_id=event_id)
-        if not first:
-            self._save_contact(session, None, person, decision.contact_changes, language, now)
-        self._log(session, inbound, person.contact_id, event_id, logged, now)
+        language = Language(decision.turn.state["language"])
+        self._save_contact(session, None, person, decision.contact_changes, language, now)
+        _plain_log(1 + len(replies)).rows(connection, {**parameters, "b_event_id": event_id})
         return Outcome(replies, person.contact_id, opted_out=person.opted_out)
 
     def _carry_out(

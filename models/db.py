@@ -244,11 +244,12 @@ class DriverStatement:
     runs on PostgreSQL (reading the person, writing everything else) that more than doubled what running them
     cost the web worker (the write: 111 against 44 microseconds). Here the values go through the very type
     processors SQLAlchemy would use, both ways, and a driver error is raised as SQLAlchemy raises it: an
-    IntegrityError is still one, and a connection that was lost is invalidated, so the pool replaces it. Not
-    for SQLite, whose writers take turns in an event this skips.
+    IntegrityError is still one, and a connection that was lost is invalidated, so the pool replaces it. On
+    SQLite a write first takes the writers' turn, as SQLAlchemy's event does for its own statements; it must
+    run in a transaction SQLAlchemy began (``session.connection()`` begins one), else it commits on its own.
     """
 
-    def __init__(self, statement: sa.Select[Any] | sa.Insert) -> None:
+    def __init__(self, statement: sa.Select[Any] | sa.Insert | sa.Update) -> None:
         self.statement = statement
         self._compiled: dict[str, tuple[Any, dict[str, Any], list[Any]]] = {}
 
@@ -275,6 +276,10 @@ class DriverStatement:
         for name, process in bind_processors.items():
             values[name] = process(values[name])
         dbapi_connection = connection.connection.dbapi_connection
+        if compiled.positional:  # SQLite's placeholders are ?s, in order
+            values = tuple(values[name] for name in compiled.positiontup)
+        if not isinstance(self.statement, sa.Select) and hasattr(dbapi_connection, "wait_for_writers_lock"):
+            dbapi_connection.wait_for_writers_lock()
         cursor = dbapi_connection.cursor()
         try:
             cursor.execute(compiled.string, values)
