@@ -129,6 +129,23 @@ _EVENT_COLUMNS = ("channel", "external_id", "contact_id", "received_at", "proces
 _MESSAGE_COLUMNS = ("contact_id", "direction", "channel", "text", "inbound_event_id", "created_at", "external_id")
 
 
+# What a plain message's writes are given, by name (``Dispatcher._plain_parameters`` fills them in).
+def _event_value(name: str) -> sa.BindParameter[Any]:
+    return sa.bindparam(f"b_event_{name}", type_=EVENTS.c[name].type)
+
+
+def _said(row: int) -> dict[str, sa.BindParameter[Any]]:
+    """The ``row``-th message logged: who said it, what, and its id on the channel."""
+    return {
+        name: sa.bindparam(f"b_{name}_{row}", type_=MESSAGES.c[name].type)
+        for name in ("direction", "text", "external_id")
+    }
+
+
+_LOGGED_CHANNEL = sa.bindparam("b_event_channel", type_=MESSAGES.c.channel.type)
+_LOGGED_AT = sa.bindparam("b_event_received_at", type_=MESSAGES.c.created_at.type)
+
+
 def _record_and_log(saved: sa.CTE, logged: int) -> sa.Insert:
     """The event (with its answer) and the ``logged`` messages of the contact ``saved`` returns, written only if
     it returns one; what is written returns the event's and the contact's ids."""
@@ -137,9 +154,9 @@ def _record_and_log(saved: sa.CTE, logged: int) -> sa.Insert:
         .from_select(
             _EVENT_COLUMNS,
             sa.select(
-                *(sa.bindparam(f"b_event_{name}", type_=EVENTS.c[name].type) for name in _EVENT_COLUMNS[:2]),
+                *(_event_value(name) for name in _EVENT_COLUMNS[:2]),
                 saved.c.contact_id,
-                *(sa.bindparam(f"b_event_{name}", type_=EVENTS.c[name].type) for name in _EVENT_COLUMNS[3:]),
+                *(_event_value(name) for name in _EVENT_COLUMNS[3:]),
             ),
         )
         .returning(EVENTS.c.id, EVENTS.c.contact_id)
@@ -148,10 +165,7 @@ def _record_and_log(saved: sa.CTE, logged: int) -> sa.Insert:
     rows = sa.union_all(
         *(
             sa.select(
-                *(
-                    sa.bindparam(f"b_{name}_{row}", type_=MESSAGES.c[name].type).label(name)
-                    for name in ("direction", "text", "external_id")
-                ),
+                *(value.label(name) for name, value in _said(row).items()),
                 sa.literal(row).label("position"),
             )
             for row in range(logged)
@@ -164,10 +178,10 @@ def _record_and_log(saved: sa.CTE, logged: int) -> sa.Insert:
             sa.select(
                 recorded.c.contact_id,
                 rows.c.direction,
-                sa.bindparam("b_event_channel", type_=MESSAGES.c.channel.type),
+                _LOGGED_CHANNEL,
                 rows.c.text,
                 recorded.c.id,
-                sa.bindparam("b_event_received_at", type_=MESSAGES.c.created_at.type),
+                _LOGGED_AT,
                 rows.c.external_id,
             )
             .select_from(recorded.join(rows, sa.true()))
@@ -232,8 +246,8 @@ _PLAIN_EVENT = DriverStatement(
     sa.insert(EVENTS)
     .values(
         {
-            name: sa.bindparam("b_contact_id" if name == "contact_id" else f"b_event_{name}", type_=EVENTS.c[name].type)
-            for name in _EVENT_COLUMNS
+            **{name: _event_value(name) for name in _EVENT_COLUMNS if name != "contact_id"},
+            "contact_id": sa.bindparam("b_contact_id", type_=EVENTS.c.contact_id.type),
         }
     )
     .returning(EVENTS.c.id)
@@ -246,13 +260,11 @@ def _plain_log(logged: int) -> DriverStatement:
     """The ``logged`` messages of the event ``b_event_id``, in the order said."""
     rows = [
         {
+            **_said(row),
             "contact_id": sa.bindparam("b_contact_id", type_=MESSAGES.c.contact_id.type),
-            "direction": sa.bindparam(f"b_direction_{row}", type_=MESSAGES.c.direction.type),
-            "channel": sa.bindparam("b_event_channel", type_=MESSAGES.c.channel.type),
-            "text": sa.bindparam(f"b_text_{row}", type_=MESSAGES.c.text.type),
+            "channel": _LOGGED_CHANNEL,
             "inbound_event_id": sa.bindparam("b_event_id", type_=MESSAGES.c.inbound_event_id.type),
-            "created_at": sa.bindparam("b_event_received_at", type_=MESSAGES.c.created_at.type),
-            "external_id": sa.bindparam(f"b_external_id_{row}", type_=MESSAGES.c.external_id.type),
+            "created_at": _LOGGED_AT,
         }
         for row in range(logged)
     ]
@@ -568,9 +580,9 @@ class Dispatcher:
         if not _PLAIN_STATE.rows(connection, parameters):  # someone got in first: carried out in full, decided again
             return self._carry_out(session, inbound, decision, now, event_id=event_id)
         language = Language(decision.turn.state["language"])
-        self._save_contact(session, None, person, decision.contact_changes, language, now)
+        opted_out = self._save_contact(session, None, person, decision.contact_changes, language, now)
         _plain_log(1 + len(replies)).rows(connection, {**parameters, "b_event_id": event_id})
-        return Outcome(replies, person.contact_id, opted_out=person.opted_out)
+        return Outcome(replies, person.contact_id, opted_out=opted_out)
 
     def _carry_out(
         self, session: Session, inbound: Inbound, decision: Decision, now: datetime, *, event_id: int | None = None

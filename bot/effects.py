@@ -507,9 +507,8 @@ def _referral(session: Session, referral_id: int) -> Referral | None:
     if row is None:
         return None
     referral = held_or_loaded(session, Referral, row._mapping)
-    if "provider" in sa.inspect(referral).unloaded:
-        provider = held_or_loaded(session, Provider, row._mapping) if referral.provider_id is not None else None
-        set_committed_value(referral, "provider", provider)
+    provider = held_or_loaded(session, Provider, row._mapping) if referral.provider_id is not None else None
+    set_committed_value(referral, "provider", provider)
     return referral
 
 
