@@ -2,7 +2,7 @@
 
     python benchmarks/bench_webhooks.py [--backends sqlite,postgresql]
         [--postgres postgresql://postgres@127.0.0.1:5432/rhi_bench_webhooks]
-        [--conversations 50] [--seconds 15] [--stored 1000000]
+        [--conversations 50] [--seconds 15] [--turn 3] [--stored 1000000]
 
 For each database it starts `rhi serve` (gunicorn, 2 workers) and, under the same server settings, a floor
 app of its own (verify Twilio's signature, insert and commit one row, answer): the least any durable
@@ -12,9 +12,10 @@ self-referral journey:
 - paced: N conversations at once, each person taking 0.5 to 1.5 s to answer (people, not a load test):
   latency p50 / p99, with about 1,000 messages stored;
 - flat out: N conversations each sending the next message as soon as the answer comes: messages per
-  second (and the latency under that queue), then the same against the floor endpoint, and the ratio. The
-  planner's statistics are refreshed first (ANALYZE), as autovacuum would have done in a running service:
-  the paced run grew the tables tenfold in seconds;
+  second (and the latency under that queue), and N clients doing the same against the floor endpoint, in
+  alternating turns of `--turn` seconds until each side has had `--seconds` (see `Turns`); the ratio, over
+  all turns and turn by turn. The planner's statistics are refreshed first (ANALYZE), as autovacuum would
+  have done in a running service: the paced run grew the tables tenfold in seconds;
 - paced again after inserting rows directly until `--stored` messages are stored: p50 against the first.
 
 Prints figures; asserts nothing. The PostgreSQL database named is created if missing and emptied first
@@ -26,6 +27,7 @@ from __future__ import annotations
 import argparse
 import http.client
 import itertools
+import math
 import os
 import random
 import secrets
@@ -37,9 +39,11 @@ import tempfile
 import threading
 import time
 import xml.etree.ElementTree as ET
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -224,33 +228,42 @@ class Texter:
 
 
 def conversation(
-    texter: Texter, numbers: Callable[[], str], results: Results, until: float, think: tuple[float, float]
+    texter: Texter,
+    numbers: Callable[[], str],
+    results: Results,
+    until: float,
+    think: tuple[float, float],
+    turn: Callable[[], AbstractContextManager[None]] = nullcontext,
 ) -> None:
     """One person after another doing the self-referral, answering each question the bot asks.
 
     Paced (``think`` given), each message comes after a pause, the first one too: people do not all start
     at the same instant, and a burst of fifty at t=0 would measure the benchmark's start, not the service.
+    Each message is sent in a ``turn`` (see `Turns`).
     """
 
     def say(number: str, text: str) -> str:
         if think[1]:
             time.sleep(random.uniform(*think))
-        twiml = texter.send(number, text, results) or "<R/>"
+        with turn():
+            twiml = texter.send(number, text, results) or "<R/>"
         return "\n".join(element.text or "" for element in ET.fromstring(twiml).iter("Message"))
 
-    while time.monotonic() < until:
-        number = numbers()
-        said = say(number, "hi")
-        for question, answer in SELF_REFERRAL:
-            if time.monotonic() >= until:
-                return
-            if question in said:
-                said = say(number, answer)
+    try:
+        while time.monotonic() < until:
+            number = numbers()
+            said = say(number, "hi")
+            for question, answer in SELF_REFERRAL:
+                if time.monotonic() >= until:
+                    return
+                if question in said:
+                    said = say(number, answer)
+    except TurnsOver:
+        return
 
 
-def drive(
-    texter: Texter, conversations: int, seconds: float, think: tuple[float, float] = (0, 0)
-) -> tuple[Results, float]:
+def new_numbers() -> Callable[[], str]:
+    """A new young person's number each time, never the same twice in one run."""
     counter = itertools.count()
     lock = threading.Lock()
 
@@ -258,6 +271,13 @@ def drive(
         with lock:
             return f"+44770{next(counter) + 1_000_000 * random.randint(1, 9):07d}"
 
+    return numbers
+
+
+def drive(
+    texter: Texter, conversations: int, seconds: float, think: tuple[float, float] = (0, 0)
+) -> tuple[Results, float]:
+    numbers = new_numbers()
     results = Results()
     until = time.monotonic() + seconds
     started = time.perf_counter()
@@ -272,23 +292,138 @@ def drive(
     return results, time.perf_counter() - started
 
 
+def floor_client(
+    texter: Texter, results: Results, until: float, turn: Callable[[], AbstractContextManager[None]] = nullcontext
+) -> None:
+    """For the floor: posts again as soon as it is answered."""
+    number = f"+4477009{random.randint(0, 99999):05d}"
+    try:
+        while time.monotonic() < until:
+            with turn():
+                texter.send(number, "hi", results)
+    except TurnsOver:
+        return
+
+
 def flat_out(texter: Texter, clients: int, seconds: float) -> tuple[Results, float]:
-    """For the floor: each client posts again as soon as it is answered."""
+    """The floor on its own, flat out (to warm it up)."""
     results = Results()
     until = time.monotonic() + seconds
-
-    def client() -> None:
-        number = f"+4477009{random.randint(0, 99999):05d}"
-        while time.monotonic() < until:
-            texter.send(number, "hi", results)
-
     started = time.perf_counter()
-    threads = [threading.Thread(target=client) for _ in range(clients)]
+    threads = [threading.Thread(target=floor_client, args=(texter, results, until)) for _ in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     return results, time.perf_counter() - started
+
+
+class TurnsOver(Exception):
+    """The run in turns has ended: the client stops."""
+
+
+class Turns:
+    """The machine's time, given to the full pipeline and to the floor in short turns, one after the other.
+
+    Measured one after the other for a quarter of a minute each, the two rates were taken under different
+    loads from whatever else a shared machine was running, and their ratio moved by a tenth or more from run
+    to run. In alternating turns of a few seconds both sides see the same machine. Both servers stay up and
+    both sets of clients stay connected to them; a client waits for its side's turn before each message. A
+    turn ends once the requests it let in have been answered, and that wait counts in the turn's time, so
+    neither side is ever timed while the other side's requests are still being served.
+    """
+
+    _OVER = "over"
+
+    def __init__(self, sides: tuple[str, ...] = ("pipeline", "floor")) -> None:
+        # One condition per side and one for the end of a turn, all on one lock: a message answered wakes
+        # no one but the turn's end (a hundred clients woken for every answer would cost the machine more
+        # than the floor does).
+        lock = threading.Lock()
+        self._waiting = {side: threading.Condition(lock) for side in sides}
+        self._drained = threading.Condition(lock)
+        self._lock = lock
+        self._side: str | None = None
+        self._in_flight = 0
+
+    @contextmanager
+    def of(self, side: str) -> Iterator[None]:
+        """Wait for ``side``'s turn, and hold it open while the block runs."""
+        with self._lock:
+            self._waiting[side].wait_for(lambda: self._side in (side, self._OVER))
+            if self._side == self._OVER:
+                raise TurnsOver
+            self._in_flight += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+                if not self._in_flight and self._side is None:
+                    self._drained.notify()
+
+    def give(self, side: str, seconds: float) -> float:
+        """Give ``side`` a turn of ``seconds``; return how long it had, until its last answer came back."""
+        with self._lock:
+            self._side = side
+            started = time.perf_counter()
+            self._waiting[side].notify_all()
+        time.sleep(seconds)
+        with self._lock:
+            self._side = None
+            self._drained.wait_for(lambda: self._in_flight == 0)
+            return time.perf_counter() - started
+
+    def end(self) -> None:
+        with self._lock:
+            self._side = self._OVER
+            for waiting in self._waiting.values():
+                waiting.notify_all()
+
+
+@dataclass
+class Side:
+    """One side's messages and the time it had the machine, over all its turns and turn by turn."""
+
+    results: Results = field(default_factory=Results)
+    seconds: float = 0.0
+    rates: list[float] = field(default_factory=list)
+
+    def take(self, turns: Turns, side: str, seconds: float) -> None:
+        before = len(self.results.latencies)
+        took = turns.give(side, seconds)
+        self.seconds += took
+        self.rates.append((len(self.results.latencies) - before) / took)
+
+
+def in_turns(
+    pipeline: Texter, floor: Texter, conversations: int, seconds: float, turn_seconds: float
+) -> tuple[Side, Side]:
+    """Flat out on both, in alternating turns of ``turn_seconds`` until each side has had ``seconds``."""
+    turns = Turns()
+    full, least = Side(), Side()
+    numbers = new_numbers()
+    forever = math.inf
+    threads = [
+        threading.Thread(
+            target=conversation, args=(pipeline, numbers, full.results, forever, (0, 0), partial(turns.of, "pipeline"))
+        )
+        for _ in range(conversations)
+    ] + [
+        threading.Thread(target=floor_client, args=(floor, least.results, forever, partial(turns.of, "floor")))
+        for _ in range(conversations)
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        for _ in range(max(1, round(seconds / turn_seconds))):
+            full.take(turns, "pipeline", turn_seconds)
+            least.take(turns, "floor", turn_seconds)
+    finally:
+        turns.end()
+        for thread in threads:
+            thread.join()
+    return full, least
 
 
 def summary(results: Results, elapsed: float) -> tuple[float, float, float]:
@@ -503,11 +638,16 @@ def bench(name: str, url: str, workdir: Path, args: argparse.Namespace) -> None:
         line(f"paced, {stored:,} messages stored", results, elapsed)
         paced_p50 = summary(results, elapsed)[1]
         analyze(url)
-        results, elapsed = drive(pipeline, args.conversations, args.seconds)
-        full = line("flat out: the full pipeline", results, elapsed)
-        results, elapsed = flat_out(floor_texter, args.conversations, args.seconds)
-        least = line("flat out: the floor (signature, one row)", results, elapsed)
-        print(f"  {'pipeline / floor':<44} {full / least:8.0%}", flush=True)
+        full, least = in_turns(pipeline, floor_texter, args.conversations, args.seconds, args.turn)
+        rate = line("flat out: the full pipeline", full.results, full.seconds)
+        floor_rate = line("flat out: the floor (signature, one row)", least.results, least.seconds)
+        turn_by_turn = sorted(one / other for one, other in zip(full.rates, least.rates, strict=True))
+        print(
+            f"  {'pipeline / floor':<44} {rate / floor_rate:8.1%}   turn by turn "
+            f"{turn_by_turn[0]:.0%} to {turn_by_turn[-1]:.0%} (median {statistics.median(turn_by_turn):.0%}, "
+            f"{len(turn_by_turn)} pairs of {args.turn:g} s turns)",
+            flush=True,
+        )
         if args.stored > stored:
             stop(server)
             store_messages(url, data_key, args.stored)
@@ -540,6 +680,7 @@ def main() -> None:
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/rhi_bench_webhooks")
     parser.add_argument("--conversations", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--turn", type=float, default=3, help="seconds per turn in the flat-out runs")
     parser.add_argument("--stored", type=int, default=1_000_000)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, help="threads per worker (default: what rhi serve uses)")
