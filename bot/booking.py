@@ -33,7 +33,7 @@ from models import (
     Worker,
     WorkerPreference,
 )
-from models.db import read
+from models.db import held_or_loaded, read
 
 # England's statutory guidance and Wales' practice guide: the interview within 72 hours of return.
 RETURN_INTERVIEW_WINDOW = timedelta(hours=72)
@@ -228,19 +228,24 @@ def _one_per_time(slots: Iterable[sa.Row[Any]]) -> list[sa.Row[Any]]:
     return offered
 
 
+# A slot that is still open, has not started, and that no live booking holds: a worker's own edit or a
+# half-finished move can leave a live booking on a slot marked open, and the unique index would refuse a
+# second one, so it counts as gone rather than failing again on a retry. One read of its row.
+_SLOTS = Slot.__table__
+_OPEN_AND_FREE = sa.select(_SLOTS).where(
+    _SLOTS.c.id == sa.bindparam("b_id"),
+    _SLOTS.c.status == SlotStatus.OPEN,
+    _SLOTS.c.starts_at > sa.bindparam("b_now"),
+    ~sa.exists().where(Booking.slot_id == _SLOTS.c.id, Booking.status != BookingStatus.CANCELLED),
+)
+
+
 def still_open(session: Session, slot_id: object, now: datetime) -> Slot | None:
-    """The slot, if it exists, is still open and has not started: what was offered may have gone since."""
+    """The slot, if it exists, is still open and free and has not started: what was offered may have gone."""
     if not isinstance(slot_id, int) or isinstance(slot_id, bool):
         return None
-    slot = session.get(Slot, slot_id)
-    if slot is None or slot.status != SlotStatus.OPEN or slot.starts_at <= now:
-        return None
-    # A live booking on a slot marked open (a worker's own edit, a half-finished move) still holds it: the
-    # unique index would refuse a second one, so it counts as gone rather than failing again on a retry.
-    held = session.scalar(
-        sa.select(Booking.id).where(Booking.slot_id == slot.id, Booking.status != BookingStatus.CANCELLED).limit(1)
-    )
-    return None if held is not None else slot
+    row = read(session, _OPEN_AND_FREE, {"b_id": slot_id, "b_now": now}).one_or_none()
+    return None if row is None else held_or_loaded(session, Slot, row._mapping)
 
 
 def take_slot(session: Session, slot_id: object, now: datetime, *, status: SlotStatus = SlotStatus.HELD) -> Slot | None:
@@ -249,16 +254,18 @@ def take_slot(session: Session, slot_id: object, now: datetime, *, status: SlotS
     The UPDATE's own ``WHERE status = 'open'`` decides: PostgreSQL re-checks it after waiting for the other
     transaction's row lock, SQLite runs one writer at a time, so the second chooser always finds it gone.
     """
-    if still_open(session, slot_id, now) is None:
+    # Read (the session's changes flushed first: a slot freed earlier in this transaction, by a change of
+    # time, is open in the database) and kept here: the session holds it only weakly.
+    slot = still_open(session, slot_id, now)
+    if slot is None:
         return None
-    session.flush()  # a slot freed earlier in this transaction (a change of time) must be open in the database
+    session.flush()
     taken = session.execute(
         sa.update(Slot)
-        .where(Slot.id == slot_id, Slot.status == SlotStatus.OPEN)
+        .where(Slot.id == slot.id, Slot.status == SlotStatus.OPEN)
         .values(status=status)
         .execution_options(synchronize_session=False)
     )
-    slot = session.get(Slot, slot_id)
     if taken.rowcount != 1:
         session.refresh(slot)
         return None
