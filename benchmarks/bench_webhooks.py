@@ -54,7 +54,9 @@ ACCOUNT_SID = "AC" + "b" * 32
 AUTH_TOKEN = "benchmark-auth-token-0123456789ab"
 SERVICE_NUMBER = "+447700900000"
 FLOOR_PATH = "/bench/floor"
-# The self-referral as a young person answers it: (what the bot asks, what they answer).
+# The self-referral as a young person answers it, to the end: (what the bot asks, what they answer). A
+# question the bot did not ask is passed over: as the demo's workers' free times inside the 72 hours are
+# booked, the young person is offered later ones, and once those are gone says when suits them.
 SELF_REFERRAL = [
     ("Who are you?", "1"),
     ("What would you like to do?", "2"),
@@ -67,6 +69,10 @@ SELF_REFERRAL = [
     ("Where would you like to meet?", "cafe"),
     ("Who would you like to talk to?", "a woman"),
     ("When suits you?", "1"),
+    ("How about one of these?", "1"),
+    ("What day and time suits you?", "Sat 2pm"),
+    ("Is that right?", "yes"),
+    ("Would one suit you?", "none of these"),
     ("trusted adult", "no"),
     ("Send this?", "yes"),
 ]
