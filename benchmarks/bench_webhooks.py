@@ -387,27 +387,73 @@ class Turns:
                 waiting.notify_all()
 
 
+def server_cpu(pid: int) -> float:
+    """CPU seconds a server has used so far: gunicorn and its workers (Linux's /proc; 0 elsewhere)."""
+    processes = {pid}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == pid:  # its parent
+                processes.add(int(stat.parent.name))
+        except (OSError, IndexError, ValueError):
+            continue
+    total = 0
+    for process in processes:
+        try:
+            fields = Path(f"/proc/{process}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # user and system time of the process
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def machine_cpu() -> float:
+    """CPU seconds the whole machine has been busy (Linux's /proc; 0 elsewhere): user, nice, system, irq."""
+    try:
+        user, nice, system, _idle, _iowait, irq, softirq = map(int, Path("/proc/stat").read_text().split()[1:8])
+    except OSError:
+        return 0.0
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
+
+
 @dataclass
 class Side:
-    """One side's messages and the time it had the machine, over all its turns and turn by turn."""
+    """One side's messages and the time it had the machine, over all its turns and turn by turn, and the
+    CPU time its server (``server_pid``) and the whole machine used in its turns."""
 
+    server_pid: int
     results: Results = field(default_factory=Results)
     seconds: float = 0.0
     rates: list[float] = field(default_factory=list)
+    server_cpu: float = 0.0
+    machine_cpu: float = 0.0
 
     def take(self, turns: Turns, side: str, seconds: float) -> None:
         before = len(self.results.latencies)
+        server, machine = server_cpu(self.server_pid), machine_cpu()
         took = turns.give(side, seconds)
+        self.machine_cpu += machine_cpu() - machine  # first: reading the server's processes costs a little
+        self.server_cpu += server_cpu(self.server_pid) - server
         self.seconds += took
         self.rates.append((len(self.results.latencies) - before) / took)
 
+    def cpu_per_message(self) -> str:
+        """Where a message's CPU time went: what tells a slower side's cost apart from the machine's noise."""
+        messages = len(self.results.latencies) or 1
+        web, everything = self.server_cpu / messages * 1000, self.machine_cpu / messages * 1000
+        return f"CPU per message {everything:.2f} ms: web workers {web:.2f}, the rest {everything - web:.2f}"
+
 
 def in_turns(
-    pipeline: Texter, floor: Texter, conversations: int, seconds: float, turn_seconds: float
+    pipeline: Texter,
+    floor: Texter,
+    servers: tuple[subprocess.Popen[bytes], subprocess.Popen[bytes]],
+    conversations: int,
+    seconds: float,
+    turn_seconds: float,
 ) -> tuple[Side, Side]:
     """Flat out on both, in alternating turns of ``turn_seconds`` until each side has had ``seconds``."""
     turns = Turns()
-    full, least = Side(), Side()
+    full, least = Side(servers[0].pid), Side(servers[1].pid)
     numbers = new_numbers()
     forever = math.inf
     threads = [
@@ -644,9 +690,11 @@ def bench(name: str, url: str, workdir: Path, args: argparse.Namespace) -> None:
         line(f"paced, {stored:,} messages stored", results, elapsed)
         paced_p50 = summary(results, elapsed)[1]
         analyze(url)
-        full, least = in_turns(pipeline, floor_texter, args.conversations, args.seconds, args.turn)
+        full, least = in_turns(pipeline, floor_texter, (server, floor), args.conversations, args.seconds, args.turn)
         rate = line("flat out: the full pipeline", full.results, full.seconds)
+        print(f"  {'':<44} {full.cpu_per_message()}")
         floor_rate = line("flat out: the floor (signature, one row)", least.results, least.seconds)
+        print(f"  {'':<44} {least.cpu_per_message()}")
         turn_by_turn = sorted(one / other for one, other in zip(full.rates, least.rates, strict=True))
         print(
             f"  {'pipeline / floor':<44} {rate / floor_rate:8.1%}   turn by turn "
