@@ -668,9 +668,10 @@ def prepare(url: str, data_key: str, workdir: Path) -> None:
 
 def bench(name: str, url: str, workdir: Path, args: argparse.Namespace) -> None:
     from bot.cli import serve_threads
+    from models import Channel
     from models.crypto import generate_key
 
-    threads = args.threads or serve_threads(url)
+    threads = args.threads or serve_threads(url, frozenset({Channel.SMS}))  # as `rhi serve` sets it for SMS
     print(f"\n{name}: gunicorn, {args.workers} workers x {threads} threads; {args.conversations} conversations")
     data_key = generate_key()
     prepare(url, data_key, workdir)

@@ -6,7 +6,7 @@ import pytest
 
 from bot.channels.config import enabled_channels
 from bot.channels.texts import channel_text
-from bot.cli import main
+from bot.cli import SERVE_THREADS, main, serve_threads
 from bot.settings import ConfigError, load_settings
 from models import Channel
 
@@ -55,6 +55,19 @@ def test_rhi_serve_stops_before_starting_any_worker(monkeypatch, capsys):
     monkeypatch.delenv("RHI_TELEGRAM_WEBHOOK_SECRET", raising=False)
     assert main(["serve"]) == 2
     assert capsys.readouterr().err == "error: the setting RHI_TELEGRAM_WEBHOOK_SECRET is required here but is not set\n"
+
+
+@pytest.mark.parametrize(
+    ("database", "channels", "threads"),
+    [
+        pytest.param("postgresql://db/rhi", {Channel.SMS}, 1, id="PostgreSQL, SMS: requests wait on the database only"),
+        pytest.param("postgresql://db/rhi", set(), 1, id="PostgreSQL, no channel"),
+        pytest.param("postgresql://db/rhi", {Channel.TELEGRAM, Channel.SMS}, SERVE_THREADS, id="PostgreSQL, Telegram"),
+        pytest.param("sqlite:///rhi.sqlite3", {Channel.TELEGRAM}, 1, id="SQLite: one writer at a time"),
+    ],
+)
+def test_a_worker_has_more_threads_only_where_its_requests_wait_on_telegram(database, channels, threads):
+    assert serve_threads(database, frozenset(channels)) == threads
 
 
 def test_channel_texts_come_in_english_welsh_or_both_for_someone_not_known_yet():
