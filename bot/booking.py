@@ -254,12 +254,10 @@ def take_slot(session: Session, slot_id: object, now: datetime, *, status: SlotS
     The UPDATE's own ``WHERE status = 'open'`` decides: PostgreSQL re-checks it after waiting for the other
     transaction's row lock, SQLite runs one writer at a time, so the second chooser always finds it gone.
     """
-    # Read (the session's changes flushed first: a slot freed earlier in this transaction, by a change of
-    # time, is open in the database) and kept here: the session holds it only weakly.
-    slot = still_open(session, slot_id, now)
+    session.flush()  # a slot freed earlier in this transaction (a change of time) must be open in the database
+    slot = still_open(session, slot_id, now)  # kept here: the session holds it only weakly
     if slot is None:
         return None
-    session.flush()
     taken = session.execute(
         sa.update(Slot)
         .where(Slot.id == slot.id, Slot.status == SlotStatus.OPEN)
