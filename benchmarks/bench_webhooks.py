@@ -329,19 +329,19 @@ class TurnsOver(Exception):
 
 
 class Turns:
-    """The machine's time, given to the full pipeline and to the floor in short turns, one after the other.
+    """The machine's time, given to each side (the full pipeline and the floor, say) in short turns.
 
     Measured one after the other for a quarter of a minute each, the two rates were taken under different
     loads from whatever else a shared machine was running, and their ratio moved by a tenth or more from run
-    to run. In alternating turns of a few seconds both sides see the same machine. Both servers stay up and
-    both sets of clients stay connected to them; a client waits for its side's turn before each message. A
-    turn ends once the requests it let in have been answered, and that wait counts in the turn's time, so
-    neither side is ever timed while the other side's requests are still being served.
+    to run. In alternating turns of a few seconds every side sees the same machine. All servers stay up and
+    all clients stay connected to them; a client waits for its side's turn before each message. A turn ends
+    once the requests it let in have been answered, and that wait counts in the turn's time, so no side is
+    ever timed while another side's requests are still being served.
     """
 
     _OVER = "over"
 
-    def __init__(self, sides: tuple[str, ...] = ("pipeline", "floor")) -> None:
+    def __init__(self, sides: tuple[str, ...]) -> None:
         # One condition per side and one for the end of a turn, all on one lock: a message answered wakes
         # no one but the turn's end (a hundred clients woken for every answer would cost the machine more
         # than the floor does).
@@ -443,39 +443,39 @@ class Side:
         return f"CPU per message {everything:.2f} ms: web workers {web:.2f}, the rest {everything - web:.2f}"
 
 
-def in_turns(
-    pipeline: Texter,
-    floor: Texter,
-    servers: tuple[subprocess.Popen[bytes], subprocess.Popen[bytes]],
-    conversations: int,
-    seconds: float,
-    turn_seconds: float,
-) -> tuple[Side, Side]:
-    """Flat out on both, in alternating turns of ``turn_seconds`` until each side has had ``seconds``."""
-    turns = Turns()
-    full, least = Side(servers[0].pid), Side(servers[1].pid)
+# What a side's clients do in the turns: ``client(results, turn)``, each message sent in ``turn()``.
+Client = Callable[[Results, Callable[[], AbstractContextManager[None]]], None]
+
+
+def journeys(texter: Texter) -> Client:
+    """Young people doing the self-referral against ``texter``, flat out, one after another."""
     numbers = new_numbers()
-    forever = math.inf
+    return lambda results, turn: conversation(texter, numbers, results, math.inf, (0, 0), turn)
+
+
+def floor_posts(texter: Texter) -> Client:
+    return lambda results, turn: floor_client(texter, results, math.inf, turn)
+
+
+def in_turns(sides: dict[str, tuple[Side, Client]], conversations: int, seconds: float, turn_seconds: float) -> None:
+    """Each side's client in ``conversations`` threads, flat out, the sides in alternating turns of
+    ``turn_seconds`` until each has had ``seconds``."""
+    turns = Turns(tuple(sides))
     threads = [
-        threading.Thread(
-            target=conversation, args=(pipeline, numbers, full.results, forever, (0, 0), partial(turns.of, "pipeline"))
-        )
-        for _ in range(conversations)
-    ] + [
-        threading.Thread(target=floor_client, args=(floor, least.results, forever, partial(turns.of, "floor")))
+        threading.Thread(target=client, args=(side.results, partial(turns.of, name)))
+        for name, (side, client) in sides.items()
         for _ in range(conversations)
     ]
     for thread in threads:
         thread.start()
     try:
         for _ in range(max(1, round(seconds / turn_seconds))):
-            full.take(turns, "pipeline", turn_seconds)
-            least.take(turns, "floor", turn_seconds)
+            for name, (side, _) in sides.items():
+                side.take(turns, name, turn_seconds)
     finally:
         turns.end()
         for thread in threads:
             thread.join()
-    return full, least
 
 
 def summary(results: Results, elapsed: float) -> tuple[float, float, float]:
@@ -691,7 +691,9 @@ def bench(name: str, url: str, workdir: Path, args: argparse.Namespace) -> None:
         line(f"paced, {stored:,} messages stored", results, elapsed)
         paced_p50 = summary(results, elapsed)[1]
         analyze(url)
-        full, least = in_turns(pipeline, floor_texter, (server, floor), args.conversations, args.seconds, args.turn)
+        full, least = Side(server.pid), Side(floor.pid)
+        sides = {"pipeline": (full, journeys(pipeline)), "floor": (least, floor_posts(floor_texter))}
+        in_turns(sides, args.conversations, args.seconds, args.turn)
         rate = line("flat out: the full pipeline", full.results, full.seconds)
         print(f"  {'':<44} {full.cpu_per_message()}")
         floor_rate = line("flat out: the floor (signature, one row)", least.results, least.seconds)
