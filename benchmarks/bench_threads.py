@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 from pathlib import Path
 
@@ -31,9 +30,11 @@ from bench_webhooks import (
     journeys,
     line,
     prepare,
+    serve_command,
     start,
     stop,
     store_messages,
+    turn_by_turn,
 )
 
 
@@ -60,7 +61,7 @@ def main() -> None:
         try:
             for threads in (first, second):
                 port = free_port()
-                command = [sys.executable, "-m", "bot.cli", "serve", "--port", str(port), "--threads", str(threads)]
+                command = serve_command(port, 2, threads)
                 servers.append(start(command, environment(url, data_key, port, workdir), port, "/healthz"))
                 texters.append(Texter(port, "/webhooks/sms"))
             for texter in texters:
@@ -78,10 +79,10 @@ def main() -> None:
                 rates.append(line(f"flat out, {name} per worker", side.results, side.seconds))
                 print(f"  {'':<44} {side.cpu_per_message()}")
             (one, _), (other, _) = sides.values()
-            turn_by_turn = sorted(a / b for a, b in zip(one.rates, other.rates, strict=True))
+            ratios = turn_by_turn(one, other)
             print(
                 f"  {f'{first} threads / {second} threads':<44} {rates[0] / rates[1]:8.3f}   turn by turn "
-                f"{turn_by_turn[0]:.2f} to {turn_by_turn[-1]:.2f} (median {statistics.median(turn_by_turn):.2f})"
+                f"{ratios[0]:.2f} to {ratios[-1]:.2f} (median {statistics.median(ratios):.2f})"
             )
         finally:
             for server in servers:

@@ -147,6 +147,22 @@ def environment(url: str, data_key: str, port: int, workdir: Path) -> dict[str, 
     }
 
 
+def serve_command(port: int, workers: int, threads: int) -> list[str]:
+    """``rhi serve`` on ``port``, as the benchmarks run it."""
+    return [
+        sys.executable,
+        "-m",
+        "bot.cli",
+        "serve",
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+    ]
+
+
 def start(command: list[str], env: dict[str, str], port: int, path: str) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 30
@@ -280,22 +296,26 @@ def new_numbers() -> Callable[[], str]:
     return numbers
 
 
-def drive(
-    texter: Texter, conversations: int, seconds: float, think: tuple[float, float] = (0, 0)
-) -> tuple[Results, float]:
-    numbers = new_numbers()
+def for_a_while(run: Callable[[Results, float], None], clients: int, seconds: float) -> tuple[Results, float]:
+    """``run(results, until)`` in ``clients`` threads for ``seconds``: what they measured, and how long it took."""
     results = Results()
     until = time.monotonic() + seconds
     started = time.perf_counter()
-    threads = [
-        threading.Thread(target=conversation, args=(texter, numbers, results, until, think))
-        for _ in range(conversations)
-    ]
+    threads = [threading.Thread(target=run, args=(results, until)) for _ in range(clients)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     return results, time.perf_counter() - started
+
+
+def drive(
+    texter: Texter, conversations: int, seconds: float, think: tuple[float, float] = (0, 0)
+) -> tuple[Results, float]:
+    numbers = new_numbers()
+    return for_a_while(
+        lambda results, until: conversation(texter, numbers, results, until, think), conversations, seconds
+    )
 
 
 def floor_client(
@@ -313,15 +333,7 @@ def floor_client(
 
 def flat_out(texter: Texter, clients: int, seconds: float) -> tuple[Results, float]:
     """The floor on its own, flat out (to warm it up)."""
-    results = Results()
-    until = time.monotonic() + seconds
-    started = time.perf_counter()
-    threads = [threading.Thread(target=floor_client, args=(texter, results, until)) for _ in range(clients)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results, time.perf_counter() - started
+    return for_a_while(lambda results, until: floor_client(texter, results, until), clients, seconds)
 
 
 class TurnsOver(Exception):
@@ -455,6 +467,11 @@ def journeys(texter: Texter) -> Client:
 
 def floor_posts(texter: Texter) -> Client:
     return lambda results, turn: floor_client(texter, results, math.inf, turn)
+
+
+def turn_by_turn(one: Side, other: Side) -> list[float]:
+    """``one``'s rate over ``other``'s in each pair of turns, lowest first."""
+    return sorted(mine / theirs for mine, theirs in zip(one.rates, other.rates, strict=True))
 
 
 def in_turns(sides: dict[str, tuple[Side, Client]], conversations: int, seconds: float, turn_seconds: float) -> None:
@@ -678,7 +695,7 @@ def bench(name: str, url: str, workdir: Path, args: argparse.Namespace) -> None:
     store_messages(url, data_key, 1_000)
     port, floor_port = free_port(), free_port()
     server_settings = ["--workers", str(args.workers), "--threads", str(threads)]
-    rhi_serve = [sys.executable, "-m", "bot.cli", "serve", "--port", str(port), *server_settings]
+    rhi_serve = serve_command(port, args.workers, threads)
     floor_serve = [sys.executable, __file__, "--floor-server", str(floor_port), "--database", url, *server_settings]
     server = start(rhi_serve, environment(url, data_key, port, workdir), port, "/healthz")
     floor = start(floor_serve, environment(url, data_key, floor_port, workdir), floor_port, "/")
@@ -698,11 +715,11 @@ def bench(name: str, url: str, workdir: Path, args: argparse.Namespace) -> None:
         print(f"  {'':<44} {full.cpu_per_message()}")
         floor_rate = line("flat out: the floor (signature, one row)", least.results, least.seconds)
         print(f"  {'':<44} {least.cpu_per_message()}")
-        turn_by_turn = sorted(one / other for one, other in zip(full.rates, least.rates, strict=True))
+        ratios = turn_by_turn(full, least)
         print(
             f"  {'pipeline / floor':<44} {rate / floor_rate:8.1%}   turn by turn "
-            f"{turn_by_turn[0]:.0%} to {turn_by_turn[-1]:.0%} (median {statistics.median(turn_by_turn):.0%}, "
-            f"{len(turn_by_turn)} pairs of {args.turn:g} s turns)",
+            f"{ratios[0]:.0%} to {ratios[-1]:.0%} (median {statistics.median(ratios):.0%}, "
+            f"{len(ratios)} pairs of {args.turn:g} s turns)",
             flush=True,
         )
         if args.stored > stored:
