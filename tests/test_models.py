@@ -1,5 +1,6 @@
 """The data model as people would notice it: private data unreadable at rest, nothing booked twice."""
 
+import base64
 import stat
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -7,6 +8,9 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 from cryptography.fernet import Fernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy.exc import IntegrityError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -43,6 +47,15 @@ from models.rotation import reencrypt_all
 
 PHONE = "+447700900123"
 TEXT = "I stayed at Jay's flat on Heol y Frenhines"
+
+
+def _open_with(key: str, token: str) -> str:
+    """A stored value opened as the README says it is sealed, without the application's code: AES-256-GCM
+    under HKDF-SHA256 of the key, base64 of nonce + ciphertext after ``aes:``."""
+    assert token.startswith("aes:")
+    raw = base64.b64decode(token[4:])
+    derived = HKDF(hashes.SHA256(), 32, None, b"rhi sealing key aes-256-gcm").derive(base64.urlsafe_b64decode(key))
+    return AESGCM(derived).decrypt(raw[:12], raw[12:], None).decode()
 
 
 def _contact(session: Session, address: str = PHONE, channel: Channel = Channel.SMS) -> Contact:
@@ -91,7 +104,7 @@ def test_phone_numbers_and_what_people_say_are_unreadable_in_the_database(db: Se
     for value in stored:
         assert "7700900123" not in value
         assert "Heol y Frenhines" not in value  # spaces: never part of a (base64) token by chance
-    assert Fernet(data_key).decrypt(stored.text.encode()).decode() == TEXT
+    assert _open_with(data_key, stored.text) == TEXT
 
 
 def test_the_sqlite_file_holds_no_phone_number_or_message_text(tmp_path: Path, data_key: str) -> None:
@@ -149,10 +162,43 @@ def test_after_a_key_rotation_old_rows_stay_readable_and_findable(
         assert reencrypt_all(session) == 3
         session.commit()
 
-        new_only = Fernet(new_key)
         raw_text = session.execute(sa.text("SELECT text FROM messages")).scalar_one()
-        assert new_only.decrypt(raw_text.encode()).decode() == TEXT
+        assert _open_with(new_key, raw_text) == TEXT
         assert Contact.find(session, Channel.SMS, PHONE) is not None
+
+
+def test_values_stored_as_fernet_tokens_by_earlier_versions_open_and_are_rewritten(
+    session_factory: sessionmaker[Session], data_key: str
+) -> None:
+    with session_factory() as session:
+        contact = _contact(session)
+        session.add(Message(contact=contact, direction=Direction.INBOUND, channel=Channel.SMS, text="x"))
+        session.commit()
+        earlier = Fernet(data_key).encrypt(TEXT.encode()).decode()
+        session.execute(sa.text("UPDATE messages SET text = :token"), {"token": earlier})
+        session.commit()
+
+    with session_factory() as session:
+        assert session.scalars(sa.select(Message)).one().text == TEXT
+        assert reencrypt_all(session) == 3
+        session.commit()
+        raw_text = session.execute(sa.text("SELECT text FROM messages")).scalar_one()
+        assert _open_with(data_key, raw_text) == TEXT
+
+
+@pytest.mark.parametrize("damage", ["a changed byte", "cut short", "not base64"])
+def test_a_stored_value_that_was_tampered_with_does_not_open(data_key: str, damage: str) -> None:
+    crypto.configure_keys([data_key])
+    token = crypto.encrypt(TEXT.encode())
+    raw = bytearray(base64.b64decode(token[4:]))
+    raw[20] ^= 1
+    damaged = {
+        "a changed byte": "aes:" + base64.b64encode(bytes(raw)).decode(),
+        "cut short": token[:12],
+        "not base64": "aes:%%%%",
+    }[damage]
+    with pytest.raises(crypto.DecryptionError, match="RHI_DATA_KEY"):
+        crypto.decrypt(damaged)
 
 
 def test_data_written_under_a_key_that_is_gone_fails_with_a_clear_error(
