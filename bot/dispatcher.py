@@ -384,11 +384,12 @@ class Dispatcher:
                             return outcome
                     connection.commit()
                     each_statement_on_its_own(connection, False)  # the writes are one transaction
-                    # The session owns the connection's transaction: its commit is the message's commit.
-                    carrying_out = self.runtime.sessions(bind=connection, join_transaction_mode="control_fully")
-                    with carrying_out as session, session.begin():
-                        if self._is_plain(inbound, decision):
-                            return self._carry_out_plainly(session, inbound, decision, now)
+                    plain = self._is_plain(inbound, decision)
+                    if plain and decision.person.contact_id is not None:
+                        return self._carry_out_known_plainly(connection, inbound, decision, now)
+                    with self._carrying_out(connection) as session, session.begin():
+                        if plain:
+                            return self._carry_out_first_plainly(session, inbound, decision, now)
                         return self._carry_out(session, inbound, decision, now)
             except IntegrityError:
                 replay = self._replay(inbound)
@@ -539,19 +540,13 @@ class Dispatcher:
             **changes,
         }
 
-    def _carry_out_plainly(self, session: Session, inbound: Inbound, decision: Decision, now: datetime) -> Outcome:
-        """A plain message in four statements: the event (with its answer), the state, the log, commit; someone
-        new's first message is the contact first, then their first state, the event and the log.
-
-        Saving the state only if it is still the version this message was decided on also locks the
-        conversation's row (PostgreSQL); when someone got in first, the message is carried out in full.
-        A stop recorded meanwhile outside a conversation (a carrier's unsubscribe report) applies from the
-        person's next message. Two first messages from one person at once: the second contact is refused by
-        its unique key, and the message is tried again, finding the first.
-        """
+    def _carry_out_first_plainly(
+        self, session: Session, inbound: Inbound, decision: Decision, now: datetime
+    ) -> Outcome:
+        """Someone new's first message, when it is plain: the contact, their first state, the event and the
+        log. Two first messages from one person at once: the second contact is refused by its unique key, and
+        the message is tried again, finding the first."""
         person, replies = decision.person, decision.replies
-        if person.contact_id is not None:
-            return self._carry_out_known_plainly(session, inbound, decision, now)
         # Everything is encrypted before the first write, which on SQLite takes the one writer's turn.
         values, language = self._state_values(person, decision.turn, decision.releases, now, forget=False)
         logged = _logged(inbound, replies)
@@ -566,23 +561,41 @@ class Dispatcher:
         return Outcome(replies, contact_id, opted_out=person.opted_out)
 
     def _carry_out_known_plainly(
-        self, session: Session, inbound: Inbound, decision: Decision, now: datetime
+        self, connection: Connection, inbound: Inbound, decision: Decision, now: datetime
     ) -> Outcome:
-        """``_carry_out_plainly`` for someone known: the event, the state and the log on the driver's cursor (the
-        statements of ``_plain_message_in_one_statement``, one by one), the contact's changes if any."""
+        """A plain message from someone known, in one transaction on ``connection`` with no ORM session: the
+        event (with its answer), the state, the contact's changes if any and the log, on the driver's cursor
+        (the statements of ``_plain_message_in_one_statement``, one by one), then commit. On SQLite every plain
+        message from someone known; on PostgreSQL one whose one statement found someone got in first.
+
+        The state is saved only if it is still the version this message was decided on (on PostgreSQL that
+        also locks the conversation's row); when someone got in first, the message is carried out in full, in
+        the same transaction, and decided again under the lock. A stop recorded meanwhile outside a
+        conversation (a carrier's unsubscribe report) applies from the person's next message. Should anything
+        fail, closing the connection rolls the transaction back.
+        """
         person, replies = decision.person, decision.replies
         assert person.contact_id is not None
         # Everything is encrypted before the first write, which on SQLite takes the one writer's turn.
         parameters = self._plain_parameters(inbound, person, decision.turn, replies, decision.releases, now)
-        connection = session.connection()  # begins the transaction the statements run in
+        connection.begin()  # the driver's cursor begins nothing itself
         # a repeated delivery fails here, before anything else is written
         [(event_id,)] = _PLAIN_EVENT.rows(connection, parameters)
-        if not _PLAIN_STATE.rows(connection, parameters):  # someone got in first: carried out in full, decided again
-            return self._carry_out(session, inbound, decision, now, event_id=event_id)
+        if not _PLAIN_STATE.rows(connection, parameters):
+            with self._carrying_out(connection) as session:
+                outcome = self._carry_out(session, inbound, decision, now, event_id=event_id)
+                session.commit()
+            return outcome
         language = Language(decision.turn.state["language"])
-        opted_out = self._save_contact(session, None, person, decision.contact_changes, language, now)
+        opted_out = self._save_contact(connection, None, person, decision.contact_changes, language, now)
         _plain_log(1 + len(replies)).rows(connection, {**parameters, "b_event_id": event_id})
+        connection.commit()
         return Outcome(replies, person.contact_id, opted_out=opted_out)
+
+    def _carrying_out(self, connection: Connection) -> Session:
+        """The session a message's writes go through. It owns the connection's transaction (begun already, or
+        by ``session.begin()``): its commit is the message's commit."""
+        return self.runtime.sessions(bind=connection, join_transaction_mode="control_fully")
 
     def _carry_out(
         self, session: Session, inbound: Inbound, decision: Decision, now: datetime, *, event_id: int | None = None
@@ -773,7 +786,7 @@ class Dispatcher:
 
     def _save_contact(
         self,
-        session: Session,
+        bind: Session | Connection,
         contact: Contact | None,
         person: Person,
         changed: dict[str, Any],
@@ -788,7 +801,7 @@ class Dispatcher:
                 setattr(contact, name, value)
             return contact.opted_out
         if changes:
-            session.execute(sa.update(CONTACTS).where(CONTACTS.c.id == person.contact_id).values(**changes))
+            bind.execute(sa.update(CONTACTS).where(CONTACTS.c.id == person.contact_id).values(**changes))
         return person.opted_out
 
     @staticmethod
