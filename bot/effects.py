@@ -47,8 +47,9 @@ from models import (
     WorkerPreference,
     address_hash,
     referral_episodes,
+    utcnow,
 )
-from models.db import held_or_loaded, insert_at_once, read
+from models.db import held_or_loaded, insert_at_once, read, update_at_once
 
 SKIP_WORDS = frozenset({"pass", "skip", "pasio", "no", "na"})  # "other" reason left blank on purpose
 # Answers to "what suits you?" with no day or time in them before their words are passed on as they are.
@@ -330,29 +331,43 @@ def request_booking(context: EffectContext) -> dict[str, Any]:
     compared = starts_at or (datetime.fromisoformat(wanted) if wanted else None)
     outside_window = bool(referral.deadline_at and (compared is None or compared > referral.deadline_at))
     confirmed = auto and slot is not None
-    booking = Booking(
-        referral=referral,
-        slot=slot,
-        starts_at=starts_at,
-        worker_id=slot.worker_id if slot else None,
-        place_kind=_enum(PlaceKind, context.var("place_kind"), None),
-        worker_preference=_enum(WorkerPreference, context.var("worker_preference"), None),
-        trusted_adult=context.var("trusted_adult"),
-        preferred_time_text=None if slot else _preferred_time_text(context),
-        status=BookingStatus.CONFIRMED if confirmed else BookingStatus.REQUESTED,
-        outside_window=outside_window,
-        # The reason for a delay is recorded so reports can count it: the young person's own choice when
-        # they passed over times inside the window, no availability when there were none to offer.
-        delay_reason=_delay_reason(context) if outside_window else None,
+    written = utcnow()
+    # Inserted and updated at once, as the referral and the episode are, rather than by flushing the session.
+    booking = insert_at_once(
+        session,
+        Booking,
+        {
+            "referral_id": referral.id,
+            "slot_id": slot.id if slot else None,
+            "starts_at": starts_at,
+            "worker_id": slot.worker_id if slot else None,
+            "place_kind": _enum(PlaceKind, context.var("place_kind"), None),
+            "worker_preference": _enum(WorkerPreference, context.var("worker_preference"), None),
+            "trusted_adult": context.var("trusted_adult"),
+            "preferred_time_text": None if slot else _preferred_time_text(context),
+            "status": BookingStatus.CONFIRMED if confirmed else BookingStatus.REQUESTED,
+            "outside_window": outside_window,
+            # The reason for a delay is recorded so reports can count it: the young person's own choice when
+            # they passed over times inside the window, no availability when there were none to offer.
+            "delay_reason": _delay_reason(context) if outside_window else None,
+            "reminders_sent": [],
+            "created_at": written,
+            "updated_at": written,
+        },
     )
-    referral.status = ReferralStatus.BOOKED if confirmed else ReferralStatus.BOOKING_REQUESTED
+    for name, value in (("referral", referral), ("slot", slot)):
+        set_committed_value(booking, name, value)  # what the database now holds, without reading it back
+    if "bookings" not in sa.inspect(referral).unloaded:
+        set_committed_value(referral, "bookings", [*referral.bookings, booking])
+    chosen = {
+        "status": ReferralStatus.BOOKED if confirmed else ReferralStatus.BOOKING_REQUESTED,
+        "place_kind": booking.place_kind,
+        "worker_preference": booking.worker_preference,
+        "trusted_adult": booking.trusted_adult,
+    }
     if confirmed:
-        referral.assigned_worker_id = slot.worker_id
-    referral.place_kind = booking.place_kind
-    referral.worker_preference = booking.worker_preference
-    referral.trusted_adult = booking.trusted_adult
-    session.add(booking)
-    session.flush()
+        chosen["assigned_worker_id"] = slot.worker_id
+    update_at_once(session, referral, chosen)
     events.booking_requested(session, referral, booking)
     values: dict[str, Any] = {"booking_id": booking.id, "booking_made": "yes", "booking_status": booking.status.value}
     if confirmed:
