@@ -104,7 +104,6 @@ _CHANGED_NO_CONVERSATION_WITH_CONTACT = (
     .with_for_update(of=CONTACTS, key_share=True)
 )
 _RECORD_EVENT = sa.insert(EVENTS).returning(EVENTS.c.id)
-_ADD_CONTACT = sa.insert(CONTACTS).returning(CONTACTS.c.id)
 _ANSWER_EVENT = (
     sa.update(EVENTS)
     .where(EVENTS.c.id == sa.bindparam("b_id"))
@@ -272,6 +271,35 @@ def _plain_log(logged: int) -> DriverStatement:
 
 
 @functools.cache
+def _plain_contact_update(columns: tuple[str, ...]) -> DriverStatement:
+    """The contact ``b_contact_id``'s ``columns`` set to what a message changed."""
+    return DriverStatement(
+        sa.update(CONTACTS)
+        .where(CONTACTS.c.id == sa.bindparam("b_contact_id", type_=CONTACTS.c.id.type))
+        .values(_contact_values(columns))
+        .returning(CONTACTS.c.id)
+    )
+
+
+@functools.cache
+def _plain_new_contact(columns: tuple[str, ...]) -> DriverStatement:
+    """Someone new's contact, with ``columns``; its id."""
+    return DriverStatement(sa.insert(CONTACTS).values(_contact_values(columns)).returning(CONTACTS.c.id))
+
+
+# Someone new's first state, with the parameters of ``_plain_parameters``.
+_PLAIN_FIRST_STATE = DriverStatement(
+    sa.insert(STATES)
+    .values(
+        contact_id=sa.bindparam("b_contact_id", type_=STATES.c.contact_id.type),
+        version=1,
+        **{name: sa.bindparam(f"b_{name}", type_=STATES.c[name].type) for name in _STATE_COLUMNS},
+    )
+    .returning(STATES.c.id)
+)
+
+
+@functools.cache
 def _on_driver(statement: sa.Select[Any] | sa.Insert) -> DriverStatement:
     """The statements a plain message runs, on the driver's cursor (see DriverStatement)."""
     return DriverStatement(statement)
@@ -384,12 +412,9 @@ class Dispatcher:
                             return outcome
                     connection.commit()
                     each_statement_on_its_own(connection, False)  # the writes are one transaction
-                    plain = self._is_plain(inbound, decision)
-                    if plain and decision.person.contact_id is not None:
-                        return self._carry_out_known_plainly(connection, inbound, decision, now)
+                    if self._is_plain(inbound, decision):
+                        return self._carry_out_plainly(connection, inbound, decision, now)
                     with self._carrying_out(connection) as session, session.begin():
-                        if plain:
-                            return self._carry_out_first_plainly(session, inbound, decision, now)
                         return self._carry_out(session, inbound, decision, now)
             except IntegrityError:
                 replay = self._replay(inbound)
@@ -540,57 +565,51 @@ class Dispatcher:
             **changes,
         }
 
-    def _carry_out_first_plainly(
-        self, session: Session, inbound: Inbound, decision: Decision, now: datetime
-    ) -> Outcome:
-        """Someone new's first message, when it is plain: the contact, their first state, the event and the
-        log. Two first messages from one person at once: the second contact is refused by its unique key, and
-        the message is tried again, finding the first."""
-        person, replies = decision.person, decision.replies
-        # Everything is encrypted before the first write, which on SQLite takes the one writer's turn.
-        values, language = self._state_values(person, decision.turn, decision.releases, now, forget=False)
-        logged = _logged(inbound, replies)
-        # the contact with what this message sets, instead of saving it after
-        changes = self._contact_changes(person, decision.contact_changes, language, now)
-        contact_id = session.execute(_ADD_CONTACT, self._new_contact(inbound, changes, now)).scalar_one()
-        person = dataclasses.replace(person, contact_id=contact_id)
-        # a repeated delivery fails here, and everything above is undone
-        event_id = self._record_event(session, inbound, now, contact_id=contact_id, replies=replies)
-        self._write_state(session, person, values)
-        self._log(session, inbound, contact_id, event_id, logged, now)
-        return Outcome(replies, contact_id, opted_out=person.opted_out)
-
-    def _carry_out_known_plainly(
+    def _carry_out_plainly(
         self, connection: Connection, inbound: Inbound, decision: Decision, now: datetime
     ) -> Outcome:
-        """A plain message from someone known, in one transaction on ``connection`` with no ORM session: the
-        event (with its answer), the state, the contact's changes if any and the log, on the driver's cursor
-        (the statements of ``_plain_message_in_one_statement``, one by one), then commit. On SQLite every plain
-        message from someone known; on PostgreSQL one whose one statement found someone got in first.
+        """A plain message in one transaction on ``connection``, with no ORM session (its begin, commit and close
+        cost more than the statements): on SQLite every plain message, on PostgreSQL one whose one statement
+        found someone got in first. The statements of ``_plain_message_in_one_statement`` one by one, on the
+        driver's cursor: the event (with its answer), the state, the contact's changes if any and the log; for
+        someone new, the contact with their first message's changes, their first state, the event and the log.
 
-        The state is saved only if it is still the version this message was decided on (on PostgreSQL that
-        also locks the conversation's row); when someone got in first, the message is carried out in full, in
-        the same transaction, and decided again under the lock. A stop recorded meanwhile outside a
-        conversation (a carrier's unsubscribe report) applies from the person's next message. Should anything
-        fail, closing the connection rolls the transaction back.
+        The state is saved only if it is still the version this message was decided on (on PostgreSQL that also
+        locks the conversation's row); when someone got in first, the message is carried out in full, in the same
+        transaction, and decided again under the lock. A stop recorded meanwhile outside a conversation (a
+        carrier's unsubscribe report) applies from the person's next message. Two first messages from one person
+        at once: the second contact is refused by its unique key, and the message is tried again, finding the
+        first. Should anything fail, closing the connection rolls the transaction back.
         """
         person, replies = decision.person, decision.replies
-        assert person.contact_id is not None
+        language = Language(decision.turn.state["language"])
         # Everything is encrypted before the first write, which on SQLite takes the one writer's turn.
         parameters = self._plain_parameters(inbound, person, decision.turn, replies, decision.releases, now)
+        changes = self._contact_changes(person, decision.contact_changes, language, now)
         connection.begin()  # the driver's cursor begins nothing itself
-        # a repeated delivery fails here, before anything else is written
-        [(event_id,)] = _PLAIN_EVENT.rows(connection, parameters)
-        if not _PLAIN_STATE.rows(connection, parameters):
-            with self._carrying_out(connection) as session:
-                outcome = self._carry_out(session, inbound, decision, now, event_id=event_id)
-                session.commit()
-            return outcome
-        language = Language(decision.turn.state["language"])
-        opted_out = self._save_contact(connection, None, person, decision.contact_changes, language, now)
+        if person.contact_id is None:
+            new_contact = self._new_contact(inbound, changes, now)
+            contact_values = {f"b_contact_{name}": value for name, value in new_contact.items()}
+            [(contact_id,)] = _plain_new_contact(tuple(sorted(new_contact))).rows(connection, contact_values)
+            parameters["b_contact_id"] = contact_id
+            _PLAIN_FIRST_STATE.rows(connection, parameters)
+            # a repeated delivery fails here, and everything above is undone
+            [(event_id,)] = _PLAIN_EVENT.rows(connection, parameters)
+        else:
+            contact_id = person.contact_id
+            # a repeated delivery fails here, before anything else is written
+            [(event_id,)] = _PLAIN_EVENT.rows(connection, parameters)
+            if not _PLAIN_STATE.rows(connection, parameters):
+                with self._carrying_out(connection) as session:
+                    outcome = self._carry_out(session, inbound, decision, now, event_id=event_id)
+                    session.commit()
+                return outcome
+            if changes:
+                contact_values = {f"b_contact_{name}": value for name, value in changes.items()}
+                _plain_contact_update(tuple(sorted(changes))).rows(connection, {**parameters, **contact_values})
         _plain_log(1 + len(replies)).rows(connection, {**parameters, "b_event_id": event_id})
         connection.commit()
-        return Outcome(replies, person.contact_id, opted_out=opted_out)
+        return Outcome(replies, contact_id, opted_out=person.opted_out)
 
     def _carrying_out(self, connection: Connection) -> Session:
         """The session a message's writes go through. It owns the connection's transaction (begun already, or
@@ -786,7 +805,7 @@ class Dispatcher:
 
     def _save_contact(
         self,
-        bind: Session | Connection,
+        session: Session,
         contact: Contact | None,
         person: Person,
         changed: dict[str, Any],
@@ -801,7 +820,7 @@ class Dispatcher:
                 setattr(contact, name, value)
             return contact.opted_out
         if changes:
-            bind.execute(sa.update(CONTACTS).where(CONTACTS.c.id == person.contact_id).values(**changes))
+            session.execute(sa.update(CONTACTS).where(CONTACTS.c.id == person.contact_id).values(**changes))
         return person.opted_out
 
     @staticmethod
