@@ -305,6 +305,23 @@ def _on_driver(statement: sa.Select[Any] | sa.Insert) -> DriverStatement:
     return DriverStatement(statement)
 
 
+def _write_one_by_one(
+    connection: Connection, parameters: dict[str, Any], contact_columns: dict[str, Any], replies: int
+) -> tuple[int, bool]:
+    """Someone known's message written as ``_plain_message_in_one_statement`` writes it, one statement after
+    another, given ``_plain_parameters``: the event (a repeated delivery fails here, before anything else is
+    written), the state, the contact's changed columns and the log of their message and the ``replies``. The
+    event's id, and whether the rest was written: not when the state was no longer the version decided on."""
+    [(event_id,)] = _PLAIN_EVENT.rows(connection, parameters)
+    if not _PLAIN_STATE.rows(connection, parameters):
+        return event_id, False
+    if contact_columns:
+        changed = {f"b_contact_{name}": value for name, value in contact_columns.items()}
+        _plain_contact_update(tuple(sorted(contact_columns))).rows(connection, {**parameters, **changed})
+    _plain_log(1 + replies).rows(connection, {**parameters, "b_event_id": event_id})
+    return event_id, True
+
+
 # A conversation left this long starts again from the menu (the answers of a half-finished journey
 # weeks ago are more confusing than useful, and keeping them is keeping data for no purpose).
 CONVERSATION_EXPIRY = timedelta(days=14)
@@ -493,7 +510,7 @@ class Dispatcher:
 
     def _write_in_one_statement(
         self,
-        bind: Session | Connection,
+        connection: Connection,
         inbound: Inbound,
         person: Person,
         turn: Turn,
@@ -512,10 +529,7 @@ class Dispatcher:
         else:
             statement = _plain_message_in_one_statement(1 + len(replies), tuple(sorted(contact_columns)))
         parameters |= {f"b_contact_{name}": value for name, value in contact_columns.items()}
-        if isinstance(bind, Connection):  # a plain message: straight to the driver
-            written = next(iter(_on_driver(statement).rows(bind, parameters)), None)
-        else:  # under the lock, after the unit of work has saved what the effects changed
-            written = bind.execute(statement, parameters).first()
+        written = next(iter(_on_driver(statement).rows(connection, parameters)), None)
         return None if written is None else written[1]  # the contact's id
 
     def _plain_parameters(
@@ -595,19 +609,15 @@ class Dispatcher:
             _PLAIN_FIRST_STATE.rows(connection, parameters)
             # a repeated delivery fails here, and everything above is undone
             [(event_id,)] = _PLAIN_EVENT.rows(connection, parameters)
+            _plain_log(1 + len(replies)).rows(connection, {**parameters, "b_event_id": event_id})
         else:
             contact_id = person.contact_id
-            # a repeated delivery fails here, before anything else is written
-            [(event_id,)] = _PLAIN_EVENT.rows(connection, parameters)
-            if not _PLAIN_STATE.rows(connection, parameters):
+            event_id, saved = _write_one_by_one(connection, parameters, changes, len(replies))
+            if not saved:
                 with self._carrying_out(connection) as session:
                     outcome = self._carry_out(session, inbound, decision, now, event_id=event_id)
                     session.commit()
                 return outcome
-            if changes:
-                contact_values = {f"b_contact_{name}": value for name, value in changes.items()}
-                _plain_contact_update(tuple(sorted(changes))).rows(connection, {**parameters, **contact_values})
-        _plain_log(1 + len(replies)).rows(connection, {**parameters, "b_event_id": event_id})
         connection.commit()
         return Outcome(replies, contact_id, opted_out=person.opted_out)
 
@@ -677,15 +687,10 @@ class Dispatcher:
             deleted = effects.deleted
 
         all_replies = (*safety_replies, *replies)
-        if (
-            event_id is None
-            and not deleted
-            and person.state_version is not None
-            and not one_writer_at_a_time(session.connection())
-        ):
-            # PostgreSQL: the state, the event and the log in one statement, as for a plain message (the lock
-            # is held, so the version read under it is still the one saved). A contact loaded for the effects
-            # is saved by the unit of work, which the statement flushes first.
+        if event_id is None and not deleted and person.state_version is not None:
+            # The state, the event and the log as for a plain message: in one statement on PostgreSQL, one by one
+            # on SQLite (the lock is held, so the version read under it is still the one saved). A contact loaded
+            # for the effects is saved by the unit of work when the session commits.
             language = Language(turn.state["language"])
             if contact is not None:
                 opted_out = self._save_contact(session, contact, person, changes, language, now)
@@ -693,10 +698,16 @@ class Dispatcher:
             else:
                 opted_out, contact_columns = person.opted_out, self._contact_changes(person, changes, language, now)
             outbox_ids = self._reply_via_outbox(session, inbound, contact, contact_id, all_replies, deleted=False)
-            written = self._write_in_one_statement(
-                session, inbound, person, turn, all_replies, decision.releases, contact_columns, now
-            )
-            if written is None:
+            connection = session.connection()
+            if one_writer_at_a_time(connection):
+                parameters = self._plain_parameters(inbound, person, turn, all_replies, decision.releases, now)
+                saved = _write_one_by_one(connection, parameters, contact_columns, len(all_replies))[1]
+            else:
+                written = self._write_in_one_statement(
+                    connection, inbound, person, turn, all_replies, decision.releases, contact_columns, now
+                )
+                saved = written is not None
+            if not saved:
                 raise StaleDataError("the conversation state changed while this message was handled under its lock")
             return Outcome(all_replies, contact_id, opted_out=opted_out, escalated=escalated, outbox_ids=outbox_ids)
         language = self._save_state(session, person, turn, decision.releases, now, forget=deleted)

@@ -178,7 +178,7 @@ def take_write_lock(session: Session) -> None:
     nothing. PostgreSQL's row locks wait by themselves.
     """
     if session.bind is not None and session.bind.dialect.name == "sqlite":
-        session.execute(sa.text("UPDATE outbox_events SET attempts = attempts WHERE 0"))
+        session.connection().exec_driver_sql("UPDATE outbox_events SET attempts = attempts WHERE 0")
 
 
 _RowModel = TypeVar("_RowModel")
