@@ -6,6 +6,7 @@ the change and the send loses nothing.
 
 from __future__ import annotations
 
+import functools
 import threading
 import uuid
 from collections.abc import Sequence
@@ -16,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from models import OutboxEvent, OutboxKind, utcnow
+from models.db import DriverStatement
 
 EVENT_TYPES = (
     "referral.created",
@@ -28,7 +30,28 @@ EVENT_TYPES = (
 
 # Written with one INSERT, not added as an ORM object: nothing reads an event back in the transaction that
 # writes it, and flushing an object through the unit of work costs several times the INSERT.
-_ADD_EVENT = sa.insert(OutboxEvent.__table__)
+_OUTBOX = OutboxEvent.__table__
+_COLUMNS = ("id", "kind", "type", "provider_id", "contact_id", "ordering_key", "payload", "created_at", "attempts")
+
+
+@functools.cache
+def _adding(events: int) -> DriverStatement:
+    """``events`` rows in one INSERT, on the driver's cursor; their values as ``_parameters`` gives them."""
+    rows = [
+        {
+            **{name: sa.bindparam(f"b_{name}_{row}", type_=_OUTBOX.c[name].type) for name in _COLUMNS},
+            # due at once: when it was written
+            "next_attempt_at": sa.bindparam(f"b_created_at_{row}", type_=_OUTBOX.c.next_attempt_at.type),
+        }
+        for row in range(events)
+    ]
+    return DriverStatement(sa.insert(_OUTBOX).values(rows).returning(_OUTBOX.c.id))
+
+
+def _add(session: Session, rows: list[dict[str, Any]]) -> None:
+    parameters = {f"b_{name}_{row}": values[name] for row, values in enumerate(rows) for name in _COLUMNS}
+    _adding(len(rows)).rows(session.connection(), parameters)
+
 
 _clock_lock = threading.Lock()
 _last_created_at: datetime | None = None
@@ -69,7 +92,6 @@ def _row(
         "payload": payload,
         "created_at": now,
         "attempts": 0,
-        "next_attempt_at": now,
     }
 
 
@@ -93,7 +115,7 @@ def add_event(
         contact_id=contact_id,
         now=_strictly_later_now(),
     )
-    session.execute(_ADD_EVENT, row)
+    _add(session, [row])
     return row["id"]
 
 
@@ -140,5 +162,5 @@ def enqueue_provider_events(
                 now=now,
             )
         )
-    session.execute(_ADD_EVENT, rows[0] if len(rows) == 1 else rows)
+    _add(session, rows)
     return [row["id"] for row in rows]

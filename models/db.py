@@ -1,6 +1,7 @@
 """Engines and sessions for the embedded SQLite database and for PostgreSQL."""
 
 import fcntl
+import functools
 import os
 import sqlite3
 import threading
@@ -194,7 +195,13 @@ def insert_at_once(session: Session, model: type[_RowModel], values: dict[str, A
     """
     mapper = sa.inspect(model)
     [key] = mapper.primary_key
-    new_id = session.execute(sa.insert(mapper.local_table).returning(key), values).scalar_one()
+    columns = {name: mapper.attrs[name].columns[0] for name in values}
+    if all(column.default is None or column.key in values for column in mapper.local_table.columns):
+        # every value given: straight to the driver, which knows no column's default
+        inserting = _inserting(mapper.local_table, tuple((name, column.key) for name, column in columns.items()))
+        [(new_id,)] = inserting.rows(session.connection(), {f"b_{name}": value for name, value in values.items()})
+    else:
+        new_id = session.execute(sa.insert(mapper.local_table).returning(key), values).scalar_one()
     empty = {
         attribute.key: None
         for attribute in mapper.column_attrs
@@ -204,6 +211,14 @@ def insert_at_once(session: Session, model: type[_RowModel], values: dict[str, A
         and attribute.columns[0].server_default is None
     }
     return as_loaded(session, model, {**values, **empty, key.key: new_id})
+
+
+@functools.cache
+def _inserting(table: sa.Table, columns: tuple[tuple[str, str], ...]) -> "DriverStatement":
+    """An INSERT of ``columns`` (each given as ``b_`` + its attribute's name) into ``table``, returning its key."""
+    [key] = table.primary_key.columns
+    values = {column: sa.bindparam(f"b_{name}", type_=table.c[column].type) for name, column in columns}
+    return DriverStatement(sa.insert(table).values(values).returning(key))
 
 
 def update_at_once(session: Session, row: object, values: dict[str, Any]) -> None:
