@@ -222,25 +222,39 @@ def _inserting(table: sa.Table, columns: tuple[tuple[str, str], ...]) -> "Driver
 
 
 def update_at_once(session: Session, row: object, values: dict[str, Any]) -> None:
-    """``row``'s attributes set to ``values`` with one UPDATE, held by its session as if it had been flushed, and
-    the columns updated on every change (``updated_at``) as the database set them: the unit of work costs about
-    twice the statement. The session's other changes are left for it to flush."""
+    """``row``'s attributes set to ``values`` with one UPDATE, and held by its session as if it had been flushed,
+    the columns updated on every change (``updated_at``) too: the unit of work costs about twice the statement.
+    The session's other changes are left for it to flush."""
     mapper = sa.inspect(type(row))
-    [key] = mapper.primary_key
     stamped = {
-        attribute.key: attribute.columns[0]
+        attribute.key: _on_update(attribute.columns[0])
         for attribute in mapper.column_attrs
         if attribute.columns[0].onupdate is not None and attribute.key not in values
     }
-    statement = (
-        sa.update(mapper.local_table)
-        .where(key == sa.inspect(row).identity[0])
-        .values({mapper.attrs[name].columns[0].key: value for name, value in values.items()})
-    )
-    result = session.connection().execute(statement.returning(*stamped.values()) if stamped else statement)
-    written = dict(zip(stamped, result.one(), strict=True)) if stamped else {}
-    for name, value in {**values, **written}.items():
+    given = {**values, **stamped}
+    updating = _updating(mapper.local_table, tuple((name, mapper.attrs[name].columns[0].key) for name in given))
+    parameters = {f"b_{name}": value for name, value in given.items()}
+    updating.rows(session.connection(), {**parameters, "b_key": sa.inspect(row).identity[0]})
+    for name, value in given.items():
         set_committed_value(row, name, value)
+
+
+def _on_update(column: sa.Column[Any]) -> Any:
+    """The value ``column`` takes on every change, as SQLAlchemy would work it out (a statement on the driver's
+    cursor gets none of SQLAlchemy's defaults)."""
+    default = column.onupdate
+    assert isinstance(default, sa.ColumnDefault) and not default.is_clause_element, "a Python default"
+    return default.arg(None) if default.is_callable else default.arg
+
+
+@functools.cache
+def _updating(table: sa.Table, columns: tuple[tuple[str, str], ...]) -> "DriverStatement":
+    """An UPDATE of ``columns`` (each given as ``b_`` + its attribute's name) of the row whose key is ``b_key``."""
+    [key] = table.primary_key.columns
+    values = {column: sa.bindparam(f"b_{name}", type_=table.c[column].type) for name, column in columns}
+    return DriverStatement(
+        sa.update(table).where(key == sa.bindparam("b_key", type_=key.type)).values(values).returning(key)
+    )
 
 
 def as_loaded(session: Session, model: type[_RowModel], values: dict[str, Any]) -> _RowModel:

@@ -29,6 +29,7 @@ from models import (
     PoliceInformed,
     Provider,
     Referral,
+    ReferralStatus,
     ReferredBy,
     ReportedBy,
     Setting,
@@ -42,7 +43,7 @@ from models import (
     migrate,
     normalise_url,
 )
-from models.db import held_or_loaded, insert_at_once, read
+from models.db import held_or_loaded, insert_at_once, read, update_at_once
 from models.rotation import reencrypt_all
 
 PHONE = "+447700900123"
@@ -407,6 +408,45 @@ def test_a_row_inserted_at_once_is_the_one_the_session_holds(db: Session) -> Non
     db.expire_all()
     stored = db.get(Referral, referral.id)
     assert (stored.contact_id, stored.referred_by, stored.status) == (contact.id, "self", "open")
+
+
+def test_a_row_with_every_value_given_is_inserted_at_once_with_its_private_text_encrypted(db: Session) -> None:
+    referral = _referral(db)
+    now = datetime.now(UTC)
+    values = {
+        "referral_id": referral.id,
+        "preferred_time_text": TEXT,
+        "status": BookingStatus.REQUESTED,
+        "outside_window": True,
+        "reminders_sent": [],
+        "created_at": now,
+        "updated_at": now,
+    }
+    booking = insert_at_once(db, Booking, values)
+    assert db.get(Booking, booking.id) is booking and not db.dirty and not db.new
+    stored = db.execute(sa.text("SELECT preferred_time_text, outside_window FROM bookings")).one()
+    assert TEXT not in stored[0] and stored[1] in (True, 1)
+    db.expire_all()
+    assert db.get(Booking, booking.id).preferred_time_text == TEXT
+
+
+def test_a_row_updated_at_once_is_held_as_saved_and_its_time_of_change_moves_on(db: Session) -> None:
+    """``update_at_once`` writes the columns with one UPDATE and leaves the object as a flush would: the values
+    set, ``updated_at`` moved on with them, nothing left to flush."""
+    referral = _referral(db)
+    db.commit()
+    before = referral.updated_at
+    update_at_once(db, referral, {"status": ReferralStatus.BOOKING_REQUESTED, "trusted_adult": True})
+    assert not db.dirty and referral.status == ReferralStatus.BOOKING_REQUESTED
+    assert referral.updated_at > before
+    db.commit()
+    db.expire_all()
+    stored = db.get(Referral, referral.id)
+    assert (stored.status, stored.trusted_adult, stored.updated_at) == (
+        ReferralStatus.BOOKING_REQUESTED,
+        True,
+        referral.updated_at,
+    )
 
 
 def test_a_contact_read_as_columns_is_held_as_the_object_a_query_would_give(db: Session) -> None:
