@@ -36,7 +36,7 @@ _COLUMNS = ("id", "kind", "type", "provider_id", "contact_id", "ordering_key", "
 
 @functools.cache
 def _adding(events: int) -> DriverStatement:
-    """``events`` rows in one INSERT, on the driver's cursor; their values as ``_parameters`` gives them."""
+    """``events`` rows in one INSERT, on the driver's cursor; their values as ``_add`` gives them."""
     rows = [
         {
             **{name: sa.bindparam(f"b_{name}_{row}", type_=_OUTBOX.c[name].type) for name in _COLUMNS},
