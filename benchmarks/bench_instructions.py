@@ -21,10 +21,8 @@ import re
 import subprocess
 import sys
 import tempfile
-import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the checkout this file is in, first
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -57,30 +55,15 @@ def journeys(url: str, count: int) -> None:
     sids = itertools.count()
 
     def say(number: str, text: str) -> str:
-        sid = f"SM{next(sids):032d}"
-        fields = {
-            "MessageSid": sid,
-            "AccountSid": webhooks.ACCOUNT_SID,
-            "From": number,
-            "To": webhooks.SERVICE_NUMBER,
-            "Body": text,
-            "NumMedia": "0",
-        }
-        headers = {
-            "Content-Type": "application/x-www-form-urlencoded",
-            "X-Twilio-Signature": validator.compute_signature(f"{PUBLIC_BASE_URL}/webhooks/sms", fields),
-        }
-        answer = client.post("/webhooks/sms", data=urlencode(fields), headers=headers)
+        url = f"{PUBLIC_BASE_URL}/webhooks/sms"
+        body, headers = webhooks.signed_text(validator, url, f"SM{next(sids):032d}", number, text)
+        answer = client.post("/webhooks/sms", data=body, headers=headers)
         if answer.status_code != 200:
             raise SystemExit(f"the webhook answered {answer.status_code}")
-        return "\n".join(element.text or "" for element in ET.fromstring(answer.data).iter("Message"))
+        return webhooks.said_in(answer.get_data(as_text=True))
 
     for person in range(WARM_UP + count):
-        number = f"+44770{person + 1_000_000:07d}"
-        said = say(number, "hi")
-        for question, answer in webhooks.SELF_REFERRAL:
-            if question in said:
-                said = say(number, answer)
+        webhooks.self_referral(say, f"+44770{person + 1_000_000:07d}")
     runtime.close()
 
 

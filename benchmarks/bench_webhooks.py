@@ -204,6 +204,41 @@ class Results:
             self.errors += not ok
 
 
+def signed_text(validator: Any, url: str, sid: str, number: str, text: str) -> tuple[str, dict[str, str]]:
+    """A text from ``number`` as Twilio posts it to ``url``: the form's body and headers, signed."""
+    fields = {
+        "MessageSid": sid,
+        "SmsSid": sid,
+        "AccountSid": ACCOUNT_SID,
+        "From": number,
+        "To": SERVICE_NUMBER,
+        "Body": text,
+        "NumMedia": "0",
+        "ApiVersion": "2010-04-01",
+    }
+    headers = {
+        "Content-Type": "application/x-www-form-urlencoded",
+        "X-Twilio-Signature": validator.compute_signature(url, fields),
+    }
+    return urlencode(fields), headers
+
+
+def said_in(twiml: str) -> str:
+    """What the bot said in a TwiML answer."""
+    return "\n".join(element.text or "" for element in ET.fromstring(twiml or "<R/>").iter("Message"))
+
+
+def self_referral(say: Callable[[str, str], str], number: str, going_on: Callable[[], bool] = lambda: True) -> None:
+    """One person doing the self-referral, answering each question the bot asks (``say`` gives what it said),
+    for as long as ``going_on()``."""
+    said = say(number, "hi")
+    for question, answer in SELF_REFERRAL:
+        if not going_on():
+            return
+        if question in said:
+            said = say(number, answer)
+
+
 class Texter:
     """Signed Twilio form posts to one path of one server."""
 
@@ -218,22 +253,7 @@ class Texter:
         self.prefix = secrets.token_hex(6)
 
     def send(self, number: str, text: str, results: Results) -> str:
-        sid = f"SM{self.prefix}{next(self.sids):020d}"
-        fields = {
-            "MessageSid": sid,
-            "SmsSid": sid,
-            "AccountSid": ACCOUNT_SID,
-            "From": number,
-            "To": SERVICE_NUMBER,
-            "Body": text,
-            "NumMedia": "0",
-            "ApiVersion": "2010-04-01",
-        }
-        body = urlencode(fields)
-        headers = {
-            "Content-Type": "application/x-www-form-urlencoded",
-            "X-Twilio-Signature": self.validator.compute_signature(self.url, fields),
-        }
+        body, headers = signed_text(self.validator, self.url, f"SM{self.prefix}{next(self.sids):020d}", number, text)
         started = time.perf_counter()
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         try:
@@ -268,18 +288,11 @@ def conversation(
         if think[1]:
             time.sleep(random.uniform(*think))
         with turn():
-            twiml = texter.send(number, text, results) or "<R/>"
-        return "\n".join(element.text or "" for element in ET.fromstring(twiml).iter("Message"))
+            return said_in(texter.send(number, text, results))
 
     try:
         while time.monotonic() < until:
-            number = numbers()
-            said = say(number, "hi")
-            for question, answer in SELF_REFERRAL:
-                if time.monotonic() >= until:
-                    return
-                if question in said:
-                    said = say(number, answer)
+            self_referral(say, numbers(), lambda: time.monotonic() < until)
     except TurnsOver:
         return
 

@@ -46,9 +46,11 @@ from models.db import (
     DriverStatement,
     each_statement_on_its_own,
     held_or_loaded,
+    inserting,
     one_writer_at_a_time,
     read,
     take_write_lock,
+    updating,
 )
 
 log = logging.getLogger(__name__)
@@ -270,23 +272,6 @@ def _plain_log(logged: int) -> DriverStatement:
     return DriverStatement(sa.insert(MESSAGES).values(rows).returning(MESSAGES.c.id))
 
 
-@functools.cache
-def _plain_contact_update(columns: tuple[str, ...]) -> DriverStatement:
-    """The contact ``b_contact_id``'s ``columns`` set to what a message changed."""
-    return DriverStatement(
-        sa.update(CONTACTS)
-        .where(CONTACTS.c.id == sa.bindparam("b_contact_id", type_=CONTACTS.c.id.type))
-        .values(_contact_values(columns))
-        .returning(CONTACTS.c.id)
-    )
-
-
-@functools.cache
-def _plain_new_contact(columns: tuple[str, ...]) -> DriverStatement:
-    """Someone new's contact, with ``columns``; its id."""
-    return DriverStatement(sa.insert(CONTACTS).values(_contact_values(columns)).returning(CONTACTS.c.id))
-
-
 # Someone new's first state, with the parameters of ``_plain_parameters``.
 _PLAIN_FIRST_STATE = DriverStatement(
     sa.insert(STATES)
@@ -316,8 +301,9 @@ def _write_one_by_one(
     if not _PLAIN_STATE.rows(connection, parameters):
         return event_id, False
     if contact_columns:
-        changed = {f"b_contact_{name}": value for name, value in contact_columns.items()}
-        _plain_contact_update(tuple(sorted(contact_columns))).rows(connection, {**parameters, **changed})
+        changing = updating(CONTACTS, tuple((name, name) for name in sorted(contact_columns)))
+        changed = {f"b_{name}": value for name, value in contact_columns.items()}
+        changing.rows(connection, {**changed, "b_key": parameters["b_contact_id"]})
     _plain_log(1 + replies).rows(connection, {**parameters, "b_event_id": event_id})
     return event_id, True
 
@@ -603,8 +589,8 @@ class Dispatcher:
         connection.begin()  # the driver's cursor begins nothing itself
         if person.contact_id is None:
             new_contact = self._new_contact(inbound, changes, now)
-            contact_values = {f"b_contact_{name}": value for name, value in new_contact.items()}
-            [(contact_id,)] = _plain_new_contact(tuple(sorted(new_contact))).rows(connection, contact_values)
+            adding = inserting(CONTACTS, tuple((name, name) for name in sorted(new_contact)))
+            [(contact_id,)] = adding.rows(connection, {f"b_{name}": value for name, value in new_contact.items()})
             parameters["b_contact_id"] = contact_id
             _PLAIN_FIRST_STATE.rows(connection, parameters)
             # a repeated delivery fails here, and everything above is undone

@@ -198,8 +198,8 @@ def insert_at_once(session: Session, model: type[_RowModel], values: dict[str, A
     columns = {name: mapper.attrs[name].columns[0] for name in values}
     if all(column.default is None or column.key in values for column in mapper.local_table.columns):
         # every value given: straight to the driver, which knows no column's default
-        inserting = _inserting(mapper.local_table, tuple((name, column.key) for name, column in columns.items()))
-        [(new_id,)] = inserting.rows(session.connection(), {f"b_{name}": value for name, value in values.items()})
+        statement = inserting(mapper.local_table, tuple((name, column.key) for name, column in columns.items()))
+        [(new_id,)] = statement.rows(session.connection(), {f"b_{name}": value for name, value in values.items()})
     else:
         new_id = session.execute(sa.insert(mapper.local_table).returning(key), values).scalar_one()
     empty = {
@@ -214,8 +214,9 @@ def insert_at_once(session: Session, model: type[_RowModel], values: dict[str, A
 
 
 @functools.cache
-def _inserting(table: sa.Table, columns: tuple[tuple[str, str], ...]) -> "DriverStatement":
-    """An INSERT of ``columns`` (each given as ``b_`` + its attribute's name) into ``table``, returning its key."""
+def inserting(table: sa.Table, columns: tuple[tuple[str, str], ...]) -> "DriverStatement":
+    """An INSERT into ``table`` of ``columns``, (attribute's name, column's key) pairs, each value given as
+    ``b_`` + the attribute's name; returning the row's key."""
     [key] = table.primary_key.columns
     values = {column: sa.bindparam(f"b_{name}", type_=table.c[column].type) for name, column in columns}
     return DriverStatement(sa.insert(table).values(values).returning(key))
@@ -232,9 +233,9 @@ def update_at_once(session: Session, row: object, values: dict[str, Any]) -> Non
         if attribute.columns[0].onupdate is not None and attribute.key not in values
     }
     given = {**values, **stamped}
-    updating = _updating(mapper.local_table, tuple((name, mapper.attrs[name].columns[0].key) for name in given))
+    statement = updating(mapper.local_table, tuple((name, mapper.attrs[name].columns[0].key) for name in given))
     parameters = {f"b_{name}": value for name, value in given.items()}
-    updating.rows(session.connection(), {**parameters, "b_key": sa.inspect(row).identity[0]})
+    statement.rows(session.connection(), {**parameters, "b_key": sa.inspect(row).identity[0]})
     for name, value in given.items():
         set_committed_value(row, name, value)
 
@@ -248,8 +249,8 @@ def _on_update(column: sa.Column[Any]) -> Any:
 
 
 @functools.cache
-def _updating(table: sa.Table, columns: tuple[tuple[str, str], ...]) -> "DriverStatement":
-    """An UPDATE of ``columns`` (each given as ``b_`` + its attribute's name) of the row whose key is ``b_key``."""
+def updating(table: sa.Table, columns: tuple[tuple[str, str], ...]) -> "DriverStatement":
+    """An UPDATE of ``columns``, as ``inserting`` takes them, of the row of ``table`` whose key is ``b_key``."""
     [key] = table.primary_key.columns
     values = {column: sa.bindparam(f"b_{name}", type_=table.c[column].type) for name, column in columns}
     return DriverStatement(
@@ -294,19 +295,10 @@ def read(session: Session, statement: sa.Select[Any], parameters: dict[str, Any]
     return driven.result(connection, parameters or {})
 
 
-_driven_statements: dict[int, "DriverStatement"] = {}
-# More statements than the code has means one is built anew for each read: drop them rather than keep them all.
-_MOST_DRIVEN_STATEMENTS = 500
-
-
+@functools.lru_cache(maxsize=500)  # far more than the code has: one built anew for each read is not kept
 def _driven(statement: sa.Select[Any]) -> "DriverStatement":
     """The DriverStatement of a statement built once (a module's constant, or cached by its builder)."""
-    driven = _driven_statements.get(id(statement))
-    if driven is None or driven.statement is not statement:
-        if len(_driven_statements) >= _MOST_DRIVEN_STATEMENTS:
-            _driven_statements.clear()
-        driven = _driven_statements[id(statement)] = DriverStatement(statement)
-    return driven
+    return DriverStatement(statement)
 
 
 class DriverStatement:
