@@ -114,6 +114,11 @@ def _parser() -> argparse.ArgumentParser:
     safeguarding = commands.add_parser("safeguarding", help="safeguarding tools").add_subparsers(title="commands")
     check = safeguarding.add_parser("check", help="one message per stdin line; one JSON line each")
     check.set_defaults(run=_safeguarding_check)
+    train = safeguarding.add_parser("train", help="rebuild the model beside the lexicon from the labelled corpus")
+    train.set_defaults(run=_safeguarding_train)
+    evaluate = safeguarding.add_parser("evaluate", help="the detector's figures on the held-out set")
+    evaluate.add_argument("--training", action="store_true", help="on the training corpus instead")
+    evaluate.set_defaults(run=_safeguarding_evaluate)
     return parser
 
 
@@ -326,6 +331,18 @@ def _safeguarding_check(args: argparse.Namespace) -> int:
     from bot.safeguarding.cli import check_stream
 
     return check_stream(sys.stdin, sys.stdout)
+
+
+def _safeguarding_train(args: argparse.Namespace) -> int:
+    from bot.safeguarding.cli import train_command
+
+    return train_command(sys.stdout, sys.stderr)
+
+
+def _safeguarding_evaluate(args: argparse.Namespace) -> int:
+    from bot.safeguarding.cli import evaluate_command
+
+    return evaluate_command(sys.stdout, sys.stderr, training=args.training)
 
 
 if __name__ == "__main__":

@@ -33,13 +33,23 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bot.delivery import enqueue_channel_message
 from bot.effects import READING_EFFECTS, EffectContext, NeedsWriting, apply_effect
-from bot.escalation import triage_and_escalate
+from bot.escalation import put_up_for_review, triage_and_escalate
 from bot.render import as_numbered_text
 from bot.runtime import Runtime, with_given, without_given
 from bot.safeguarding.detector import Assessment, assess
 from conversations.catalog import Catalog
 from conversations.interpreter import EffectDone, Reply, Turn, UserText, advance, new_state, restart
-from models import Channel, Contact, ConversationState, Direction, InboundEvent, Language, Message, utcnow
+from models import (
+    Channel,
+    Contact,
+    ConversationState,
+    Direction,
+    InboundEvent,
+    Language,
+    Message,
+    ReviewReason,
+    utcnow,
+)
 from models import address_hash as hash_address
 from models.crypto import seal_json, seal_text
 from models.db import (
@@ -372,6 +382,16 @@ class Decision:
     turn: Turn  # where the script got to: an effect still to do when ``turn.effect`` is set
     replies: tuple[Reply, ...]  # everything the steps so far said
     contact_changes: dict[str, Any] = field(default_factory=dict)  # the contact's columns set by effects
+    heard: str | None = None  # what the script made of the message itself ("not_understood", "free_text")
+
+    @property
+    def review_reason(self) -> ReviewReason | None:
+        """Why a person at the provider should read this message though it raised no alert, if they should."""
+        if self.assessment.escalate:
+            return None  # the alert is read first, and says more
+        if self.assessment.outcome == "concern":
+            return ReviewReason.CONCERN
+        return ReviewReason(self.heard) if self.heard else None
 
 
 class _DecidingSession(Session):
@@ -455,7 +475,9 @@ class Dispatcher:
         # ---- SAFEGUARDING CHECK: first, on every message, in every journey, whatever the state ----
         # (opted out, declined, mid-booking, or a hit inside a command such as "STOP I want to die").
         assessment = assess(inbound.text, lexicon=self.runtime.lexicon_for(releases.get("lexicon")))
-        turn = advance(catalog, state, UserText(inbound.text, now.astimezone(self.runtime.timezone)))
+        flagged = assessment.outcome != "none"
+        turn = advance(catalog, state, UserText(inbound.text, now.astimezone(self.runtime.timezone), flagged))
+        heard = turn.heard
         replies = list(turn.replies)
         changes: dict[str, Any] = {}
         if reading and turn.effect is not None and person.contact_id is not None:
@@ -463,7 +485,7 @@ class Dispatcher:
                 effects = EffectContext(deciding, None, {}, now, self.runtime.timezone, contact_id=person.contact_id)
                 turn = do_effects(catalog, turn, effects, replies, reading=True)
                 changes = effects.contact_changes
-        return Decision(person, releases, state, catalog, assessment, turn, tuple(replies), changes)
+        return Decision(person, releases, state, catalog, assessment, turn, tuple(replies), changes, heard)
 
     # --- carrying it out: one write transaction --------------------------------------------------------
 
@@ -475,6 +497,7 @@ class Dispatcher:
         return (
             (person.state_version is not None or person.contact_id is None)
             and not decision.assessment.escalate
+            and decision.review_reason is None
             and decision.turn.effect is None
             and not inbound.reply_via_outbox
         )
@@ -620,8 +643,8 @@ class Dispatcher:
         # only where something changes it (alerts, effects, a first message).
         # SQLite: a transaction that reads before it writes cannot wait for another writer, so it writes first.
         take_write_lock(session)
-        if event_id is None and decision.assessment.escalate:  # the alert names the event that raised it
-            event_id = self._record_event(session, inbound, now)
+        if event_id is None and (decision.assessment.escalate or decision.review_reason):
+            event_id = self._record_event(session, inbound, now)  # the alert or item names the event that raised it
 
         contact: Contact | None = None
         if decision.person.contact_id is None:
@@ -661,6 +684,19 @@ class Dispatcher:
                 assessment=decision.assessment,
             )
             safety_replies, escalated = safety.replies, safety.categories
+        if decision.review_reason is not None:
+            assert event_id is not None
+            contact = contact or session.get_one(Contact, contact_id)
+            put_up_for_review(
+                session,
+                contact,
+                event_id,
+                decision.review_reason,
+                inbound.text,
+                decision.state,
+                now,
+                tuple(decision.assessment.categories),
+            )
 
         replies = list(decision.replies)
         changes = decision.contact_changes

@@ -1,5 +1,6 @@
 """Telling a duty worker at once about a safeguarding alert, and telling them again (then the next person
-on the rota) while nobody has acknowledged an immediate one.
+on the rota) while nobody has acknowledged an immediate one; and telling them when a message on the "To read"
+list has waited unread longer than the provider allows, again and down the rota in the same way.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy.orm import Session
 from bot.delivery import enqueue_staff_message
 from bot.routing import escalation_provider_id
 from bot.schedule import periodic
-from models import Escalation, Provider, Severity
+from models import Escalation, Provider, ReviewItem, Severity
 from models.db import take_write_lock
 
 if TYPE_CHECKING:
@@ -75,16 +76,56 @@ def renotify_unacknowledged(runtime: Runtime, now: datetime) -> int:
             first = escalations[0]
             provider_id = escalation_provider_id(session, first)
             provider = session.get(Provider, provider_id) if provider_id else None
-            rota = (provider.duty_contacts or []) if provider else []
-            person = first.notified_count // NOTIFICATIONS_PER_PERSON
-            if person >= len(rota):
+            if not _tell_next_on_rota(session, runtime, provider, first.notified_count, "duty_alert_again"):
                 continue  # everyone on the rota was told twice; the alert stays red at the top of the queue
-            _send(session, runtime, provider, rota[person], "duty_alert_again")
             for escalation in escalations:
                 escalation.notified_count += 1
                 escalation.last_notified_at = now
             sent += 1
     return sent
+
+
+@periodic("renotify_unread_messages")
+def renotify_unread(runtime: Runtime, now: datetime) -> int:
+    """Tell the rota about messages on the "To read" list nobody has read within the provider's time
+    (``Provider.review_within_minutes``), and again after as long, down the rota as for an alert."""
+    sent = 0
+    with runtime.session() as session, session.begin():
+        take_write_lock(session)
+        waiting = session.execute(
+            sa.select(ReviewItem, Provider)
+            .join(Provider, Provider.id == ReviewItem.provider_id)
+            .where(ReviewItem.read_at.is_(None))
+            .order_by(ReviewItem.received_at)
+            .with_for_update(of=ReviewItem, skip_locked=True)
+        ).all()
+        told: set[int] = set()  # one message per provider per run, however many items wait
+        for item, provider in waiting:
+            allowed = timedelta(minutes=provider.review_within_minutes)
+            due = item.received_at + allowed if item.last_notified_at is None else item.last_notified_at + allowed
+            if due > now:
+                continue
+            if provider.id not in told:
+                if not _tell_next_on_rota(session, runtime, provider, item.notified_count, "duty_unread"):
+                    continue  # everyone on the rota was told twice; it stays on the list
+                told.add(provider.id)
+                sent += 1
+            item.notified_count += 1
+            item.last_notified_at = now
+    return sent
+
+
+def _tell_next_on_rota(
+    session: Session, runtime: Runtime, provider: Provider | None, told_before: int, message: str
+) -> bool:
+    """Tell the person whose turn it is after ``told_before`` notifications (each person twice, in rota
+    order); False when everyone on the rota has been told."""
+    rota = (provider.duty_contacts or []) if provider else []
+    person = told_before // NOTIFICATIONS_PER_PERSON
+    if provider is None or person >= len(rota):
+        return False
+    _send(session, runtime, provider, rota[person], message)
+    return True
 
 
 

@@ -41,6 +41,7 @@ from models import (
     ReferralStatus,
     ReferredBy,
     ReportedBy,
+    ReviewItem,
     Role,
     Setting,
     SlotStatus,
@@ -460,6 +461,7 @@ def delete_my_data(context: EffectContext) -> dict[str, Any]:
     """
     session, contact = context.session, context.contact
     session.execute(sa.delete(Message).where(Message.contact_id == contact.id))
+    session.execute(sa.delete(ReviewItem).where(ReviewItem.contact_id == contact.id))  # their words, to be read
     for referral in contact.referrals:
         referral.decline_text = None
         for booking in referral.bookings:

@@ -1,5 +1,7 @@
-"""What happens when a message trips the safeguarding check: help for the young person at once, an alert
-for the provider in the same transaction as the message, so it cannot be lost.
+"""What happens when a message needs a human: on a safeguarding alert, help for the young person at once and
+an alert for the provider; on anything the machine cannot place (a message the script did not understand, an
+answer in the person's own words, a safeguarding concern), an item on the provider's "To read" list. Both are
+written in the same transaction as the message, so neither can be lost.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from bot.routing import provider_id_for_area
 from bot.safeguarding.detector import Assessment, assess
 from bot.safeguarding.helplines import safety_message
 from conversations.interpreter import Reply
-from models import Contact, Escalation, Referral, Severity
+from models import Contact, Escalation, Referral, ReviewItem, ReviewReason, Severity
+from models.crypto import contact_reference
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -56,7 +59,7 @@ def triage_and_escalate(
         assessment = assess(text, lexicon=runtime.lexicon_for(releases.get("lexicon")))
     if not assessment.escalate:
         return Triage()
-    referral = _current_referral(session, contact, state)
+    referral = current_referral(session, contact, state)
     recently_told = set(
         session.scalars(
             sa.select(Escalation.category).where(
@@ -110,7 +113,55 @@ def triage_and_escalate(
     return Triage(replies, tuple(assessment.categories))
 
 
-def _current_referral(session: Session, contact: Contact, state: dict[str, Any]) -> Referral | None:
+def put_up_for_review(
+    session: Session,
+    contact: Contact,
+    event_id: int,
+    reason: ReviewReason,
+    text: str,
+    state: dict[str, Any],
+    now: datetime,
+    categories: tuple[str, ...] = (),
+) -> ReviewItem:
+    """Put a message on its provider's "To read" list and tell the provider (``message.for_review``)."""
+    referral = current_referral(session, contact, state)
+    provider_id = referral.provider_id if referral else provider_id_for_area(session, contact.area)
+    language = str(state.get("language", contact.language))
+    item = ReviewItem(
+        provider_id=provider_id,
+        contact=contact,
+        referral=referral,
+        inbound_event_id=event_id,
+        reason=reason,
+        text=text,
+        categories=list(categories),
+        language=language,
+        channel=contact.channel,
+        received_at=now,
+    )
+    session.add(item)
+    enqueue_provider_event(
+        session,
+        "message.for_review",
+        {
+            "reason": str(reason),
+            "text": text,
+            "language": language,
+            "channel": str(contact.channel),
+            "received_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "referral_id": referral.id if referral else None,
+            "contact": contact_reference(contact.id),
+            "categories": list(categories),
+        },
+        provider_id=provider_id,
+        ordering_key=f"referral:{referral.id}" if referral else f"contact:{contact.id}",
+        contact_id=contact.id,
+    )
+    return item
+
+
+def current_referral(session: Session, contact: Contact, state: dict[str, Any]) -> Referral | None:
+    """The referral a message is about: the conversation's own, else the person's latest."""
     referral_id = state.get("vars", {}).get("referral_id")
     if referral_id:
         referral = session.get(Referral, referral_id)

@@ -26,6 +26,7 @@ EVENT_TYPES = (
     "booking.cancelled",
     "referral.declined",
     "safeguarding.alert",
+    "message.for_review",
 )
 
 # Written with one INSERT, not added as an ORM object: nothing reads an event back in the transaction that

@@ -41,6 +41,7 @@ from models import (
     Referral,
     ReferralOutcome,
     ReferralStatus,
+    ReviewItem,
     Slot,
     SlotStatus,
     Worker,
@@ -112,6 +113,18 @@ def find_escalation(session: Session, provider_id: int, escalation_id: int) -> E
     if escalation is None or escalation_provider_id(session, escalation) != provider_id:
         raise NotFound("no such alert")
     return escalation
+
+
+def mark_read(session: Session, actor: Actor, item_id: int, now: datetime) -> ReviewItem:
+    """A person has read a message on the "To read" list (it leaves the list)."""
+    take_write_lock(session)
+    item = session.get(ReviewItem, item_id)
+    if item is None or item.provider_id != actor.provider_id:
+        raise NotFound("no such message to read")
+    if item.read_at is None:
+        item.read_at = now
+        item.read_by = actor.label[:128]
+    return item
 
 
 def _worker(session: Session, provider_id: int, worker_id: int, field: str = "worker_id") -> Worker:

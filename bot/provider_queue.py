@@ -27,6 +27,7 @@ from models import (
     OutboxKind,
     Referral,
     ReferralStatus,
+    ReviewItem,
     Worker,
 )
 
@@ -121,6 +122,39 @@ def open_alerts(session: Session, provider_id: int) -> list[dict[str, Any]]:
     """Alerts nobody has acknowledged: immediate before urgent, then the oldest first."""
     alerts = [alert_of(group) for group in _group_alerts(_unacknowledged(session, provider_id))]
     return sorted(alerts, key=lambda alert: (SEVERITY_ORDER[alert["severity"]], alert["created_at"]))
+
+
+# --- to read ---------------------------------------------------------------------------------------
+
+REVIEW_REASONS = {
+    "not_understood": "The bot could not place this message",
+    "free_text": "An answer in their own words",
+    "concern": "The safeguarding check was not sure",
+}
+
+
+def to_read(session: Session, provider_id: int, limit: int = MAX_QUEUE_PAGE) -> list[dict[str, Any]]:
+    """Messages nobody has read yet that raised no alert: concerns first, then the oldest first."""
+    items = session.scalars(
+        sa.select(ReviewItem)
+        .where(ReviewItem.provider_id == provider_id, ReviewItem.read_at.is_(None))
+        .order_by((ReviewItem.reason != "concern"), ReviewItem.received_at, ReviewItem.id)
+        .limit(limit)
+    )
+    return [
+        {
+            "id": item.id,
+            "reason": _value(item.reason),
+            "why": REVIEW_REASONS[_value(item.reason)],
+            "text": item.text,
+            "categories": list(item.categories or []),
+            "language": _value(item.language),
+            "channel": _value(item.channel),
+            "received_at": item.received_at,
+            "referral_id": item.referral_id,
+        }
+        for item in items
+    ]
 
 
 # --- dead letters ----------------------------------------------------------------------------------

@@ -50,11 +50,14 @@ SLOT_MINUTES = (15, 240)
 BUFFER_MINUTES = (0, 120)
 MINIMUM_NOTICE_MINUTES = (0, 7 * 24 * 60)
 BOOKING_HORIZON_DAYS = (1, 90)
+# How long a message on the "To read" list may wait unread before the duty rota is told.
+REVIEW_WITHIN_MINUTES = (5, 24 * 60)
 BOOKING_SETTINGS = {
     "slot_minutes": SLOT_MINUTES,
     "buffer_minutes": BUFFER_MINUTES,
     "minimum_notice_minutes": MINIMUM_NOTICE_MINUTES,
     "booking_horizon_days": BOOKING_HORIZON_DAYS,
+    "review_within_minutes": REVIEW_WITHIN_MINUTES,
 }
 # The widest range of days one listing covers.
 MAX_LISTING_DAYS = 92
@@ -196,6 +199,7 @@ def settings_view(provider: Provider) -> dict[str, Any]:
         "buffer_minutes": provider.buffer_minutes,
         "minimum_notice_minutes": provider.minimum_notice_minutes,
         "booking_horizon_days": provider.booking_horizon_days,
+        "review_within_minutes": provider.review_within_minutes,
         "auto_confirm": provider.auto_confirm,
     }
 

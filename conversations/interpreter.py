@@ -34,6 +34,9 @@ REPROMPT = "@reprompt"  # ask the same question again (after a language switch)
 class UserText:
     text: str
     at: datetime  # when the message arrived, in the service's local time
+    # The safeguarding check, which runs first, found something in it: a message the script cannot place is
+    # then answered with a kind word that a person will read it, never with "Sorry, I didn't get that".
+    flagged: bool = False
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,9 @@ class Turn:
     state: dict[str, Any]
     replies: tuple[Reply, ...]
     effect: Effect | None = None
+    # What a person at the provider should read, if anything: "not_understood" (the script could not place
+    # the message) or "free_text" (a typed answer kept in the person's own words).
+    heard: str | None = None
 
     @property
     def finished(self) -> bool:
@@ -112,6 +118,8 @@ class _Run:
         self.catalog = catalog
         self.state = state
         self.replies: list[Reply] = []
+        self.heard: str | None = None
+        self.flagged = False
 
     @property
     def language(self) -> str:
@@ -125,6 +133,7 @@ class _Run:
             target, self.state["resume"] = self.state["resume"], None
             return self._continue(target)
         self.now = event.at
+        self.flagged = event.flagged
         folded = fold(event.text)
         command = self.catalog.command_for(folded)
         if self.state["waiting"] == "new":
@@ -262,6 +271,8 @@ class _Run:
         if typed[0] == _TOO_LONG:
             return self._misunderstood(step, "reask_too_long")
         self._save(step, *typed)
+        if (step.answer_type or "text") == "text":
+            self.heard = "free_text"
         return self._accepted(step.next)
 
     def _typed_answer(self, answer_type: str, text: str) -> tuple[Any, ...] | None:
@@ -309,6 +320,11 @@ class _Run:
         return self._run(self.state["script"], next_step)
 
     def _misunderstood(self, step: Step, text_name: str) -> Turn:
+        if text_name != "reask_empty":
+            self.heard = "not_understood"
+        if self.flagged:  # the safety reply (if any) came first; the question stays open
+            self.replies.append(Reply(self._render(self.catalog.system_text("read_soon")), self._option_labels(step)))
+            return self._turn()
         self.state["misunderstandings"] += 1
         if self.state["misunderstandings"] >= MAX_MISUNDERSTANDINGS:
             self.state["misunderstandings"] = 0
@@ -384,10 +400,10 @@ class _Run:
         if resume not in (STAY, REPROMPT):
             self.state["waiting"] = "effect"
         variables = dict(self.state["vars"], language=self.language)
-        return Turn(self.state, tuple(self.replies), Effect(name or "", variables))
+        return Turn(self.state, tuple(self.replies), Effect(name or "", variables), heard=self.heard)
 
     def _turn(self) -> Turn:
-        return Turn(self.state, tuple(self.replies))
+        return Turn(self.state, tuple(self.replies), heard=self.heard)
 
     # --- rendering -----------------------------------------------------------------------------
 

@@ -122,6 +122,7 @@ SYSTEM_TEXTS = (
     "reask_time",
     "reask_yes_no",
     "reask_text",
+    "read_soon",  # instead of a re-ask, when the safeguarding check flagged what could not be placed
     "language_switched",
     "stopped",
 )

@@ -28,6 +28,7 @@ from models.enums import (
     ReferredBy,
     ReportedBy,
     ReturnedEstimate,
+    ReviewReason,
     Role,
     Setting,
     Severity,
@@ -43,6 +44,7 @@ from models.outbox import OutboxEvent
 from models.place import Place
 from models.provider import Provider
 from models.referral import Referral, referral_episodes
+from models.review_item import ReviewItem
 from models.script_release import LiveRelease, ReleaseKind, ScriptDraft, ScriptRelease, StudioChange
 from models.slot import Slot
 from models.staff_user import StaffUser
@@ -83,6 +85,8 @@ __all__ = [
     "ReleaseKind",
     "ReportedBy",
     "ReturnedEstimate",
+    "ReviewItem",
+    "ReviewReason",
     "Role",
     "ScriptDraft",
     "ScriptRelease",

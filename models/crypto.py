@@ -174,6 +174,13 @@ def address_hash(channel: str, address: str) -> str:
     return hmac.new(_keys().address_hash_key, message, hashlib.sha256).hexdigest()
 
 
+def contact_reference(contact_id: int) -> str:
+    """An opaque reference to one person for the provider's systems: the same for every event about them,
+    telling nothing (not the contact's row number, not their address) to whoever reads it."""
+    digest = hmac.new(_keys().address_hash_key, f"contact:{contact_id}".encode(), hashlib.sha256).hexdigest()
+    return f"c_{digest[:24]}"
+
+
 class Sealed(str):
     """A value already encrypted for an Encrypted column (``seal_text``, ``seal_json``), stored as it is.
 

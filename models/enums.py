@@ -153,6 +153,14 @@ class Severity(StrEnum):
     URGENT = "urgent"
 
 
+class ReviewReason(StrEnum):
+    """Why a message that raised no alert is on the provider's "To read" list."""
+
+    NOT_UNDERSTOOD = "not_understood"  # the script could not place it
+    FREE_TEXT = "free_text"  # an answer in the person's own words
+    CONCERN = "concern"  # the safeguarding check was not sure, or read a negation or a past mention
+
+
 class ReferralOutcome(StrEnum):
     """How a referral ended, as the provider records it."""
 

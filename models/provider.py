@@ -42,6 +42,8 @@ class Provider(Base):
     buffer_minutes: Mapped[int] = mapped_column(default=15, server_default="15")
     minimum_notice_minutes: Mapped[int] = mapped_column(default=120, server_default="120")
     booking_horizon_days: Mapped[int] = mapped_column(default=21, server_default="21")
+    # A message on the "To read" list that nobody has read after this long is told to the duty rota.
+    review_within_minutes: Mapped[int] = mapped_column(default=60, server_default="60")
 
     workers: Mapped[list["Worker"]] = relationship(
         back_populates="provider", cascade="all, delete-orphan", passive_deletes=True

@@ -366,5 +366,5 @@ def test_the_openapi_document_describes_every_route(runtime):
     assert documented == routed
     assert set(document["webhooks"]) == {
         "referral.created", "episode.reported", "booking.requested", "booking.cancelled", "referral.declined",
-        "safeguarding.alert",
+        "safeguarding.alert", "message.for_review",
     }  # fmt: skip

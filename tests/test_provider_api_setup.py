@@ -263,6 +263,7 @@ def test_a_longer_interview_length_remakes_the_open_slots(client, demo, runtime)
         "buffer_minutes": 15,
         "minimum_notice_minutes": 120,
         "booking_horizon_days": 21,
+        "review_within_minutes": 60,
         "auto_confirm": False,
     }
     gwen = add_gwen(client, demo)
@@ -276,7 +277,12 @@ def test_a_longer_interview_length_remakes_the_open_slots(client, demo, runtime)
 
 @pytest.mark.parametrize(
     ("body", "field"),
-    [({"slot_minutes": 5}, "slot_minutes"), ({"booking_horizon_days": 365}, "booking_horizon_days"), ({"x": 1}, "x")],
+    [
+        ({"slot_minutes": 5}, "slot_minutes"),
+        ({"booking_horizon_days": 365}, "booking_horizon_days"),
+        ({"review_within_minutes": 0}, "review_within_minutes"),
+        ({"x": 1}, "x"),
+    ],
 )
 def test_booking_settings_out_of_range_are_refused(client, demo, body, field):
     response = client.patch("/api/v1/settings/booking", json=body, headers=demo.auth)

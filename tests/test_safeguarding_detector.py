@@ -1,95 +1,18 @@
-"""The safeguarding detector: the labelled corpus, then the readings that are easy to get wrong.
-
-Run with `-s` to see the precision and recall table:
-    /work/venv/bin/pytest tests/test_safeguarding_detector.py -s
+"""The safeguarding detector: the readings that are easy to get wrong, the three outcomes, and the
+`rhi safeguarding check` line. The figures on the held-out messages are in test_safeguarding_heldout.py.
 """
 
 from __future__ import annotations
 
 import io
 import json
-from collections import Counter
-from pathlib import Path
 
 import pytest
-import yaml
 
-from bot.safeguarding import CATEGORIES, Assessment, assess, load_lexicon
+from bot.safeguarding import CATEGORIES, assess, load_lexicon
 from bot.safeguarding.cli import check_stream
 
-CORPUS_FILE = Path(__file__).resolve().parents[1] / "bot" / "data" / "safeguarding_corpus.yaml"
-MIN_CORPUS_SIZE = 320
-# A miss can cost a life: immediate categories need the highest recall.
-MIN_RECALL = {category: 0.90 for category in CATEGORIES} | {"suicide_self_harm": 0.95, "unsafe_now": 0.95}
-MIN_PRECISION = 0.80
-
 S, U, C, X, A, V, H = CATEGORIES
-
-
-def load_corpus() -> list[dict]:
-    return yaml.safe_load(CORPUS_FILE.read_text(encoding="utf-8"))
-
-
-def score(corpus: list[dict]) -> tuple[dict[str, Counter], list[str]]:
-    """Per category: true positives, false positives, false negatives; and a line per wrong message."""
-    counts = {category: Counter() for category in CATEGORIES}
-    wrong = []
-    for message in corpus:
-        expected, found = set(message["categories"]), set(assess(message["text"]).categories)
-        for category in CATEGORIES:
-            if category in expected and category in found:
-                counts[category]["tp"] += 1
-            elif category in found:
-                counts[category]["fp"] += 1
-            elif category in expected:
-                counts[category]["fn"] += 1
-        if expected != found:
-            wrong.append(f"  {message['language']} {message['text']!r}: expected {sorted(expected)}, "
-                         f"got {sorted(found)}")
-    return counts, wrong
-
-
-def ratio(numerator: int, denominator: int) -> float:
-    return numerator / denominator if denominator else 1.0
-
-
-def report(counts: dict[str, Counter]) -> str:
-    lines = [f"{'category':24} {'precision':>9} {'recall':>7} {'tp':>4} {'fp':>4} {'fn':>4}"]
-    for category, c in counts.items():
-        lines.append(f"{category:24} {ratio(c['tp'], c['tp'] + c['fp']):9.2f} "
-                     f"{ratio(c['tp'], c['tp'] + c['fn']):7.2f} {c['tp']:4} {c['fp']:4} {c['fn']:4}")
-    total = sum(counts.values(), Counter())
-    lines.append(f"{'overall (micro)':24} {ratio(total['tp'], total['tp'] + total['fp']):9.2f} "
-                 f"{ratio(total['tp'], total['tp'] + total['fn']):7.2f} {total['tp']:4} {total['fp']:4} "
-                 f"{total['fn']:4}")
-    return "\n".join(lines)
-
-
-def test_corpus_has_enough_messages_in_every_category_and_both_languages():
-    corpus = load_corpus()
-    assert len(corpus) >= MIN_CORPUS_SIZE
-    for message in corpus:
-        assert set(message) == {"text", "categories", "language"}, message
-        assert message["language"] in ("en", "cy"), message
-        assert set(message["categories"]) <= set(CATEGORIES), message
-    for category in CATEGORIES:
-        for language in ("en", "cy"):
-            assert any(category in m["categories"] and m["language"] == language for m in corpus), (category, language)
-    for language in ("en", "cy"):
-        assert any(not m["categories"] and m["language"] == language for m in corpus), language
-
-
-def test_detector_meets_recall_and_precision_on_the_corpus():
-    counts, wrong = score(load_corpus())
-    table = report(counts)
-    print("\n" + table)
-    print("Messages read differently from their label:\n" + "\n".join(wrong))
-    message = f"\n{table}\nMessages read differently from their label:\n" + "\n".join(wrong)
-    for category, minimum in MIN_RECALL.items():
-        c = counts[category]
-        assert ratio(c["tp"], c["tp"] + c["fn"]) >= minimum, f"{category} recall below {minimum}{message}"
-    total = sum(counts.values(), Counter())
-    assert ratio(total["tp"], total["tp"] + total["fp"]) >= MIN_PRECISION, f"precision below {MIN_PRECISION}{message}"
 
 
 # How young people type: every one of these must still be read.
@@ -180,7 +103,8 @@ FALSE_FRIENDS = [
 
 @pytest.mark.parametrize("text", FALSE_FRIENDS)
 def test_ordinary_words_and_hyperbole_do_not_alert(text):
-    assert assess(text) == Assessment(escalate=False, severity=None, categories=[], matches=[])
+    result = assess(text)
+    assert not result.escalate and result.severity is None
 
 
 def test_most_severe_category_comes_first_and_decides_the_severity():
@@ -209,13 +133,60 @@ def test_violence_near_someone_at_home_is_also_abuse_at_home():
 
 def test_to_json_is_the_safeguarding_check_line():
     text = "i want to die"
-    assert list(assess(text).to_json(text).items()) == [
-        ("text", text), ("escalate", True), ("severity", "immediate"),
-        ("categories", [S]), ("matches", ["want to die"]),
-    ]
-    assert assess("hello").to_json("hello") == {
-        "text": "hello", "escalate": False, "severity": None, "categories": [], "matches": [],
+    line = assess(text).to_json(text)
+    assert list(line)[:5] == ["text", "escalate", "severity", "categories", "matches"]
+    assert line["escalate"] is True and line["severity"] == "immediate" and line["categories"] == [S]
+    assert line["matches"] == ["want to die"] and line["outcome"] == "alert" and 0.0 <= line["score"] <= 1.0
+    assert assess("hello").to_json("hello") | {"score": 0} == {
+        "text": "hello", "escalate": False, "severity": None, "categories": [], "matches": [], "outcome": "none",
+        "score": 0,
     }
+
+
+# Three outcomes: an alert needs a human now; a concern needs a human to read it; the rest need nobody.
+@pytest.mark.parametrize(
+    ("text", "outcome"),
+    [
+        ("i've got the tablets lined up, tonight's the night", "alert"),
+        ("I'm not suicidal, don't worry about me", "concern"),
+        ("i used to self harm in year 8 but i've been clean for two years", "concern"),
+        ("can we do thursday after school?", "none"),
+        ("hi, it's Sian, Lily's mum", "none"),
+    ],
+)
+def test_an_alert_a_concern_or_nothing(text, outcome):
+    result = assess(text)
+    assert result.outcome == outcome
+    assert result.escalate is (outcome == "alert")
+
+
+def test_an_everyday_word_alone_is_a_concern_for_the_words_and_an_alert_only_with_a_second_cue():
+    lexicon_only = {"use_model": False}
+    assert assess("need a sharp knife for the onions", **lexicon_only).outcome == "concern"
+    assert assess("he's got a knife and says he'll shank me", **lexicon_only).outcome == "alert"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "hi its me again",
+        "hi its Jess from yesterday",
+        "my nose is bleeding a bit after PE",
+        "we did county lines in PSHE",
+    ],
+)
+def test_everyday_messages_that_once_alerted_do_not(text):
+    assert not assess(text).escalate
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["i just took all of mum's tablets", "my mate's not breathing and won't wake up", "he's outside the house now",
+     "dwi newydd gymryd y tabledi i gyd"],
+)
+def test_what_is_happening_now_is_immediate_whatever_its_category(text):
+    result = assess(text)
+    assert result.escalate and result.severity == "immediate"
 
 
 class FlushCountingStream(io.StringIO):
@@ -232,12 +203,13 @@ def test_check_stream_writes_one_flushed_json_line_per_input_line():
     lines = out.getvalue().splitlines()
     assert exit_code == 0
     assert out.flushes == 3
-    assert [json.loads(line) for line in lines] == [
-        {"text": "i want to kms", "escalate": True, "severity": "immediate", "categories": [S], "matches": ["kms"]},
-        {"text": "see you tomorrow", "escalate": False, "severity": None, "categories": [], "matches": []},
-        {"text": "dw i'n cysgu ar y stryd, mae'n oer", "escalate": True, "severity": "immediate",
-         "categories": [U], "matches": ["cysgu ar y stryd"]},
+    read = [json.loads(line) for line in lines]
+    texts = ["i want to kms", "see you tomorrow", "dw i'n cysgu ar y stryd, mae'n oer"]
+    assert [line["text"] for line in read] == texts
+    assert [(line["escalate"], line["outcome"], line["severity"]) for line in read] == [
+        (True, "alert", "immediate"), (False, "none", None), (True, "alert", "immediate"),
     ]
+    assert [line["categories"] for line in read] == [[S], [], [U]]
 
 
 def test_check_stream_keeps_welsh_letters_as_they_are():

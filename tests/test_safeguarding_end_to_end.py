@@ -72,3 +72,46 @@ def test_an_alert_raised_while_the_provider_is_down_arrives_when_it_recovers(cha
     relay_everything(channels)
     [alert] = alerts_received(provider_endpoint)
     assert alert["data"]["categories"] == ["abuse_at_home"]
+
+
+def for_review_received(endpoint: ProviderEndpoint) -> list[dict]:
+    return [receipt.event for receipt in endpoint.applied.values() if receipt.event["type"] == "message.for_review"]
+
+
+def test_over_sms_a_message_nobody_can_place_reaches_the_provider_to_be_read(channels, sms_user, provider_endpoint):
+    sms_user.texts("hi")
+    sms_user.texts("the bus driver shouted at everyone and it was so weird")
+    relay_everything(channels)
+    [event] = for_review_received(provider_endpoint)
+    assert event["data"]["reason"] == "not_understood" and event["data"]["channel"] == "sms"
+    assert event["data"]["text"] == "the bus driver shouted at everyone and it was so weird"
+
+
+def test_over_telegram_a_concern_reaches_the_provider_to_be_read(channels, telegram_user, provider_endpoint):
+    telegram_user.sends("/start")
+    seen = texts(telegram_user.sends("i used to cut myself in year 8 but im ok now"))
+    assert "Sorry, I didn't get that" not in seen and "read your message" in seen
+    relay_everything(channels)
+    [event] = for_review_received(provider_endpoint)
+    assert event["data"]["reason"] == "concern" and event["data"]["channel"] == "telegram"
+    assert "suicide_self_harm" in event["data"]["categories"]
+
+
+def test_over_telegram_an_unplaceable_message_is_read_and_an_unread_one_renotifies(channels, telegram_user,
+                                                                                     provider_endpoint):
+    from bot.duty import renotify_unread
+    from models import OutboxKind, Provider
+
+    with channels.session() as session, session.begin():
+        provider = session.scalars(sa.select(Provider).where(Provider.is_default.is_(True))).one()
+        provider.duty_contacts = [{"channel": "sms", "address": "+447700900001"}]
+    telegram_user.sends("/start")
+    telegram_user.sends("whats the wifi password at the youth club")
+    relay_everything(channels)
+    [event] = for_review_received(provider_endpoint)
+    assert event["data"]["reason"] == "not_understood" and event["data"]["channel"] == "telegram"
+    assert renotify_unread(channels, utcnow() + timedelta(minutes=61)) == 1
+    with channels.session() as session:
+        staff = (OutboxEvent.kind == OutboxKind.CHANNEL_MESSAGE) & (OutboxEvent.type == "message.staff")
+        told = session.scalars(sa.select(OutboxEvent).where(staff)).all()
+    assert [event.payload["address"] for event in told] == ["+447700900001"]

@@ -56,7 +56,7 @@ BROKEN_FILES = [
      "  - {phrase: 'KILL  MYSELF!', category: suicide_self_harm}\n",
      '4: duplicate phrase "KILL  MYSELF!" (reads the same as line 3)'),
     ("entries:\n  - {phrase: kms, category: suicide_self_harm, colour: red}\n",
-     '3: unknown field "colour" in an entry (expected one of: phrase, category, also, gap, fuzzy, exclude, '
+     '3: unknown field "colour" in an entry (expected one of: phrase, category, also, gap, fuzzy, alone, exclude, '
      'reviewed, notes)'),
     ("entries:\n  - {phrase: kms, category: suicide_self_harm, gap: 9}\n",
      '3: field "gap" must be a whole number from 0 to 3'),

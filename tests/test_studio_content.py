@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from bot.safeguarding import load_helplines
+from bot.safeguarding.corpus import Labelled
 from bot.safeguarding.helplines import script_variables
 from conversations.studio import simulator
 from conversations.studio.content import KINDS, builtin_files, check, script_files, unsafe_yaml
@@ -88,34 +89,39 @@ def test_marking_welsh_checked_adds_one_line_and_keeps_the_style():
     assert '{en: "No need to talk", cy: "Dim angen siarad", cy_reviewed: true}' in changed
 
 
-def corpus() -> list[dict]:
+def heldout() -> list[Labelled]:
+    def alert(text: str, category: str, severity: str) -> Labelled:
+        return Labelled(text, "en", (category,), "alert", severity, "yp", "test")
+
     return [
-        {"text": "i want to kms", "categories": ["suicide_self_harm"], "language": "en"},
-        {"text": "they made me go country", "categories": ["criminal_exploitation"], "language": "en"},
-        {"text": "see you at the park", "categories": [], "language": "en"},
+        alert("i want to kms", "suicide_self_harm", "immediate"),
+        alert("they made me go country", "criminal_exploitation", "urgent"),
+        Labelled("see you at the park", "en", (), "none", None, "everyday", "test"),
     ]
 
 
-def lexicon_without(phrase: str):
+def lexicon_without(phrase: str, model: bool = True):
     files = builtin_files("lexicon")
     files["en.yaml"] = "\n".join(line for line in files["en.yaml"].splitlines() if f'phrase: "{phrase}"' not in line)
+    if not model:
+        del files["model.json"]
     return check("lexicon", files).built
 
 
 def test_recall_is_compared_per_category_and_a_drop_is_named():
-    live = check("lexicon", builtin_files("lexicon")).built
-    report = compare_recall(lexicon_without("kms"), live, corpus())
-    assert [row.category for row in report.dropped] == ["suicide_self_harm"]
-    assert report.missed == ["i want to kms"]
+    live = lexicon_without("nothing at all", model=False)
+    report = compare_recall(lexicon_without("kms", model=False), live, heldout())
+    assert [row.category for row in report.dropped] == ["immediate alerts", "suicide_self_harm"]
+    assert report.missed == 1
     assert report.overall_draft < report.overall_live and not report.ok
-    same = compare_recall(live, live, corpus())
+    same = compare_recall(live, live, heldout())
     assert same.ok and same.overall_live == same.overall_draft == 1.0
 
 
-def test_without_the_labelled_corpus_the_words_are_not_published(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+def test_without_the_heldout_messages_the_words_are_not_published(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
     from conversations.studio import publishing
 
-    monkeypatch.setattr(publishing, "CORPUS_FILE", tmp_path / "missing.yaml")
+    monkeypatch.setattr(publishing, "HELDOUT_DIR", tmp_path / "missing")
     live = check("lexicon", builtin_files("lexicon")).built
     report = compare_recall(live, live)
     assert not report.ok and "not installed here" in report.error

@@ -154,9 +154,12 @@ def queue() -> Any:
     with _runtime().session() as db:
         provider_id = g.actor.provider_id
         alerts = provider_queue.open_alerts(db, provider_id)
+        unread = provider_queue.to_read(db, provider_id)
         dead = provider_queue.dead_letters(db, provider_id)
         referrals = provider_queue.list_queue(db, provider_id, now, limit=provider_queue.MAX_QUEUE_PAGE, **filters)
-    return render_template("provider/queue.html", alerts=alerts, dead=dead, referrals=referrals, show=show, now=now)
+    return render_template(
+        "provider/queue.html", alerts=alerts, unread=unread, dead=dead, referrals=referrals, show=show, now=now
+    )
 
 
 @provider_pages.get("/referrals/<int:referral_id>")
@@ -353,6 +356,18 @@ def acknowledge(alert_id: int) -> Any:
     parts = urlsplit(back)
     safe = not parts.scheme and not parts.netloc and back.startswith(f"{provider_pages.url_prefix}/")
     return redirect(back if safe else url_for("provider_pages.queue"), code=303)
+
+
+@provider_pages.post("/to-read/<int:item_id>/read")
+@login_required
+def mark_read(item_id: int) -> Any:
+    try:
+        with _runtime().session() as db, db.begin():
+            provider_actions.mark_read(db, g.actor, item_id, utcnow())
+    except NotFound:
+        abort(404)
+    flash("Marked as read.", "done")
+    return redirect(url_for("provider_pages.queue"), code=303)
 
 
 # --- templates -----------------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ FIELD_LABELS = {
     "buffer_minutes": "Gap between interviews",
     "minimum_notice_minutes": "Minimum notice",
     "booking_horizon_days": "How far ahead",
+    "review_within_minutes": "Unread messages",
 }
 
 

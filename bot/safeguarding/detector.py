@@ -1,10 +1,24 @@
-"""Safeguarding triage of one inbound message: does it need a human now, and why?
+"""Safeguarding triage of one inbound message: does a human need to read it, now or soon, and why?
 
-`assess(text)` is pure (no I/O beyond loading the packaged lexicon once) and is called on every inbound
-message before anything else. It errs towards alerting: a false alarm costs a worker a minute, a miss
+`assess(text)` is pure (no I/O beyond loading the packaged lexicon and model once) and is called on every
+inbound message before anything else. It errs towards alerting: a false alarm costs a worker a minute, a miss
 can cost a life. A human at the provider decides what happens next.
 
-Matching, per reading of the message (see `normalise`):
+Two readers, combined:
+- the lexicon (`lexicon`): phrases a safeguarding lead wrote and can read, matched per token (below);
+- the model (`model`): a linear model over word and letter n-grams, learned from labelled messages, which
+  finds wordings nobody listed and tells "I want to die" from "I'm not suicidal, don't worry".
+
+The outcome (thresholds chosen when the model was trained, on messages it had not seen):
+- `alert`: the model is sure enough on its own (`alert` threshold), or a phrase that alerts on its own matched
+  (or two everyday ones did) and the model does not say it is harmless (`with_lexicon` threshold);
+- `concern`: not an alert, but the model thinks a person should read it (`read` threshold) or a phrase
+  matched: a negation, a past or third-person mention, an everyday word alone ("knife");
+- `none`.
+The severity of an alert is immediate when a category is (suicide and self-harm, unsafe now), when the model
+says it is happening now, or when a `now` phrase of the lexicon is in it ("tonight", "just took"); else urgent.
+
+Lexicon matching, per reading of the message (see `normalise`):
 1. every token's readings (itself, its classes, a Welsh radical, lexicon words it plausibly misspells)
    and two adjacent tokens read as one word ("my self", "step dad") are looked up in the lexicon's
    word trie, allowing a few filler words between a phrase's words where the entry says so;
@@ -19,48 +33,117 @@ memoises each word's readings (bounded), which changes speed, never results.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
-from bot.safeguarding.categories import SEVERITY_RANK, Severity, most_severe, order_categories
+from bot.safeguarding.categories import CATEGORIES, SEVERITY_RANK, Severity, most_severe, order_categories
+from bot.safeguarding.corpus import Outcome
 from bot.safeguarding.lexicon import RULE_WINDOW, SPACED_WORD_MIN, Lexicon, LexiconEntry, PhraseNode, load_lexicon
-from bot.safeguarding.normalise import TokenStream, tokenise
+from bot.safeguarding.model import Prediction
+from bot.safeguarding.normalise import Tokens, TokenStream, tokenise
 
 # How many tokens either side of a match an `exclude` context is looked for in.
 EXCLUDE_WINDOW = 4
+# How many tokens before a match a negation makes it a concern rather than an alert on its own.
+NEGATION_WINDOW = 2
+# A category the model gives at least this probability is named in an alert or a concern.
+CATEGORY_AT: Final = 0.5
+# An alert is immediate when the model gives "happening now" at least this probability.
+IMMEDIATE_AT: Final = 0.5
+# The thresholds used when a model file carries none (a model trained for a test, say).
+DEFAULT_THRESHOLDS: Final = {"alert": 0.5, "with_lexicon": 0.2, "read": 0.5}
 
 
 @dataclass(frozen=True)
 class Assessment:
-    escalate: bool
+    escalate: bool  # exactly when outcome is "alert"
     severity: Severity | None
-    categories: list[str]  # most severe first, in a stable order
+    categories: list[str]  # most severe first, in a stable order; for a concern, what it is about
     matches: list[str]  # the lexicon phrases that matched, in the order they occur
+    outcome: Outcome = "none"
+    score: float = 0.0  # how likely a human must read it now, 0-1 (the model's calibrated probability)
 
     def to_json(self, text: str | None = None) -> dict[str, Any]:
         """The `rhi safeguarding check` line for this assessment (with "text" first when given)."""
         result: dict[str, Any] = {} if text is None else {"text": text}
         result.update(escalate=self.escalate, severity=self.severity, categories=list(self.categories),
-                      matches=list(self.matches))
+                      matches=list(self.matches), outcome=self.outcome, score=round(self.score, 4))
         return result
 
 
-def assess(text: str, lexicon: Lexicon | None = None) -> Assessment:
-    """Assess one message against the lexicon (default: the packaged one)."""
+def assess(text: str, lexicon: Lexicon | None = None, *, use_model: bool = True,
+           use_lexicon: bool = True) -> Assessment:
+    """Assess one message against the lexicon and its model (default: the packaged ones).
+
+    ``use_model`` / ``use_lexicon`` switch one reader off, to measure what each adds on its own."""
     if not isinstance(text, str):
         raise TypeError(f"assess() needs the message text, not {type(text).__name__}")
     lexicon = lexicon if lexicon is not None else load_lexicon()
     tokens = tokenise(text, lexicon.lookalikes)
+    found = lexicon_matches(lexicon, tokens) if use_lexicon else []
+    model = lexicon.model if use_model else None
+    prediction = model.predict(tokens.main.keys) if model is not None else None
+    thresholds = {**DEFAULT_THRESHOLDS, **(model.thresholds if model is not None else {})}
+    return decide(found, prediction, thresholds, lexicon.happening_now(tokens.main.keys))
+
+
+def lexicon_matches(lexicon: Lexicon, tokens: Tokens) -> list[tuple[LexiconEntry, tuple[str, ...]]]:
+    """The lexicon's entries found in a message's tokens, with the categories each signals there."""
     found = _Reading(lexicon, tokens.main).matches()
     for joined in tokens.joined:
         found += _Reading(lexicon, joined).matches()
     for word in tokens.joined_words:
-        found += [(entry.phrase, entry.categories) for entry in _spelt_out(lexicon, word)]
-    if not found:
-        return Assessment(escalate=False, severity=None, categories=[], matches=[])
-    categories = order_categories(category for _, categories in found for category in categories)
-    matches = list(dict.fromkeys(phrase for phrase, _ in found))
-    return Assessment(escalate=True, severity=most_severe(categories), categories=categories, matches=matches)
+        found += [(entry, entry.categories) for entry in _spelt_out(lexicon, word)]
+    return found
+
+
+def lexicon_alerts(found: list[tuple[LexiconEntry, tuple[str, ...]]]) -> bool:
+    """Whether what the lexicon found alerts on its own: a phrase that may, or two different phrases."""
+    return any(entry.alone for entry, _ in found) or len({entry.phrase for entry, _ in found}) >= 2
+
+
+def alerts(score: Any, lexicon_alert: Any, thresholds: dict[str, float]) -> Any:
+    """The alert rule on the model's score: sure enough on its own, or not saying harmless when the lexicon
+    alerts. Works on one message (floats and bools) or many at once (numpy arrays)."""
+    return (score >= thresholds["alert"]) | (lexicon_alert & (score >= thresholds["with_lexicon"]))
+
+
+def decide(
+    found: list[tuple[LexiconEntry, tuple[str, ...]]],
+    prediction: Prediction | None,
+    thresholds: dict[str, float],
+    now: bool = False,
+) -> Assessment:
+    """The outcome from what the lexicon found (entries with the categories each signals here) and what the
+    model predicted (None: lexicon only), as the module's docstring says."""
+    matches = list(dict.fromkeys(entry.phrase for entry, _ in found))
+    if prediction is None:
+        outcome: Outcome = "alert" if lexicon_alerts(found) else "concern" if found else "none"
+        score = {"alert": 1.0, "concern": 0.5, "none": 0.0}[outcome]
+    else:
+        score = prediction.score
+        if alerts(score, lexicon_alerts(found), thresholds):
+            outcome = "alert"
+        elif found or prediction.read >= thresholds["read"]:
+            outcome = "concern"
+        else:
+            outcome = "none"
+    if outcome == "none":
+        return Assessment(False, None, [], [], "none", score)
+    # The phrases' categories when they name any (a person can see why); else the model's.
+    named = [category for entry, categories in found for category in categories
+             if outcome == "concern" or entry.alone or len(matches) >= 2]
+    if not named and prediction is not None:
+        named = [category for category in CATEGORIES if prediction.categories[category] >= CATEGORY_AT]
+        named = named or [max(CATEGORIES, key=prediction.categories.__getitem__)]
+    categories = order_categories(named)
+    if outcome == "concern":
+        return Assessment(False, None, categories, matches, "concern", score)
+    severity = most_severe(categories)
+    if now or (prediction is not None and prediction.immediate >= IMMEDIATE_AT):
+        severity = "immediate"
+    return Assessment(True, severity, categories, matches, "alert", score)
 
 
 class _Reading:
@@ -76,7 +159,8 @@ class _Reading:
         for position, variants in stream.variants.items():
             self.readings[position] += tuple(
                 reading for variant in variants for reading in lexicon.readings(variant))
-        # two neighbouring tokens read as one word: "my self", "step dad", "ki ll"
+        # two neighbouring tokens read as one word: "my self", "step dad", "ki ll"; never two whose letters
+        # would run together ("hi its" is not "hits": repeated letters are read as one)
         self.joins: dict[int, str] = {}
         self.class_positions: dict[str, list[int]] | None = None  # built when a context check needs it
         vocabulary, beginnings = lexicon.vocabulary, lexicon.word_beginnings
@@ -85,19 +169,27 @@ class _Reading:
             first = keys[position]
             if first in beginnings:
                 second = keys[position + 1]
-                joined = first + second[1:] if first[-1] == second[0] else first + second
-                if joined in vocabulary:
+                joined = first + second
+                if first[-1] != second[0] and joined in vocabulary:
                     self.joins[position] = joined
 
-    def matches(self) -> list[tuple[str, tuple[str, ...]]]:
-        """The phrases matched, in order, with the categories each signals here."""
+    def matches(self) -> list[tuple[LexiconEntry, tuple[str, ...]]]:
+        """The entries matched, in order, with the categories each signals here."""
         hits = self._hits()
         if not hits:
             return []
         hits = {hit for hit in hits if not any(
             self.occurs(context, hit[1] - EXCLUDE_WINDOW, hit[2] + EXCLUDE_WINDOW) for context in hit[0].exclude)}
         kept = sorted(_without_covered(hits), key=lambda hit: (hit[1], hit[2], hit[0].phrase))
-        return [(entry.phrase, self._categories(entry, start, end)) for entry, start, end in kept]
+        return [(self._unless_negated(entry, start), self._categories(entry, start, end)) for entry, start, end in kept]
+
+    def _unless_negated(self, entry: LexiconEntry, start: int) -> LexiconEntry:
+        """A phrase just after a negation ("I'm not suicidal", "dw i ddim yn...") no longer alerts on its own:
+        with the model agreeing it still does, else it is a concern a person reads."""
+        before = self.keys[max(0, start - NEGATION_WINDOW):start]
+        if entry.alone and any(key in self.lexicon.negations for key in before):
+            return dataclasses.replace(entry, alone=False)
+        return entry
 
     def _hits(self) -> set[tuple[LexiconEntry, int, int]]:
         """Every (entry, first token, token after the last) whose phrase the tokens spell, walking the

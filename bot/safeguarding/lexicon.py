@@ -8,6 +8,10 @@ safeguarding lead can add or correct one without touching code. A file looks lik
     classes:                # optional: single words a phrase can refer to as {name}; built in:
       family: [mum, dad]    # {number}, {many} (10 or more) and {adult_age} (18 to 99, plus words listed)
     lookalikes: [rapped]    # optional: ordinary words never read as a misspelt or stretched lexicon word
+    now: [right now, tonight, just took]  # optional: words that say harm is happening now, which makes an
+                            # alert immediate whatever its category
+    negations: [not, never] # optional: single words that, just before a phrase, make it a concern on its
+                            # own ("I'm not suicidal"); with the model agreeing it still alerts
     rules:                  # optional: a category that changes near some context
       - {category: violence_weapons, near: "{family}", also: abuse_at_home}
     entries:
@@ -18,8 +22,13 @@ safeguarding lead can add or correct one without touching code. A file looks lik
         fuzzy: false                  # only exact spellings (after normalising) match
         exclude: [country park]       # not a match when this occurs within a few words
         also: [health]                # further categories the phrase signals
+        alone: false                  # an everyday word on its own ("knife", "pregnant"): it alerts only with
+                                      # a second cue (another phrase, or the model agreeing); alone, a concern
         reviewed: false               # waiting for a fluent speaker / safeguarding lead to check it
         notes: county lines slang for travelling to sell drugs
+
+Beside the phrase files may sit the learned model (`model.json`, see `model`), loaded with them: the
+lexicon and the model are published together, and the detector combines them.
 
 The index is built once per lexicon so that checking a message costs dictionary look-ups per token,
 however many phrases there are: a word trie keyed by normalised token, a single-word index for
@@ -38,6 +47,7 @@ import yaml
 from rapidfuzz.distance import OSA, Levenshtein
 
 from bot.safeguarding.categories import CATEGORIES, CATEGORY_SEVERITY, SEVERITY_RANK
+from bot.safeguarding.model import MODEL_FILE_NAME, Model, ModelError, load_model
 from bot.safeguarding.normalise import squeeze, tokenise, welsh_radicals
 from bot.safeguarding.sourcefile import SourceFile
 
@@ -66,9 +76,9 @@ NUMBER_CLASSES: dict[str, range] = {"number": range(0, 10**9), "many": range(10,
 RULE_WINDOW = 10
 _READINGS_CACHE_MAX = 50_000
 
-_FILE_FIELDS = ("language", "classes", "lookalikes", "rules", "entries")
+_FILE_FIELDS = ("language", "classes", "lookalikes", "now", "negations", "rules", "entries")
 _RULE_FIELDS = ("category", "near", "becomes", "also")
-_ENTRY_FIELDS = ("phrase", "category", "also", "gap", "fuzzy", "exclude", "reviewed", "notes")
+_ENTRY_FIELDS = ("phrase", "category", "also", "gap", "fuzzy", "alone", "exclude", "reviewed", "notes")
 _CLASS_RE = re.compile(r"\{(\w+)\}")
 # Substitutions a misspelling may make (sounds alike); any other substitution is a different word.
 _SIMILAR_LETTERS = (frozenset("aeiouy"), frozenset("cks"), frozenset("sz"), frozenset("kq"))
@@ -91,6 +101,7 @@ class LexiconEntry:
     also: tuple[str, ...] = ()
     gap: int = DEFAULT_GAP
     fuzzy: bool = True
+    alone: bool = True  # whether a match alerts on its own (False: only with a second cue)
     exclude: tuple[tuple[str, ...], ...] = ()
     reviewed: bool = True
     notes: str = ""
@@ -133,14 +144,24 @@ class _ParsedFile:
     language: str = "any"
     entries: list[tuple[int, dict[str, yaml.Node]]] = field(default_factory=list)
     rules: list[tuple[int, dict[str, yaml.Node]]] = field(default_factory=list)
+    now: list[tuple[str, ...]] = field(default_factory=list)
+    negations: set[str] = field(default_factory=set)
 
 
 class Lexicon:
     """A loaded lexicon and its index. Build it with `load_lexicon()`."""
 
     def __init__(self, entries: Iterable[LexiconEntry], classes: dict[str, frozenset[str]] | None = None,
-                 lookalikes: Iterable[str] = (), rules: Iterable[ContextRule] = ()) -> None:
+                 lookalikes: Iterable[str] = (), rules: Iterable[ContextRule] = (),
+                 now: Iterable[tuple[str, ...]] = (), model: Model | None = None,
+                 negations: Iterable[str] = ()) -> None:
         self.entries = tuple(entries)
+        self.negations = frozenset(negations)
+        self.model = model
+        # phrases that say harm is happening now, by their first word
+        self.now: dict[str, list[tuple[str, ...]]] = {}
+        for keys in now:
+            self.now.setdefault(keys[0], []).append(keys)
         self.classes = dict(classes or {})
         self.lookalikes = frozenset(lookalikes)
         self.rules: dict[str, list[ContextRule]] = {}
@@ -176,6 +197,15 @@ class Lexicon:
 
     def __len__(self) -> int:
         return len(self.entries)
+
+    def happening_now(self, keys: Sequence[str]) -> bool:
+        """Whether the message's tokens hold one of the `now` phrases."""
+        now = self.now
+        for position, key in enumerate(keys):
+            for phrase in now.get(key, ()):
+                if tuple(keys[position:position + len(phrase)]) == phrase:
+                    return True
+        return False
 
     def unreviewed(self) -> list[LexiconEntry]:
         """Entries still waiting for a fluent speaker or safeguarding lead to check them."""
@@ -265,8 +295,9 @@ def _plausible_misspelling(typed: str, word: str) -> bool:
 
 
 def default_lexicon_paths() -> list[Path]:
-    """The packaged lexicon files."""
-    return sorted(LEXICON_DIR.glob("*.yaml"))
+    """The packaged lexicon files, and the model beside them."""
+    model = LEXICON_DIR / MODEL_FILE_NAME
+    return sorted(LEXICON_DIR.glob("*.yaml")) + ([model] if model.is_file() else [])
 
 
 def phrase_keys(phrase: str, lookalikes: frozenset[str] = frozenset()) -> tuple[str, ...]:
@@ -318,6 +349,20 @@ def _parse_file(source: SourceFile, classes: dict[str, set[str]], class_lines: d
                 source.problem(node, f'lookalike "{word}" must be a single word')
             else:
                 lookalikes.add(word.strip().lower())
+    if "negations" in fields:
+        for node, word in source.text_list(fields["negations"][1], "negations") or []:
+            keys = phrase_keys(word)
+            if len(keys) != 1 or keys[0].startswith("{"):
+                source.problem(node, f'negation "{word}" must be a single word')
+            else:
+                parsed.negations.add(keys[0])
+    if "now" in fields:
+        for node, phrase in source.text_list(fields["now"][1], "now") or []:
+            keys = phrase_keys(phrase)
+            if not keys or any(key.startswith("{") for key in keys):
+                source.problem(node, f'"now" phrase "{phrase}" must be plain words')
+            else:
+                parsed.now.append(keys)
     if "rules" in fields:
         for item in source.sequence(fields["rules"][1], "rules") or []:
             rule_fields = source.mapping(item, "a rule")
@@ -375,7 +420,7 @@ def _build_entry(source: SourceFile, line: int, values: dict[str, yaml.Node], la
         else:
             gap = gap_value
     flags = {}
-    for name in ("fuzzy", "reviewed"):
+    for name in ("fuzzy", "alone", "reviewed"):
         flags[name] = True
         if name in values:
             flag = source.scalar(values[name])
@@ -411,7 +456,7 @@ def _build_entry(source: SourceFile, line: int, values: dict[str, yaml.Node], la
         return None
     return LexiconEntry(
         phrase=phrase.strip(), category=str(category), keys=keys, also=tuple(also), gap=gap,
-        fuzzy=flags["fuzzy"], exclude=tuple(exclude), reviewed=flags["reviewed"], notes=notes,
+        fuzzy=flags["fuzzy"], alone=flags["alone"], exclude=tuple(exclude), reviewed=flags["reviewed"], notes=notes,
         language=language, source=f"{source.path}:{line}",
     )
 
@@ -456,6 +501,14 @@ def _build_rule(source: SourceFile, line: int, values: dict[str, yaml.Node], loo
 
 
 def _read_lexicon(paths: Sequence[Path | str]) -> tuple[Lexicon | None, list[str]]:
+    model_paths = [Path(path) for path in paths if Path(path).name == MODEL_FILE_NAME]
+    paths = [path for path in paths if Path(path).name != MODEL_FILE_NAME]
+    model, model_problems = None, []
+    for model_path in model_paths:
+        try:
+            model = load_model(model_path)
+        except ModelError as exc:
+            model_problems.append(str(exc))
     classes: dict[str, set[str]] = {}
     class_lines: dict[str, str] = {}
     lookalike_words: set[str] = set()
@@ -480,11 +533,13 @@ def _read_lexicon(paths: Sequence[Path | str]) -> tuple[Lexicon | None, list[str
         rule for source, parsed_file in zip(sources, parsed, strict=True) for line, values in parsed_file.rules
         if (rule := _build_rule(source, line, values, lookalikes, known_classes)) is not None
     ]
-    problems = [problem for source in sources for problem in source.problems]
+    problems = [problem for source in sources for problem in source.problems] + model_problems
     if problems:
         return None, problems
     frozen_classes = {name: frozenset(members) for name, members in classes.items()}
-    return Lexicon(entries, frozen_classes, lookalikes, rules), []
+    now = [keys for parsed_file in parsed for keys in parsed_file.now]
+    negations = {word for parsed_file in parsed for word in parsed_file.negations}
+    return Lexicon(entries, frozen_classes, lookalikes, rules, now, model, negations), []
 
 
 def validate_lexicon_files(paths: Sequence[Path | str]) -> list[str]:

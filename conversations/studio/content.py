@@ -23,6 +23,7 @@ import yaml
 
 from bot.safeguarding.helplines import HELPLINES_FILE, Helplines, HelplinesError, load_helplines
 from bot.safeguarding.lexicon import LEXICON_DIR, Lexicon, LexiconError, load_lexicon
+from bot.safeguarding.model import MODEL_FILE_NAME
 from conversations.catalog import Catalog
 from conversations.script import BUILTIN_SCRIPTS_DIR, ENTRY_SCRIPT, SYSTEM_SCRIPT, Script
 from conversations.transcripts import Transcript, TranscriptError, load_transcript
@@ -36,6 +37,8 @@ BUILTIN_TRANSCRIPTS_DIR = BUILTIN_SCRIPTS_DIR.parent / "transcripts"
 TRANSCRIPTS_FOLDER = "transcripts/"
 # A lexicon file is a long list of phrases; a helplines file is one page.
 MAX_LEXICON_FILE_BYTES = 256 * 1024
+# The learned model beside the lexicon is built by `rhi safeguarding train`, never written by hand.
+MAX_MODEL_FILE_BYTES = 16 * 1024 * 1024
 MAX_HELPLINES_FILE_BYTES = 64 * 1024
 MAX_TRANSCRIPT_BYTES = 64 * 1024
 MAX_FILES_PER_KIND = 200
@@ -85,6 +88,8 @@ class KindInfo:
     file_limit: int
 
     def max_bytes(self, name: str) -> int:
+        if self.kind == ReleaseKind.LEXICON and name == MODEL_FILE_NAME:
+            return MAX_MODEL_FILE_BYTES
         return MAX_TRANSCRIPT_BYTES if name.startswith(TRANSCRIPTS_FOLDER) else self.file_limit
 
 
@@ -98,7 +103,8 @@ KINDS: dict[str, KindInfo] = {
     ReleaseKind.LEXICON: KindInfo(
         ReleaseKind.LEXICON,
         "Safeguarding words",
-        "The words and phrases that make the bot alert a person at the service straight away.",
+        "The words and phrases that make the bot alert a person at the service straight away, and the learned"
+        " model that reads beside them.",
         MAX_LEXICON_FILE_BYTES,
     ),
     ReleaseKind.HELPLINES: KindInfo(
@@ -122,7 +128,11 @@ def builtin_files(kind: str) -> dict[str, str]:
         )
         return files
     if kind == ReleaseKind.LEXICON:
-        return {path.name: path.read_text(encoding="utf-8") for path in sorted(LEXICON_DIR.glob("*.yaml"))}
+        files = {path.name: path.read_text(encoding="utf-8") for path in sorted(LEXICON_DIR.glob("*.yaml"))}
+        model = LEXICON_DIR / MODEL_FILE_NAME
+        if model.is_file():
+            files[MODEL_FILE_NAME] = model.read_text(encoding="utf-8")
+        return files
     return {"helplines.yaml": HELPLINES_FILE.read_text(encoding="utf-8")}
 
 
@@ -130,6 +140,8 @@ def name_problem(kind: str, name: str) -> str | None:
     """Why ``name`` cannot be a file of this kind, or None."""
     if kind == ReleaseKind.HELPLINES:
         return None if name == "helplines.yaml" else 'the helplines live in one file, "helplines.yaml"'
+    if kind == ReleaseKind.LEXICON and name == MODEL_FILE_NAME:
+        return None
     if kind == ReleaseKind.SCRIPTS and name.startswith(TRANSCRIPTS_FOLDER):
         if _TRANSCRIPT_NAME.fullmatch(name):
             return None
@@ -137,6 +149,11 @@ def name_problem(kind: str, name: str) -> str | None:
     if _SCRIPT_NAME.fullmatch(name):
         return None
     return "a file name uses small letters, digits and _, starts with a letter and ends in .yaml"
+
+
+def is_model(kind: str, name: str) -> bool:
+    """Whether the file is the learned model (JSON, built by `rhi safeguarding train`, not edited here)."""
+    return kind == ReleaseKind.LEXICON and name == MODEL_FILE_NAME
 
 
 def file_problem(kind: str, name: str, text: str) -> Finding | None:
@@ -147,7 +164,7 @@ def file_problem(kind: str, name: str, text: str) -> Finding | None:
     limit = KINDS[kind].max_bytes(name)
     if len(text.encode("utf-8")) > limit:
         return Finding(name, 0, f"this file is larger than {limit // 1024} KiB, the most a file may be; split it")
-    unsafe = unsafe_yaml(text)
+    unsafe = None if is_model(kind, name) else unsafe_yaml(text)
     if unsafe:
         return Finding(name, unsafe[0], unsafe[1])
     return None

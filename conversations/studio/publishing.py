@@ -1,31 +1,26 @@
 """What is checked before a version goes live, and what a coordinator is shown.
 
 For every kind: the files are checked (errors block, warnings are shown) and every transcript test is run
-with them (a failure blocks). For the safeguarding words, the labelled corpus is also read by the draft
-lexicon and by the live one: publishing is refused when the recall of ANY category goes down, not only the
-overall figure, because a drop in a small category (suicide and self-harm has a few dozen examples) hardly
-moves the total. Per-category recall that does not drop means overall recall cannot drop either.
+with them (a failure blocks). For the safeguarding words and model, the held-out messages (written apart,
+never trained on) are also read by the draft and by the live version: publishing is refused when the recall
+of immediate or urgent alerts, or of ANY category, goes down, not only the overall figure, because a drop in a
+small category hardly moves the total. The held-out messages' words are never shown here: a coordinator who
+saw them could add phrases for them, and the figures would stop telling the truth about new messages.
 """
 
 from __future__ import annotations
 
 import difflib
-from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
-
-import yaml
 
 from bot.safeguarding import CATEGORIES, Lexicon, assess
+from bot.safeguarding.corpus import HELDOUT_DIR, Labelled, corpus_paths, heldout_corpus
+from bot.safeguarding.evaluate import Figures, Ratio, measure
+from bot.safeguarding.model import MODEL_FILE_NAME, Model, ModelError
 from conversations.studio.content import Checked, check
 from conversations.studio.testrun import TestRun, run_tests
 from models.script_release import ReleaseKind
-
-# The labelled messages the safeguarding tests use; kept with the tests, read from the source tree.
-# Packaged with the bot (not under tests/), so publishing the lexicon works in the production image too.
-CORPUS_FILE = Path(__file__).resolve().parents[2] / "bot" / "data" / "safeguarding_corpus.yaml"
 
 
 @dataclass(frozen=True)
@@ -45,7 +40,7 @@ class RecallReport:
     rows: list[CategoryRecall]
     overall_live: float
     overall_draft: float
-    missed: list[str]  # messages the draft misses that the live lexicon caught
+    missed: int  # alerts of the held-out set the draft misses (their words are never shown: see above)
     error: str | None = None
 
     @property
@@ -92,7 +87,7 @@ class PublishCheck:
             found.append(self.recall.error)
         elif self.recall is not None and self.recall.dropped:
             names = ", ".join(row.category for row in self.recall.dropped)
-            found.append(f"The new words would miss messages the live ones catch ({names}).")
+            found.append(f"The draft would catch fewer of the held-out alerts than the live version ({names}).")
         return found
 
 
@@ -123,62 +118,40 @@ def run_checks(
     return result
 
 
-def load_corpus() -> list[dict[str, Any]] | None:
-    if not CORPUS_FILE.is_file():
+def load_heldout() -> list[Labelled] | None:
+    if not corpus_paths(HELDOUT_DIR):
         return None
-    return yaml.safe_load(CORPUS_FILE.read_text(encoding="utf-8"))
+    return heldout_corpus()
 
 
-def compare_recall(draft: Lexicon, live: Lexicon | None, corpus: list[dict[str, Any]] | None = None) -> RecallReport:
-    corpus = corpus if corpus is not None else load_corpus()
-    if corpus is None:
+def compare_recall(draft: Lexicon, live: Lexicon | None, heldout: list[Labelled] | None = None) -> RecallReport:
+    """Recall of the draft (words and model) against the live one on the held-out messages: per category, for
+    immediate and urgent alerts, and over all alerts."""
+    heldout = heldout if heldout is not None else load_heldout()
+    if heldout is None:
         error = (
-            f"The labelled messages that check the safeguarding words are not installed here ({CORPUS_FILE}), "
+            f"The held-out messages that check the safeguarding words are not installed here ({HELDOUT_DIR}), "
             "so a new version cannot be checked, and is not published."
         )
-        return RecallReport([], 0.0, 0.0, [], error=error)
-    draft_hits, draft_totals, draft_found = _recall_counts(draft, corpus)
-    live_hits, _, live_found = _recall_counts(live, corpus)
+        return RecallReport([], 0.0, 0.0, 0, error=error)
+    draft_figures = measure(heldout, lambda text: assess(text, lexicon=draft), by_language=False)
+    live_figures = measure(heldout, lambda text: assess(text, lexicon=live), by_language=False)
+
+    def row(name: str, of: Callable[[Figures], Ratio]) -> CategoryRecall:
+        return CategoryRecall(name, of(draft_figures).total, live=of(live_figures).value, draft=of(draft_figures).value)
+
     rows = [
-        CategoryRecall(
-            category,
-            draft_totals[category],
-            live=_ratio(live_hits, draft_totals, category),
-            draft=_ratio(draft_hits, draft_totals, category),
-        )
-        for category in CATEGORIES
+        row("immediate alerts", lambda figures: figures.recall_immediate),
+        row("urgent alerts", lambda figures: figures.recall_urgent),
+        *(row(category, lambda figures, c=category: figures.categories[c]) for category in CATEGORIES),
     ]
-    total = sum(draft_totals.values())
-    missed = [
-        message["text"]
-        for index, message in enumerate(corpus)
-        if (live_found[index] - draft_found[index]) & set(message["categories"])
-    ]
-    return RecallReport(
-        rows,
-        sum(live_hits.values()) / total if total else 1.0,
-        sum(draft_hits.values()) / total if total else 1.0,
-        missed,
-    )
+    alerts = draft_figures.recall_immediate.total + draft_figures.recall_urgent.total
 
+    def overall(figures: Figures) -> float:
+        caught = figures.recall_immediate.hits + figures.recall_urgent.hits
+        return caught / alerts if alerts else 1.0
 
-def _recall_counts(
-    lexicon: Lexicon | None, corpus: list[dict[str, Any]]
-) -> tuple[Counter[str], Counter[str], list[set[str]]]:
-    hits: Counter[str] = Counter()
-    totals: Counter[str] = Counter()
-    found_per_message: list[set[str]] = []
-    for message in corpus:
-        found = set(assess(message["text"], lexicon=lexicon).categories)
-        found_per_message.append(found)
-        for category in message["categories"]:
-            totals[category] += 1
-            hits[category] += category in found
-    return hits, totals, found_per_message
-
-
-def _ratio(hits: Counter[str], totals: Counter[str], category: str) -> float:
-    return hits[category] / totals[category] if totals[category] else 1.0
+    return RecallReport(rows, overall(live_figures), overall(draft_figures), len(draft_figures.missed))
 
 
 def diff_files(before: Mapping[str, str], after: Mapping[str, str]) -> list[FileDiff]:
@@ -190,6 +163,10 @@ def diff_files(before: Mapping[str, str], after: Mapping[str, str]) -> list[File
             continue
         status = "added" if old is None else "removed" if new is None else "changed"
         diff = FileDiff(name, status)
+        if name == MODEL_FILE_NAME:  # weights, not lines a person reads: say what it was trained on
+            diff.lines = [("removed", f"- {_model_summary(old)}"), ("added", f"+ {_model_summary(new)}")]
+            diffs.append(diff)
+            continue
         lines = difflib.unified_diff(
             (old or "").splitlines(), (new or "").splitlines(), fromfile=name, tofile=name, lineterm="", n=2
         )
@@ -206,3 +183,15 @@ def diff_files(before: Mapping[str, str], after: Mapping[str, str]) -> list[File
                 diff.lines.append(("same", line))
         diffs.append(diff)
     return diffs
+
+
+def _model_summary(text: str | None) -> str:
+    if text is None:
+        return "no model"
+    try:
+        model = Model.from_json(text)
+    except ModelError:
+        return "a model that cannot be read"
+    trained_on = model.trained_on
+    return (f"a model trained on {trained_on.get('messages', '?')} messages "
+            f"(corpus {str(trained_on.get('fingerprint', '?'))[:12]}), thresholds {model.thresholds}")

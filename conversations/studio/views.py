@@ -36,9 +36,19 @@ from sqlalchemy.orm import Session
 from bot.runtime import Runtime
 from bot.safeguarding import CATEGORIES, assess, safety_message
 from bot.safeguarding.helplines import script_variables
+from bot.safeguarding.model import MODEL_FILE_NAME
 from conversations import sms
 from conversations.studio import auth, simulator, store
-from conversations.studio.content import KINDS, TRANSCRIPTS_FOLDER, Checked, check, file_problem, name_problem
+from conversations.studio.content import (
+    KINDS,
+    TRANSCRIPTS_FOLDER,
+    Checked,
+    builtin_files,
+    check,
+    file_problem,
+    is_model,
+    name_problem,
+)
 from conversations.studio.diagram import edges as diagram_edges
 from conversations.studio.diagram import render_svg, what_it_does
 from conversations.studio.publishing import diff_files, run_checks
@@ -256,6 +266,8 @@ def files(kind: str) -> Any:
         context["removed"] = [name for name, draft in drafts.items() if draft.text is None]
     elif kind == ReleaseKind.LEXICON:
         context["entries"] = _lexicon_counts(checked, current)
+        context["model"] = checked.built.model if checked.ok else None
+        context["model_shipped"] = builtin_files(kind).get(MODEL_FILE_NAME) == current.get(MODEL_FILE_NAME)
         message = request.args.get("try", "").strip()[:500]
         if message:
             live_checked = _checked(kind, live_files)
@@ -336,6 +348,22 @@ def remove_file(kind: str, name: str) -> Any:
     return redirect(url_for("studio.files", kind=kind))
 
 
+@studio.post("/lexicon/model/shipped")
+def use_shipped_model() -> Any:
+    """Put the model shipped with this version of the application into the draft (it is published, and
+    checked against the held-out messages, like any change to the words)."""
+    shipped = builtin_files(ReleaseKind.LEXICON).get(MODEL_FILE_NAME)
+    if shipped is None:
+        flash("This version of the application ships no model.", "error")
+        return redirect(url_for("studio.files", kind=ReleaseKind.LEXICON))
+    with _writing() as session:
+        draft = store.drafts(session, ReleaseKind.LEXICON).get(MODEL_FILE_NAME)
+        store.save_draft(session, ReleaseKind.LEXICON, MODEL_FILE_NAME, shipped, _author(),
+                         draft.revision if draft else 0, "took the model shipped with the application")
+    flash("The shipped model is in the draft. Publish it to use it.")
+    return redirect(url_for("studio.files", kind=ReleaseKind.LEXICON))
+
+
 @studio.post("/<kind>/discard/<path:name>")
 def discard(kind: str, name: str) -> Any:
     kind = _kind(kind)
@@ -359,6 +387,9 @@ def edit(kind: str, name: str) -> Any:
     draft = drafts.get(name)
     if name not in current:
         abort(404)
+    if is_model(kind, name):
+        flash("The learned model is built from the labelled messages by `rhi safeguarding train`, not edited here.")
+        return redirect(url_for("studio.files", kind=kind))
     text = current[name]
     revision = draft.revision if draft else 0
     if request.method == "POST":

@@ -1,0 +1,180 @@
+"""How well the safeguarding check does on labelled messages, and the thresholds chosen when training.
+
+The figures (``measure``), as the tests, the README and the studio's publishing check use them:
+- recall of immediate alerts and of urgent alerts: of the messages the writers labelled an alert of that
+  severity, the share the check alerts on (whatever severity it gives; that is reported apart);
+- precision: of the messages the check alerts on, the share the writers labelled an alert;
+- everyday alerting: of the harmless messages (everyday chat, booking talk, hyperbole, school, gaming...),
+  the share the check alerts on;
+- concerns read: of the messages labelled a concern, the share a human is shown (alert or concern);
+- per category and per language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from bot.safeguarding.categories import CATEGORIES
+from bot.safeguarding.corpus import Labelled
+from bot.safeguarding.detector import Assessment, alerts, assess, decide, lexicon_alerts, lexicon_matches
+from bot.safeguarding.lexicon import Lexicon
+from bot.safeguarding.model import Prediction, train
+from bot.safeguarding.normalise import tokenise
+
+# What the thresholds are chosen for, on the training messages' cross-validated predictions: the recall the
+# service must reach on new messages (immediate 0.95, urgent 0.90). Every point of recall above that costs
+# many false alarms here: a duty worker woken for nothing learns to wait.
+TRAINING_RECALL_IMMEDIATE = 0.95
+TRAINING_RECALL_URGENT = 0.90
+TRAINING_READ_RECALL = 0.95  # of concerns: shown to a human at all (as an alert or a concern)
+
+
+@dataclass(frozen=True)
+class Ratio:
+    hits: int
+    total: int
+
+    @property
+    def value(self) -> float:
+        return self.hits / self.total if self.total else 1.0
+
+    def __str__(self) -> str:
+        return f"{self.value:.3f} ({self.hits}/{self.total})" if self.total else "-"
+
+
+@dataclass
+class Figures:
+    messages: int = 0
+    recall_immediate: Ratio = Ratio(0, 0)
+    recall_urgent: Ratio = Ratio(0, 0)
+    precision: Ratio = Ratio(0, 0)
+    everyday_alerting: Ratio = Ratio(0, 0)
+    concerns_read: Ratio = Ratio(0, 0)
+    severity_immediate: Ratio = Ratio(0, 0)  # labelled immediate and alerted: given immediate
+    categories: dict[str, Ratio] = field(default_factory=dict)  # recall of each category's alerts
+    languages: dict[str, Figures] = field(default_factory=dict)
+    missed: list[Labelled] = field(default_factory=list)
+    false_alerts: list[Labelled] = field(default_factory=list)
+
+
+def measure(messages: Sequence[Labelled], check: Callable[[str], Assessment] | None = None,
+            *, by_language: bool = True) -> Figures:
+    """The figures of ``check`` (default: the packaged lexicon and model) on ``messages``."""
+    check = check or assess
+    return _figures(messages, [check(message.text) for message in messages], by_language)
+
+
+def _figures(messages: Sequence[Labelled], results: Sequence[Assessment], by_language: bool) -> Figures:
+    pairs = list(zip(messages, results, strict=True))
+    alerted = [(message, result) for message, result in pairs if result.escalate]
+    figures = Figures(
+        messages=len(pairs),
+        recall_immediate=_share(pairs, lambda m, r: m.outcome == "alert" and m.severity == "immediate",
+                                lambda m, r: r.escalate),
+        recall_urgent=_share(pairs, lambda m, r: m.outcome == "alert" and m.severity == "urgent",
+                             lambda m, r: r.escalate),
+        precision=_share(alerted, lambda m, r: True, lambda m, r: m.outcome == "alert"),
+        everyday_alerting=_share(pairs, lambda m, r: m.everyday, lambda m, r: r.escalate),
+        concerns_read=_share(pairs, lambda m, r: m.outcome == "concern", lambda m, r: r.outcome != "none"),
+        severity_immediate=_share(pairs, lambda m, r: m.severity == "immediate" and r.escalate,
+                                  lambda m, r: r.severity == "immediate"),
+        categories={
+            category: _share(pairs, lambda m, r, c=category: m.outcome == "alert" and c in m.categories,
+                             lambda m, r: r.escalate)
+            for category in CATEGORIES
+        },
+        missed=[message for message, result in pairs if message.outcome == "alert" and not result.escalate],
+        false_alerts=[message for message, result in alerted if message.outcome != "alert"],
+    )
+    if by_language:
+        for language in sorted({message.language for message in messages}):
+            chosen = [(m, r) for m, r in pairs if m.language == language]
+            figures.languages[language] = _figures([m for m, _ in chosen], [r for _, r in chosen], False)
+    return figures
+
+
+def _share(pairs: Iterable[tuple[Labelled, Assessment]], counted: Callable[[Labelled, Assessment], bool],
+           hit: Callable[[Labelled, Assessment], bool]) -> Ratio:
+    chosen = [(message, result) for message, result in pairs if counted(message, result)]
+    return Ratio(sum(1 for message, result in chosen if hit(message, result)), len(chosen))
+
+
+def report(figures: Figures, title: str) -> str:
+    """The figures as a Markdown table, one column for all messages and one per language."""
+    columns = [("all", figures), *figures.languages.items()]
+    rows = [
+        ("messages", lambda f: str(f.messages)),
+        ("recall, immediate", lambda f: str(f.recall_immediate)),
+        ("recall, urgent", lambda f: str(f.recall_urgent)),
+        ("precision", lambda f: str(f.precision)),
+        ("everyday messages alerting", lambda f: str(f.everyday_alerting)),
+        ("concerns shown to a person", lambda f: str(f.concerns_read)),
+        ("immediate given as immediate", lambda f: str(f.severity_immediate)),
+        *((f"recall, {category}", lambda f, c=category: str(f.categories[c])) for category in CATEGORIES),
+    ]
+    lines = [f"### {title}", "", "| | " + " | ".join(name for name, _ in columns) + " |",
+             "|---|" + "---|" * len(columns)]
+    lines += [f"| {label} | " + " | ".join(value(f) for _, f in columns) + " |" for label, value in rows]
+    return "\n".join(lines) + "\n"
+
+
+# --- choosing the thresholds when training ---------------------------------------------------------------
+
+
+def train_with(lexicon: Lexicon, corpus: Sequence[Labelled]) -> tuple[str, Figures]:
+    """The model file for ``corpus``, its thresholds chosen for this lexicon (``rhi safeguarding train``), and
+    the figures of lexicon and model together on the corpus, each message scored by a model that never saw it."""
+    unseen: list[Figures] = []
+
+    def choose(messages: list[Labelled], predictions: list[Prediction]) -> dict[str, float]:
+        found = [_lexicon_reading(lexicon, message.text) for message in messages]
+        thresholds = choose_thresholds(messages, predictions, found)
+        results = [decide(entries, prediction, thresholds, now)
+                   for (entries, now), prediction in zip(found, predictions, strict=True)]
+        unseen.append(_figures(messages, results, True))
+        return thresholds
+
+    text = train(corpus, choose, lexicon.lookalikes)
+    return text, unseen[0]
+
+
+def _lexicon_reading(lexicon: Lexicon, text: str) -> tuple[list[Any], bool]:
+    """What the lexicon finds in ``text`` (as ``decide`` takes it), and whether a `now` phrase is in it."""
+    tokens = tokenise(text, lexicon.lookalikes)
+    return lexicon_matches(lexicon, tokens), lexicon.happening_now(tokens.main.keys)
+
+
+def choose_thresholds(messages: Sequence[Labelled], predictions: Sequence[Prediction],
+                      found: Sequence[tuple[list[Any], bool]]) -> dict[str, float]:
+    """The highest thresholds (fewest false alarms) that still reach the training recall targets on
+    predictions the model made for messages it had not seen; when none do, the lowest tried."""
+    score = np.array([prediction.score for prediction in predictions])
+    read = np.array([prediction.read for prediction in predictions])
+    by_lexicon = np.array([lexicon_alerts(entries) for entries, _ in found])
+    matched = np.array([bool(entries) for entries, _ in found])
+    immediate = np.array([m.outcome == "alert" and m.severity == "immediate" for m in messages])
+    urgent = np.array([m.outcome == "alert" and m.severity == "urgent" for m in messages])
+    harmless = np.array([m.outcome != "alert" for m in messages])
+    concerns = np.array([m.outcome == "concern" for m in messages])
+    grid = [round(0.02 * step, 2) for step in range(1, 50)]
+    best: tuple[int, float, float] | None = None
+    for alert_at in grid:
+        for with_lexicon in (at for at in grid if at <= alert_at):
+            alerted = alerts(score, by_lexicon, {"alert": alert_at, "with_lexicon": with_lexicon})
+            if (alerted[immediate].mean() < TRAINING_RECALL_IMMEDIATE
+                    or alerted[urgent].mean() < TRAINING_RECALL_URGENT):
+                continue
+            candidate = (int(alerted[harmless].sum()), -alert_at, -with_lexicon)
+            if best is None or candidate < best:
+                best = candidate
+    alert_at, with_lexicon = (-best[1], -best[2]) if best is not None else (grid[0], grid[0])
+    alerted = alerts(score, by_lexicon, {"alert": alert_at, "with_lexicon": with_lexicon})
+    read_at = grid[0]
+    for candidate_at in grid:
+        if (alerted | matched | (read >= candidate_at))[concerns].mean() >= TRAINING_READ_RECALL:
+            read_at = candidate_at
+    return {"alert": alert_at, "with_lexicon": with_lexicon, "read": read_at}

@@ -1,0 +1,322 @@
+"""The learned half of the safeguarding check: a linear model over word and character n-grams.
+
+The lexicon finds what its phrases foresaw; this model generalises from labelled messages to wordings nobody
+listed ("thinking about the tracks", "saving my tablets"). Both read the same normalised tokens (``normalise``:
+leetspeak decoded, repeated letters squeezed, text-speak expanded, accents dropped), so "sittin on da trax"
+and "sitting on the tracks" look alike to it.
+
+Features: each token, each pair of neighbouring tokens, and the 3- to 5-letter pieces of each token (which
+carry misspellings, Welsh mutations and word forms), weighted tf-idf (scikit-learn's ``TfidfVectorizer``).
+Heads, each a logistic regression over those features:
+
+- ``alert``: a human must read this now (the writers' ``alert``), calibrated so that the score is a
+  probability (sigmoid calibration on cross-validated scores: ``CalibratedClassifierCV``);
+- ``read``: a human should read this at all (``alert`` or ``concern``), calibrated the same way;
+- ``immediate``: among alerts, is it happening now (the writers' severity);
+- one per category: the message is about it (alerts and concerns).
+
+The thresholds that turn these into an outcome are chosen when training, on cross-validated predictions over
+the training corpus (never on the held-out set), and saved with the weights.
+
+Stored as JSON (``bot/data/safeguarding/model.json``, beside the lexicon), never as a pickle: the studio keeps
+it with the lexicon's files, and a pickle would run code when loaded. The weights are float32 arrays in base64.
+Training is deterministic: the same corpus and lexicon give the same file, byte for byte.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import math
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+
+from bot.safeguarding.categories import CATEGORIES
+from bot.safeguarding.corpus import Labelled
+from bot.safeguarding.normalise import tokenise
+
+MODEL_FILE_NAME: Final = "model.json"
+MODEL_FORMAT: Final = 1
+# Features seen in fewer training messages than this are dropped: they are one writer's quirks.
+MIN_MESSAGES_PER_FEATURE: Final = 2
+CHARACTER_NGRAMS: Final = (3, 4, 5)
+# Inverse regularisation strength of every head (larger fits the training messages more closely);
+# chosen by cross-validated log loss on the training corpus.
+REGULARISATION_C: Final = 16.0
+CROSS_VALIDATION_FOLDS: Final = 5
+# Words whose features are kept looked up (a bounded memo: it changes speed, never results).
+_WORDS_KEPT: Final = 50_000
+HEADS: Final = ("alert", "read", "immediate", *CATEGORIES)
+
+
+class ModelError(ValueError):
+    """The model file cannot be used; the message says why, starting with ``FILE:LINE:``."""
+
+
+def message_keys(text: str, lookalikes: frozenset[str] = frozenset()) -> tuple[str, ...]:
+    """The normalised tokens the model reads: the lexicon's reading of the message (``lookalikes``: its
+    ordinary words that are never squeezed)."""
+    return tuple(tokenise(text, lookalikes).main.keys)
+
+
+def features(keys: Sequence[str]) -> list[str]:
+    """Every feature of a message's tokens: words, neighbouring pairs, the letter n-grams of each word, and
+    how long the message is (a word or two says little: "STOP" must not read like "make it stop")."""
+    found: list[str] = [length_feature(len(keys))]
+    previous = ""
+    for key in keys:
+        found.append("w " + key)
+        if previous:
+            found.append(f"b {previous} {key}")
+        previous = key
+        padded = f" {key} "
+        for size in CHARACTER_NGRAMS:
+            found.extend("c " + padded[start:start + size] for start in range(len(padded) - size + 1))
+    return found
+
+
+def length_feature(tokens: int) -> str:
+    return "n " + next(name for most, name in _LENGTHS if tokens <= most)
+
+
+_LENGTHS: Final = ((1, "1"), (2, "2"), (4, "3-4"), (8, "5-8"), (16, "9-16"), (math.inf, "17+"))
+
+
+@dataclass(frozen=True)
+class Prediction:
+    alert: float  # probability that a human must read this now
+    read: float  # probability that a human should read it at all
+    immediate: float  # if it is an alert: probability that it is happening now
+    categories: dict[str, float]
+
+    @property
+    def score(self) -> float:
+        """How likely a human must read this now: the alert head, unless the read head (trained on more
+        examples of each kind: alerts and concerns against everything else) thinks nobody needs to read it at
+        all. What both heads agree on is what alerts ("hi its me again" reads like "he hit me again" to the
+        alert head alone)."""
+        return min(self.alert, self.read)
+
+
+class Model:
+    """A trained model, ready to score messages. Build it with ``load_model`` or ``Model.from_json``."""
+
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.document = document
+        vocabulary = document["vocabulary"]
+        self.index = {term: position for position, term in enumerate(vocabulary)}
+        self.idf = _array(document["idf"], len(vocabulary))
+        heads = document["heads"]
+        self.weights = np.stack([_array(heads[name]["weights"], len(vocabulary)) for name in HEADS], axis=1)
+        self.biases = np.array([heads[name]["bias"] for name in HEADS])
+        self.calibration = {name: heads[name].get("calibration") for name in HEADS}
+        self.thresholds: dict[str, float] = dict(document["thresholds"])
+        self.trained_on: dict[str, Any] = dict(document["trained_on"])
+        # each word's own features, looked up once (bounded: it changes speed, never results)
+        self.known_words: dict[str, tuple[int, ...]] = {}
+
+    @classmethod
+    def from_json(cls, text: str, name: str = MODEL_FILE_NAME) -> Model:
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ModelError(f"{name}:{exc.lineno}: not valid JSON: {exc.msg}") from None
+        problem = _shape_problem(document)
+        if problem:
+            raise ModelError(f"{name}:1: {problem}; rebuild it with `rhi safeguarding train`")
+        try:
+            return cls(document)
+        except (ValueError, TypeError, KeyError) as exc:
+            raise ModelError(f"{name}:1: the weights cannot be read ({exc}); rebuild it with "
+                             "`rhi safeguarding train`") from None
+
+    def predict(self, keys: Sequence[str]) -> Prediction:
+        """Score one message from its normalised tokens (``message_keys``)."""
+        scores = self.biases.copy()
+        counts = Counter(self._feature_positions(keys))
+        if counts:
+            positions = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
+            # tf-idf as TfidfVectorizer(sublinear_tf=True) computes it: (1 + log tf) * idf, scaled to length 1
+            values = (np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts))) + 1.0)
+            values *= self.idf[positions]
+            values /= np.sqrt(values @ values)
+            scores += values @ self.weights[positions]
+        probability = dict(zip(HEADS, map(self._probability, HEADS, scores.tolist()), strict=True))
+        return Prediction(
+            probability["alert"],
+            probability["read"],
+            probability["immediate"],
+            {category: probability[category] for category in CATEGORIES},
+        )
+
+    def _feature_positions(self, keys: Sequence[str]) -> Iterator[int]:
+        """The vocabulary positions of ``features(keys)`` (features not in the vocabulary are dropped).
+
+        This, not TfidfVectorizer.transform, scores a message: building every n-gram as a string and the
+        vectorizer's checks cost more than the 5 ms a message may take; a word's own features are looked up
+        once and kept (tests/test_safeguarding_model.py checks the two agree)."""
+        index, known = self.index, self.known_words
+        position = index.get(length_feature(len(keys)))
+        if position is not None:
+            yield position
+        previous = ""
+        for key in keys:
+            positions = known.get(key)
+            if positions is None:
+                if len(known) >= _WORDS_KEPT:
+                    known.clear()
+                positions = known[key] = tuple(
+                    position for feature in features((key,))[1:] if (position := index.get(feature)) is not None)
+            yield from positions
+            if previous:
+                position = index.get(f"b {previous} {key}")
+                if position is not None:
+                    yield position
+            previous = key
+
+    def _probability(self, head: str, score: float) -> float:
+        calibration = self.calibration[head]
+        if calibration:  # Platt's sigmoid, as CalibratedClassifierCV fitted it
+            slope, intercept = calibration
+            return _sigmoid(-(slope * score + intercept))
+        return _sigmoid(score)
+
+
+def load_model(path: Path | str) -> Model:
+    path = Path(path)
+    return Model.from_json(path.read_text(encoding="utf-8"), str(path))
+
+
+def _sigmoid(value: float) -> float:
+    if value >= 0:
+        return 1.0 / (1.0 + math.exp(-value))
+    exp = math.exp(value)
+    return exp / (1.0 + exp)
+
+
+def _array(encoded: str, length: int) -> np.ndarray:
+    values = np.frombuffer(base64.b64decode(encoded, validate=True), dtype="<f4").astype(np.float64)
+    if len(values) != length:
+        raise ValueError(f"{len(values)} weights for {length} features")
+    return values
+
+
+def _encoded(values: np.ndarray) -> str:
+    return base64.b64encode(np.asarray(values, dtype="<f4").tobytes()).decode("ascii")
+
+
+def _shape_problem(document: Any) -> str | None:
+    if not isinstance(document, dict) or document.get("format") != MODEL_FORMAT:
+        return f"this is not a safeguarding model of format {MODEL_FORMAT}"
+    for key in ("vocabulary", "idf", "heads", "thresholds", "trained_on"):
+        if key not in document:
+            return f'the model has no "{key}"'
+    missing = [name for name in HEADS if name not in document["heads"]]
+    if missing:
+        return f"the model has no head for {', '.join(missing)}"
+    return None
+
+
+# --- training ------------------------------------------------------------------------------------------
+
+
+def corpus_fingerprint(corpus: Sequence[Labelled]) -> str:
+    """What the model was trained on, as a hash of every message and its labels, in order."""
+    digest = hashlib.sha256()
+    for message in corpus:
+        digest.update(json.dumps([message.text, message.language, list(message.categories), message.outcome,
+                                  message.severity], ensure_ascii=False).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def train(
+    corpus: Sequence[Labelled],
+    choose_thresholds: Callable[[list[Labelled], list[Prediction]], dict[str, float]],
+    lookalikes: frozenset[str] = frozenset(),
+) -> str:
+    """The model file for ``corpus``, as JSON text. ``choose_thresholds`` is given the messages and their
+    cross-validated predictions (each message scored by heads that never saw it)."""
+    from sklearn.model_selection import StratifiedKFold
+
+    messages = list(corpus)
+    keys = [message_keys(message.text, lookalikes) for message in messages]
+    heads, vectorizer = _fit(messages, keys)
+    folds = StratifiedKFold(CROSS_VALIDATION_FOLDS, shuffle=True, random_state=0)
+    unseen: list[Prediction | None] = [None] * len(messages)
+    outcome = [message.outcome for message in messages]
+    for train_index, test_index in folds.split(keys, outcome):
+        fold_heads, fold_vectorizer = _fit([messages[i] for i in train_index], [keys[i] for i in train_index])
+        fold_model = Model(_document(fold_heads, fold_vectorizer, {}, {}))
+        for index in test_index:
+            unseen[index] = fold_model.predict(keys[index])
+    predictions = [prediction for prediction in unseen if prediction is not None]
+    thresholds = choose_thresholds(messages, predictions)
+    trained_on = {
+        "messages": len(messages),
+        "fingerprint": corpus_fingerprint(messages),
+        "features": len(vectorizer.vocabulary_),
+    }
+    return json.dumps(_document(heads, vectorizer, thresholds, trained_on), indent=1, sort_keys=True) + "\n"
+
+
+def _fit(messages: list[Labelled], keys: list[tuple[str, ...]]) -> tuple[dict[str, dict[str, Any]], Any]:
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+
+    vectorizer = TfidfVectorizer(analyzer=features, min_df=MIN_MESSAGES_PER_FEATURE, sublinear_tf=True,
+                                 dtype=np.float64)
+    matrix = vectorizer.fit_transform(keys)
+
+    def logistic(**options: Any) -> LogisticRegression:
+        return LogisticRegression(C=REGULARISATION_C, max_iter=2000, **options)
+
+    def calibrated(labels: list[bool]) -> dict[str, Any]:
+        folds = StratifiedKFold(CROSS_VALIDATION_FOLDS, shuffle=True, random_state=0)
+        fitted = CalibratedClassifierCV(logistic(), method="sigmoid", cv=folds, ensemble=False)
+        fitted.fit(matrix, labels)
+        [classifier] = fitted.calibrated_classifiers_
+        [sigmoid] = classifier.calibrators
+        linear = classifier.estimator
+        return {"weights": linear.coef_[0], "bias": float(linear.intercept_[0]),
+                "calibration": [float(sigmoid.a_), float(sigmoid.b_)]}
+
+    def plain(rows: list[int], labels: list[bool]) -> dict[str, Any]:
+        if len(set(labels)) < 2:  # nothing to tell apart (a tiny corpus): a head that says "no"
+            return {"weights": np.zeros(matrix.shape[1]), "bias": -10.0}
+        linear = logistic(class_weight="balanced").fit(matrix[rows], labels)
+        return {"weights": linear.coef_[0], "bias": float(linear.intercept_[0])}
+
+    raised = [index for index, message in enumerate(messages) if message.outcome != "none"]
+    alerts = [index for index, message in enumerate(messages) if message.outcome == "alert"]
+    heads = {
+        "alert": calibrated([message.outcome == "alert" for message in messages]),
+        "read": calibrated([message.outcome != "none" for message in messages]),
+        "immediate": plain(alerts, [messages[index].severity == "immediate" for index in alerts]),
+    }
+    for category in CATEGORIES:
+        heads[category] = plain(raised, [category in messages[index].categories for index in raised])
+    return heads, vectorizer
+
+
+def _document(heads: dict[str, dict[str, Any]], vectorizer: Any, thresholds: dict[str, float],
+              trained_on: dict[str, Any]) -> dict[str, Any]:
+    vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
+    return {
+        "format": MODEL_FORMAT,
+        "trained_on": trained_on,
+        "thresholds": thresholds,
+        "vocabulary": vocabulary,
+        "idf": _encoded(vectorizer.idf_),
+        "heads": {
+            name: {**head, "weights": _encoded(head["weights"])}
+            for name, head in heads.items()
+        },
+    }

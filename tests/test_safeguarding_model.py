@@ -1,0 +1,78 @@
+"""The learned model beside the lexicon: what `rhi safeguarding train` builds, how it is stored and read."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from bot.safeguarding import assess, load_lexicon, validate_lexicon_files
+from bot.safeguarding.cli import train_command
+from bot.safeguarding.corpus import training_corpus
+from bot.safeguarding.lexicon import LEXICON_DIR
+from bot.safeguarding.model import HEADS, MODEL_FILE_NAME, Model, corpus_fingerprint, features, message_keys
+
+PACKAGED_MODEL = LEXICON_DIR / MODEL_FILE_NAME
+
+
+def packaged() -> Model:
+    return Model.from_json(PACKAGED_MODEL.read_text(encoding="utf-8"))
+
+
+def test_the_packaged_model_was_trained_on_the_packaged_corpus():
+    model = packaged()
+    corpus = training_corpus()
+    assert model.trained_on["messages"] == len(corpus)
+    assert model.trained_on["fingerprint"] == corpus_fingerprint(corpus), "run `rhi safeguarding train`"
+    assert set(model.thresholds) == {"alert", "with_lexicon", "read"}
+
+
+def test_rebuilding_the_model_from_the_corpus_gives_the_same_file(tmp_path, capsys):
+    rebuilt = tmp_path / MODEL_FILE_NAME
+    assert train_command(__import__("sys").stdout, __import__("sys").stderr, rebuilt) == 0
+    assert rebuilt.read_bytes() == PACKAGED_MODEL.read_bytes()
+    assert "cross-validated" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("text", ["i want to die", "hi its me", "dwi isio marw heno", "sat on the tracks 🚆", ""])
+def test_scores_are_the_ones_scikit_learn_gives(text):
+    model = packaged()
+    document = model.document
+    vectorizer = TfidfVectorizer(
+        analyzer=features, vocabulary={term: i for i, term in enumerate(document["vocabulary"])}, sublinear_tf=True
+    )
+    vectorizer.idf_ = model.idf
+    keys = message_keys(text, load_lexicon().lookalikes)
+    row = vectorizer.transform([keys])
+    expected_alert_score = (row @ model.weights[:, HEADS.index("alert")])[0] + model.biases[HEADS.index("alert")]
+    slope, intercept = model.calibration["alert"]
+    expected = 1.0 / (1.0 + np.exp(slope * expected_alert_score + intercept))
+    assert model.predict(keys).alert == pytest.approx(expected, abs=1e-9)
+
+
+def test_a_broken_model_file_says_what_is_wrong_and_where(tmp_path):
+    words = tmp_path / "words.yaml"
+    words.write_text("language: en\nentries:\n  - {phrase: purple elephant, category: health}\n", encoding="utf-8")
+    model = tmp_path / MODEL_FILE_NAME
+    model.write_text('{"format": 1,\n "vocabulary": [', encoding="utf-8")
+    assert validate_lexicon_files([words, model]) == [f"{model}:2: not valid JSON: Expecting value"]
+    model.write_text(json.dumps({"format": 99}), encoding="utf-8")
+    [problem] = validate_lexicon_files([words, model])
+    assert problem.startswith(f"{model}:1: this is not a safeguarding model of format 1")
+    assert "rhi safeguarding train" in problem
+
+
+def test_without_a_model_the_words_alone_decide(tmp_path):
+    words = tmp_path / "words.yaml"
+    words.write_text(
+        "language: en\nentries:\n  - {phrase: purple elephant, category: health}\n"
+        "  - {phrase: kitchen knife, category: violence_weapons, alone: false}\n",
+        encoding="utf-8",
+    )
+    lexicon = load_lexicon([words])
+    assert lexicon.model is None
+    assert assess("i saw a purple elephant", lexicon).outcome == "alert"
+    assert assess("pass the kitchen knife", lexicon).outcome == "concern"
+    assert assess("i want to die", lexicon).outcome == "none"
