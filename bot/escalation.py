@@ -59,7 +59,7 @@ def triage_and_escalate(
         assessment = assess(text, lexicon=runtime.lexicon_for(releases.get("lexicon")))
     if not assessment.escalate:
         return Triage()
-    referral = current_referral(session, contact, state)
+    referral, provider_id, ordering_key = _whose(session, contact, state)
     recently_told = set(
         session.scalars(
             sa.select(Escalation.category).where(
@@ -85,7 +85,6 @@ def triage_and_escalate(
     ]
     session.add_all(escalations)
     session.flush()
-    provider_id = referral.provider_id if referral else provider_id_for_area(session, contact.area)
     enqueue_provider_event(
         session,
         "safeguarding.alert",
@@ -102,7 +101,7 @@ def triage_and_escalate(
             "detected_at": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         },
         provider_id=provider_id,
-        ordering_key=f"referral:{referral.id}" if referral else f"contact:{contact.id}",
+        ordering_key=ordering_key,
         contact_id=contact.id,
     )
     notify_new_alert(session, runtime, provider_id, escalations)
@@ -124,8 +123,7 @@ def put_up_for_review(
     categories: tuple[str, ...] = (),
 ) -> ReviewItem:
     """Put a message on its provider's "To read" list and tell the provider (``message.for_review``)."""
-    referral = current_referral(session, contact, state)
-    provider_id = referral.provider_id if referral else provider_id_for_area(session, contact.area)
+    referral, provider_id, ordering_key = _whose(session, contact, state)
     language = str(state.get("language", contact.language))
     item = ReviewItem(
         provider_id=provider_id,
@@ -154,10 +152,17 @@ def put_up_for_review(
             "categories": list(categories),
         },
         provider_id=provider_id,
-        ordering_key=f"referral:{referral.id}" if referral else f"contact:{contact.id}",
+        ordering_key=ordering_key,
         contact_id=contact.id,
     )
     return item
+
+
+def _whose(session: Session, contact: Contact, state: dict[str, Any]) -> tuple[Referral | None, int | None, str]:
+    """The referral a message is about, the provider that hears of it, and the order its events keep."""
+    referral = current_referral(session, contact, state)
+    provider_id = referral.provider_id if referral else provider_id_for_area(session, contact.area)
+    return referral, provider_id, f"referral:{referral.id}" if referral else f"contact:{contact.id}"
 
 
 def current_referral(session: Session, contact: Contact, state: dict[str, Any]) -> Referral | None:

@@ -68,7 +68,7 @@ TYPED_AS_YOUNG_PEOPLE_TYPE = [
 
 @pytest.mark.parametrize(("text", "expected"), TYPED_AS_YOUNG_PEOPLE_TYPE)
 def test_reads_messages_as_they_are_typed(text, expected):
-    assert assess(text).categories == expected
+    assert assess(text, use_model=False).categories == expected  # how the words read; the model reads apart
 
 
 # Ordinary words and hyperbole that contain or resemble lexicon words: none of these alert.
@@ -167,15 +167,23 @@ def test_an_everyday_word_alone_is_a_concern_for_the_words_and_an_alert_only_wit
 
 
 @pytest.mark.parametrize(
-    "text",
+    ("text", "was_read_as"),
     [
-        "hi its me again",
-        "hi its Jess from yesterday",
-        "my nose is bleeding a bit after PE",
-        "we did county lines in PSHE",
+        ("hi its me again", "hits"),
+        ("hi it's Jess from yesterday", "hits"),
+        ("my nose is bleeding a bit after PE", "noose"),
+        ("we did county lines in PSHE", "county lines"),
+        ("need a sharp knife for the onions", "knife"),
     ],
 )
-def test_everyday_messages_that_once_alerted_do_not(text):
+def test_the_words_no_longer_alert_on_everyday_messages(text, was_read_as):
+    assert not assess(text, use_model=False).escalate, was_read_as
+
+
+@pytest.mark.parametrize(
+    "text", ["hi its me again", "hi it's Jess from yesterday", "we did county lines in PSHE", "STOP", "2", "Yes please"]
+)
+def test_everyday_messages_do_not_alert(text):
     assert not assess(text).escalate
 
 

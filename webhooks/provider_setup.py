@@ -356,7 +356,8 @@ def booking_settings() -> Any:
 @login_required
 def change_booking_settings() -> Any:
     def action(setup: ProviderSetup) -> str:
-        changes: dict[str, Any] = {name: request.form.get(name, "") for name in BOOKING_SETTINGS}
+        # a setting the form does not carry (a page from before it existed) stays as it is
+        changes: dict[str, Any] = {name: request.form[name] for name in BOOKING_SETTINGS if name in request.form}
         changes["auto_confirm"] = _checked("auto_confirm")
         setup.change_booking_settings(changes)
         return "Booking settings saved."

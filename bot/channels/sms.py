@@ -117,7 +117,9 @@ def parse_status(form: Any) -> StatusReport:
     if not _is_sid(sid) or not STATUS.fullmatch(status):
         raise MalformedSms("the status callback has no MessageSid or MessageStatus")
     code = (form.get("ErrorCode") or "").strip()
-    return StatusReport(sid, status, int(code) if code.isdigit() else None, (form.get("To") or "").strip() or None)
+    # ASCII digits only: "²" is a digit to str.isdigit() but not to int()
+    number = int(code) if code.isascii() and code.isdigit() else None
+    return StatusReport(sid, status, number, (form.get("To") or "").strip() or None)
 
 
 # --- the REST API --------------------------------------------------------------------------------------

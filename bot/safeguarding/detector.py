@@ -52,7 +52,7 @@ CATEGORY_AT: Final = 0.5
 # An alert is immediate when the model gives "happening now" at least this probability.
 IMMEDIATE_AT: Final = 0.5
 # The thresholds used when a model file carries none (a model trained for a test, say).
-DEFAULT_THRESHOLDS: Final = {"alert": 0.5, "with_lexicon": 0.2, "read": 0.5}
+DEFAULT_THRESHOLDS: Final = {"alert": 0.5, "alert_now": 0.5, "with_lexicon": 0.2, "read": 0.5}
 
 
 @dataclass(frozen=True)
@@ -103,10 +103,20 @@ def lexicon_alerts(found: list[tuple[LexiconEntry, tuple[str, ...]]]) -> bool:
     return any(entry.alone for entry, _ in found) or len({entry.phrase for entry, _ in found}) >= 2
 
 
-def alerts(score: Any, lexicon_alert: Any, thresholds: dict[str, float]) -> Any:
-    """The alert rule on the model's score: sure enough on its own, or not saying harmless when the lexicon
-    alerts. Works on one message (floats and bools) or many at once (numpy arrays)."""
-    return (score >= thresholds["alert"]) | (lexicon_alert & (score >= thresholds["with_lexicon"]))
+def alerts(score: Any, lexicon_alert: Any, now: Any, thresholds: dict[str, float]) -> Any:
+    """The alert rule on the model's score: sure enough on its own (less sure when what it reads is happening
+    now: those are the misses that cost most), or not saying harmless when the lexicon alerts. Works on one
+    message (floats and bools) or many at once (numpy arrays)."""
+    return (
+        (score >= thresholds["alert"])
+        | (now & (score >= thresholds["alert_now"]))
+        | (lexicon_alert & (score >= thresholds["with_lexicon"]))
+    )
+
+
+def happening_now(prediction: Prediction, now_phrase: bool) -> bool:
+    """Whether what a message tells is happening now: a `now` phrase of the lexicon, or the model reads it so."""
+    return now_phrase or prediction.immediate >= IMMEDIATE_AT
 
 
 def decide(
@@ -123,7 +133,8 @@ def decide(
         score = {"alert": 1.0, "concern": 0.5, "none": 0.0}[outcome]
     else:
         score = prediction.score
-        if alerts(score, lexicon_alerts(found), thresholds):
+        negated = any(entry.negated for entry, _ in found)
+        if alerts(score, lexicon_alerts(found), happening_now(prediction, now) and not negated, thresholds):
             outcome = "alert"
         elif found or prediction.read >= thresholds["read"]:
             outcome = "concern"
@@ -141,7 +152,7 @@ def decide(
     if outcome == "concern":
         return Assessment(False, None, categories, matches, "concern", score)
     severity = most_severe(categories)
-    if now or (prediction is not None and prediction.immediate >= IMMEDIATE_AT):
+    if now or (prediction is not None and happening_now(prediction, now)):
         severity = "immediate"
     return Assessment(True, severity, categories, matches, "alert", score)
 
@@ -184,11 +195,12 @@ class _Reading:
         return [(self._unless_negated(entry, start), self._categories(entry, start, end)) for entry, start, end in kept]
 
     def _unless_negated(self, entry: LexiconEntry, start: int) -> LexiconEntry:
-        """A phrase just after a negation ("I'm not suicidal", "dw i ddim yn...") no longer alerts on its own:
-        with the model agreeing it still does, else it is a concern a person reads."""
+        """A phrase just after a negation ("I'm not suicidal", "dw i ddim yn...") no longer alerts on its own,
+        nor lowers the model's threshold: with the model sure on its own it still alerts, else it is a concern
+        a person reads."""
         before = self.keys[max(0, start - NEGATION_WINDOW):start]
         if entry.alone and any(key in self.lexicon.negations for key in before):
-            return dataclasses.replace(entry, alone=False)
+            return dataclasses.replace(entry, alone=False, negated=True)
         return entry
 
     def _hits(self) -> set[tuple[LexiconEntry, int, int]]:
