@@ -51,6 +51,9 @@ NEGATION_WINDOW = 2
 CATEGORY_AT: Final = 0.5
 # An alert is immediate when the model gives "happening now" at least this probability.
 IMMEDIATE_AT: Final = 0.5
+# A message is held to the lower `alert_now` threshold only from this probability: the head is trained on
+# alerts alone, and below it read "scared" in an ordinary answer ("scared I'll get in trouble") as an emergency.
+NOW_AT: Final = 0.7
 # The thresholds used when a model file carries none (a model trained for a test, say).
 DEFAULT_THRESHOLDS: Final = {"alert": 0.5, "alert_now": 0.5, "with_lexicon": 0.2, "read": 0.5}
 
@@ -114,9 +117,9 @@ def alerts(score: Any, lexicon_alert: Any, now: Any, thresholds: dict[str, float
     )
 
 
-def happening_now(prediction: Prediction, now_phrase: bool) -> bool:
+def happening_now(prediction: Prediction, now_phrase: bool, at: float = NOW_AT) -> bool:
     """Whether what a message tells is happening now: a `now` phrase of the lexicon, or the model reads it so."""
-    return now_phrase or prediction.immediate >= IMMEDIATE_AT
+    return now_phrase or prediction.immediate >= at
 
 
 def decide(
@@ -152,7 +155,7 @@ def decide(
     if outcome == "concern":
         return Assessment(False, None, categories, matches, "concern", score)
     severity = most_severe(categories)
-    if now or (prediction is not None and happening_now(prediction, now)):
+    if now or (prediction is not None and happening_now(prediction, now, IMMEDIATE_AT)):
         severity = "immediate"
     return Assessment(True, severity, categories, matches, "alert", score)
 
