@@ -9,11 +9,14 @@ Two readers, combined:
 - the model (`model`): a linear model over word and letter n-grams, learned from labelled messages, which
   finds wordings nobody listed and tells "I want to die" from "I'm not suicidal, don't worry".
 
-The outcome (thresholds chosen when the model was trained, on messages it had not seen):
-- `alert`: the model is sure enough on its own (`alert` threshold), or a phrase that alerts on its own matched
-  (or two everyday ones did) and the model does not say it is harmless (`with_lexicon` threshold);
-- `concern`: not an alert, but the model thinks a person should read it (`read` threshold) or a phrase
-  matched: a negation, a past or third-person mention, an everyday word alone ("knife");
+The outcome (thresholds chosen when the model was trained, on messages it had not seen; the score is the
+lower of the model's calibrated "alert" and "read" heads):
+- `alert`: the score reaches the `alert` threshold; or `alert_now` when the message reads as happening now
+  (a `now` phrase, or the model's "happening now" head) and no phrase in it was negated; or `with_lexicon`
+  when a phrase that alerts on its own matched (or two phrases did): the model overrules the words only when
+  it is sure a message is harmless;
+- `concern`: not an alert, but a phrase matched (a negation, an everyday word alone: "knife") or the model's
+  "read" head reaches `read` (a past or third-person mention, a worry);
 - `none`.
 The severity of an alert is immediate when a category is (suicide and self-harm, unsafe now), when the model
 says it is happening now, or when a `now` phrase of the lexicon is in it ("tonight", "just took"); else urgent.
@@ -65,7 +68,7 @@ class Assessment:
     categories: list[str]  # most severe first, in a stable order; for a concern, what it is about
     matches: list[str]  # the lexicon phrases that matched, in the order they occur
     outcome: Outcome = "none"
-    score: float = 0.0  # how likely a human must read it now, 0-1 (the model's calibrated probability)
+    score: float = 0.0  # how likely a human must read it now, 0-1 (the model's calibrated score)
 
     def to_json(self, text: str | None = None) -> dict[str, Any]:
         """The `rhi safeguarding check` line for this assessment (with "text" first when given)."""
