@@ -455,3 +455,16 @@ def test_a_release_that_fails_the_checks_of_a_newer_bot_is_not_run(runtime, youn
     publish_directly(runtime, "scripts", broken)  # as if an older version of the bot had accepted it
     assert "Who are you?" in "\n".join(young_person("hi"))  # the shipped scripts answer instead
     assert "fails the checks now" in caplog.text
+
+
+def test_a_coordinator_takes_the_model_shipped_with_the_application_into_the_draft(coordinator):
+    def drafted_model() -> str | None:
+        with coordinator.runtime.session() as session:
+            return store.draft_files(session, "lexicon").get("model.json")
+
+    coordinator.post("/studio/lexicon/remove/model.json")
+    assert drafted_model() is None
+    page = coordinator.client.get("/studio/lexicon/").get_data(as_text=True)
+    assert "No model is in use" in page and "Use the model shipped with the application" in page
+    coordinator.post("/studio/lexicon/model/shipped")
+    assert drafted_model() == builtin_files("lexicon")["model.json"]
