@@ -102,8 +102,9 @@ FALSE_FRIENDS = [
 
 
 @pytest.mark.parametrize("text", FALSE_FRIENDS)
-def test_ordinary_words_and_hyperbole_do_not_alert(text):
-    result = assess(text)
+def test_ordinary_words_and_hyperbole_are_not_alerts_to_the_words(text):
+    # how the words read them; the whole check's false alarms are measured on the held-out messages
+    result = assess(text, use_model=False)
     assert not result.escalate and result.severity is None
 
 

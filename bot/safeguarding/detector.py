@@ -11,10 +11,9 @@ Two readers, combined:
 
 The outcome (thresholds chosen when the model was trained, on messages it had not seen; the score is the
 lower of the model's calibrated "alert" and "read" heads):
-- `alert`: the score reaches the `alert` threshold; or `alert_now` when the message reads as happening now
-  (a `now` phrase, or the model's "happening now" head) and no phrase in it was negated; or `with_lexicon`
-  when a phrase that alerts on its own matched (or two phrases did): the model overrules the words only when
-  it is sure a message is harmless;
+- `alert`: the score reaches the `alert` threshold, or the lower `with_lexicon` one when a phrase that
+  alerts on its own matched (or two phrases did): the model overrules the words only when it is sure a
+  message is harmless;
 - `concern`: not an alert, but a phrase matched (a negation, an everyday word alone: "knife") or the model's
   "read" head reaches `read` (a past or third-person mention, a worry);
 - `none`.
@@ -52,13 +51,12 @@ EXCLUDE_WINDOW = 4
 NEGATION_WINDOW = 2
 # A category the model gives at least this probability is named in an alert or a concern.
 CATEGORY_AT: Final = 0.5
-# An alert is immediate when the model gives "happening now" at least this probability.
+# An alert is immediate when the model gives "happening now" at least this probability. The head is trained
+# on alerts alone, so it only ever grades an alert: a lower threshold for what it reads as "now" made ordinary
+# answers ("I don't want one", "scared I'll get in trouble") alerts.
 IMMEDIATE_AT: Final = 0.5
-# A message is held to the lower `alert_now` threshold only from this probability: the head is trained on
-# alerts alone, and below it read "scared" in an ordinary answer ("scared I'll get in trouble") as an emergency.
-NOW_AT: Final = 0.7
 # The thresholds used when a model file carries none (a model trained for a test, say).
-DEFAULT_THRESHOLDS: Final = {"alert": 0.5, "alert_now": 0.5, "with_lexicon": 0.2, "read": 0.5}
+DEFAULT_THRESHOLDS: Final = {"alert": 0.5, "with_lexicon": 0.2, "read": 0.5}
 
 
 @dataclass(frozen=True)
@@ -109,20 +107,10 @@ def lexicon_alerts(found: list[tuple[LexiconEntry, tuple[str, ...]]]) -> bool:
     return any(entry.alone for entry, _ in found) or len({entry.phrase for entry, _ in found}) >= 2
 
 
-def alerts(score: Any, lexicon_alert: Any, now: Any, thresholds: dict[str, float]) -> Any:
-    """The alert rule on the model's score: sure enough on its own (less sure when what it reads is happening
-    now: those are the misses that cost most), or not saying harmless when the lexicon alerts. Works on one
-    message (floats and bools) or many at once (numpy arrays)."""
-    return (
-        (score >= thresholds["alert"])
-        | (now & (score >= thresholds["alert_now"]))
-        | (lexicon_alert & (score >= thresholds["with_lexicon"]))
-    )
-
-
-def happening_now(prediction: Prediction, now_phrase: bool, at: float = NOW_AT) -> bool:
-    """Whether what a message tells is happening now: a `now` phrase of the lexicon, or the model reads it so."""
-    return now_phrase or prediction.immediate >= at
+def alerts(score: Any, lexicon_alert: Any, thresholds: dict[str, float]) -> Any:
+    """The alert rule on the model's score: sure enough on its own, or not saying harmless when the lexicon
+    alerts. Works on one message (floats and bools) or many at once (numpy arrays)."""
+    return (score >= thresholds["alert"]) | (lexicon_alert & (score >= thresholds["with_lexicon"]))
 
 
 def decide(
@@ -139,8 +127,7 @@ def decide(
         score = {"alert": 1.0, "concern": 0.5, "none": 0.0}[outcome]
     else:
         score = prediction.score
-        negated = any(entry.negated for entry, _ in found)
-        if alerts(score, lexicon_alerts(found), happening_now(prediction, now) and not negated, thresholds):
+        if alerts(score, lexicon_alerts(found), thresholds):
             outcome = "alert"
         elif found or prediction.read >= thresholds["read"]:
             outcome = "concern"
@@ -158,7 +145,7 @@ def decide(
     if outcome == "concern":
         return Assessment(False, None, categories, matches, "concern", score)
     severity = most_severe(categories)
-    if now or (prediction is not None and happening_now(prediction, now, IMMEDIATE_AT)):
+    if now or (prediction is not None and prediction.immediate >= IMMEDIATE_AT):
         severity = "immediate"
     return Assessment(True, severity, categories, matches, "alert", score)
 

@@ -25,7 +25,6 @@ from bot.safeguarding.detector import (
     alerts,
     assess,
     decide,
-    happening_now,
     lexicon_alerts,
     lexicon_matches,
 )
@@ -162,10 +161,6 @@ def choose_thresholds(messages: Sequence[Labelled], predictions: Sequence[Predic
     the model made for messages it had not seen (ties: the higher thresholds); when none do, the lowest tried."""
     score = np.array([prediction.score for prediction in predictions])
     read = np.array([prediction.read for prediction in predictions])
-    now = np.array([
-        happening_now(prediction, now) and not any(entry.negated for entry, _ in entries)
-        for prediction, (entries, now) in zip(predictions, found, strict=True)
-    ])
     by_lexicon = np.array([lexicon_alerts(entries) for entries, _ in found])
     matched = np.array([bool(entries) for entries, _ in found])
     immediate = np.array([m.outcome == "alert" and m.severity == "immediate" for m in messages])
@@ -173,23 +168,20 @@ def choose_thresholds(messages: Sequence[Labelled], predictions: Sequence[Predic
     harmless = np.array([m.outcome != "alert" for m in messages])
     concerns = np.array([m.outcome == "concern" for m in messages])
     grid = [round(0.02 * step, 2) for step in range(1, 50)]
-    lowest = {"alert": grid[0], "alert_now": grid[0], "with_lexicon": grid[0]}
-    best: tuple[int, float, float, float] | None = None
+    best: tuple[int, float, float] | None = None
     for alert_at in grid:
-        for alert_now in (at for at in grid if at <= alert_at):
-            for with_lexicon in (at for at in grid if at <= alert_now):
-                thresholds = {"alert": alert_at, "alert_now": alert_now, "with_lexicon": with_lexicon}
-                alerted = alerts(score, by_lexicon, now, thresholds)
-                if (alerted[immediate].mean() < TRAINING_RECALL_IMMEDIATE
-                        or alerted[urgent].mean() < TRAINING_RECALL_URGENT):
-                    continue
-                candidate = (int(alerted[harmless].sum()), -alert_at, -alert_now, -with_lexicon)
-                if best is None or candidate < best:
-                    best = candidate
-    chosen = lowest if best is None else {"alert": -best[1], "alert_now": -best[2], "with_lexicon": -best[3]}
-    alerted = alerts(score, by_lexicon, now, chosen)
+        for with_lexicon in (at for at in grid if at <= alert_at):
+            alerted = alerts(score, by_lexicon, {"alert": alert_at, "with_lexicon": with_lexicon})
+            if (alerted[immediate].mean() < TRAINING_RECALL_IMMEDIATE
+                    or alerted[urgent].mean() < TRAINING_RECALL_URGENT):
+                continue
+            candidate = (int(alerted[harmless].sum()), -alert_at, -with_lexicon)
+            if best is None or candidate < best:
+                best = candidate
+    alert_at, with_lexicon = (-best[1], -best[2]) if best is not None else (grid[0], grid[0])
+    alerted = alerts(score, by_lexicon, {"alert": alert_at, "with_lexicon": with_lexicon})
     read_at = grid[0]
     for candidate_at in grid:
         if (alerted | matched | (read >= candidate_at))[concerns].mean() >= TRAINING_READ_RECALL:
             read_at = candidate_at
-    return {**chosen, "read": read_at}
+    return {"alert": alert_at, "with_lexicon": with_lexicon, "read": read_at}
