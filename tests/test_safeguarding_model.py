@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 
 import numpy as np
 import pytest
@@ -31,7 +32,7 @@ def test_the_packaged_model_was_trained_on_the_packaged_corpus():
 
 def test_rebuilding_the_model_from_the_corpus_gives_the_same_file(tmp_path, capsys):
     rebuilt = tmp_path / MODEL_FILE_NAME
-    assert train_command(__import__("sys").stdout, __import__("sys").stderr, rebuilt) == 0
+    assert train_command(sys.stdout, sys.stderr, rebuilt) == 0
     assert rebuilt.read_bytes() == PACKAGED_MODEL.read_bytes()
     assert "cross-validated" in capsys.readouterr().out
 

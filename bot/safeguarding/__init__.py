@@ -5,11 +5,15 @@ Pure functions over packaged data (no database, no network):
 - `assess(text) -> Assessment`: does this message need a human now, how urgently, and why;
 - `safety_message(categories, language) -> str`: the reply to send at once, with the right helplines;
 - `load_lexicon()`, `validate_lexicon_files(paths)`, `load_helplines()`, `validate_helplines_file(path)`;
-- `bot.safeguarding.cli.check_stream(lines, out)`: the `rhi safeguarding check` command.
+- `training_corpus()`, `heldout_corpus()`, `measure(messages, check)`: the labelled messages and the figures;
+- `Model`, `MODEL_FILE_NAME`: the learned model beside the lexicon;
+- `bot.safeguarding.cli`: the `rhi safeguarding check | train | evaluate` commands.
 """
 
 from bot.safeguarding.categories import CATEGORIES, CATEGORY_SEVERITY, Severity
+from bot.safeguarding.corpus import HELDOUT_DIR, Labelled, corpus_paths, heldout_corpus, training_corpus
 from bot.safeguarding.detector import Assessment, assess
+from bot.safeguarding.evaluate import Figures, Ratio, measure
 from bot.safeguarding.helplines import (
     Helplines,
     HelplinesError,
@@ -25,22 +29,34 @@ from bot.safeguarding.lexicon import (
     load_lexicon,
     validate_lexicon_files,
 )
+from bot.safeguarding.model import MODEL_FILE_NAME, Model, ModelError
 
 __all__ = [
     "CATEGORIES",
     "CATEGORY_SEVERITY",
+    "HELDOUT_DIR",
+    "MODEL_FILE_NAME",
     "Assessment",
+    "Figures",
     "Helplines",
     "HelplinesError",
+    "Labelled",
     "Lexicon",
     "LexiconEntry",
     "LexiconError",
+    "Model",
+    "ModelError",
+    "Ratio",
     "Severity",
     "assess",
+    "corpus_paths",
     "default_lexicon_paths",
+    "heldout_corpus",
     "load_helplines",
     "load_lexicon",
+    "measure",
     "safety_message",
+    "training_corpus",
     "validate_helplines_file",
     "validate_lexicon_files",
 ]

@@ -84,16 +84,31 @@ def assess(text: str, lexicon: Lexicon | None = None, *, use_model: bool = True,
     if not isinstance(text, str):
         raise TypeError(f"assess() needs the message text, not {type(text).__name__}")
     lexicon = lexicon if lexicon is not None else load_lexicon()
-    tokens = tokenise(text, lexicon.lookalikes)
-    found = lexicon_matches(lexicon, tokens) if use_lexicon else []
+    reading = read_words(lexicon, text, match=use_lexicon)
     model = lexicon.model if use_model else None
-    prediction = model.predict(tokens.main.keys) if model is not None else None
+    prediction = model.predict(reading.keys) if model is not None else None
     thresholds = {**DEFAULT_THRESHOLDS, **(model.thresholds if model is not None else {})}
-    return decide(found, prediction, thresholds, lexicon.happening_now(tokens.main.keys))
+    return decide(reading.found, prediction, thresholds, reading.now)
 
 
-def lexicon_matches(lexicon: Lexicon, tokens: Tokens) -> list[tuple[LexiconEntry, tuple[str, ...]]]:
-    """The lexicon's entries found in a message's tokens, with the categories each signals there."""
+@dataclass(frozen=True)
+class WordsReading:
+    """What the lexicon makes of a message: its tokens (which the model reads too), the phrases found with the
+    categories each signals there, and whether a `now` phrase is in it."""
+
+    keys: tuple[str, ...]
+    found: list[tuple[LexiconEntry, tuple[str, ...]]]
+    now: bool
+
+
+def read_words(lexicon: Lexicon, text: str, *, match: bool = True) -> WordsReading:
+    """Read ``text`` with the lexicon (``match`` False: tokens only, no phrases)."""
+    tokens = tokenise(text, lexicon.lookalikes)
+    keys = tuple(tokens.main.keys)
+    return WordsReading(keys, _lexicon_matches(lexicon, tokens) if match else [], lexicon.happening_now(keys))
+
+
+def _lexicon_matches(lexicon: Lexicon, tokens: Tokens) -> list[tuple[LexiconEntry, tuple[str, ...]]]:
     found = _Reading(lexicon, tokens.main).matches()
     for joined in tokens.joined:
         found += _Reading(lexicon, joined).matches()
@@ -188,12 +203,11 @@ class _Reading:
         return [(self._unless_negated(entry, start), self._categories(entry, start, end)) for entry, start, end in kept]
 
     def _unless_negated(self, entry: LexiconEntry, start: int) -> LexiconEntry:
-        """A phrase just after a negation ("I'm not suicidal", "dw i ddim yn...") no longer alerts on its own,
-        nor lowers the model's threshold: with the model sure on its own it still alerts, else it is a concern
-        a person reads."""
+        """A phrase just after a negation ("I'm not suicidal", "dw i ddim yn...") no longer alerts on its own:
+        with the model sure on its own it still alerts, else it is a concern a person reads."""
         before = self.keys[max(0, start - NEGATION_WINDOW):start]
         if entry.alone and any(key in self.lexicon.negations for key in before):
-            return dataclasses.replace(entry, alone=False, negated=True)
+            return dataclasses.replace(entry, alone=False)
         return entry
 
     def _hits(self) -> set[tuple[LexiconEntry, int, int]]:

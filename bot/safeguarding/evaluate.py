@@ -26,11 +26,10 @@ from bot.safeguarding.detector import (
     assess,
     decide,
     lexicon_alerts,
-    lexicon_matches,
+    read_words,
 )
 from bot.safeguarding.lexicon import Lexicon
 from bot.safeguarding.model import Prediction, train
-from bot.safeguarding.normalise import tokenise
 
 # What the thresholds are chosen for, on the training messages' cross-validated predictions: the recall the
 # service must reach on new messages (immediate 0.95, urgent 0.90). Every point of recall above that costs
@@ -138,7 +137,7 @@ def train_with(lexicon: Lexicon, corpus: Sequence[Labelled]) -> tuple[str, Figur
     unseen: list[Figures] = []
 
     def choose(messages: list[Labelled], predictions: list[Prediction]) -> dict[str, float]:
-        found = [_lexicon_reading(lexicon, message.text) for message in messages]
+        found = [(reading.found, reading.now) for reading in (read_words(lexicon, m.text) for m in messages)]
         thresholds = choose_thresholds(messages, predictions, found)
         results = [decide(entries, prediction, thresholds, now)
                    for (entries, now), prediction in zip(found, predictions, strict=True)]
@@ -147,12 +146,6 @@ def train_with(lexicon: Lexicon, corpus: Sequence[Labelled]) -> tuple[str, Figur
 
     text = train(corpus, choose, lexicon.lookalikes)
     return text, unseen[0]
-
-
-def _lexicon_reading(lexicon: Lexicon, text: str) -> tuple[list[Any], bool]:
-    """What the lexicon finds in ``text`` (as ``decide`` takes it), and whether a `now` phrase is in it."""
-    tokens = tokenise(text, lexicon.lookalikes)
-    return lexicon_matches(lexicon, tokens), lexicon.happening_now(tokens.main.keys)
 
 
 def choose_thresholds(messages: Sequence[Labelled], predictions: Sequence[Prediction],

@@ -102,7 +102,6 @@ class LexiconEntry:
     gap: int = DEFAULT_GAP
     fuzzy: bool = True
     alone: bool = True  # whether a match alerts on its own (False: only with a second cue)
-    negated: bool = False  # this match came just after a negation ("not suicidal"): see the detector
     exclude: tuple[tuple[str, ...], ...] = ()
     reviewed: bool = True
     notes: str = ""

@@ -12,6 +12,7 @@ shipped with the application. Every problem is a ``Finding`` a coordinator reads
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 import tempfile
 from collections.abc import Mapping
@@ -22,8 +23,7 @@ from typing import Any, Literal
 import yaml
 
 from bot.safeguarding.helplines import HELPLINES_FILE, Helplines, HelplinesError, load_helplines
-from bot.safeguarding.lexicon import LEXICON_DIR, Lexicon, LexiconError, load_lexicon
-from bot.safeguarding.model import MODEL_FILE_NAME
+from bot.safeguarding.lexicon import LEXICON_DIR, MODEL_FILE_NAME, Lexicon, LexiconError, load_lexicon
 from conversations.catalog import Catalog
 from conversations.script import BUILTIN_SCRIPTS_DIR, ENTRY_SCRIPT, SYSTEM_SCRIPT, Script
 from conversations.transcripts import Transcript, TranscriptError, load_transcript
@@ -129,11 +129,18 @@ def builtin_files(kind: str) -> dict[str, str]:
         return files
     if kind == ReleaseKind.LEXICON:
         files = {path.name: path.read_text(encoding="utf-8") for path in sorted(LEXICON_DIR.glob("*.yaml"))}
-        model = LEXICON_DIR / MODEL_FILE_NAME
-        if model.is_file():
-            files[MODEL_FILE_NAME] = model.read_text(encoding="utf-8")
+        model = shipped_model()
+        if model is not None:
+            files[MODEL_FILE_NAME] = model
         return files
     return {"helplines.yaml": HELPLINES_FILE.read_text(encoding="utf-8")}
+
+
+@functools.cache
+def shipped_model() -> str | None:
+    """The learned model shipped with the application (3 MB: read once a process), or None."""
+    path = LEXICON_DIR / MODEL_FILE_NAME
+    return path.read_text(encoding="utf-8") if path.is_file() else None
 
 
 def name_problem(kind: str, name: str) -> str | None:

@@ -14,10 +14,21 @@ import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from bot.safeguarding import CATEGORIES, Lexicon, assess
-from bot.safeguarding.corpus import HELDOUT_DIR, Labelled, corpus_paths, heldout_corpus
-from bot.safeguarding.evaluate import Figures, Ratio, measure
-from bot.safeguarding.model import MODEL_FILE_NAME, Model, ModelError
+from bot.safeguarding import (
+    CATEGORIES,
+    HELDOUT_DIR,
+    MODEL_FILE_NAME,
+    Figures,
+    Labelled,
+    Lexicon,
+    Model,
+    ModelError,
+    Ratio,
+    assess,
+    corpus_paths,
+    heldout_corpus,
+    measure,
+)
 from conversations.studio.content import Checked, check
 from conversations.studio.testrun import TestRun, run_tests
 from models.script_release import ReleaseKind

@@ -34,20 +34,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.runtime import Runtime
-from bot.safeguarding import CATEGORIES, assess, safety_message
+from bot.safeguarding import CATEGORIES, MODEL_FILE_NAME, assess, safety_message
 from bot.safeguarding.helplines import script_variables
-from bot.safeguarding.model import MODEL_FILE_NAME
 from conversations import sms
 from conversations.studio import auth, simulator, store
 from conversations.studio.content import (
     KINDS,
     TRANSCRIPTS_FOLDER,
     Checked,
-    builtin_files,
     check,
     file_problem,
     is_model,
     name_problem,
+    shipped_model,
 )
 from conversations.studio.diagram import edges as diagram_edges
 from conversations.studio.diagram import render_svg, what_it_does
@@ -267,7 +266,7 @@ def files(kind: str) -> Any:
     elif kind == ReleaseKind.LEXICON:
         context["entries"] = _lexicon_counts(checked, current)
         context["model"] = checked.built.model if checked.ok else None
-        context["model_shipped"] = builtin_files(kind).get(MODEL_FILE_NAME) == current.get(MODEL_FILE_NAME)
+        context["model_shipped"] = shipped_model() == current.get(MODEL_FILE_NAME)
         message = request.args.get("try", "").strip()[:500]
         if message:
             live_checked = _checked(kind, live_files)
@@ -352,7 +351,7 @@ def remove_file(kind: str, name: str) -> Any:
 def use_shipped_model() -> Any:
     """Put the model shipped with this version of the application into the draft (it is published, and
     checked against the held-out messages, like any change to the words)."""
-    shipped = builtin_files(ReleaseKind.LEXICON).get(MODEL_FILE_NAME)
+    shipped = shipped_model()
     if shipped is None:
         flash("This version of the application ships no model.", "error")
         return redirect(url_for("studio.files", kind=ReleaseKind.LEXICON))
