@@ -19,7 +19,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from models import (
     Booking,
@@ -33,7 +32,6 @@ from models import (
     Worker,
     WorkerPreference,
 )
-from models.db import DriverStatement, held_or_loaded, read
 
 # England's statutory guidance and Wales' practice guide: the interview within 72 hours of return.
 RETURN_INTERVIEW_WINDOW = timedelta(hours=72)
@@ -77,9 +75,9 @@ _WORKERS_OF_PROVIDER = _ACTIVE_WORKERS.where(Worker.provider_id == sa.bindparam(
 def workers_for(session: Session, referral: Referral, preference: WorkerPreference | None) -> Workers:
     """The provider's active workers that fit the young person's wish about who."""
     if referral.provider_id is None:
-        workers = read(session, _WORKERS_ANY_PROVIDER).all()
+        workers = session.execute(_WORKERS_ANY_PROVIDER).all()
     else:
-        workers = read(session, _WORKERS_OF_PROVIDER, {"b_provider": referral.provider_id}).all()
+        workers = session.execute(_WORKERS_OF_PROVIDER, {"b_provider": referral.provider_id}).all()
     if preference == WorkerPreference.MET_BEFORE:
         known = met_before(session, referral)
         chosen = [worker for worker in workers if worker.id in known]
@@ -184,9 +182,8 @@ def find_slots(
     later: bool,
     wishes: Wishes | None = None,
     workers: Workers | None = None,
-) -> list[sa.Row[Any]]:
-    """Open slots that fit the young person's wishes, one per start time, earliest first, as rows of the slots
-    table (only their ids and times are offered: read as objects they cost twice as much).
+) -> list[Slot]:
+    """Open slots that fit the young person's wishes, one per start time, earliest first.
 
     ``later=False`` gives times before the referral's deadline; ``later=True`` gives times after it
     (a young person may prefer a later time; the booking then records why it is late). ``workers``, when
@@ -197,13 +194,13 @@ def find_slots(
         workers = workers_for(session, referral, wishes.worker)
     deadline = referral.deadline_at or now + RETURN_INTERVIEW_WINDOW
     values = {**_open_slot_values(referral, now, wishes, workers.ids), "b_deadline": deadline}
-    return list(read(session, _first_per_time(_of_a_kind(wishes), later), values))
+    return list(session.scalars(_first_per_time(_of_a_kind(wishes), later), values))
 
 
 def slots_near(
     session: Session, referral: Referral, now: datetime, around: datetime, *, wishes: Wishes | None = None
-) -> list[sa.Row[Any]]:
-    """Open slots that fit, nearest to the moment the young person named (within NEAR_SPAN of it), as rows."""
+) -> list[Slot]:
+    """Open slots that fit, nearest to the moment the young person named (within NEAR_SPAN of it)."""
     wishes = wishes or Wishes()
     workers = workers_for(session, referral, wishes.worker)
     values = {
@@ -211,13 +208,13 @@ def slots_near(
         "b_near_from": around - NEAR_SPAN,
         "b_near_until": around + NEAR_SPAN,
     }
-    candidates = list(read(session, _near(_of_a_kind(wishes)), values))
+    candidates = list(session.scalars(_near(_of_a_kind(wishes)), values))
     candidates.sort(key=lambda slot: (abs(slot.starts_at - around), slot.starts_at))
     return _one_per_time(candidates)
 
 
-def _one_per_time(slots: Iterable[sa.Row[Any]]) -> list[sa.Row[Any]]:
-    offered: list[sa.Row[Any]] = []
+def _one_per_time(slots: Iterable[Slot]) -> list[Slot]:
+    offered: list[Slot] = []
     seen_times: set[datetime] = set()
     for slot in slots:
         if slot.starts_at not in seen_times:  # two workers free at 4pm is one choice for the young person
@@ -231,21 +228,11 @@ def _one_per_time(slots: Iterable[sa.Row[Any]]) -> list[sa.Row[Any]]:
 # A slot that is still open, has not started, and that no live booking holds: a worker's own edit or a
 # half-finished move can leave a live booking on a slot marked open, and the unique index would refuse a
 # second one, so it counts as gone rather than failing again on a retry. One read of its row.
-_SLOTS = Slot.__table__
-_OPEN_AND_FREE = sa.select(_SLOTS).where(
-    _SLOTS.c.id == sa.bindparam("b_id"),
-    _SLOTS.c.status == SlotStatus.OPEN,
-    _SLOTS.c.starts_at > sa.bindparam("b_now"),
-    ~sa.exists().where(Booking.slot_id == _SLOTS.c.id, Booking.status != BookingStatus.CANCELLED),
-)
-
-
-# On the driver's cursor: a message that books runs it, and the ORM's UPDATE costs several times as much.
-_TAKE = DriverStatement(
-    sa.update(_SLOTS)
-    .where(_SLOTS.c.id == sa.bindparam("b_id"), _SLOTS.c.status == SlotStatus.OPEN)
-    .values(status=sa.bindparam("b_status", type_=_SLOTS.c.status.type))
-    .returning(_SLOTS.c.id)
+_OPEN_AND_FREE = sa.select(Slot).where(
+    Slot.id == sa.bindparam("b_id"),
+    Slot.status == SlotStatus.OPEN,
+    Slot.starts_at > sa.bindparam("b_now"),
+    ~sa.exists().where(Booking.slot_id == Slot.id, Booking.status != BookingStatus.CANCELLED),
 )
 
 
@@ -253,8 +240,7 @@ def still_open(session: Session, slot_id: object, now: datetime) -> Slot | None:
     """The slot, if it exists, is still open and free and has not started: what was offered may have gone."""
     if not isinstance(slot_id, int) or isinstance(slot_id, bool):
         return None
-    row = read(session, _OPEN_AND_FREE, {"b_id": slot_id, "b_now": now}).one_or_none()
-    return None if row is None else held_or_loaded(session, Slot, row._mapping)
+    return session.scalars(_OPEN_AND_FREE, {"b_id": slot_id, "b_now": now}).one_or_none()
 
 
 def take_slot(session: Session, slot_id: object, now: datetime, *, status: SlotStatus = SlotStatus.HELD) -> Slot | None:
@@ -267,9 +253,8 @@ def take_slot(session: Session, slot_id: object, now: datetime, *, status: SlotS
     slot = still_open(session, slot_id, now)  # kept here: the session holds it only weakly
     if slot is None:
         return None
-    taken = _TAKE.rows(session.connection(), {"b_id": slot.id, "b_status": status})
-    if not taken:
-        session.refresh(slot)
-        return None
-    set_committed_value(slot, "status", status)  # what the database now holds, without reading it back
-    return slot
+    taken = session.execute(
+        sa.update(Slot).where(Slot.id == slot.id, Slot.status == SlotStatus.OPEN).values(status=status)
+    )
+    session.refresh(slot)
+    return slot if taken.rowcount == 1 else None

@@ -15,7 +15,6 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import set_committed_value
 
 from bot import events
 from bot.booking import RETURN_INTERVIEW_WINDOW, Wishes, find_slots, slots_near, still_open, take_slot, workers_for
@@ -36,7 +35,6 @@ from models import (
     Message,
     PlaceKind,
     PoliceInformed,
-    Provider,
     Referral,
     ReferralStatus,
     ReferredBy,
@@ -44,13 +42,12 @@ from models import (
     ReviewItem,
     Role,
     Setting,
+    Slot,
     SlotStatus,
     WorkerPreference,
     address_hash,
-    referral_episodes,
     utcnow,
 )
-from models.db import held_or_loaded, insert_at_once, read, update_at_once
 
 SKIP_WORDS = frozenset({"pass", "skip", "pasio", "no", "na"})  # "other" reason left blank on purpose
 # Answers to "what suits you?" with no day or time in them before their words are passed on as they are.
@@ -211,8 +208,9 @@ def record_episode(context: EffectContext) -> dict[str, Any]:
         "age_band": _enum(AgeBand, context.var("age_band"), None),
         "created_at": context.now,
     }
-    # Inserted at once (its id goes back into the conversation), without a flush of the whole session.
-    episode = insert_at_once(context.session, Episode, values)
+    episode = Episode(**values)
+    context.session.add(episode)
+    context.session.flush()  # its id goes back into the conversation
     context.held.append(episode)
     episode_ids = [*context.variables.get("episode_ids", []), episode.id]
     return {"episode_id": episode.id, "episode_ids": episode_ids}
@@ -333,33 +331,24 @@ def request_booking(context: EffectContext) -> dict[str, Any]:
     outside_window = bool(referral.deadline_at and (compared is None or compared > referral.deadline_at))
     confirmed = auto and slot is not None
     written = utcnow()
-    # Inserted and updated at once, as the referral and the episode are, rather than by flushing the session.
-    booking = insert_at_once(
-        session,
-        Booking,
-        {
-            "referral_id": referral.id,
-            "slot_id": slot.id if slot else None,
-            "starts_at": starts_at,
-            "worker_id": slot.worker_id if slot else None,
-            "place_kind": _enum(PlaceKind, context.var("place_kind"), None),
-            "worker_preference": _enum(WorkerPreference, context.var("worker_preference"), None),
-            "trusted_adult": context.var("trusted_adult"),
-            "preferred_time_text": None if slot else _preferred_time_text(context),
-            "status": BookingStatus.CONFIRMED if confirmed else BookingStatus.REQUESTED,
-            "outside_window": outside_window,
-            # The reason for a delay is recorded so reports can count it: the young person's own choice when
-            # they passed over times inside the window, no availability when there were none to offer.
-            "delay_reason": _delay_reason(context) if outside_window else None,
-            "reminders_sent": [],
-            "created_at": written,
-            "updated_at": written,
-        },
+    booking = Booking(
+        referral=referral,
+        slot=slot,
+        starts_at=starts_at,
+        worker_id=slot.worker_id if slot else None,
+        place_kind=_enum(PlaceKind, context.var("place_kind"), None),
+        worker_preference=_enum(WorkerPreference, context.var("worker_preference"), None),
+        trusted_adult=context.var("trusted_adult"),
+        preferred_time_text=None if slot else _preferred_time_text(context),
+        status=BookingStatus.CONFIRMED if confirmed else BookingStatus.REQUESTED,
+        outside_window=outside_window,
+        # The reason for a delay is recorded so reports can count it: the young person's own choice when
+        # they passed over times inside the window, no availability when there were none to offer.
+        delay_reason=_delay_reason(context) if outside_window else None,
+        reminders_sent=[],
+        created_at=written,
+        updated_at=written,
     )
-    for name, value in (("referral", referral), ("slot", slot)):
-        set_committed_value(booking, name, value)  # what the database now holds, without reading it back
-    if "bookings" not in sa.inspect(referral).unloaded:
-        set_committed_value(referral, "bookings", [*referral.bookings, booking])
     chosen = {
         "status": ReferralStatus.BOOKED if confirmed else ReferralStatus.BOOKING_REQUESTED,
         "place_kind": booking.place_kind,
@@ -368,7 +357,10 @@ def request_booking(context: EffectContext) -> dict[str, Any]:
     }
     if confirmed:
         chosen["assigned_worker_id"] = slot.worker_id
-    update_at_once(session, referral, chosen)
+    for name, value in chosen.items():
+        setattr(referral, name, value)
+    session.add(booking)
+    session.flush()
     events.booking_requested(session, referral, booking)
     values: dict[str, Any] = {"booking_id": booking.id, "booking_made": "yes", "booking_status": booking.status.value}
     if confirmed:
@@ -504,29 +496,9 @@ assert set(EFFECTS) >= READING_EFFECTS, "a reading effect needs a handler too"
 # --- helpers ----------------------------------------------------------------------------------------
 
 
-# With its provider, whose notice and horizon decide which times are offered: read as columns and held as the
-# objects a query would give (models.db.held_or_loaded), half what the ORM's joined load costs. Built once.
-_REFERRALS, _PROVIDERS = Referral.__table__, Provider.__table__
-_REFERRAL_WITH_PROVIDER = (
-    sa.select(_REFERRALS, _PROVIDERS)
-    .outerjoin(_PROVIDERS, _REFERRALS.c.provider_id == _PROVIDERS.c.id)
-    .where(_REFERRALS.c.id == sa.bindparam("b_id"))
-    .set_label_style(sa.LABEL_STYLE_TABLENAME_PLUS_COL)
-)
-
-
 def _referral(session: Session, referral_id: int) -> Referral | None:
-    """The referral the session already holds, else read with its provider."""
-    held = session.identity_map.get(session.identity_key(Referral, referral_id))
-    if held is not None:
-        return held
-    row = read(session, _REFERRAL_WITH_PROVIDER, {"b_id": referral_id}).one_or_none()
-    if row is None:
-        return None
-    referral = held_or_loaded(session, Referral, row._mapping)
-    provider = held_or_loaded(session, Provider, row._mapping) if referral.provider_id is not None else None
-    set_committed_value(referral, "provider", provider)
-    return referral
+    """The referral with its provider, whose notice and horizon decide which times are offered."""
+    return session.get(Referral, referral_id, options=[sa.orm.joinedload(Referral.provider)])
 
 
 def _open_referral(context: EffectContext) -> Referral:
@@ -562,17 +534,9 @@ def _open_referral(context: EffectContext) -> Referral:
         "created_at": context.now,
         "updated_at": context.now,
     }
-    # Inserted at once with its id, as the episode is, rather than by flushing the whole session.
-    referral = insert_at_once(session, Referral, values)
-    if episodes:
-        session.execute(
-            sa.insert(referral_episodes),
-            [{"referral_id": referral.id, "episode_id": episode.id} for episode in episodes],
-        )
-    for name, value in (("contact", contact), ("provider", provider), ("episodes", episodes)):
-        set_committed_value(referral, name, value)  # what the database now holds, without reading it back
-    if "referrals" not in sa.inspect(contact).unloaded:  # a list of them already read stays true
-        set_committed_value(contact, "referrals", [*contact.referrals, referral])
+    referral = Referral(**values, contact=contact, provider=provider, episodes=episodes)
+    session.add(referral)
+    session.flush()
     context.held.append(referral)
     context.variables["referral_id"] = referral.id
     events.referral_created(session, referral, episodes)
@@ -587,7 +551,7 @@ def _wishes(context: EffectContext, referral: Referral) -> Wishes:
     )
 
 
-def _offered(context: EffectContext, slots: list[sa.Row[Any]]) -> dict[str, Any]:
+def _offered(context: EffectContext, slots: list[Slot]) -> dict[str, Any]:
     offered = [
         {"value": slot.id, "label": both_languages(format_slot, slot.starts_at.astimezone(context.timezone))}
         for slot in slots

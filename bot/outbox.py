@@ -6,7 +6,6 @@ the change and the send loses nothing.
 
 from __future__ import annotations
 
-import functools
 import threading
 import uuid
 from collections.abc import Sequence
@@ -17,7 +16,6 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from models import OutboxEvent, OutboxKind, utcnow
-from models.db import DriverStatement
 
 EVENT_TYPES = (
     "referral.created",
@@ -29,29 +27,13 @@ EVENT_TYPES = (
     "message.for_review",
 )
 
-# Written with one INSERT, not added as an ORM object: nothing reads an event back in the transaction that
-# writes it, and flushing an object through the unit of work costs several times the INSERT.
+# Written with one INSERT (an executemany for several), not added as ORM objects: nothing reads an event back
+# in the transaction that writes it.
 _OUTBOX = OutboxEvent.__table__
-_COLUMNS = ("id", "kind", "type", "provider_id", "contact_id", "ordering_key", "payload", "created_at", "attempts")
-
-
-@functools.cache
-def _adding(events: int) -> DriverStatement:
-    """``events`` rows in one INSERT, on the driver's cursor; their values as ``_add`` gives them."""
-    rows = [
-        {
-            **{name: sa.bindparam(f"b_{name}_{row}", type_=_OUTBOX.c[name].type) for name in _COLUMNS},
-            # due at once: when it was written
-            "next_attempt_at": sa.bindparam(f"b_created_at_{row}", type_=_OUTBOX.c.next_attempt_at.type),
-        }
-        for row in range(events)
-    ]
-    return DriverStatement(sa.insert(_OUTBOX).values(rows).returning(_OUTBOX.c.id))
 
 
 def _add(session: Session, rows: list[dict[str, Any]]) -> None:
-    parameters = {f"b_{name}_{row}": values[name] for row, values in enumerate(rows) for name in _COLUMNS}
-    _adding(len(rows)).rows(session.connection(), parameters)
+    session.execute(sa.insert(_OUTBOX), [{**row, "next_attempt_at": row["created_at"]} for row in rows])
 
 
 _clock_lock = threading.Lock()

@@ -22,21 +22,20 @@ from sqlalchemy.orm import Session
 from bot import events
 from bot.availability import refresh_slots
 from bot.delivery import enqueue_channel_message
-from bot.render import as_numbered_text
+from bot.records import log_messages, said_by_the_bot, save_state
 from bot.routing import escalation_provider_id
-from bot.runtime import with_given, without_given
+from bot.runtime import with_given
 from conversations.catalog import Catalog
 from conversations.dates import both_languages, format_slot
-from conversations.interpreter import EffectDone, advance, new_state, restart
+from conversations.interpreter import Effect, EffectDone, new_state, restart
+from conversations.turn import take_turn
 from models import (
     Booking,
     BookingStatus,
     Contact,
     ConversationState,
     DelayReason,
-    Direction,
     Escalation,
-    Message,
     PlaceKind,
     Referral,
     ReferralOutcome,
@@ -673,62 +672,47 @@ def _tell(
     session: Session, runtime: Runtime, referral: Referral, news: str, values: dict[str, Any], now: datetime
 ) -> Told:
     """Run the provider script on the young person's conversation and send what it says."""
-    from bot.dispatcher import CONVERSATION_EXPIRY, do_effects
-    from bot.effects import EffectContext
+    from bot.effects import EffectContext, apply_effect
 
     contact = referral.contact
     reason = can_message(contact)
     if reason:
         return Told(False, reason)
-    row = session.scalars(
-        sa.select(ConversationState).where(ConversationState.contact_id == contact.id).with_for_update()
+    # Locked as a person's message locks it (bot.dispatcher), so the two are carried out one after the other.
+    row = session.execute(
+        sa.select(ConversationState.version, ConversationState.variables, ConversationState.expires_at)
+        .where(ConversationState.contact_id == contact.id)
+        .with_for_update()
     ).one_or_none()
     # The helplines published in the studio, as the dispatcher gives them (not the packaged ones).
-    variables = runtime.variables_for(runtime.live_releases(session).get("helplines"))
+    given = runtime.variables_for(runtime.live_releases(session).get("helplines"))
     if row is None:
-        state = new_state(str(contact.language), variables)
+        state = new_state(str(contact.language), given)
         state["waiting"] = "finished"
     else:
         state = dict(row.variables)
         if row.expires_at and row.expires_at < now:
             state = restart(state)
-        state = with_given(state, variables)
+        state = with_given(state, given)
     mid_question = state.get("waiting") == "input"
     catalog = _catalog(session, runtime, state)
     state["return_to"] = f"{state['script']}.{state['step']}" if mid_question else None
     state["resume"] = PROVIDER_SCRIPT_ENTRY
     state["vars"]["referral_id"] = referral.id
-    turn = advance(
-        catalog,
-        state,
-        EffectDone({"provider_news": news, "was_mid_question": "yes" if mid_question else "no", **values}),
-    )
-    replies = list(turn.replies)
-    # Only if a coordinator made the provider script record something at once.
-    turn = do_effects(catalog, turn, EffectContext(session, contact, {}, now, runtime.timezone), replies)
-    if row is None:
-        row = ConversationState(contact=contact)
-        session.add(row)
-    state = turn.state
-    row.script = state["script"]
-    row.step = state["step"] or ""
-    row.script_version = state["versions"].get(state["script"], "")
-    row.variables = without_given(state, variables)
-    row.expires_at = now + CONVERSATION_EXPIRY
-    if not replies:
+    news_values = {"provider_news": news, "was_mid_question": "yes" if mid_question else "no", **values}
+    effects = EffectContext(session, contact, {}, now, runtime.timezone)
+
+    def do(effect: Effect) -> dict[str, Any]:  # only if a coordinator made the provider script record something
+        effects.variables = dict(effect.variables)
+        return apply_effect(effect.name, effects)
+
+    ran = take_turn(catalog, state, EffectDone(news_values), do)
+    save_state(session, contact.id, None if row is None else row.version, ran.turn.state, given, now)
+    if not ran.replies:
         log.warning("the provider script said nothing for news %r", news)
         return Told(False, "the provider script has nothing to say for this")
-    enqueue_channel_message(session, contact, replies, kind_of_message="provider")
-    for reply in replies:
-        session.add(
-            Message(
-                contact=contact,
-                direction=Direction.OUTBOUND,
-                channel=contact.channel,
-                text=as_numbered_text(reply),
-                created_at=now,
-            )
-        )
+    enqueue_channel_message(session, contact, ran.replies, kind_of_message="provider")
+    log_messages(session, contact.id, contact.channel, said_by_the_bot(ran.replies), now)
     return Told(True)
 
 

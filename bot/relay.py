@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from bot.delivery import DELIVERERS, RetryLater, Undeliverable, load_deliverers
 from bot.runtime import Runtime
 from models import OutboxEvent, utcnow
+from models.db import take_write_lock
 
 log = logging.getLogger(__name__)
 
@@ -40,17 +41,6 @@ class Attempt:
     event_id: str
     delivered: bool
     dead: bool = False
-
-
-def _take_write_lock(session: Session) -> None:
-    """On SQLite, start the transaction as a writer.
-
-    A SQLite transaction that reads first and writes later cannot wait for another writer (SQLite refuses at
-    once, to avoid a deadlock); one that writes first waits politely. This write changes nothing.
-    PostgreSQL needs nothing: its row locks wait.
-    """
-    if session.bind.dialect.name == "sqlite":
-        session.execute(sa.text("UPDATE outbox_events SET attempts = attempts WHERE 0"))
 
 
 def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
@@ -111,7 +101,7 @@ class Relay:
         sending them needs no further read."""
         now = utcnow()
         with self.runtime.session() as session, session.begin():
-            _take_write_lock(session)
+            take_write_lock(session)
             query = self._due(now, limit, only)
             if session.bind.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True, of=OutboxEvent)
@@ -180,7 +170,7 @@ class Relay:
     ) -> Attempt:
         now = utcnow()
         with self.runtime.session() as session, session.begin():
-            _take_write_lock(session)
+            take_write_lock(session)
             event = session.get(OutboxEvent, event_id)
             if event is None:
                 return Attempt(event_id, delivered=False)

@@ -18,7 +18,6 @@ import yaml
 from sqlalchemy.orm import Session
 
 from models import Contact, Escalation, Provider
-from models.db import held_or_loaded, read
 
 AREAS_FILE = Path(__file__).resolve().parent / "data" / "areas.yaml"
 NOT_SURE = "not_sure"
@@ -44,27 +43,22 @@ def area_names(key: str) -> dict[str, str]:
     return {"en": fallback, "cy": fallback}
 
 
-# The default first, then the oldest: the order every routing decision reads them in. Read as rows (of all
-# their columns, so the one chosen can be held as an object without reading it again): a deployment has a
-# handful of providers, and reading them all as objects to keep one cost twice as much.
-_PROVIDERS = Provider.__table__
-_BY_ROUTING_ORDER = sa.select(_PROVIDERS).order_by(_PROVIDERS.c.is_default.desc(), _PROVIDERS.c.id)
-_AREAS = sa.select(_PROVIDERS.c.areas)
+# The default first, then the oldest: the order every routing decision reads them in.
+_BY_ROUTING_ORDER = sa.select(Provider).order_by(Provider.is_default.desc(), Provider.id)
 
 
 def deployment_areas(session: Session) -> list[Area]:
     """The areas some provider covers, in alphabetical order of their English names."""
-    keys = {area for (areas,) in read(session, _AREAS) for area in (areas or [])}
+    keys = {area for areas in session.scalars(sa.select(Provider.areas)) for area in (areas or [])}
     areas = [Area(key, area_names(key)) for key in keys]
     return sorted(areas, key=lambda area: area.names["en"])
 
 
 def provider_for_area(session: Session, area: str | None) -> Provider | None:
     """The provider covering ``area``; otherwise the default provider; None when there are no providers."""
-    providers = read(session, _BY_ROUTING_ORDER).all()
+    providers = session.scalars(_BY_ROUTING_ORDER).all()
     chosen = next((row for row in providers if area and area != NOT_SURE and area in (row.areas or [])), None)
-    chosen = chosen or (providers[0] if providers else None)
-    return held_or_loaded(session, Provider, chosen._mapping) if chosen is not None else None
+    return chosen or (providers[0] if providers else None)
 
 
 def provider_id_for_area(session: Session, area: str | None) -> int | None:

@@ -202,20 +202,18 @@ def test_a_message_overtaken_by_another_from_the_same_person_is_decided_again(ru
         assert state.version == 4  # hi, 1, cymraeg, menu: each saved once, none lost
 
 
-class _DiskFull:
-    def rows(self, connection, parameters):
-        raise RuntimeError("no space left on the device")
+def _disk_full(*arguments, **options):
+    raise RuntimeError("no space left on the device")
 
 
-def test_a_plain_message_that_fails_half_way_through_its_writes_leaves_nothing_of_itself(
+def test_a_message_that_fails_half_way_through_its_writes_leaves_nothing_of_itself(
     runtime, young_person, monkeypatch
 ):
     young_person.says("hi", "1")  # a young person, at "What would you like to do?"
     kept = (count(runtime, InboundEvent), count(runtime, Message))
-    # The event and the state are written, then the log fails (on PostgreSQL, after its one statement found
-    # the conversation changed): none of it may stay, or the message could never be tried again.
-    monkeypatch.setattr(Dispatcher, "_carry_out_in_one_statement", lambda *arguments: None)
-    monkeypatch.setattr(dispatcher_module, "_plain_log", lambda logged: _DiskFull())
+    # The event and the state are written, then the log fails: none of it may stay, or the message could never
+    # be tried again.
+    monkeypatch.setattr(dispatcher_module, "log_messages", _disk_full)
     with pytest.raises(RuntimeError):
         young_person("2")
     assert (count(runtime, InboundEvent), count(runtime, Message)) == kept

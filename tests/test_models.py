@@ -29,7 +29,6 @@ from models import (
     PoliceInformed,
     Provider,
     Referral,
-    ReferralStatus,
     ReferredBy,
     ReportedBy,
     Setting,
@@ -43,7 +42,6 @@ from models import (
     migrate,
     normalise_url,
 )
-from models.db import held_or_loaded, insert_at_once, read, update_at_once
 from models.rotation import reencrypt_all
 
 PHONE = "+447700900123"
@@ -397,74 +395,21 @@ def test_the_default_database_is_a_file_in_the_instance_folder(tmp_path: Path) -
     assert default_database_url(tmp_path) == f"sqlite:///{tmp_path.resolve()}/rhi.sqlite3"
 
 
-def test_a_row_inserted_at_once_is_the_one_the_session_holds(db: Session) -> None:
-    """``insert_at_once`` writes one row and hands back the object the session then holds, as a flush would."""
-    contact = _contact(db)
-    values = {"contact_id": contact.id, "referred_by": ReferredBy.SELF, "channel": Channel.SMS}
-    referral = insert_at_once(db, Referral, values)
-    assert db.get(Referral, referral.id) is referral and not db.dirty and not db.new
-    assert referral.deadline_at is None  # no default: known to be empty without asking the database
-    assert referral.status == "open" and referral.created_at is not None  # defaults: read back when asked for
-    db.expire_all()
-    stored = db.get(Referral, referral.id)
-    assert (stored.contact_id, stored.referred_by, stored.status) == (contact.id, "self", "open")
-
-
-def test_a_row_with_every_value_given_is_inserted_at_once_with_its_private_text_encrypted(db: Session) -> None:
+def test_a_booking_keeps_its_private_text_encrypted_on_disk(db: Session) -> None:
     referral = _referral(db)
     now = datetime.now(UTC)
-    values = {
-        "referral_id": referral.id,
-        "preferred_time_text": TEXT,
-        "status": BookingStatus.REQUESTED,
-        "outside_window": True,
-        "reminders_sent": [],
-        "created_at": now,
-        "updated_at": now,
-    }
-    booking = insert_at_once(db, Booking, values)
-    assert db.get(Booking, booking.id) is booking and not db.dirty and not db.new
+    booking = Booking(
+        referral=referral,
+        preferred_time_text=TEXT,
+        status=BookingStatus.REQUESTED,
+        outside_window=True,
+        reminders_sent=[],
+        created_at=now,
+        updated_at=now,
+    )
+    db.add(booking)
+    db.flush()
     stored = db.execute(sa.text("SELECT preferred_time_text, outside_window FROM bookings")).one()
     assert TEXT not in stored[0] and stored[1] in (True, 1)
     db.expire_all()
     assert db.get(Booking, booking.id).preferred_time_text == TEXT
-
-
-def test_a_row_updated_at_once_is_held_as_saved_and_its_time_of_change_moves_on(db: Session) -> None:
-    """``update_at_once`` writes the columns with one UPDATE and leaves the object as a flush would: the values
-    set, ``updated_at`` moved on with them, nothing left to flush."""
-    referral = _referral(db)
-    db.commit()
-    before = referral.updated_at
-    update_at_once(db, referral, {"status": ReferralStatus.BOOKING_REQUESTED, "trusted_adult": True})
-    assert not db.dirty and referral.status == ReferralStatus.BOOKING_REQUESTED
-    assert referral.updated_at > before
-    db.commit()
-    db.expire_all()
-    stored = db.get(Referral, referral.id)
-    assert (stored.status, stored.trusted_adult, stored.updated_at) == (
-        ReferralStatus.BOOKING_REQUESTED,
-        True,
-        referral.updated_at,
-    )
-
-
-def test_a_contact_read_as_columns_is_held_as_the_object_a_query_would_give(db: Session) -> None:
-    """``read`` sees what the session has not flushed yet; ``held_or_loaded`` turns a row of every column into
-    the session's object: the one it holds already, else a new one with nothing to flush."""
-    contact = _contact(db)
-    contact.area = "cardiff"  # not flushed yet
-    contacts = Contact.__table__
-    row = read(db, sa.select(contacts).where(contacts.c.id == contact.id)).one()
-    assert row.area == "cardiff"
-    assert held_or_loaded(db, Contact, row._mapping) is contact
-
-    db.commit()
-    db.expunge_all()
-    loaded = held_or_loaded(db, Contact, row._mapping)
-    assert db.get(Contact, contact.id) is loaded and not db.dirty and not db.new
-    assert (loaded.address, loaded.display_name, loaded.area) == (PHONE, "Sam", "cardiff")  # decrypted, as read
-    loaded.area = "newport"  # and it is saved like any object the session holds
-    db.commit()
-    db.expunge_all()
-    assert db.get(Contact, contact.id).area == "newport"

@@ -288,14 +288,14 @@ def _fit(messages: list[Labelled], keys: list[tuple[str, ...]]) -> tuple[dict[st
         [classifier] = fitted.calibrated_classifiers_
         [sigmoid] = classifier.calibrators
         linear = classifier.estimator
-        return {"weights": linear.coef_[0], "bias": float(linear.intercept_[0]),
-                "calibration": [float(sigmoid.a_), float(sigmoid.b_)]}
+        return {"weights": linear.coef_[0], "bias": _single(linear.intercept_[0]),
+                "calibration": [_single(sigmoid.a_), _single(sigmoid.b_)]}
 
     def plain(rows: list[int], labels: list[bool]) -> dict[str, Any]:
         if len(set(labels)) < 2:  # nothing to tell apart (a tiny corpus): a head that says "no"
             return {"weights": np.zeros(matrix.shape[1]), "bias": -10.0}
         linear = logistic(class_weight="balanced").fit(matrix[rows], labels)
-        return {"weights": linear.coef_[0], "bias": float(linear.intercept_[0])}
+        return {"weights": linear.coef_[0], "bias": _single(linear.intercept_[0])}
 
     raised = [index for index, message in enumerate(messages) if message.outcome != "none"]
     alerts = [index for index, message in enumerate(messages) if message.outcome == "alert"]
@@ -307,6 +307,12 @@ def _fit(messages: list[Labelled], keys: list[tuple[str, ...]]) -> tuple[dict[st
     for category in CATEGORIES:
         heads[category] = plain(raised, [category in messages[index].categories for index in raised])
     return heads, vectorizer
+
+
+def _single(value: Any) -> float:
+    """A number as the weights are kept (float32): the last digits of a float64 differ between builds of numpy
+    and scipy, and the rebuilt model must be the same file."""
+    return float(np.float32(value))
 
 
 def _document(heads: dict[str, dict[str, Any]], vectorizer: Any, thresholds: dict[str, float],

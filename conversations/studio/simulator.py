@@ -19,18 +19,18 @@ import yaml
 from bot.booking import RETURN_INTERVIEW_WINDOW
 from bot.channels.sms import sms_texts
 from bot.demo import DEMO_AREAS, demo_times
-from bot.dispatcher import CONVERSATION_EXPIRY
 from bot.effects import reading_of_time
 from bot.escalation import SAFETY_MESSAGE_QUIET_PERIOD
+from bot.records import CONVERSATION_EXPIRY
 from bot.routing import area_names
 from bot.safeguarding import Helplines, Lexicon, assess, safety_message
 from conversations import sms
 from conversations.catalog import Catalog
 from conversations.dates import both_languages, format_day, format_slot
-from conversations.interpreter import EffectDone, Reply, Turn, UserText, advance, new_state, restart
+from conversations.interpreter import Effect, Reply, Turn, UserText, new_state, restart
+from conversations.turn import take_turn
 
 CHANNELS = ("sms", "telegram")
-MAX_EFFECTS_PER_MESSAGE = 20
 MAX_EVENTS = 400  # a simulated chat longer than this is restarted: the state travels in every request
 FRAGMENT_CHARS = 60
 MIN_FRAGMENT_CHARS = 8
@@ -94,20 +94,21 @@ def send(
             safety = True
         alert = f"Safeguarding alert ({', '.join(assessment.categories)}): a worker at the service would be told."
         chat["events"].append({"kind": "note", "text": alert})
-    path: list[str] = []
-    turn = advance(catalog, state, UserText(text, now.astimezone(timezone)))
-    path.append(_position(turn))
     made_up: list[Any] = list(chat["effect_values"])
-    for _ in range(MAX_EFFECTS_PER_MESSAGE):
-        if turn.effect is None:
-            break
-        values = pretend_effect(turn.effect.name, turn.effect.variables, now, timezone)
+
+    def pretend(effect: Effect) -> dict[str, Any]:
+        values = pretend_effect(effect.name, effect.variables, now, timezone)
         made_up.extend(values.values())
-        replies.extend(turn.replies)
-        path.append(f"does {turn.effect.name}")
-        turn = advance(catalog, turn.state, EffectDone(values))
-        path.append(_position(turn))
-    replies.extend(turn.replies)
+        return values
+
+    ran = take_turn(catalog, state, UserText(text, now.astimezone(timezone)), pretend)
+    replies.extend(ran.replies)
+    path: list[str] = []
+    for n, step in enumerate(ran.steps):
+        path.append(_position(step))
+        if n + 1 < len(ran.steps) and step.effect is not None:
+            path.append(f"does {step.effect.name}")
+    turn = ran.turn
     chat["events"].extend(
         {"kind": "bot", "text": reply.text, "options": list(reply.options), "safety": safety and n == 0}
         for n, reply in enumerate(replies)
@@ -193,7 +194,15 @@ def pretend_effect(
         return {"provider_news": "none"}
     if name == "accept_proposed_time":
         return {"proposal_taken": "no"}
-    return {}
+    if name in RECORDED_ONLY:
+        return {}
+    raise KeyError(f"the simulator has nothing to pretend for the effect {name!r}: add it to pretend_effect")
+
+
+# Effects whose results no script reads: the simulator only notes that they were done.
+RECORDED_ONLY = frozenset(
+    {"opt_out", "opt_in", "remember_role", "remember_area", "set_language", "delete_my_data", "request_human"}
+)
 
 
 def demo_areas() -> list[dict[str, Any]]:

@@ -1,0 +1,96 @@
+"""What a conversation leaves in the database: its saved state and its message log. The one place each is
+written, by a person's message and by a worker's message alike.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from bot.render import as_numbered_text
+from bot.runtime import without_given
+from conversations.interpreter import Reply, restart
+from models import Channel, ConversationState, Direction, Language, Message
+
+# A conversation left this long starts again from the menu (the answers of a half-finished journey
+# weeks ago are more confusing than useful, and keeping them is keeping data for no purpose).
+CONVERSATION_EXPIRY = timedelta(days=14)
+
+_STATES = ConversationState.__table__
+
+
+def save_state(
+    session: Session,
+    contact_id: int,
+    version: int | None,
+    state: dict[str, Any],
+    given: dict[str, Any],
+    now: datetime,
+    *,
+    forget: bool = False,
+) -> Language:
+    """Save the conversation of ``contact_id`` as ``state`` leaves it; the language it is in now.
+
+    ``version`` is the one the caller read (None: no conversation saved yet). Only the writer that read it
+    wins: anyone else raises StaleDataError and starts again, and two first conversations for one person are
+    refused by the unique contact_id. ``given`` are the values every conversation is given afresh (helplines),
+    which are not saved. With ``forget`` (after "delete my data") only the language is kept.
+    """
+    if forget:
+        state = restart(state, keep=())
+    state = without_given(state, given)
+    values = {
+        "script": state["script"],
+        "step": state["step"] or "",
+        "script_version": state["versions"].get(state["script"], ""),
+        "variables": state,
+        "expires_at": now + CONVERSATION_EXPIRY,
+        "updated_at": now,
+    }
+    if version is None:
+        session.execute(sa.insert(_STATES).values(contact_id=contact_id, version=1, **values))
+    else:
+        updated = session.execute(
+            sa.update(_STATES)
+            .where(_STATES.c.contact_id == contact_id, _STATES.c.version == version)
+            .values(version=version + 1, **values)
+        )
+        if updated.rowcount != 1:
+            raise StaleDataError("the conversation state changed while this message was handled")
+    return Language(state["language"])
+
+
+def log_messages(
+    session: Session,
+    contact_id: int,
+    channel: Channel,
+    said: Iterable[tuple[Direction, str, str | None]],
+    now: datetime,
+    *,
+    inbound_event_id: int | None = None,
+) -> None:
+    """Add to the person's message log, in order: (who said it, the text, its id on the channel)."""
+    rows = [
+        {
+            "contact_id": contact_id,
+            "direction": direction,
+            "channel": channel,
+            "text": text,
+            "inbound_event_id": inbound_event_id,
+            "created_at": now,
+            "external_id": external_id,
+        }
+        for direction, text, external_id in said
+    ]
+    if rows:
+        session.execute(sa.insert(Message), rows)
+
+
+def said_by_the_bot(replies: Iterable[Reply]) -> list[tuple[Direction, str, str | None]]:
+    """The bot's replies as the log keeps them."""
+    return [(Direction.OUTBOUND, as_numbered_text(reply), None) for reply in replies]
