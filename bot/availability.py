@@ -28,7 +28,6 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bot.schedule import periodic
 from models import (
     AvailabilityException,
     Booking,
@@ -305,7 +304,6 @@ def _refresh_worker(
 _last_refreshed: weakref.WeakKeyDictionary[Runtime, datetime] = weakref.WeakKeyDictionary()
 
 
-@periodic("extend_slot_horizons")
 def extend_slot_horizons(runtime: Runtime, now: datetime) -> int:
     """Every provider's slots up to its horizon from now; each provider in its own transaction."""
     last = _last_refreshed.get(runtime)

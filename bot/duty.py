@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from bot.delivery import enqueue_staff_message
 from bot.routing import escalation_provider_id
-from bot.schedule import periodic
 from models import Escalation, Provider, ReviewItem, Severity
 from models.db import take_write_lock
 
@@ -52,7 +51,6 @@ def notify_new_alert(session: Session, runtime: Runtime, provider_id: int | None
         escalation.last_notified_at = alert[0].created_at
 
 
-@periodic("renotify_duty_workers")
 def renotify_unacknowledged(runtime: Runtime, now: datetime) -> int:
     """Notify again for immediate alerts nobody acknowledged in time: the same person once, then the next."""
     sent = 0
@@ -85,7 +83,6 @@ def renotify_unacknowledged(runtime: Runtime, now: datetime) -> int:
     return sent
 
 
-@periodic("renotify_unread_messages")
 def renotify_unread(runtime: Runtime, now: datetime) -> int:
     """Tell the rota about messages on the "To read" list nobody has read within the provider's time
     (``Provider.review_within_minutes``), and again after as long, down the rota as for an alert."""

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from bot import events
 from bot.booking import RETURN_INTERVIEW_WINDOW, Wishes, find_slots, slots_near, still_open, take_slot, workers_for
-from bot.provider_actions import book_proposed_time, booking_labels, cancel_live_bookings, live_booking
+from bot.bookings import book_proposed_time, booking_labels, cancel_live_bookings, live_booking
 from bot.routing import NOT_SURE, deployment_areas, provider_for_area
 from conversations.dates import both_languages, format_day, format_slot
 from conversations.timephrases import understand

@@ -25,9 +25,9 @@ import sqlalchemy as sa
 import yaml
 from sqlalchemy.orm import Session
 
+from bot.bookings import CLOSED_STATUSES
 from bot.delivery import enqueue_channel_message
-from bot.provider_actions import CLOSED_STATUSES, can_message
-from bot.schedule import periodic
+from bot.provider_actions import can_message
 from conversations.dates import format_day, format_time
 from conversations.interpreter import Reply
 from models import Booking, BookingStatus, Channel, Direction, Language, Message, PlaceKind
@@ -196,7 +196,6 @@ def _day_name(day: date, language: str) -> str:
 # --- the job -----------------------------------------------------------------------------------------------
 
 
-@periodic("send_reminders")
 def send_due_reminders(runtime: Runtime, now: datetime) -> int:
     """Send every reminder that is due now; returns how many were sent."""
     with runtime.session() as session:

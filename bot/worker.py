@@ -12,14 +12,16 @@ import logging
 import signal
 import sys
 import threading
-from collections.abc import Mapping
-from datetime import timedelta
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from types import FrameType
 from typing import TextIO
 
+from bot.availability import extend_slot_horizons
+from bot.duty import renotify_unacknowledged, renotify_unread
 from bot.relay import DEFAULT_MAX_AGE, IDLE_POLL_SECONDS, Relay
+from bot.reminders import send_due_reminders
 from bot.runtime import Runtime
-from bot.schedule import jobs
 from bot.settings import ConfigError
 from models import utcnow
 
@@ -44,10 +46,22 @@ def max_age_from(environ: Mapping[str, str]) -> timedelta:
     return timedelta(hours=hours)
 
 
+# A job run every few seconds beside the relay, in its own transaction, safe to run in several workers at once;
+# it returns how many things it did, for the log.
+PeriodicJob = Callable[[Runtime, datetime], int]
+# Every periodic job, by the name the log gives it.
+PERIODIC_JOBS: dict[str, PeriodicJob] = {
+    "extend_slot_horizons": extend_slot_horizons,
+    "renotify_duty_workers": renotify_unacknowledged,
+    "renotify_unread_messages": renotify_unread,
+    "send_reminders": send_due_reminders,
+}
+
+
 def run_periodic_jobs(runtime: Runtime) -> dict[str, int]:
     """Run each periodic job once; a failing job is logged and does not stop the others."""
     done: dict[str, int] = {}
-    for name, job in jobs().items():
+    for name, job in PERIODIC_JOBS.items():
         try:
             done[name] = job(runtime, utcnow())
         except Exception:  # one broken job must not stop the relay or the other jobs
@@ -100,7 +114,7 @@ def run_until_signalled(worker: Worker, out: TextIO = sys.stderr) -> int:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    names = ", ".join(jobs()) or "none"
+    names = ", ".join(PERIODIC_JOBS) or "none"
     max_age_hours = worker.relays[0].max_age / timedelta(hours=1) if worker.relays else 0
     print(
         f"rhi worker: {len(worker.relays)} relay(s), events dead-lettered after {max_age_hours:g} h, "

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from bot.availability import SlotChanges, extend_slot_horizons, local_to_utc, refresh_slots
 from bot.demo import DEMO_PROVIDER_SLUG
-from bot.schedule import jobs
+from bot.worker import PERIODIC_JOBS
 from models import (
     AvailabilityException,
     Place,
@@ -324,7 +324,7 @@ def test_past_slots_are_left_alone(db, provider):
 
 
 def test_the_worker_moves_every_providers_horizon_on(runtime):
-    assert jobs()["extend_slot_horizons"] is extend_slot_horizons
+    assert PERIODIC_JOBS["extend_slot_horizons"] is extend_slot_horizons
     with runtime.session() as session, session.begin():
         session.execute(sa.delete(Slot))
     later = datetime.now(UTC) + timedelta(days=1)

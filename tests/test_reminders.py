@@ -29,8 +29,7 @@ import bot.reminders as reminders
 import bot.worker
 from bot.relay import Relay
 from bot.reminders import DAY_BEFORE, TWO_HOURS, reminder_moment, reminder_text, send_due_reminders
-from bot.schedule import jobs
-from bot.worker import run_periodic_jobs
+from bot.worker import PERIODIC_JOBS, run_periodic_jobs
 from conversations import sms
 from conversations.validate import PREVIEW_ALARM_WORDS
 from models import (
@@ -315,7 +314,7 @@ def test_two_workers_running_the_job_at_once_send_each_reminder_once(runtime, mo
 def test_the_worker_runs_the_job_on_its_clock(runtime, monkeypatch):
     book(runtime, MONDAY_4PM)
     monkeypatch.setattr(bot.worker, "utcnow", lambda: london(2026, 11, 23, 14, 1))  # the worker's clock
-    assert jobs()["send_reminders"] is send_due_reminders
+    assert PERIODIC_JOBS["send_reminders"] is send_due_reminders
     assert run_periodic_jobs(runtime)["send_reminders"] == 1
     assert run_periodic_jobs(runtime)["send_reminders"] == 0
 

@@ -18,9 +18,8 @@ from auxil.provider_endpoint import ProviderEndpoint, use_as_demo_webhook
 
 from bot.demo import DEMO_PROVIDER_SLUG
 from bot.outbox import enqueue_provider_event
-from bot.schedule import PERIODIC_JOBS
 from bot.settings import ConfigError
-from bot.worker import Worker, max_age_from
+from bot.worker import PERIODIC_JOBS, Worker, max_age_from
 from models import OutboxEvent, Provider, utcnow
 
 ROOT = Path(__file__).resolve().parents[1]
