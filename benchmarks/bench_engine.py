@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from bot.conversation.dispatcher import Dispatcher, Inbound
 from bot.demo import load_demo_data
-from bot.dispatcher import Dispatcher, Inbound
 from bot.runtime import Runtime
 from bot.settings import load_settings
 from conversations.interpreter import EffectDone, UserText, advance, new_state

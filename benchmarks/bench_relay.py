@@ -29,9 +29,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 from auxil.provider_endpoint import WEBHOOK_SECRET, ProviderEndpoint  # noqa: E402
 
+from bot.conversation.dispatcher import Dispatcher, Inbound  # noqa: E402
 from bot.demo import DEMO_PROVIDER_SLUG, load_demo_data  # noqa: E402
-from bot.dispatcher import Dispatcher, Inbound  # noqa: E402
-from bot.outbox import enqueue_provider_event  # noqa: E402
+from bot.outbox.writing import enqueue_provider_event  # noqa: E402
 from bot.runtime import Runtime  # noqa: E402
 from bot.settings import load_settings  # noqa: E402
 from models import Channel, OutboxEvent, Provider  # noqa: E402

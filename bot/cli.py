@@ -139,8 +139,8 @@ def _load_demo(runtime) -> None:  # type: ignore[no-untyped-def]
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from bot.dispatcher import Dispatcher
-    from bot.terminal import TerminalChat
+    from bot.conversation.dispatcher import Dispatcher
+    from bot.conversation.terminal import TerminalChat
 
     settings = load_settings()
     runtime = _runtime(settings, demo=True)
@@ -196,8 +196,8 @@ def _serve_in_background(runtime, port: int) -> str:  # type: ignore[no-untyped-
 def _chat(args: argparse.Namespace) -> int:
     import sqlalchemy as sa
 
-    from bot.dispatcher import Dispatcher
-    from bot.terminal import TerminalChat
+    from bot.conversation.dispatcher import Dispatcher
+    from bot.conversation.terminal import TerminalChat
     from models import Channel, Provider, default_database_url
 
     settings = load_settings()
@@ -322,7 +322,7 @@ def _scripts_validate(args: argparse.Namespace) -> int:
 
 
 def _scripts_test(args: argparse.Namespace) -> int:
-    from bot.transcripts import transcripts_command
+    from bot.conversation.transcripts import transcripts_command
 
     return transcripts_command(args.paths, sys.stdout, scripts_dir=args.scripts)
 

@@ -1,7 +1,7 @@
 """Demo data: one provider, a few workers (Welsh speakers among them), places, and their weekly hours.
 
 Loading is idempotent: run it every day and it only adds what is missing; the slots come from the weekly
-hours (``bot.availability``), so each load also moves the days offered on.
+hours (``bot.booking.availability``), so each load also moves the days offered on.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bot.availability import day_hours, refresh_slots, slots_in_hours
-from bot.provider_accounts import issue_api_token, new_password, set_password
+from bot.booking.availability import day_hours, refresh_slots, slots_in_hours
+from bot.providers.accounts import issue_api_token, new_password, set_password
 from models import (
     Gender,
     Place,

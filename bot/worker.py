@@ -17,10 +17,10 @@ from datetime import datetime, timedelta
 from types import FrameType
 from typing import TextIO
 
-from bot.availability import extend_slot_horizons
-from bot.duty import renotify_unacknowledged, renotify_unread
-from bot.relay import DEFAULT_MAX_AGE, IDLE_POLL_SECONDS, Relay
-from bot.reminders import send_due_reminders
+from bot.alerts.duty import renotify_unacknowledged, renotify_unread
+from bot.booking.availability import extend_slot_horizons
+from bot.booking.reminders import send_due_reminders
+from bot.outbox.relay import DEFAULT_MAX_AGE, IDLE_POLL_SECONDS, Relay
 from bot.runtime import Runtime
 from bot.settings import ConfigError
 from models import utcnow
@@ -29,7 +29,6 @@ log = logging.getLogger(__name__)
 
 MAX_AGE_SETTING = "RHI_OUTBOX_MAX_AGE_HOURS"
 PERIODIC_EVERY_SECONDS = 5.0
-# Modules whose deliverers register on import (bot.delivery.register); each package's modules are imported.
 
 
 def max_age_from(environ: Mapping[str, str]) -> timedelta:
@@ -100,7 +99,7 @@ class Worker:
             stop.set()
             for thread in threads:
                 thread.join()
-            from bot.provider_webhook import close_http_client
+            from bot.outbox.provider_webhook import close_http_client
 
             close_http_client()
 

@@ -6,7 +6,7 @@ Importing this package registers every table on ``Base.metadata``.
 from models.availability import AvailabilityException, WeeklyAvailability
 from models.base import Base, UTCDateTime, utcnow
 from models.booking import Booking
-from models.contact import Contact
+from models.contact import DELETED_ADDRESS_PREFIX, Contact
 from models.conversation_state import ConversationState
 from models.crypto import EncryptedJSON, EncryptedText, address_hash
 from models.db import default_database_url, make_engine, make_session_factory, normalise_url
@@ -51,6 +51,7 @@ from models.staff_user import StaffUser
 from models.worker import Worker
 
 __all__ = [
+    "DELETED_ADDRESS_PREFIX",
     "AgeBand",
     "AvailabilityException",
     "Base",

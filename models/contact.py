@@ -17,6 +17,10 @@ if TYPE_CHECKING:
     from models.referral import Referral
 
 
+# What "delete my data" leaves instead of an address: the row stays (a referral points at it), the number goes.
+DELETED_ADDRESS_PREFIX = "deleted-"
+
+
 class Contact(Base):
     """One address on one channel. The address is encrypted; ``address_hash`` finds it."""
 
@@ -69,3 +73,11 @@ class Contact(Base):
         return session.scalar(
             sa.select(cls).where(cls.channel == channel, cls.address_hash == address_hash(channel, address))
         )
+
+    def why_not_reachable(self) -> str | None:
+        """Why the bot may not message this person now, or None when it may."""
+        if self.opted_out:
+            return "they sent STOP: the bot sends them nothing until they send START"
+        if self.address.startswith(DELETED_ADDRESS_PREFIX):
+            return "they deleted their data: the bot has no way to reach them"
+        return None

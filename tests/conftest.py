@@ -127,7 +127,7 @@ def runtime(database_url: str, data_key: str, session_factory: sessionmaker[Sess
 
 @pytest.fixture
 def dispatcher(runtime):
-    from bot.dispatcher import Dispatcher
+    from bot.conversation.dispatcher import Dispatcher
 
     return Dispatcher(runtime)
 
@@ -151,7 +151,7 @@ class Conversation:
         self.last = None
 
     def __call__(self, text: str) -> list[str]:
-        from bot.dispatcher import Inbound
+        from bot.conversation.dispatcher import Inbound
 
         self.sent += 1
         # like a Twilio MessageSid: an id of the delivery that says nothing about the person

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 
-from bot.availability import SlotChanges, extend_slot_horizons, local_to_utc, refresh_slots
+from bot.booking.availability import SlotChanges, extend_slot_horizons, local_to_utc, refresh_slots
 from bot.demo import DEMO_PROVIDER_SLUG
 from bot.worker import PERIODIC_JOBS
 from models import (

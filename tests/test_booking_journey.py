@@ -18,8 +18,8 @@ from auxil.providers import PASSWORD, demo_login, latest_referral_id
 from conftest import Conversation
 from jsonschema import Draft202012Validator
 
-from bot.dispatcher import Dispatcher
-from bot.events import data_schema
+from bot.conversation.dispatcher import Dispatcher
+from bot.outbox.events import data_schema
 from conversations.dates import format_day, format_slot
 from models import (
     Booking,

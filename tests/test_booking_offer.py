@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from bot.booking import SLOTS_PER_MESSAGE, Wishes, find_slots, slots_near, still_open, take_slot, workers_for
+from bot.booking.offer import SLOTS_PER_MESSAGE, Wishes, find_slots, slots_near, still_open, take_slot, workers_for
 from models import (
     Booking,
     BookingStatus,

@@ -13,10 +13,10 @@ import sqlalchemy as sa
 from auxil.fake_twilio import SmsUser
 from conftest import Conversation
 
-import bot.booking as booking_module
-import bot.effects
-from bot.booking import take_slot
-from bot.dispatcher import Dispatcher
+import bot.booking.offer as booking_module
+import bot.conversation.effects
+from bot.booking.offer import take_slot
+from bot.conversation.dispatcher import Dispatcher
 from models import Booking, BookingStatus, Slot, SlotStatus, Worker, utcnow
 
 channels = channel_fixtures.channels
@@ -152,7 +152,7 @@ def test_a_message_retried_after_the_index_refused_it_finds_the_time_gone(runtim
     dee = Conversation(Dispatcher(runtime), "sms", "+447700900603")
     dee.says(*UP_TO_SUMMARY[:-2])
     monkeypatch.setattr(booking_module, "still_open", blind_twice)
-    monkeypatch.setattr(bot.effects, "still_open", blind_twice)
+    monkeypatch.setattr(bot.conversation.effects, "still_open", blind_twice)
     dee.says("1", "no")
     replies = dee("yes")
     assert looks == ["blind", "blind", "real"], "the first try hit the unique index and the message was tried again"

@@ -8,7 +8,7 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from bot.dispatcher import Inbound
+from bot.conversation.dispatcher import Inbound
 from models import Channel, InboundEvent, db
 from models.db import make_engine
 

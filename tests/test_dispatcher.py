@@ -6,10 +6,10 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from bot import dispatcher as dispatcher_module
-from bot import effects as effects_module
-from bot.dispatcher import Dispatcher, Inbound
-from bot.effects import READING_EFFECTS
+from bot.conversation import dispatcher as dispatcher_module
+from bot.conversation import effects as effects_module
+from bot.conversation.dispatcher import Dispatcher, Inbound
+from bot.conversation.effects import READING_EFFECTS
 from bot.runtime import Runtime
 from models import (
     Booking,
@@ -321,7 +321,7 @@ def test_what_a_young_person_says_and_is_told_is_stored_encrypted(runtime, young
 
 def test_a_referral_made_is_among_the_contacts_referrals_at_once(runtime, young_person):
     """Made without the ORM's flush, it is still where the rest of the message would look for it."""
-    from bot.effects import EffectContext, apply_effect
+    from bot.conversation.effects import EffectContext, apply_effect
 
     young_person.says("hi", "1")
     with runtime.session() as session, session.begin():

@@ -4,7 +4,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from bot.duty import RENOTIFY_AFTER, renotify_unacknowledged
+from bot.alerts.duty import RENOTIFY_AFTER, renotify_unacknowledged
 from models import Escalation, OutboxEvent, OutboxKind, Provider, utcnow
 
 

@@ -12,8 +12,8 @@ from auxil.providers import demo_login, latest_referral_id, self_referral
 from conftest import Conversation
 from jsonschema import Draft202012Validator
 
-from bot.events import EVENT_SCHEMAS_DIR, data_schema, envelope_schema
-from bot.outbox import EVENT_TYPES
+from bot.outbox.events import EVENT_SCHEMAS_DIR, data_schema, envelope_schema
+from bot.outbox.writing import EVENT_TYPES
 from models import OutboxEvent, OutboxKind, Provider, utcnow
 from webhooks.app import create_app
 

@@ -17,10 +17,10 @@ import pytest
 import sqlalchemy as sa
 from auxil.provider_endpoint import WEBHOOK_SECRET, ProviderEndpoint, use_as_demo_webhook
 
-import bot.provider_webhook as provider_webhook
+import bot.outbox.provider_webhook as provider_webhook
 from bot.demo import DEMO_PROVIDER_SLUG
-from bot.outbox import add_event, enqueue_provider_event
-from bot.relay import Relay, deliver_now
+from bot.outbox.relay import Relay, deliver_now
+from bot.outbox.writing import add_event, enqueue_provider_event
 from models import OutboxEvent, OutboxKind, Provider, utcnow
 
 

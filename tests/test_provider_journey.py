@@ -16,8 +16,8 @@ from auxil.provider_endpoint import WEBHOOK_SECRET, ProviderEndpoint, use_as_dem
 from auxil.providers import demo_login, latest_referral_id
 from jsonschema import Draft202012Validator
 
-from bot.events import data_schema, envelope_schema
-from bot.relay import Relay
+from bot.outbox.events import data_schema, envelope_schema
+from bot.outbox.relay import Relay
 
 # The channel engineer's fixtures: the runtime with SMS on against a local Twilio, and the app on real HTTP.
 channels = channel_fixtures.channels

@@ -14,7 +14,7 @@ from auxil.providers import PASSWORD, demo_login, other_provider, self_referral
 from conftest import Conversation
 
 from bot.demo import reset_demo_logins
-from bot.provider_accounts import set_password
+from bot.providers.accounts import set_password
 from models import Place, Provider, Slot, StaffRole, StaffUser, Worker
 from webhooks.app import create_app
 

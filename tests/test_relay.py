@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from bot.delivery import DELIVERERS, RetryLater, Undeliverable, load_deliverers
-from bot.outbox import enqueue_provider_event
-from bot.relay import Relay, backoff, deliver_now
+from bot.outbox.delivery import DELIVERERS, RetryLater, Undeliverable, load_deliverers
+from bot.outbox.relay import Relay, backoff, deliver_now
+from bot.outbox.writing import enqueue_provider_event
 from models import OutboxEvent, OutboxKind, utcnow
 
 

@@ -25,10 +25,10 @@ from auxil.channels import (  # noqa: F401 (fixtures)
     twilio_api_fixture,
 )
 
-import bot.reminders as reminders
+import bot.booking.reminders as reminders
 import bot.worker
-from bot.relay import Relay
-from bot.reminders import DAY_BEFORE, TWO_HOURS, reminder_moment, reminder_text, send_due_reminders
+from bot.booking.reminders import DAY_BEFORE, TWO_HOURS, reminder_moment, reminder_text, send_due_reminders
+from bot.outbox.relay import Relay
 from bot.worker import PERIODIC_JOBS, run_periodic_jobs
 from conversations import sms
 from conversations.validate import PREVIEW_ALARM_WORDS

@@ -11,8 +11,8 @@ from test_escalation import staff_messages, with_rota
 from test_events_schema import assert_matches_its_schema
 from test_provider_pages import form, log_in
 
-from bot.duty import renotify_unread
-from bot.provider_queue import to_read
+from bot.alerts.duty import renotify_unread
+from bot.providers.queue import to_read
 from models import OutboxEvent, Provider, ReviewItem, utcnow
 from webhooks.app import create_app
 

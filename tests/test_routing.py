@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from auxil.providers import OTHER_AREA, self_referral
 from conftest import Conversation
 
-from bot.effects import EffectContext, remember_area
+from bot.conversation.effects import EffectContext, remember_area
 from bot.routing import deployment_areas, provider_for_area
 from models import Escalation, OutboxEvent, OutboxKind, Provider, Referral, utcnow
 

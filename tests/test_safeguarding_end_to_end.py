@@ -20,7 +20,7 @@ from auxil.channels import (  # noqa: F401 (fixtures)
 from auxil.fake_telegram import texts
 from auxil.provider_endpoint import ProviderEndpoint, use_as_demo_webhook
 
-from bot.relay import Relay
+from bot.outbox.relay import Relay
 from models import OutboxEvent, utcnow
 
 
@@ -99,7 +99,7 @@ def test_over_telegram_a_concern_reaches_the_provider_to_be_read(channels, teleg
 
 def test_over_telegram_an_unplaceable_message_is_read_and_an_unread_one_renotifies(channels, telegram_user,
                                                                                      provider_endpoint):
-    from bot.duty import renotify_unread
+    from bot.alerts.duty import renotify_unread
     from models import OutboxKind, Provider
 
     with channels.session() as session, session.begin():

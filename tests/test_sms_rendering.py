@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.channels.sms import SEGMENTS_PER_MESSAGE, sms_texts, twiml
-from bot.render import as_numbered_text
+from bot.conversation.render import as_numbered_text
 from conversations.interpreter import Reply
 from conversations.sms import encoding, segments, to_gsm7_friendly
 

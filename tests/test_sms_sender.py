@@ -16,8 +16,8 @@ from auxil.channels import (  # noqa: F401 (fixtures)
     twilio_api_fixture,
 )
 
-from bot.delivery import enqueue_channel_message
-from bot.relay import Relay, deliver_now
+from bot.outbox.delivery import enqueue_channel_message
+from bot.outbox.relay import Relay, deliver_now
 from conversations.interpreter import Reply
 from models import Channel, Contact, OutboxEvent, utcnow
 

@@ -346,7 +346,7 @@ def test_publishing_checks_runs_the_tests_shows_the_diff_and_the_bot_uses_it(coo
 
 
 def coordinator_dispatcher(runtime):
-    from bot.dispatcher import Dispatcher
+    from bot.conversation.dispatcher import Dispatcher
 
     return Dispatcher(runtime)
 

@@ -25,8 +25,8 @@ from auxil.channels import (  # noqa: F401 (fixtures)
 
 import bot.channels.telegram as telegram_channel
 from bot.cli import main
-from bot.delivery import enqueue_channel_message
-from bot.relay import Relay, deliver_now
+from bot.outbox.delivery import enqueue_channel_message
+from bot.outbox.relay import Relay, deliver_now
 from conversations.interpreter import Reply
 from models import Channel, Contact, OutboxEvent, utcnow
 

@@ -13,10 +13,10 @@ import sqlalchemy as sa
 from auxil.providers import PASSWORD, demo_login, latest_referral_id, other_provider, self_referral
 from conftest import Conversation
 
-from bot import provider_actions
-from bot.provider_actions import Actor, Invalid
-from bot.provider_queue import is_at_risk, list_queue
-from bot.reports import period_bounds, timeliness
+from bot.providers import actions as provider_actions
+from bot.providers.actions import Actor, Invalid
+from bot.providers.queue import is_at_risk, list_queue
+from bot.providers.reports import period_bounds, timeliness
 from models import (
     Booking,
     BookingStatus,

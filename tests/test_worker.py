@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from auxil.provider_endpoint import ProviderEndpoint, use_as_demo_webhook
 
 from bot.demo import DEMO_PROVIDER_SLUG
-from bot.outbox import enqueue_provider_event
+from bot.outbox.writing import enqueue_provider_event
 from bot.settings import ConfigError
 from bot.worker import PERIODIC_JOBS, Worker, max_age_from
 from models import OutboxEvent, Provider, utcnow

@@ -20,9 +20,11 @@ from jsonschema.exceptions import ValidationError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
-from bot import provider_actions, provider_queue, reports
-from bot.provider_accounts import provider_for_token
-from bot.provider_actions import Actor, Conflict, Invalid, NotFound, Told
+from bot.providers import actions as provider_actions
+from bot.providers import queue as provider_queue
+from bot.providers import reports
+from bot.providers.accounts import provider_for_token
+from bot.providers.actions import Actor, Conflict, Invalid, NotFound, Told
 from bot.runtime import Runtime
 from models import ReferralStatus, utcnow
 from webhooks.openapi import (

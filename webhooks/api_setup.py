@@ -16,7 +16,7 @@ from typing import Any
 from flask import Response, g, jsonify, request
 from jsonschema import Draft202012Validator
 
-from bot.provider_setup import (
+from bot.providers.setup import (
     MAX_LISTING_DAYS,
     Clash,
     ProviderSetup,

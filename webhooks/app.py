@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, jsonify, request
 
-from bot.relay import outbox_health
+from bot.outbox.relay import outbox_health
 from bot.runtime import Runtime
 from webhooks.api import register_api
 from webhooks.edge import register_channel_webhooks

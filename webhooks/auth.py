@@ -21,7 +21,7 @@ LOGIN_WINDOW_SECONDS = 600.0
 class AddressLimiter:
     """At most ``attempts`` per ``window_seconds`` from one address, in this process.
 
-    Each web process keeps its own count; the per-account lock (``bot.provider_accounts``) is in the
+    Each web process keeps its own count; the per-account lock (``bot.providers.accounts``) is in the
     database and holds across processes, so together they slow guessing down whichever process answers.
     """
 

@@ -11,11 +11,11 @@ import copy
 from functools import cache
 from typing import Any
 
-from bot.events import data_schema, envelope_schema
-from bot.outbox import EVENT_TYPES
-from bot.provider_actions import MAX_FOLLOW_UP_TEXT, MAX_WORKER_MESSAGE
-from bot.provider_queue import MAX_QUEUE_PAGE
-from bot.reports import DELAY_REASON_KEYS
+from bot.outbox.events import data_schema, envelope_schema
+from bot.outbox.writing import EVENT_TYPES
+from bot.providers.actions import MAX_FOLLOW_UP_TEXT, MAX_WORKER_MESSAGE
+from bot.providers.queue import MAX_QUEUE_PAGE
+from bot.providers.reports import DELAY_REASON_KEYS
 from models import (
     AgeBand,
     BookingStatus,

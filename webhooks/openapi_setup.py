@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.provider_setup import (
+from bot.providers.setup import (
     BOOKING_SETTINGS,
     MAX_NOTE,
     MAX_PLACE_NAME,

@@ -30,9 +30,10 @@ from flask import (
     url_for,
 )
 
-from bot import provider_actions, provider_queue
-from bot.provider_accounts import LoginLocked, check_login
-from bot.provider_actions import Actor, Conflict, Invalid, NotFound
+from bot.providers import actions as provider_actions
+from bot.providers import queue as provider_queue
+from bot.providers.accounts import LoginLocked, check_login
+from bot.providers.actions import Actor, Conflict, Invalid, NotFound
 from bot.routing import area_names
 from bot.runtime import Runtime
 from models import DelayReason, PlaceKind, Provider, ReferralOutcome, StaffUser, utcnow

@@ -16,8 +16,8 @@ from typing import Any
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
 
-from bot.provider_actions import Invalid, NotFound
-from bot.provider_setup import (
+from bot.providers.actions import Invalid, NotFound
+from bot.providers.setup import (
     BOOKING_SETTINGS,
     WEEKDAYS,
     WORKER_LANGUAGES,

@@ -27,7 +27,7 @@ from bot.channels.ratelimit import TooSoon
 from bot.channels.sms import UNREACHABLE, UNSUBSCRIBED, sms_texts
 from bot.channels.telegram import DELETE_WINDOW, message_texts, retry_after_seconds
 from bot.channels.texts import channel_text
-from bot.delivery import RetryLater, Undeliverable, register
+from bot.outbox.delivery import RetryLater, Undeliverable, register
 from bot.settings import ConfigError
 from conversations.interpreter import Reply
 from models import Channel, Contact, Direction, Message, OutboxEvent, OutboxKind, address_hash, utcnow

@@ -21,10 +21,10 @@ from bot.channels.deliver import CLEAR, stop_contact
 from bot.channels.sms import UNSUBSCRIBED, InboundSms, StatusReport, sms_texts
 from bot.channels.telegram import TelegramUpdate
 from bot.channels.texts import channel_text
-from bot.delivery import enqueue_channel_message
-from bot.dispatcher import MAX_ATTEMPTS, Dispatcher, Inbound, Outcome
-from bot.relay import deliver_now
-from bot.render import as_numbered_text
+from bot.conversation.dispatcher import MAX_ATTEMPTS, Dispatcher, Inbound, Outcome
+from bot.conversation.render import as_numbered_text
+from bot.outbox.delivery import enqueue_channel_message
+from bot.outbox.relay import deliver_now
 from bot.runtime import Runtime
 from conversations.interpreter import Reply
 from models import Channel, Contact, Direction, Escalation, InboundEvent, Message, OutboxEvent, utcnow

@@ -17,7 +17,7 @@ from twilio.http.response import Response
 from twilio.rest import Client
 from twilio.twiml.messaging_response import MessagingResponse
 
-from bot.render import as_numbered_text
+from bot.conversation.render import as_numbered_text
 from conversations.interpreter import Reply
 from conversations.sms import segments, split_for_sms, to_gsm7_friendly
 

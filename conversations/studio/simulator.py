@@ -16,12 +16,12 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from bot.booking import RETURN_INTERVIEW_WINDOW
+from bot.alerts.escalation import SAFETY_MESSAGE_QUIET_PERIOD
+from bot.booking.offer import RETURN_INTERVIEW_WINDOW
 from bot.channels.sms import sms_texts
+from bot.conversation.effects import reading_of_time
+from bot.conversation.records import CONVERSATION_EXPIRY
 from bot.demo import DEMO_AREAS, demo_times
-from bot.effects import reading_of_time
-from bot.escalation import SAFETY_MESSAGE_QUIET_PERIOD
-from bot.records import CONVERSATION_EXPIRY
 from bot.routing import area_names
 from bot.safeguarding import Helplines, Lexicon, assess, safety_message
 from conversations import sms

@@ -71,7 +71,7 @@ def run_tests(
 
 
 def _main() -> int:
-    from bot.transcripts import TranscriptRunner
+    from bot.conversation.transcripts import TranscriptRunner
     from conversations.studio.content import build, check
 
     job: dict[str, Any] = json.loads(sys.stdin.read())

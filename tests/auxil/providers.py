@@ -10,7 +10,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from bot.demo import DEMO_PROVIDER_SLUG
-from bot.provider_accounts import issue_api_token, set_password
+from bot.providers.accounts import issue_api_token, set_password
 from models import Gender, Provider, Referral, Slot, StaffRole, StaffUser, Worker, utcnow
 
 PASSWORD = "correct horse battery staple"

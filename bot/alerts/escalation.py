@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bot.duty import notify_new_alert
-from bot.outbox import enqueue_provider_event
+from bot.alerts.duty import notify_new_alert
+from bot.outbox.writing import enqueue_provider_event
 from bot.routing import provider_id_for_area
 from bot.safeguarding.detector import Assessment, assess
 from bot.safeguarding.helplines import safety_message

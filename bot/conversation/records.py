@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from bot.render import as_numbered_text
+from bot.conversation.render import as_numbered_text
 from bot.runtime import without_given
 from conversations.interpreter import Reply, restart
 from models import Channel, ConversationState, Direction, Language, Message

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import sqlalchemy as sa
 
-from bot.delivery import RetryLater, register
+from bot.outbox.delivery import RetryLater, register
 from models import OutboxEvent, OutboxKind, Provider
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ import sqlalchemy as sa
 import yaml
 from sqlalchemy.orm import Session
 
-from bot.delivery import enqueue_staff_message
+from bot.outbox.delivery import enqueue_staff_message
 from bot.routing import escalation_provider_id
 from models import Escalation, Provider, ReviewItem, Severity
 from models.db import take_write_lock
@@ -22,7 +22,7 @@ from models.db import take_write_lock
 if TYPE_CHECKING:
     from bot.runtime import Runtime
 
-STAFF_MESSAGES_FILE = Path(__file__).parent / "data" / "staff_messages.yaml"
+STAFF_MESSAGES_FILE = Path(__file__).resolve().parent.parent / "data" / "staff_messages.yaml"
 # An immediate alert nobody has acknowledged after this long is notified again.
 RENOTIFY_AFTER = timedelta(minutes=15)
 # Each person on the rota is told twice (the first time, and once again) before the next person is.

@@ -3,7 +3,7 @@
 The provider pages and the provider API both change these through ``ProviderSetup``, so the rules live here
 once. Everything is looked up only among the acting provider's own records: another provider's worker,
 place or exception is ``NotFound``, exactly like one that does not exist. Every change refreshes the
-provider's slots (``bot.availability``) in the same transaction, so what the bot offers always matches.
+provider's slots (``bot.booking.availability``) in the same transaction, so what the bot offers always matches.
 
 Errors say what is wrong in words a coordinator understands. ``Invalid`` is a value that is wrong in
 itself; ``Clash`` (an ``Invalid``) is values that are each fine but do not fit together ("ends must be
@@ -23,8 +23,8 @@ import sqlalchemy as sa
 import yaml
 from sqlalchemy.orm import Session
 
-from bot.availability import SlotChanges, refresh_slots
-from bot.provider_actions import Invalid, NotFound
+from bot.booking.availability import SlotChanges, refresh_slots
+from bot.providers.actions import Invalid, NotFound
 from bot.routing import AREAS_FILE
 from models import (
     AvailabilityException,

@@ -1,6 +1,6 @@
 """Bookings as the young person's side changes them: the one that stands, cancelling it, taking a time a
 worker suggested, and how a booking reads in the conversation. A worker's own changes are in
-``bot.provider_actions``, which uses these too."""
+``bot.providers.actions``, which uses these too."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bot import events
+from bot.outbox import events
 from conversations.dates import both_languages, format_slot
 from conversations.loading import load_catalog
 from models import (

@@ -18,17 +18,17 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bot import events
-from bot.availability import refresh_slots
-from bot.bookings import (
+from bot.booking.availability import refresh_slots
+from bot.booking.changes import (
     CLOSED_STATUSES,
     booking_labels,
     cancel_live_bookings,
     confirmed_delay_reason,
 )
-from bot.delivery import enqueue_channel_message
-from bot.effects import EffectContext, apply_effect
-from bot.records import log_messages, said_by_the_bot, save_state
+from bot.conversation.effects import EffectContext, apply_effect
+from bot.conversation.records import log_messages, said_by_the_bot, save_state
+from bot.outbox.delivery import enqueue_channel_message
+from bot.outbox import events
 from bot.routing import escalation_provider_id
 from bot.runtime import with_given
 from conversations.catalog import Catalog
@@ -61,7 +61,6 @@ log = logging.getLogger(__name__)
 PROVIDER_SCRIPT_ENTRY = "provider.what"  # after its "news" step, which the action itself stands in for
 MAX_WORKER_MESSAGE = 480  # three SMS parts at most; a longer talk is a phone call
 MAX_FOLLOW_UP_TEXT = 2000
-DELETED_ADDRESS_PREFIX = "deleted-"  # what "delete my data" leaves instead of an address (bot.effects)
 
 
 class ActionError(Exception):
@@ -502,17 +501,8 @@ def _place_kind(value: str) -> PlaceKind:
 # --- telling the young person ----------------------------------------------------------------------
 
 
-def can_message(contact: Contact) -> str | None:
-    """Why the bot may not message this person now, or None when it may."""
-    if contact.opted_out:
-        return "they sent STOP: the bot sends them nothing until they send START"
-    if contact.address.startswith(DELETED_ADDRESS_PREFIX):
-        return "they deleted their data: the bot has no way to reach them"
-    return None
-
-
 def _require_reachable(contact: Contact) -> None:
-    reason = can_message(contact)
+    reason = contact.why_not_reachable()
     if reason:
         raise Conflict(f"the young person cannot be messaged: {reason}")
 
@@ -522,10 +512,10 @@ def _tell(
 ) -> Told:
     """Run the provider script on the young person's conversation and send what it says."""
     contact = referral.contact
-    reason = can_message(contact)
+    reason = contact.why_not_reachable()
     if reason:
         return Told(False, reason)
-    # Locked as a person's message locks it (bot.dispatcher), so the two are carried out one after the other.
+    # Locked as a person's message locks it (bot.conversation.dispatcher): the two are carried out in turn.
     row = session.execute(
         sa.select(ConversationState.version, ConversationState.variables, ConversationState.expires_at)
         .where(ConversationState.contact_id == contact.id)

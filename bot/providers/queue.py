@@ -14,8 +14,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from bot.events import episode_summary
-from bot.provider_actions import can_message, find_referral
+from bot.outbox.events import episode_summary
+from bot.providers.actions import find_referral
 from bot.routing import area_names, escalation_provider_id
 from models import (
     Booking,
@@ -350,7 +350,7 @@ def referral_detail(session: Session, provider_id: int, referral_id: int, now: d
     severity = min(severities, key=lambda s: SEVERITY_ORDER[s]) if severities else None
     worker = session.get(Worker, referral.assigned_worker_id) if referral.assigned_worker_id else None
     detail = queue_item(referral, now, worker=worker, severity=severity, open_alert_count=len(open_groups))
-    unreachable = can_message(referral.contact)
+    unreachable = referral.contact.why_not_reachable()
     detail.update(
         answers={
             "consent_given": referral.consent_given,

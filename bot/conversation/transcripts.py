@@ -13,9 +13,9 @@ from typing import Any, TextIO
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bot.conversation.dispatcher import Dispatcher, Inbound
+from bot.conversation.render import as_button_text, as_numbered_text
 from bot.demo import load_demo_data
-from bot.dispatcher import Dispatcher, Inbound
-from bot.render import as_button_text, as_numbered_text
 from bot.runtime import Runtime
 from bot.settings import load_settings
 from conversations.catalog import Catalog
@@ -26,7 +26,7 @@ from models import Channel, Contact, Episode, Escalation, Language, Referral
 from models.crypto import generate_key
 from models.migrate import upgrade
 
-BUILTIN_TRANSCRIPTS_DIR = Path(__file__).resolve().parent.parent / "conversations" / "transcripts"
+BUILTIN_TRANSCRIPTS_DIR = Path(__file__).resolve().parents[2] / "conversations" / "transcripts"
 TRANSCRIPT_TIME = time(10, 0)
 
 

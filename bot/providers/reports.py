@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
-from bot.provider_queue import ACTIVE_STATUSES, is_outside_window
+from bot.providers.queue import ACTIVE_STATUSES, is_outside_window
 from models import Booking, BookingStatus, DelayReason, Provider, Referral, ReferralOutcome, ReferralStatus
 
 NOT_RECORDED = "not_recorded"  # a booking after the deadline with no reason for the delay

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from bot.outbox import add_event
+from bot.outbox.writing import add_event
 from conversations.interpreter import Reply
 from models import Contact, OutboxEvent, OutboxKind
 
@@ -32,7 +32,7 @@ class Undeliverable(Exception):
 
 
 # The modules whose deliverers register themselves on import (a package: every module in it).
-DELIVERER_MODULES = ("bot.provider_webhook", "bot.channels")
+DELIVERER_MODULES = ("bot.outbox.provider_webhook", "bot.channels")
 
 # Deliver one event; return the other side's id for what was sent (a Twilio MessageSid), if any.
 # The reason in RetryLater / Undeliverable is stored for operators: it must hold no personal data.

@@ -25,9 +25,8 @@ import sqlalchemy as sa
 import yaml
 from sqlalchemy.orm import Session
 
-from bot.bookings import CLOSED_STATUSES
-from bot.delivery import enqueue_channel_message
-from bot.provider_actions import can_message
+from bot.booking.changes import CLOSED_STATUSES
+from bot.outbox.delivery import enqueue_channel_message
 from conversations.dates import format_day, format_time
 from conversations.interpreter import Reply
 from models import Booking, BookingStatus, Channel, Direction, Language, Message, PlaceKind
@@ -36,7 +35,7 @@ from models.db import take_write_lock
 if TYPE_CHECKING:
     from bot.runtime import Runtime
 
-TEXTS_FILE = Path(__file__).parent / "data" / "reminders.yaml"
+TEXTS_FILE = Path(__file__).resolve().parent.parent / "data" / "reminders.yaml"
 
 DAY_BEFORE = "day_before"
 TWO_HOURS = "two_hours"
@@ -233,7 +232,7 @@ def _may_remind(booking: Booking) -> bool:
     contact = referral.contact
     if referral.status in CLOSED_STATUSES or contact.channel not in REMINDED_CHANNELS:
         return False
-    return can_message(contact) is None
+    return contact.why_not_reachable() is None
 
 
 def _send(session: Session, runtime: Runtime, booking: Booking, kinds: list[str], now: datetime) -> int:

@@ -8,8 +8,8 @@ import uuid
 from collections.abc import Iterable
 from typing import TextIO
 
-from bot.dispatcher import Dispatcher, Inbound, Outcome
-from bot.render import as_button_text, as_numbered_text
+from bot.conversation.dispatcher import Dispatcher, Inbound, Outcome
+from bot.conversation.render import as_button_text, as_numbered_text
 from models import Channel
 
 

@@ -16,14 +16,23 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bot import events
-from bot.booking import RETURN_INTERVIEW_WINDOW, Wishes, find_slots, slots_near, still_open, take_slot, workers_for
-from bot.bookings import book_proposed_time, booking_labels, cancel_live_bookings, live_booking
+from bot.booking.changes import book_proposed_time, booking_labels, cancel_live_bookings, live_booking
+from bot.booking.offer import (
+    RETURN_INTERVIEW_WINDOW,
+    Wishes,
+    find_slots,
+    slots_near,
+    still_open,
+    take_slot,
+    workers_for,
+)
+from bot.outbox import events
 from bot.routing import NOT_SURE, deployment_areas, provider_for_area
 from conversations.dates import both_languages, format_day, format_slot
 from conversations.timephrases import understand
 from conversations.vocabulary import EFFECTS as DECLARED_EFFECTS
 from models import (
+    DELETED_ADDRESS_PREFIX,
     AgeBand,
     Booking,
     BookingStatus,
@@ -427,7 +436,7 @@ def record_decline(context: EffectContext) -> dict[str, Any]:
 def provider_news(context: EffectContext) -> dict[str, Any]:
     """Reached only by a script that goes to the provider script itself: there is no news then.
 
-    When a worker acts, ``bot.provider_actions`` starts the provider script after this step, with the news.
+    When a worker acts, ``bot.providers.actions`` starts the provider script after this step, with the news.
     """
     return {"provider_news": "none"}
 
@@ -458,7 +467,7 @@ def delete_my_data(context: EffectContext) -> dict[str, Any]:
         referral.decline_text = None
         for booking in referral.bookings:
             booking.preferred_time_text = None
-    placeholder = f"deleted-{secrets.token_hex(16)}"
+    placeholder = f"{DELETED_ADDRESS_PREFIX}{secrets.token_hex(16)}"
     contact.address = placeholder
     contact.address_hash = address_hash(contact.channel, placeholder)
     contact.display_name = None

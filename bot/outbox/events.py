@@ -17,11 +17,11 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from bot.outbox import EVENT_TYPES, enqueue_provider_events
+from bot.outbox.writing import EVENT_TYPES, enqueue_provider_events
 from bot.routing import area_names
 from models import Booking, Episode, Referral
 
-SCHEMAS_DIR = Path(__file__).resolve().parent / "schemas"
+SCHEMAS_DIR = Path(__file__).resolve().parent.parent / "schemas"
 EVENT_SCHEMAS_DIR = SCHEMAS_DIR / "events"
 API_PREFIX = "/api/v1"
 QUEUE_PREFIX = "/provider"

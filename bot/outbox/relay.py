@@ -21,7 +21,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from bot.delivery import DELIVERERS, RetryLater, Undeliverable, load_deliverers
+from bot.outbox.delivery import DELIVERERS, RetryLater, Undeliverable, load_deliverers
 from bot.runtime import Runtime
 from models import OutboxEvent, utcnow
 from models.db import take_write_lock

@@ -24,10 +24,10 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from bot.delivery import enqueue_channel_message
-from bot.effects import READING_EFFECTS, EffectContext, NeedsWriting, apply_effect
-from bot.escalation import put_up_for_review, triage_and_escalate
-from bot.records import log_messages, said_by_the_bot, save_state
+from bot.alerts.escalation import put_up_for_review, triage_and_escalate
+from bot.conversation.effects import READING_EFFECTS, EffectContext, NeedsWriting, apply_effect
+from bot.conversation.records import log_messages, said_by_the_bot, save_state
+from bot.outbox.delivery import enqueue_channel_message
 from bot.runtime import Runtime, with_given
 from bot.safeguarding.detector import Assessment, assess
 from conversations.catalog import Catalog
