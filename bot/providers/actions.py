@@ -27,8 +27,8 @@ from bot.booking.changes import (
 )
 from bot.conversation.effects import EffectContext, apply_effect
 from bot.conversation.records import log_messages, said_by_the_bot, save_state
-from bot.outbox.delivery import enqueue_channel_message
 from bot.outbox import events
+from bot.outbox.delivery import enqueue_channel_message
 from bot.routing import escalation_provider_id
 from bot.runtime import with_given
 from conversations.catalog import Catalog
