@@ -109,6 +109,8 @@ DELAY_REASON = (
 
 
 class Request(BaseModel):
+    """A request body or query string: strict, and a field it does not name is refused."""
+
     model_config = ConfigDict(extra="forbid", strict=True)
 
 
