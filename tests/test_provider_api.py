@@ -178,6 +178,14 @@ def test_a_bad_filter_is_422_naming_it(world, query, field):
     assert response.status_code == 422 and response.get_json()["field"] == field
 
 
+@pytest.mark.parametrize(("method", "path", "body"), ENDPOINTS)
+def test_a_query_parameter_the_path_does_not_take_is_422_naming_it(world, method, path, body):
+    url = path.format(referral=world["referral"], alert=1) + "?colour=red"
+    response = getattr(world["client"], method)(url, json=body, headers=world["demo"].auth)
+    assert response.status_code == 422, response.get_json()
+    assert response.get_json()["field"] == "colour"
+
+
 # --- reading ------------------------------------------------------------------------------------------
 
 

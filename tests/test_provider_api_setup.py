@@ -289,6 +289,13 @@ def test_booking_settings_out_of_range_are_refused(client, demo, body, field):
     assert response.status_code == 422 and response.get_json()["field"] == field
 
 
+def test_a_whole_number_written_with_a_decimal_point_is_taken_but_one_in_quotes_is_not(client, demo):
+    response = client.patch("/api/v1/settings/booking", json={"buffer_minutes": 30.0}, headers=demo.auth)
+    assert response.status_code == 200 and response.get_json()["buffer_minutes"] == 30
+    response = client.patch("/api/v1/settings/booking", json={"buffer_minutes": "30"}, headers=demo.auth)
+    assert response.status_code == 422 and response.get_json()["field"] == "buffer_minutes"
+
+
 def test_slots_query_mistakes_are_refused(client, demo):
     for query, field in (({"from": "tomorrow"}, "from"), ({"status": "free"}, "status"), ({"colour": "red"}, "colour")):
         response = client.get("/api/v1/slots", query_string=query, headers=demo.auth)

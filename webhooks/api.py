@@ -2,21 +2,25 @@
 
 A bearer token per provider (stored hashed) says which provider is calling; everything is then looked up
 only among that provider's referrals. Wrong or missing token: 401. Another provider's referral: 404.
-A body that does not match the documented schema: 422 naming the field. The rules live in
-``bot/provider_actions.py`` and ``bot/provider_queue.py``; this module is HTTP only.
+A body or query that does not match its model (``webhooks/api_schemas.py``): 422 naming the field. The rules
+live in ``bot/provider_actions.py`` and ``bot/provider_queue.py``; this module is HTTP only.
+
+Each view says with ``@operation`` what it takes and answers; the same declaration validates the request
+and, in ``webhooks/openapi.py``, documents the operation.
 """
 
 from __future__ import annotations
 
-import re
+import json
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import UTC, date, datetime
-from typing import Any
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import wraps
+from typing import Any, Literal, get_origin
 
 from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
@@ -25,42 +29,35 @@ from bot.providers import queue as provider_queue
 from bot.providers import reports
 from bot.providers.accounts import provider_for_token
 from bot.providers.actions import Actor, Conflict, Invalid, NotFound, Told
+from bot.providers.setup import MAX_ID
 from bot.runtime import Runtime
-from models import ReferralStatus, utcnow
-from webhooks.openapi import (
-    ASSIGN_REQUEST,
-    BOOKING_CANCEL_REQUEST,
-    BOOKING_MOVE_REQUEST,
-    CONFIRM_REQUEST,
-    MAX_ID,
-    MESSAGE_REQUEST,
-    OUTCOME_REQUEST,
-    PROPOSE_REQUEST,
-    REPORT_DATE_PATTERN,
-    openapi_document,
+from models import utcnow
+from webhooks.api_schemas import (
+    AlertAcknowledged,
+    Alerts,
+    Assigned,
+    AssignRequest,
+    BookingCancelRequest,
+    BookingMoveRequest,
+    BookingTold,
+    ConfirmRequest,
+    DeadLetters,
+    MessageRequest,
+    NoQuery,
+    OutcomeRecorded,
+    OutcomeRequest,
+    ProposeRequest,
+    ReferralDetail,
+    Referrals,
+    ReferralsQuery,
+    Timeliness,
+    TimelinessQuery,
+    Workers,
+    YoungPersonTold,
 )
 
 API_PREFIX = "/api/v1"
 api = Blueprint("provider_api", __name__, url_prefix=API_PREFIX)
-
-_VALIDATORS = {
-    id(schema): Draft202012Validator(schema)
-    for schema in (
-        ASSIGN_REQUEST,
-        CONFIRM_REQUEST,
-        PROPOSE_REQUEST,
-        OUTCOME_REQUEST,
-        MESSAGE_REQUEST,
-        BOOKING_CANCEL_REQUEST,
-        BOOKING_MOVE_REQUEST,
-    )
-}
-
-
-QUERY_PARAMETERS = {
-    "provider_api.list_referrals": {"status", "area", "at_risk", "assigned_worker_id", "limit", "offset"},
-    "provider_api.timeliness_report": {"from", "to"},
-}
 
 
 class ApiError(Exception):
@@ -123,9 +120,6 @@ def _authenticate() -> None:
         if provider is None:
             raise ApiError(401, "unauthorized", "this token is not valid")
         g.actor = Actor(provider_id=provider.id, label="api")
-    unknown = sorted(set(request.args) - QUERY_PARAMETERS.get(request.endpoint or "", set()))
-    if unknown:
-        raise ApiError(422, "invalid", f"{unknown[0]} is not a query parameter here", unknown[0])
 
 
 @api.after_request
@@ -154,278 +148,296 @@ def _id(value: int, what: str) -> int:
     return value
 
 
-def _body(schema: dict[str, Any]) -> dict[str, Any]:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ApiError(422, "invalid", "send a JSON object (Content-Type: application/json)", "body")
-    error = next(iter(sorted(_VALIDATORS[id(schema)].iter_errors(body), key=lambda e: list(e.path))), None)
-    if error is not None:
-        field, detail = _explain(error, schema, body)
-        raise ApiError(422, "invalid", detail, field)
-    return body
-
-
-def _explain(error: ValidationError, schema: dict[str, Any], body: dict[str, Any]) -> tuple[str, str]:
-    if error.path:
-        field = str(error.path[0])
-        return field, f"{field}: {error.message}"
-    if error.validator == "required":
-        missing = next(name for name in error.validator_value if name not in body)
-        return missing, f"{missing} is required"
-    if error.validator == "anyOf" and all("required" in option for option in error.validator_value):
-        names = [name for option in error.validator_value for name in option["required"]]
-        return names[0], f"give at least one of {', '.join(names)}"
-    if error.validator == "additionalProperties":
-        unknown = sorted(set(body) - set(schema.get("properties", {})))
-        return unknown[0], f"{unknown[0]} is not a field of this request"
-    return "body", error.message
-
-
-def _datetime(body: dict[str, Any], field: str) -> datetime | None:
-    value = body.get(field)
-    if value is None:
-        return None
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise ApiError(422, "invalid", f"{field}: not an ISO 8601 date and time", field) from None
-    if moment.tzinfo is None:
-        raise ApiError(422, "invalid", f"{field}: give a time zone, e.g. 2026-11-24T16:00:00Z", field)
-    return moment
-
-
 def _told(told: Told, **extra: Any) -> dict[str, Any]:
     return {**extra, "young_person_told": told.young_person_told, "not_told_because": told.reason}
 
 
-# --- the document --------------------------------------------------------------------------------------
+# --- what each view takes and answers -------------------------------------------------------------------
 
 
-@api.get("/openapi.json")
-def openapi_json() -> Response:
-    return jsonify(openapi_document())
+@dataclass(frozen=True)
+class Operation:
+    """A view's request models, its answer (status and model) and the errors it may give besides 401 and 422
+    (and 404 for a path with an id), for validating and for the document."""
+
+    body: type[BaseModel] | None
+    query: type[BaseModel]
+    status: int
+    answer: type[BaseModel] | None
+    errors: tuple[int, ...]
+
+
+View = Callable[..., Any]
+
+
+def operation(
+    *,
+    answer: type[BaseModel] | None = None,
+    body: type[BaseModel] | None = None,
+    query: type[BaseModel] = NoQuery,
+    status: int = 200,
+    errors: tuple[int, ...] = (),
+) -> Callable[[View], View]:
+    """The view gets the path's ids, ``query=`` and ``body=`` (validated instances of those models) and
+    returns the answer as a dict (None for no content), sent with ``status``."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def run(**path: int) -> Response:
+            given = _query(query)
+            arguments: dict[str, Any] = path if query is NoQuery else {**path, "query": given}
+            if body is not None:
+                arguments["body"] = _body(body)
+            result = view(**arguments)
+            response = Response(status=status) if result is None else jsonify(jsonable(result))
+            response.status_code = status
+            return response
+
+        run.operation = Operation(body, query, status, answer, errors)  # type: ignore[attr-defined]
+        return run
+
+    return decorate
+
+
+def _body(model: type[BaseModel]) -> BaseModel:
+    if not isinstance(request.get_json(silent=True), dict):
+        raise ApiError(422, "invalid", "send a JSON object (Content-Type: application/json)", "body")
+    try:
+        return model.model_validate_json(request.get_data())
+    except ValidationError as exc:
+        raise _invalid(exc, "body") from None
+
+
+def _query(model: type[BaseModel]) -> BaseModel:
+    """The query string, read as the JSON object it stands for, by the same strict rules as a body."""
+    kinds = {field.alias or name: field.annotation for name, field in model.model_fields.items()}
+    given = {name: _query_value(values, kinds.get(name)) for name, values in request.args.lists()}
+    try:
+        return model.model_validate_json(json.dumps(given))
+    except ValidationError as exc:
+        raise _invalid(exc, "query") from None
+
+
+def _query_value(values: list[str], kind: Any) -> Any:
+    """Every value of a list parameter; else the first, as a number or true/false where the model wants one."""
+    if get_origin(kind) is list:
+        return values
+    raw = values[0]
+    if kind is int:
+        with suppress(ValueError):
+            return int(raw)
+    if kind is bool and raw.lower() in ("true", "false"):
+        return raw.lower() == "true"
+    return raw
+
+
+# Pydantic's words where they would not help someone fixing a request.
+MESSAGES = {
+    "timezone_aware": "give a time zone, e.g. 2026-11-24T16:00:00Z",
+    "datetime_type": "an ISO 8601 date and time, e.g. 2026-11-24T16:00:00Z",
+    "datetime_parsing": "not an ISO 8601 date and time, e.g. 2026-11-24T16:00:00Z",
+    "date_type": "a day like 2026-11-01",
+    "date_parsing": "not a day like 2026-11-01",
+    "string_pattern_mismatch": "{input} does not match {pattern}",
+}
+
+
+def _invalid(exc: ValidationError, where: Literal["body", "query"]) -> ApiError:
+    """The first thing wrong, in words, naming the field (or query parameter) at fault."""
+    error = exc.errors()[0]
+    path = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in error["loc"]).lstrip(".")
+    field = str(error["loc"][0]) if error["loc"] else error.get("ctx", {}).get("field", where)
+    if error["type"] == "missing":
+        return ApiError(422, "invalid", f"{path} is required", field)
+    if error["type"] == "extra_forbidden":
+        unknown = "a field of this request" if where == "body" else "a query parameter here"
+        return ApiError(422, "invalid", f"{path} is not {unknown}", field)
+    template, shown = MESSAGES.get(error["type"]), json.dumps(error["input"], default=str)
+    if template:
+        words = template.format(input=shown, **error.get("ctx", {}))
+    elif isinstance(error["input"], int | float | str | None) and len(shown) <= 40:
+        words = f"{error['msg']}, not {shown}"
+    else:
+        words = error["msg"]
+    return ApiError(422, "invalid", f"{path or field}: {words}", field)
 
 
 # --- reading -------------------------------------------------------------------------------------------
 
 
-def _query_int(name: str, default: int | None, low: int, high: int) -> int | None:
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ApiError(422, "invalid", f"{name}: a whole number", name) from None
-    if not low <= value <= high:
-        raise ApiError(422, "invalid", f"{name}: between {low} and {high}", name)
-    return value
-
-
-def _query_bool(name: str) -> bool | None:
-    raw = request.args.get(name)
-    if raw is None:
-        return None
-    if raw.lower() not in ("true", "false"):
-        raise ApiError(422, "invalid", f"{name}: true or false", name)
-    return raw.lower() == "true"
-
-
 @api.get("/referrals")
-def list_referrals() -> Response:
-    statuses = request.args.getlist("status")
-    known = {status.value for status in ReferralStatus}
-    for status in statuses:
-        if status not in known:
-            raise ApiError(422, "invalid", f"status: one of {', '.join(sorted(known))}", "status")
-    area = request.args.get("area")
-    if area is not None and len(area) > 64:
-        raise ApiError(422, "invalid", "area: at most 64 characters", "area")
-    filters = {
-        "statuses": statuses or None,
-        "area": area,
-        "at_risk": _query_bool("at_risk"),
-        "assigned_worker_id": _query_int("assigned_worker_id", None, 1, MAX_ID),
-        "limit": _query_int("limit", 100, 1, provider_queue.MAX_QUEUE_PAGE),
-        "offset": _query_int("offset", 0, 0, 1_000_000),
-    }
+@operation(query=ReferralsQuery, answer=Referrals)
+def list_referrals(query: ReferralsQuery) -> dict[str, Any]:
+    """The queue: requests with an open alert first (immediate, urgent), then by deadline."""
     with _transaction() as session:
-        items = provider_queue.list_queue(session, g.actor.provider_id, utcnow(), **filters)
-    return jsonify(referrals=jsonable(items))
+        items = provider_queue.list_queue(
+            session,
+            g.actor.provider_id,
+            utcnow(),
+            statuses=query.status or None,
+            area=query.area,
+            at_risk=query.at_risk,
+            assigned_worker_id=query.assigned_worker_id,
+            limit=query.limit,
+            offset=query.offset,
+        )
+    return {"referrals": items}
 
 
 @api.get("/referrals/<int:referral_id>")
-def get_referral(referral_id: int) -> Response:
+@operation(answer=ReferralDetail)
+def get_referral(referral_id: int) -> dict[str, Any]:
+    """One referral with its episodes, answers, bookings, alerts and timeline."""
     with _transaction() as session:
-        detail = provider_queue.referral_detail(session, g.actor.provider_id, _id(referral_id, "referral"), utcnow())
-    return jsonify(jsonable(detail))
+        return provider_queue.referral_detail(session, g.actor.provider_id, _id(referral_id, "referral"), utcnow())
 
 
 @api.get("/alerts")
-def list_alerts() -> Response:
+@operation(answer=Alerts)
+def list_alerts() -> dict[str, Any]:
+    """Safeguarding alerts nobody has acknowledged: immediate first, then the oldest."""
     with _transaction() as session:
-        return jsonify(alerts=jsonable(provider_queue.open_alerts(session, g.actor.provider_id)))
+        return {"alerts": provider_queue.open_alerts(session, g.actor.provider_id)}
 
 
 @api.get("/workers")
-def list_workers() -> Response:
+@operation(answer=Workers)
+def list_workers() -> dict[str, Any]:
+    """The provider's active workers (for assigning and confirming)."""
     with _transaction() as session:
-        return jsonify(workers=provider_queue.workers(session, g.actor.provider_id))
+        return {"workers": provider_queue.workers(session, g.actor.provider_id)}
 
 
 @api.get("/dead-letters")
-def list_dead_letters() -> Response:
+@operation(answer=DeadLetters)
+def list_dead_letters() -> dict[str, Any]:
+    """Events for this provider that were given up on after the maximum age: act on them."""
     with _transaction() as session:
-        return jsonify(jsonable(provider_queue.dead_letters(session, g.actor.provider_id)))
-
-
-def _query_date(name: str) -> date:
-    raw = request.args.get(name)
-    if raw is None:
-        raise ApiError(422, "invalid", f"{name}: required, a day from 2000 to 2099 like 2026-11-01", name)
-    try:
-        if not re.fullmatch(REPORT_DATE_PATTERN, raw):
-            raise ValueError
-        return date.fromisoformat(raw)
-    except ValueError:
-        raise ApiError(422, "invalid", f"{name}: a day from 2000 to 2099 like 2026-11-01", name) from None
+        return provider_queue.dead_letters(session, g.actor.provider_id)
 
 
 @api.get("/reports/timeliness")
-def timeliness_report() -> Response:
-    first, last = sorted((_query_date("from"), _query_date("to")))  # the same days, whichever way round
+@operation(query=TimelinessQuery, answer=Timeliness)
+def timeliness_report(query: TimelinessQuery) -> dict[str, Any]:
+    """The 72 hours: interviews booked and held in time, later ones by reason, open ones late.
+
+    For the referrals made from the first to the last day given (local days, both included, in either order),
+    as things stand now (as_of)."""
+    first, last = sorted((query.from_, query.to))
     start, end = reports.period_bounds(first, last, _runtime().timezone)
     now = utcnow()
     with _transaction() as session:
         rows = reports.timeliness(session, start, end, now, provider_id=g.actor.provider_id)
-    return jsonify(jsonable({"from": first.isoformat(), "to": last.isoformat(), "as_of": now, "providers": rows}))
+    return {"from": first.isoformat(), "to": last.isoformat(), "as_of": now, "providers": rows}
 
 
 # --- acting --------------------------------------------------------------------------------------------
 
 
 @api.post("/alerts/<int:alert_id>/acknowledge")
-def acknowledge_alert(alert_id: int) -> Response:
+@operation(answer=AlertAcknowledged)
+def acknowledge_alert(alert_id: int) -> dict[str, Any]:
+    """A person has picked the alert up (every category raised by that message); again changes nothing."""
     with _transaction() as session:
         alert = provider_actions.acknowledge_alert(session, g.actor, _id(alert_id, "alert"), utcnow())
-        return jsonify(alert=jsonable(provider_queue.alert_of(alert)))
+        return {"alert": provider_queue.alert_of(alert)}
 
 
-def _referral_action(view: Callable[[Session, int, dict[str, Any]], dict[str, Any]], schema: dict[str, Any]):  # type: ignore[no-untyped-def]
-    def run(referral_id: int) -> Response:
-        body = _body(schema)
-        with _transaction() as session:
-            return jsonify(jsonable(view(session, _id(referral_id, "referral"), body)))
-
-    run.__name__ = view.__name__
-    return run
-
-
-def _assign(session: Session, referral_id: int, body: dict[str, Any]) -> dict[str, Any]:
-    referral = provider_actions.assign_worker(session, g.actor, referral_id, body["worker_id"])
-    worker = provider_queue.worker_ref(session, referral.assigned_worker_id)
-    return {"referral_id": referral.id, "assigned_worker": worker}
+@api.post("/referrals/<int:referral_id>/assign")
+@operation(body=AssignRequest, answer=Assigned, errors=(409,))
+def assign_worker(referral_id: int, body: AssignRequest) -> dict[str, Any]:
+    """Assign a worker (or none)."""
+    with _transaction() as session:
+        referral = provider_actions.assign_worker(session, g.actor, _id(referral_id, "referral"), body.worker_id)
+        return {
+            "referral_id": referral.id,
+            "assigned_worker": provider_queue.worker_ref(session, referral.assigned_worker_id),
+        }
 
 
-def _confirm(session: Session, referral_id: int, body: dict[str, Any]) -> dict[str, Any]:
-    booking, told = provider_actions.confirm_booking(
-        session,
-        _runtime(),
-        g.actor,
-        referral_id,
-        utcnow(),
-        booking_id=body.get("booking_id"),
-        starts_at=_datetime(body, "starts_at"),
-        worker_id=body.get("worker_id"),
-        place_kind=body.get("place_kind"),
-        delay_reason=body.get("delay_reason"),
-    )
-    session.flush()
-    return _told(told, booking=provider_queue.booking_of(booking))
+@api.post("/referrals/<int:referral_id>/confirm")
+@operation(body=ConfirmRequest, answer=BookingTold, errors=(409,))
+def confirm_booking(referral_id: int, body: ConfirmRequest) -> dict[str, Any]:
+    """Confirm the booking; the bot tells the young person."""
+    with _transaction() as session:
+        booking, told = provider_actions.confirm_booking(
+            session, _runtime(), g.actor, _id(referral_id, "referral"), utcnow(), **dict(body)
+        )
+        session.flush()
+        return _told(told, booking=provider_queue.booking_of(booking))
 
 
-def _propose(session: Session, referral_id: int, body: dict[str, Any]) -> dict[str, Any]:
-    starts_at = _datetime(body, "starts_at")
-    assert starts_at is not None  # required by the schema
-    told = provider_actions.propose_time(
-        session,
-        _runtime(),
-        g.actor,
-        referral_id,
-        utcnow(),
-        starts_at=starts_at,
-        worker_id=body.get("worker_id"),
-        place_kind=body.get("place_kind"),
-        delay_reason=body.get("delay_reason"),
-    )
-    return _told(told)
+@api.post("/referrals/<int:referral_id>/booking/cancel")
+@operation(body=BookingCancelRequest, answer=BookingTold, errors=(409,))
+def cancel_booking(referral_id: int, body: BookingCancelRequest) -> dict[str, Any]:
+    """Cancel the booking; its time is freed and the bot tells the young person."""
+    with _transaction() as session:
+        booking, told = provider_actions.cancel_booking(
+            session, _runtime(), g.actor, _id(referral_id, "referral"), utcnow(), **dict(body)
+        )
+        session.flush()
+        return _told(told, booking=provider_queue.booking_of(booking))
 
 
-def _cancel_booking(session: Session, referral_id: int, body: dict[str, Any]) -> dict[str, Any]:
-    booking, told = provider_actions.cancel_booking(
-        session, _runtime(), g.actor, referral_id, utcnow(), booking_id=body.get("booking_id")
-    )
-    session.flush()
-    return _told(told, booking=provider_queue.booking_of(booking))
+@api.post("/referrals/<int:referral_id>/booking/move")
+@operation(body=BookingMoveRequest, answer=BookingTold, errors=(409,))
+def move_booking(referral_id: int, body: BookingMoveRequest) -> dict[str, Any]:
+    """Move the booking to a new time, worker or place; the bot tells the young person.
+
+    The answer is the new, confirmed booking."""
+    with _transaction() as session:
+        booking, told = provider_actions.move_booking(
+            session, _runtime(), g.actor, _id(referral_id, "referral"), utcnow(), **dict(body)
+        )
+        session.flush()
+        return _told(told, booking=provider_queue.booking_of(booking))
 
 
-def _move_booking(session: Session, referral_id: int, body: dict[str, Any]) -> dict[str, Any]:
-    booking, told = provider_actions.move_booking(
-        session,
-        _runtime(),
-        g.actor,
-        referral_id,
-        utcnow(),
-        booking_id=body.get("booking_id"),
-        starts_at=_datetime(body, "starts_at"),
-        worker_id=body.get("worker_id"),
-        place_kind=body.get("place_kind"),
-    )
-    session.flush()
-    return _told(told, booking=provider_queue.booking_of(booking))
+@api.post("/referrals/<int:referral_id>/propose")
+@operation(body=ProposeRequest, answer=YoungPersonTold, errors=(409,))
+def propose_time(referral_id: int, body: ProposeRequest) -> dict[str, Any]:
+    """Suggest another time; the bot asks the young person to accept it or choose another."""
+    with _transaction() as session:
+        return _told(
+            provider_actions.propose_time(
+                session, _runtime(), g.actor, _id(referral_id, "referral"), utcnow(), **dict(body)
+            )
+        )
 
 
-def _outcome(session: Session, referral_id: int, body: dict[str, Any]) -> dict[str, Any]:
-    referral = provider_actions.record_outcome(
-        session,
-        g.actor,
-        referral_id,
-        utcnow(),
-        outcome=body["outcome"],
-        follow_up_needed=body.get("follow_up_needed"),
-        follow_up_provided=body.get("follow_up_provided"),
-    )
-    return {
-        "referral_id": referral.id,
-        "status": str(referral.status),
-        "outcome": referral.outcome,
-        "outcome_at": referral.outcome_at,
-    }
+@api.post("/referrals/<int:referral_id>/outcome")
+@operation(body=OutcomeRequest, answer=OutcomeRecorded, errors=(409,))
+def record_outcome(referral_id: int, body: OutcomeRequest) -> dict[str, Any]:
+    """Record the outcome and follow-up support; closes the referral."""
+    with _transaction() as session:
+        referral = provider_actions.record_outcome(
+            session, g.actor, _id(referral_id, "referral"), utcnow(), **dict(body)
+        )
+        return {
+            "referral_id": referral.id,
+            "status": str(referral.status),
+            "outcome": referral.outcome,
+            "outcome_at": referral.outcome_at,
+        }
 
 
-def _message(session: Session, referral_id: int, body: dict[str, Any]) -> dict[str, Any]:
-    told = provider_actions.send_message(
-        session, _runtime(), g.actor, referral_id, body["text"], utcnow(), worker_id=body.get("worker_id")
-    )
-    return _told(told)
+@api.post("/referrals/<int:referral_id>/messages")
+@operation(body=MessageRequest, answer=YoungPersonTold, errors=(409,))
+def send_message(referral_id: int, body: MessageRequest) -> dict[str, Any]:
+    """Send the young person a message through the bot (nobody at the provider needs their number).
 
-
-for _path, _view, _schema in (
-    ("assign", _assign, ASSIGN_REQUEST),
-    ("confirm", _confirm, CONFIRM_REQUEST),
-    ("booking/cancel", _cancel_booking, BOOKING_CANCEL_REQUEST),
-    ("booking/move", _move_booking, BOOKING_MOVE_REQUEST),
-    ("propose", _propose, PROPOSE_REQUEST),
-    ("outcome", _outcome, OUTCOME_REQUEST),
-    ("messages", _message, MESSAGE_REQUEST),
-):
-    api.add_url_rule(
-        f"/referrals/<int:referral_id>/{_path}", view_func=_referral_action(_view, _schema), methods=["POST"]
-    )
+    It goes to the outbox for their channel."""
+    with _transaction() as session:
+        told = provider_actions.send_message(
+            session, _runtime(), g.actor, _id(referral_id, "referral"), body.text, utcnow(), worker_id=body.worker_id
+        )
+        return _told(told)
 
 
 def register_api(app: Flask) -> None:
-    import webhooks.api_setup  # noqa: F401  (its routes join this blueprint: workers, places, hours, slots)
+    # Their routes join this blueprint: workers, places, hours and slots; the document.
+    import webhooks.api_setup
+    import webhooks.openapi  # noqa: F401
 
     app.register_blueprint(api)
     for code in (404, 405):

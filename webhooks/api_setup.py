@@ -1,7 +1,7 @@
 """The provider API for setting up booking, on the ``/api/v1/`` blueprint: workers, places, a worker's
 weekly hours, exceptions and closed days, booking settings, and the slots all that gives.
 
-Same token, transactions, body validation and error format as ``webhooks/api.py``; the rules are in
+Same token, transactions, validation and error format as ``webhooks/api.py``; the rules are in
 ``bot/provider_setup.py``. Another provider's worker, place or exception is 404. Values that are each valid
 but do not fit together (ends before starts, overlapping lines) are 409 with the field at fault.
 """
@@ -13,8 +13,7 @@ from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any
 
-from flask import Response, g, jsonify, request
-from jsonschema import Draft202012Validator
+from flask import g
 
 from bot.providers.setup import (
     MAX_LISTING_DAYS,
@@ -22,43 +21,31 @@ from bot.providers.setup import (
     ProviderSetup,
     exception_view,
     line_view,
-    parse_day,
     place_view,
     settings_view,
     slot_view,
     worker_view,
 )
-from models import SlotStatus, utcnow
-from webhooks.api import (
-    _VALIDATORS,
-    QUERY_PARAMETERS,
-    ApiError,
-    _body,
-    _id,
-    _query_int,
-    _runtime,
-    _transaction,
-    api,
-    jsonable,
-)
-from webhooks.openapi import MAX_ID
-from webhooks.openapi_setup import (
-    AVAILABILITY_REQUEST,
-    BOOKING_SETTINGS_REQUEST,
-    EXCEPTION_REQUEST,
-    PLACE_CREATE_REQUEST,
-    PLACE_UPDATE_REQUEST,
-    REQUESTS,
-    WORKER_CREATE_REQUEST,
-    WORKER_UPDATE_REQUEST,
-)
-
-_VALIDATORS.update({id(schema): Draft202012Validator(schema) for schema in REQUESTS})
-QUERY_PARAMETERS.update(
-    {
-        "provider_api.list_exceptions": {"from", "to"},
-        "provider_api.list_slots": {"from", "to", "status", "worker_id"},
-    }
+from models import utcnow
+from webhooks.api import ApiError, _id, _runtime, _transaction, api, operation
+from webhooks.api_schemas import (
+    Availability,
+    AvailabilityException,
+    AvailabilityExceptions,
+    AvailabilityRequest,
+    BookingSettings,
+    BookingSettingsRequest,
+    DaysQuery,
+    ExceptionRequest,
+    Place,
+    PlaceCreateRequest,
+    Places,
+    PlaceUpdateRequest,
+    Slots,
+    SlotsQuery,
+    WorkerCreateRequest,
+    WorkerDetail,
+    WorkerUpdateRequest,
 )
 
 
@@ -72,21 +59,14 @@ def _setup() -> Iterator[ProviderSetup]:
             raise ApiError(409, "conflict", str(exc), exc.field) from None
 
 
-def _created(body: dict[str, Any]) -> Response:
-    response = jsonify(jsonable(body))
-    response.status_code = 201
-    return response
-
-
 def _changes(setup: ProviderSetup) -> dict[str, int]:
     changes = setup.slot_changes
     return {"added": changes.added, "updated": changes.updated, "removed": changes.removed}
 
 
-def _day_range(setup: ProviderSetup) -> tuple[date, date]:
-    today = setup.now.astimezone(setup.timezone).date()
-    first = parse_day(request.args["from"], "from") if "from" in request.args else today
-    last = parse_day(request.args["to"], "to") if "to" in request.args else first + timedelta(days=MAX_LISTING_DAYS)
+def _day_range(setup: ProviderSetup, query: DaysQuery) -> tuple[date, date]:
+    first = query.from_ or setup.now.astimezone(setup.timezone).date()
+    last = query.to or first + timedelta(days=MAX_LISTING_DAYS)
     return first, min(last, first + timedelta(days=MAX_LISTING_DAYS))
 
 
@@ -94,133 +74,121 @@ def _day_range(setup: ProviderSetup) -> tuple[date, date]:
 
 
 @api.post("/workers")
-def create_worker() -> Response:
-    body = _body(WORKER_CREATE_REQUEST)
+@operation(body=WorkerCreateRequest, status=201, answer=WorkerDetail, errors=(409,))
+def create_worker(body: WorkerCreateRequest) -> dict[str, Any]:
+    """Add a worker."""
     with _setup() as setup:
-        worker = setup.add_worker(
-            name=body["name"],
-            languages=body.get("languages", ["en"]),
-            gender=body.get("gender"),
-            areas=body.get("areas"),
-            active=body.get("active", True),
-        )
-        return _created(worker_view(worker))
+        return worker_view(setup.add_worker(**dict(body)))
 
 
 @api.patch("/workers/<int:worker_id>")
-def update_worker(worker_id: int) -> Response:
-    body = _body(WORKER_UPDATE_REQUEST)
+@operation(body=WorkerUpdateRequest, answer=WorkerDetail, errors=(409,))
+def update_worker(worker_id: int, body: WorkerUpdateRequest) -> dict[str, Any]:
+    """Change a worker (name, languages, gender, areas, active)."""
     with _setup() as setup:
-        return jsonify(worker_view(setup.change_worker(_id(worker_id, "worker"), body)))
+        return worker_view(setup.change_worker(_id(worker_id, "worker"), body.model_dump(exclude_unset=True)))
 
 
 @api.get("/workers/<int:worker_id>/availability")
-def get_availability(worker_id: int) -> Response:
+@operation(answer=Availability)
+def get_availability(worker_id: int) -> dict[str, Any]:
+    """A worker's weekly pattern, in local time."""
     with _setup() as setup:
         lines = setup.weekly(_id(worker_id, "worker"))
-        return jsonify(worker_id=worker_id, weekly=[line_view(line) for line in lines])
+        return {"worker_id": worker_id, "weekly": [line_view(line) for line in lines]}
 
 
 @api.put("/workers/<int:worker_id>/availability")
-def put_availability(worker_id: int) -> Response:
-    body = _body(AVAILABILITY_REQUEST)
+@operation(body=AvailabilityRequest, answer=Availability, errors=(409,))
+def set_availability(worker_id: int, body: AvailabilityRequest) -> dict[str, Any]:
+    """Replace a worker's whole weekly pattern; the slots offered follow at once."""
     with _setup() as setup:
-        lines = setup.set_weekly_pattern(_id(worker_id, "worker"), body["weekly"])
-        return jsonify(worker_id=worker_id, weekly=[line_view(line) for line in lines], slot_changes=_changes(setup))
+        lines = setup.set_weekly_pattern(_id(worker_id, "worker"), body.model_dump()["weekly"])
+        return {"worker_id": worker_id, "weekly": [line_view(line) for line in lines], "slot_changes": _changes(setup)}
 
 
 # --- places --------------------------------------------------------------------------------------------
 
 
 @api.get("/places")
-def list_places() -> Response:
+@operation(answer=Places)
+def list_places() -> dict[str, Any]:
+    """Every place of your service, in use first."""
     with _setup() as setup:
-        return jsonify(places=[place_view(place) for place in setup.places()])
+        return {"places": [place_view(place) for place in setup.places()]}
 
 
 @api.post("/places")
-def create_place() -> Response:
-    body = _body(PLACE_CREATE_REQUEST)
+@operation(body=PlaceCreateRequest, status=201, answer=Place, errors=(409,))
+def create_place(body: PlaceCreateRequest) -> dict[str, Any]:
+    """Add a place."""
     with _setup() as setup:
-        place = setup.add_place(
-            kind=body["kind"],
-            name=body["name"],
-            area=body.get("area"),
-            neutral=body.get("neutral", False),
-            accessible=body.get("accessible", False),
-            active=body.get("active", True),
-        )
-        return _created(place_view(place))
+        return place_view(setup.add_place(**dict(body)))
 
 
 @api.patch("/places/<int:place_id>")
-def update_place(place_id: int) -> Response:
-    body = _body(PLACE_UPDATE_REQUEST)
+@operation(body=PlaceUpdateRequest, answer=Place, errors=(409,))
+def update_place(place_id: int, body: PlaceUpdateRequest) -> dict[str, Any]:
+    """Change a place; a place no longer in use is no longer offered."""
     with _setup() as setup:
-        return jsonify(place_view(setup.change_place(_id(place_id, "place"), body)))
+        return place_view(setup.change_place(_id(place_id, "place"), body.model_dump(exclude_unset=True)))
 
 
 # --- exceptions ------------------------------------------------------------------------------------------
 
 
 @api.get("/exceptions")
-def list_exceptions() -> Response:
+@operation(query=DaysQuery, answer=AvailabilityExceptions)
+def list_exceptions(query: DaysQuery) -> dict[str, Any]:
+    """Closed days, hours off and extra hours between two days."""
     with _setup() as setup:
-        first, last = _day_range(setup)
-        return jsonify(exceptions=[exception_view(exception) for exception in setup.exceptions(first, last)])
+        return {"exceptions": [exception_view(exception) for exception in setup.exceptions(*_day_range(setup, query))]}
 
 
 @api.post("/exceptions")
-def create_exception() -> Response:
-    body = _body(EXCEPTION_REQUEST)
+@operation(body=ExceptionRequest, status=201, answer=AvailabilityException, errors=(404, 409))
+def create_exception(body: ExceptionRequest) -> dict[str, Any]:
+    """Close a day or some hours (the whole service or one worker), or add extra hours.
+
+    The slots offered follow at once."""
     with _setup() as setup:
-        exception = setup.add_exception(
-            day=body["day"],
-            worker_id=body.get("worker_id"),
-            starts=body.get("starts"),
-            ends=body.get("ends"),
-            available=body.get("available", False),
-            note=body.get("note"),
-        )
-        return _created(exception_view(exception))
+        return exception_view(setup.add_exception(**dict(body)))
 
 
 @api.delete("/exceptions/<int:exception_id>")
-def delete_exception(exception_id: int) -> Response:
+@operation(status=204)
+def delete_exception(exception_id: int) -> None:
+    """Remove an exception; the weekly pattern applies to that day again."""
     with _setup() as setup:
         setup.remove_exception(_id(exception_id, "exception"))
-    return Response(status=204)
 
 
 # --- booking settings and slots ------------------------------------------------------------------------
 
 
 @api.get("/settings/booking")
-def get_booking_settings() -> Response:
+@operation(answer=BookingSettings)
+def get_booking_settings() -> dict[str, Any]:
+    """Interview length, buffer between interviews, minimum notice, horizon, auto-confirm."""
     with _setup() as setup:
-        return jsonify(settings_view(setup.provider))
+        return settings_view(setup.provider)
 
 
 @api.patch("/settings/booking")
-def change_booking_settings() -> Response:
-    body = _body(BOOKING_SETTINGS_REQUEST)
+@operation(body=BookingSettingsRequest, answer=BookingSettings)
+def change_booking_settings(body: BookingSettingsRequest) -> dict[str, Any]:
+    """Change booking settings; the slots offered are remade (held and booked ones stay)."""
     with _setup() as setup:
-        provider = setup.change_booking_settings(body)
-        return jsonify({**settings_view(provider), "slot_changes": _changes(setup)})
+        provider = setup.change_booking_settings(body.model_dump(exclude_unset=True))
+        return {**settings_view(provider), "slot_changes": _changes(setup)}
 
 
 @api.get("/slots")
-def list_slots() -> Response:
-    statuses = request.args.getlist("status")
-    known = {status.value for status in SlotStatus}
-    for status in statuses:
-        if status not in known:
-            raise ApiError(422, "invalid", f"status: one of {', '.join(sorted(known))}", "status")
-    worker_id = _query_int("worker_id", None, 1, MAX_ID)
+@operation(query=SlotsQuery, answer=Slots)
+def list_slots(query: SlotsQuery) -> dict[str, Any]:
+    """Slots (open, held, booked) starting on local days from..to, with UTC and local times."""
     with _setup() as setup:
-        first, last = _day_range(setup)
-        slots = setup.slots(first, last, statuses or None)
-        if worker_id is not None:
-            slots = [slot for slot in slots if slot.worker_id == worker_id]
-        timezone = setup.timezone
-        return jsonify(slots=jsonable([slot_view(slot, timezone) for slot in slots]), timezone=str(timezone))
+        slots = setup.slots(*_day_range(setup, query), query.status or None)
+        if query.worker_id is not None:
+            slots = [slot for slot in slots if slot.worker_id == query.worker_id]
+        return {"slots": [slot_view(slot, setup.timezone) for slot in slots], "timezone": str(setup.timezone)}
