@@ -5,7 +5,6 @@ at any time; a time that has gone; times in their own words; and a provider's ca
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,8 +12,10 @@ import auxil.channels as channel_fixtures
 import pytest
 import requests
 import sqlalchemy as sa
+from auxil import staff
 from auxil.fake_twilio import SmsUser
 from auxil.providers import PASSWORD, demo_login, latest_referral_id
+from auxil.staff import csrf
 from conftest import Conversation
 from jsonschema import Draft202012Validator
 
@@ -392,8 +393,7 @@ def test_a_worker_moves_then_cancels_from_the_referral_page(channels, server, sm
     demo = demo_login(channels)
     referral = latest_referral_id(channels, demo.id)
     client = create_app(channels, {"TESTING": True}).test_client()
-    login_page = client.get("/provider/login").get_data(as_text=True)
-    client.post("/provider/login", data={"email": demo.email, "password": PASSWORD, "csrf_token": csrf(login_page)})
+    staff.log_in(client, demo.email, PASSWORD)
     page = client.get(f"/provider/referrals/{referral}").get_data(as_text=True)
     assert "Move the booking" in page and "Cancel the booking" in page
     with channels.session() as session:
@@ -413,10 +413,6 @@ def test_a_worker_moves_then_cancels_from_the_referral_page(channels, server, sm
         Draft202012Validator(data_schema(event_type)).validate(data)
     news = messages_from_outbox(channels)
     assert news[0].startswith("Your chat has moved.") and "the service had to cancel your chat" in news[1]
-
-
-def csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
 def test_a_welsh_speaker_hears_of_the_cancellation_in_welsh(channels, server, times):

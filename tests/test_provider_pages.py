@@ -10,23 +10,19 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from auxil import staff
 from auxil.providers import OTHER_AREA, PASSWORD, demo_login, latest_referral_id, other_provider, self_referral
+from auxil.staff import csrf
 from conftest import Conversation
 
 from bot.demo import reset_demo_logins
 from models import ConversationState, Escalation, OutboxEvent, OutboxKind, Referral, StaffUser, utcnow
 from webhooks.app import create_app
-from webhooks.auth import AddressLimiter
-from webhooks.provider import LOGIN_LIMITER
-
-
-def csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+from webhooks.staff_login import WRONG_LOGIN
 
 
 def log_in(client, email: str, password: str = PASSWORD):
-    page = client.get("/provider/login").get_data(as_text=True)
-    return client.post("/provider/login", data={"email": email, "password": password, "csrf_token": csrf(page)})
+    return staff.log_in(client, email, password)
 
 
 def form(client, url: str, **fields: str):
@@ -67,14 +63,19 @@ def test_every_page_needs_a_login(pages):
     client = pages["client"]
     for url in ("/provider/", f"/provider/referrals/{pages['referral']}"):
         response = client.get(url)
-        assert response.status_code == 302 and response.headers["Location"].endswith("/provider/login")
+        assert response.status_code == 302 and response.headers["Location"] == f"/login?next={url}"
+
+
+def test_logging_in_leads_to_the_queue(pages):
+    response = log_in(pages["client"], pages["demo"].email)
+    assert response.status_code == 302 and response.headers["Location"] == "/provider/"
 
 
 def test_a_wrong_password_fails_and_five_in_a_row_lock_the_account(pages, runtime):
     client, email = pages["client"], pages["demo"].email
     for _ in range(5):
         response = log_in(client, email, "guess")
-        assert response.status_code == 401 and "Wrong email or password" in response.get_data(as_text=True)
+        assert response.status_code == 401 and WRONG_LOGIN in response.get_data(as_text=True)
     assert log_in(client, email).status_code == 401, "locked: even the right password waits"
     with runtime.session() as session:
         user = session.scalars(sa.select(StaffUser).where(StaffUser.email == email)).one()
@@ -84,14 +85,15 @@ def test_a_wrong_password_fails_and_five_in_a_row_lock_the_account(pages, runtim
 
 def test_an_unknown_email_gets_the_same_answer(pages):
     response = log_in(pages["client"], "nobody@demo.test")
-    assert response.status_code == 401 and "Wrong email or password" in response.get_data(as_text=True)
+    assert response.status_code == 401 and WRONG_LOGIN in response.get_data(as_text=True)
 
 
-def test_logins_from_one_address_are_limited(pages):
-    pages["client"].application.extensions[LOGIN_LIMITER] = AddressLimiter(attempts=3, window_seconds=60)
+def test_logins_from_one_address_are_limited(runtime, pages):
+    client = create_app(runtime, {"TESTING": True, "RHI_LOGIN_LIMIT": "3 per minute"}).test_client()
     for _ in range(3):
-        log_in(pages["client"], "nobody@demo.test")
-    assert log_in(pages["client"], pages["demo"].email).status_code == 429
+        log_in(client, "nobody@demo.test")
+    refused = log_in(client, pages["demo"].email)
+    assert refused.status_code == 429 and "Too many tries from here" in refused.get_data(as_text=True)
 
 
 def test_every_form_needs_its_csrf_token(logged_in):
@@ -99,9 +101,9 @@ def test_every_form_needs_its_csrf_token(logged_in):
     assert client.post(f"/provider/referrals/{referral}/assign", data={"worker_id": ""}).status_code == 400
     bad = {"worker_id": "", "csrf_token": "forged"}
     assert client.post(f"/provider/referrals/{referral}/assign", data=bad).status_code == 400
-    assert client.post("/provider/logout").status_code == 400
+    assert client.post("/logout").status_code == 400
     fresh = create_app(client.application.extensions["rhi.runtime"], {"TESTING": True}).test_client()
-    assert fresh.post("/provider/login", data={"email": "a@b.c", "password": "x"}).status_code == 400
+    assert fresh.post("/login", data={"email": "a@b.c", "password": "x"}).status_code == 400
 
 
 def test_the_session_cookie_is_secure_http_only_and_same_site(runtime, pages):
@@ -116,7 +118,7 @@ def test_the_session_cookie_is_secure_http_only_and_same_site(runtime, pages):
 
 def test_logging_out_ends_the_session(logged_in):
     client = logged_in["client"]
-    assert form(client, "/provider/logout").status_code == 302
+    assert form(client, "/logout").status_code == 302
     assert client.get("/provider/").status_code == 302
 
 
@@ -158,7 +160,7 @@ def test_dead_lettered_events_are_a_red_alert_on_the_queue(logged_in, runtime):
 
 def test_the_pages_load_nothing_from_elsewhere_and_fit_a_phone(logged_in):
     client = logged_in["client"]
-    for url in ("/provider/login", "/provider/", f"/provider/referrals/{logged_in['referral']}"):
+    for url in ("/login", "/provider/", f"/provider/referrals/{logged_in['referral']}"):
         response = client.get(url)
         html = response.get_data(as_text=True)
         assert not re.search(r"""(src|href)=["'](https?:)?//""", html), url

@@ -10,7 +10,9 @@ from datetime import datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from auxil import staff
 from auxil.providers import PASSWORD, demo_login, other_provider, self_referral
+from auxil.staff import csrf
 from conftest import Conversation
 
 from bot.demo import reset_demo_logins
@@ -37,14 +39,8 @@ EVENING = {"starts": "18:00", "ends": "20:00"}
 SETUP_PAGES = ["/provider/workers", "/provider/places", "/provider/exceptions", "/provider/settings", "/provider/slots"]
 
 
-def csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
-
-
 def log_in(client, email: str) -> None:
-    page = client.get("/provider/login").get_data(as_text=True)
-    response = client.post("/provider/login", data={"email": email, "password": PASSWORD, "csrf_token": csrf(page)})
-    assert response.status_code == 302
+    assert staff.log_in(client, email, PASSWORD).status_code == 302
 
 
 def submit(client, url: str, **fields):
@@ -119,7 +115,7 @@ def add_gwen_with_tuesday_hours(admin) -> None:
 def test_every_setup_page_needs_a_login(runtime, url):
     client = create_app(runtime, {"TESTING": True}).test_client()
     response = client.get(url)
-    assert response.status_code == 302 and response.headers["Location"].endswith("/provider/login")
+    assert response.status_code == 302 and response.headers["Location"] == f"/login?next={url}"
 
 
 def test_an_admin_adds_a_worker_and_her_hours_and_the_times_appear(admin, runtime):
@@ -301,6 +297,5 @@ def test_the_demo_login_can_set_up_booking(runtime):
     with runtime.session() as session, session.begin():
         logins = reset_demo_logins(session)
     client = create_app(runtime, {"TESTING": True}).test_client()
-    page = client.get("/provider/login").get_data(as_text=True)
-    client.post("/provider/login", data={"email": logins.email, "password": logins.password, "csrf_token": csrf(page)})
+    staff.log_in(client, logins.email, logins.password)
     assert "Save settings" in client.get("/provider/settings").get_data(as_text=True)

@@ -4,12 +4,12 @@ after the deadline (whoever sets the time), and the report that counts them per 
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
+from auxil import staff
 from auxil.providers import PASSWORD, demo_login, latest_referral_id, other_provider, self_referral
 from conftest import Conversation
 
@@ -300,14 +300,12 @@ def test_a_proposed_time_after_the_deadline_keeps_the_reason_given_when_the_youn
 
 
 def test_the_referral_page_asks_why_when_confirming_and_the_queue_shows_it(client, demo, sam, runtime):
-    page = client.get("/provider/login").get_data(as_text=True)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    client.post("/provider/login", data={"email": demo.email, "password": PASSWORD, "csrf_token": token})
+    staff.log_in(client, demo.email, PASSWORD)
     page = client.get(f"/provider/referrals/{sam.referral_id}").get_data(as_text=True)
     assert 'name="delay_reason"' in page and '<option value="no_contact_yet">no contact yet</option>' in page
 
     after = _deadline(runtime, sam.referral_id).astimezone(LONDON) + timedelta(days=1)
-    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    token = staff.csrf(page)
     fields = {"csrf_token": token, "starts_at": after.strftime("%Y-%m-%dT%H:%M"), "delay_reason": "no_contact_yet"}
     assert client.post(f"/provider/referrals/{sam.referral_id}/confirm", data=fields).status_code in (302, 303)
     queue = client.get("/provider/").get_data(as_text=True)

@@ -9,6 +9,7 @@ from flask import Flask, jsonify, request
 
 from bot.outbox.relay import outbox_health
 from bot.runtime import Runtime
+from webhooks import staff_login
 from webhooks.api import register_api
 from webhooks.edge import register_channel_webhooks
 from webhooks.provider import register_provider_pages
@@ -20,6 +21,8 @@ def create_app(runtime: Runtime, test_config: dict[str, Any] | None = None) -> F
     if test_config:
         app.config.update(test_config)
     app.extensions["rhi.runtime"] = runtime
+    # One login for every staff page (provider pages and studio), CSRF on every form, the login limit.
+    staff_login.init_app(app, runtime.settings)
 
     @app.get("/healthz")
     def healthz() -> Any:

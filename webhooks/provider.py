@@ -1,17 +1,15 @@
 """The provider queue pages, ``/provider/``: a duty worker's view of alerts and requests, and their actions.
 
-Staff log in with an email and password (scrypt hash; a lock after repeated failures; a per-address limit).
-The session is a signed, HttpOnly, SameSite=Lax cookie, Secure whenever the app has a real secret key.
-Every form carries a CSRF token. A staff member only ever sees their own provider's referrals: another's is
-404, exactly like one that does not exist. The rules live in ``bot/``; this module is HTTP only.
+Staff log in once for every staff page, at ``/login`` (``webhooks/staff_login.py``: the password check and
+lock, the per-address limit, CSRF on every form, the session cookie); these pages need a provider's duty
+worker or admin. A staff member only ever sees their own provider's referrals: another's is 404, exactly
+like one that does not exist. The rules live in ``bot/``; this module is HTTP only.
 """
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
-from datetime import datetime, timedelta
-from functools import wraps
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -26,22 +24,17 @@ from flask import (
     redirect,
     render_template,
     request,
-    session,
     url_for,
 )
+from flask_login import current_user
 
 from bot.providers import actions as provider_actions
 from bot.providers import queue as provider_queue
-from bot.providers.accounts import LoginLocked, check_login
 from bot.providers.actions import Actor, Conflict, Invalid, NotFound
 from bot.routing import area_names
 from bot.runtime import Runtime
-from models import DelayReason, PlaceKind, Provider, ReferralOutcome, StaffUser, utcnow
-from webhooks.auth import AddressLimiter, csrf_matches, new_csrf_token
-
-SESSION_LIFETIME = timedelta(hours=8)  # one shift
-LOGIN_LIMITER = "rhi.provider_login_limiter"
-CSRF_FIELD = "csrf_token"
+from models import DelayReason, PlaceKind, Provider, ReferralOutcome, utcnow
+from webhooks import staff_login
 
 provider_pages = Blueprint(
     "provider_pages",
@@ -62,31 +55,22 @@ def _runtime() -> Runtime:
     return current_app.extensions["rhi.runtime"]
 
 
-# --- session, login and CSRF ---------------------------------------------------------------------------
+# --- who is logged in ------------------------------------------------------------------------------------
 
-
-def csrf_token() -> str:
-    if "csrf" not in session:
-        session["csrf"] = new_csrf_token()
-    return session["csrf"]
+# Every page needs a provider's login (webhooks/staff_login.py has the login, CSRF and session cookie).
+login_required = staff_login.required(staff_login.PROVIDER_PAGES)
 
 
 @provider_pages.before_request
-def _load_staff_and_check_csrf() -> Response | None:
+def _load_staff() -> None:
     g.staff = None
-    staff_id = session.get("staff_id")
-    if staff_id is not None:
+    if current_user.is_authenticated and current_user.provider_id is not None:
         with _runtime().session() as db:
-            user = db.get(StaffUser, staff_id)
-            provider = db.get(Provider, user.provider_id) if user and user.provider_id else None
-            if user is None or not user.active or provider is None or user.provider_id != session.get("provider_id"):
-                session.clear()
-            else:
-                g.staff = {"id": user.id, "email": user.email, "name": user.display_name, "provider": provider.name}
-                g.actor = Actor(provider_id=provider.id, label=user.email, display_name=user.display_name)
-    if request.method == "POST" and not csrf_matches(session.get("csrf"), request.form.get(CSRF_FIELD)):
-        abort(400, "the form has expired: go back, reload the page and try again")
-    return None
+            provider = db.get(Provider, current_user.provider_id)
+        if provider is not None:
+            g.staff = {"id": current_user.id, "email": current_user.email, "name": current_user.display_name,
+                       "provider": provider.name}  # fmt: skip
+            g.actor = Actor(provider_id=provider.id, label=current_user.email, display_name=current_user.display_name)
 
 
 @provider_pages.after_request
@@ -97,48 +81,6 @@ def _security_headers(response: Response) -> Response:
     if not request.path.startswith(f"{provider_pages.url_prefix}/static/"):
         response.headers["Cache-Control"] = "no-store"  # children's data must not sit in a browser cache
     return response
-
-
-def login_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    @wraps(view)
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        if g.staff is None:
-            return redirect(url_for("provider_pages.login"))
-        return view(*args, **kwargs)
-
-    return wrapped
-
-
-@provider_pages.route("/login", methods=["GET", "POST"])
-def login() -> Any:
-    if request.method == "GET":
-        return render_template("provider/login.html")
-    address = request.remote_addr or "unknown"
-    if not current_app.extensions[LOGIN_LIMITER].allow(address):
-        return render_template("provider/login.html", error="Too many attempts. Wait ten minutes."), 429
-    email = request.form.get("email", "")[:254]
-    password = request.form.get("password", "")[:200]
-    try:
-        with _runtime().session() as db, db.begin():
-            user = check_login(db, email, password, utcnow())
-            found = (user.id, user.provider_id) if user else None
-    except LoginLocked:
-        found = None
-    if found is None:
-        # The same words whether the email is unknown, the password wrong or the account locked.
-        error = "Wrong email or password (or too many tries: wait a few minutes)."
-        return render_template("provider/login.html", error=error, email=email), 401
-    session.clear()  # a fresh session (and CSRF token) at login
-    session.permanent = True
-    session["staff_id"], session["provider_id"] = found
-    session["csrf"] = new_csrf_token()
-    return redirect(url_for("provider_pages.queue"))
-
-
-@provider_pages.post("/logout")
-def logout() -> Any:
-    session.clear()
-    return redirect(url_for("provider_pages.login"))
 
 
 # --- pages ---------------------------------------------------------------------------------------------
@@ -402,17 +344,6 @@ def _words(value: Any) -> str:
 
 
 def register_provider_pages(app: Flask) -> None:
-    """The pages, with the session cookie made safe for staff logins."""
-    settings = app.extensions["rhi.runtime"].settings
-    if not app.config.get("SECRET_KEY"):
-        # The demo has no RHI_SECRET_KEY: a key for this process only (logins end when it stops).
-        app.config["SECRET_KEY"] = secrets.token_hex(32)
-    # Secure unless this is the demo on http://127.0.0.1 (no real secret key); tests may say otherwise.
-    app.config["SESSION_COOKIE_SECURE"] = app.config.get("RHI_SECURE_COOKIES", bool(settings.secret_key))
-    app.config["SESSION_COOKIE_HTTPONLY"] = True
-    app.config["SESSION_COOKIE_SAMESITE"] = app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
-    app.config["PERMANENT_SESSION_LIFETIME"] = SESSION_LIFETIME
-    app.extensions[LOGIN_LIMITER] = AddressLimiter()
     import webhooks.provider_setup  # noqa: F401  (its pages join this blueprint: workers, places, hours, settings)
 
     app.register_blueprint(provider_pages)
@@ -422,8 +353,6 @@ def register_provider_pages(app: Flask) -> None:
 def _helpers() -> dict[str, Any]:
     """For these pages' templates only (other blueprints keep their own names)."""
     return {
-        "csrf_token": csrf_token,
-        "CSRF_FIELD": CSRF_FIELD,
         "local": _local,
         "countdown": _countdown,
         "words": _words,

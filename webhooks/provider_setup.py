@@ -1,8 +1,9 @@
 """Provider pages for setting up booking, on the ``/provider/`` blueprint: workers, places, a worker's weekly
 hours, closed days and other exceptions, booking settings, and the times all that offers.
 
-Login, session, CSRF and the Content-Security-Policy are ``webhooks/provider.py``'s (these routes join its
-blueprint). Anyone at the provider may look; only a provider admin may change anything. A form with a
+Login, session and CSRF are ``webhooks/staff_login.py``'s; the Content-Security-Policy is
+``webhooks/provider.py``'s (these routes join its blueprint). Anyone at the provider may look; only a
+provider admin (or an admin linked to the provider) may change anything. A form with a
 mistake comes back with what was typed and a message saying what to fix; the rules themselves live in
 ``bot/provider_setup.py``. Times are the service's local time (Europe/London).
 """
@@ -15,6 +16,7 @@ from functools import partial
 from typing import Any
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from bot.providers.actions import Invalid, NotFound
 from bot.providers.setup import (
@@ -25,8 +27,9 @@ from bot.providers.setup import (
     line_view,
     time_words,
 )
-from models import Gender, PlaceKind, StaffRole, StaffUser, utcnow
+from models import Gender, PlaceKind, utcnow
 from webhooks.provider import _runtime, login_required, provider_pages
+from webhooks.staff_login import PROVIDER_ADMINS
 
 # How far ahead the times page looks.
 SLOTS_PAGE_DAYS = 14
@@ -53,9 +56,7 @@ FIELD_LABELS = {
 
 
 def _may_change() -> bool:
-    with _runtime().session() as db:
-        user = db.get(StaffUser, g.staff["id"])
-        return user is not None and user.role == StaffRole.PROVIDER_ADMIN
+    return current_user.role in PROVIDER_ADMINS
 
 
 def _setup(db: Any) -> ProviderSetup:

@@ -1,8 +1,9 @@
-"""Provider accounts: API tokens and staff passwords. Only hashes are stored.
+"""Accounts: providers' API tokens and every staff login's password. Only hashes are stored.
 
 An API token is long and random, so a SHA-256 of it is enough and lets the token be found by its hash; a
 password is short and chosen by a person, so it gets scrypt (Werkzeug's default) and a lock after repeated
-failures.
+failures. One password check serves every staff login (duty workers, provider admins, coordinators, admins);
+what each may then see is decided by role, in ``webhooks/staff_login.py``.
 """
 
 from __future__ import annotations
@@ -15,14 +16,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from models import Provider, StaffRole, StaffUser
+from models import Provider, StaffUser
 
 API_TOKEN_PREFIX = "rhi_"
 # Failed logins in a row before an account is locked, and for how long (doubling while it goes on).
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
 MAX_LOCKOUT_DOUBLINGS = 6  # at most 16 hours
-PROVIDER_ROLES = (StaffRole.DUTY_WORKER, StaffRole.PROVIDER_ADMIN)
+MIN_PASSWORD_LENGTH = 12  # for a password a person chooses (an admin adding someone)
 # Compared against when the email is unknown, so a wrong email takes as long as a wrong password.
 _UNKNOWN_USER_HASH = generate_password_hash(secrets.token_urlsafe(16))
 
@@ -61,14 +62,19 @@ class LoginLocked(Exception):
 
 
 def check_login(session: Session, email: str, password: str, now: datetime) -> StaffUser | None:
-    """The provider staff member with this email and password, or None. Failures count towards a lock."""
+    """The active staff member with this email and password, or None. Failures count towards a lock.
+
+    Raises ``LoginLocked`` while the account is locked, whatever the password: the caller gives the same answer
+    as for a wrong password, so that a lock does not tell anyone the email has an account.
+    """
     user = session.scalars(
         sa.select(StaffUser).where(sa.func.lower(StaffUser.email) == email.strip().lower())
     ).one_or_none()
-    if user is None or not user.active or user.provider_id is None or user.role not in PROVIDER_ROLES:
+    if user is None or not user.active:
         check_password_hash(_UNKNOWN_USER_HASH, password)
         return None
     if user.locked_until is not None and user.locked_until > now:
+        check_password_hash(_UNKNOWN_USER_HASH, password)  # as slow as a wrong password, so it tells nothing
         raise LoginLocked()
     if not check_password_hash(user.password_hash, password):
         user.failed_logins += 1

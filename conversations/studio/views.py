@@ -1,7 +1,8 @@
-"""The studio's pages (``/studio/``): log in, the list of files, the YAML editor, the texts table, the
-diagram, the simulator, checking and publishing, history and restore, and the change log.
+"""The studio's pages (``/studio/``): the list of files, the YAML editor, the texts table, the diagram, the
+simulator, checking and publishing, history and restore, the change log, and (for admins) people.
 
-Every page needs a coordinator or admin; every form carries a CSRF token. Drafts are shared by everyone:
+Every page needs a coordinator's or admin's login, the one every staff page shares, and every form and
+fetch() carries a CSRF token: both are ``webhooks/staff_login.py``'s. Drafts are shared by everyone:
 there is one draft of each file, and saving over someone else's newer save is refused.
 """
 
@@ -17,7 +18,6 @@ from typing import Any
 import sqlalchemy as sa
 from flask import (
     Blueprint,
-    Flask,
     abort,
     current_app,
     flash,
@@ -28,16 +28,17 @@ from flask import (
     request,
     url_for,
 )
-from flask.sessions import SecureCookieSessionInterface
+from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from bot.providers.accounts import MIN_PASSWORD_LENGTH, set_password
 from bot.runtime import Runtime
 from bot.safeguarding import CATEGORIES, MODEL_FILE_NAME, assess, safety_message
 from bot.safeguarding.helplines import script_variables
 from conversations import sms
-from conversations.studio import auth, simulator, store
+from conversations.studio import simulator, store
 from conversations.studio.content import (
     KINDS,
     TRANSCRIPTS_FOLDER,
@@ -55,6 +56,7 @@ from conversations.studio.texts import TextsUnavailable, apply_text_edits, scrip
 from conversations.validate import PLACEHOLDER_NOMINAL_LENGTH, PREVIEW_ALARM_WORDS, _alarm_pattern, _as_sent
 from models import ReleaseKind, ScriptRelease, StaffRole, StaffUser, utcnow
 from models.db import take_write_lock
+from webhooks import staff_login
 
 studio = Blueprint("studio", __name__, url_prefix="/studio", template_folder="templates", static_folder="static")
 
@@ -62,8 +64,17 @@ studio = Blueprint("studio", __name__, url_prefix="/studio", template_folder="te
 MAX_REQUEST_BYTES = 1024 * 1024
 MAX_MESSAGE_CHARS = 500
 CHECKS_KEPT = 16
-OPEN_PAGES = frozenset({"studio.login", "studio.static"})
-_address_throttle = auth.AddressThrottle()
+SECURITY_HEADERS = {
+    # Scripts and styles only from the studio's own static files: nothing inline, nothing from elsewhere.
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
 _checks: OrderedDict[tuple[str, str], Checked] = OrderedDict()
 
 NEW_SCRIPT = """script: {name}
@@ -80,23 +91,6 @@ language: any
 entries:
   - {phrase: write the phrase here, category: unsafe_now, reviewed: false}
 """
-
-
-@studio.record_once
-def _configure(state: Any) -> None:
-    app: Flask = state.app
-    runtime: Runtime = app.extensions["rhi.runtime"]
-    if not app.secret_key:  # the demo has no RHI_SECRET_KEY: sessions last as long as the process
-        import secrets
-
-        app.secret_key = secrets.token_hex(32)
-    if type(app.session_interface) is SecureCookieSessionInterface:
-        app.session_interface = auth.StudioSessionInterface(runtime.settings.public_base_url)
-
-
-@studio.context_processor
-def _template_helpers() -> dict[str, Any]:
-    return {"csrf_token": auth.csrf_token}
 
 
 def _runtime() -> Runtime:
@@ -116,35 +110,31 @@ def _writing() -> Iterator[Session]:
         yield session
 
 
-@studio.before_request
-def _guard() -> Any:
+@studio.url_value_preprocessor
+def _sizes(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    # Set here, before any before_request function: the app's CSRF check reads the form, and a studio form
+    # may carry a whole lexicon file, more than the app's limit.
     request.max_content_length = MAX_REQUEST_BYTES
     request.max_form_memory_size = MAX_REQUEST_BYTES
-    if request.method == "POST" and not auth.csrf_valid():
-        if request.is_json:
-            return jsonify(error="This page has expired. Reload it and try again."), 400
-        return render_template("studio/expired.html"), 400
-    if request.endpoint in OPEN_PAGES:
+
+
+@studio.before_request
+def _guard() -> Any:
+    """Every page but the static files needs a coordinator's or admin's login (webhooks/staff_login.py)."""
+    if request.endpoint == "studio.static":
         return None
-    user_id = auth.session_user_id(utcnow())
-    user = None
-    if user_id is not None:
-        with _reading() as session:
-            user = session.get(StaffUser, user_id)
-    if user is None or not user.active or user.role not in auth.STUDIO_ROLES:
-        if request.is_json:
-            return jsonify(error="You are not logged in."), 401
-        return redirect(
-            url_for("studio.login", next=request.full_path.rstrip("?") if request.method == "GET" else None)
-        )
-    g.user = user
+    refused = staff_login.refusal(staff_login.STUDIO)
+    if refused is not None:
+        return refused
+    g.user = current_user._get_current_object()
     return None
 
 
 @studio.after_request
 def _headers(response: Any) -> Any:
     if request.endpoint != "studio.static":
-        auth.add_security_headers(response)
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
     return response
 
 
@@ -181,50 +171,6 @@ def _checked(kind: str, files: dict[str, str]) -> Checked:
     else:
         _checks.move_to_end(key)
     return found
-
-
-def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/studio/") and not target.startswith("//"):
-        return target
-    return url_for("studio.index")
-
-
-# --- logging in --------------------------------------------------------------------------------------
-
-
-@studio.route("/login", methods=["GET", "POST"])
-def login() -> Any:
-    problem = None
-    status = 200
-    if request.method == "POST":
-        address = request.remote_addr or "unknown"
-        wait = _address_throttle.wait_needed(address)
-        if wait:
-            problem = f"Too many tries from here. Wait {max(1, round(wait / 60))} minute(s), then try again."
-            status = 429
-        else:
-            now = utcnow()
-            with _writing() as session:
-                result = auth.authenticate(
-                    session, request.form.get("email", ""), request.form.get("password", ""), now
-                )
-                if result.user is not None:
-                    auth.log_in(result.user, now)
-                    return redirect(_safe_next(request.form.get("next")))
-            _address_throttle.failed(address)
-            problem = result.problem
-            status = 401
-    return (
-        render_template("studio/login.html", problem=problem, next=request.values.get("next", "")),
-        status,
-    )
-
-
-@studio.post("/logout")
-def logout() -> Any:
-    auth.log_out()
-    flash("You are logged out.")
-    return redirect(url_for("studio.login"))
 
 
 # --- the lists ---------------------------------------------------------------------------------------
@@ -357,8 +303,15 @@ def use_shipped_model() -> Any:
         return redirect(url_for("studio.files", kind=ReleaseKind.LEXICON))
     with _writing() as session:
         draft = store.drafts(session, ReleaseKind.LEXICON).get(MODEL_FILE_NAME)
-        store.save_draft(session, ReleaseKind.LEXICON, MODEL_FILE_NAME, shipped, _author(),
-                         draft.revision if draft else 0, "took the model shipped with the application")
+        store.save_draft(
+            session,
+            ReleaseKind.LEXICON,
+            MODEL_FILE_NAME,
+            shipped,
+            _author(),
+            draft.revision if draft else 0,
+            "took the model shipped with the application",
+        )
     flash("The shipped model is in the draft. Publish it to use it.")
     return redirect(url_for("studio.files", kind=ReleaseKind.LEXICON))
 
@@ -792,27 +745,22 @@ def people() -> Any:
         role = request.form.get("role", StaffRole.COORDINATOR)
         if "@" not in email or not display_name:
             problem = "Give the person's email and name."
-        elif len(password) < auth.MIN_PASSWORD_LENGTH:
-            problem = f"The first password needs at least {auth.MIN_PASSWORD_LENGTH} characters."
-        elif role not in auth.STUDIO_ROLES:
+        elif len(password) < MIN_PASSWORD_LENGTH:
+            problem = f"The first password needs at least {MIN_PASSWORD_LENGTH} characters."
+        elif role not in staff_login.STUDIO.roles:
             problem = "Choose coordinator or admin."
         else:
             try:
                 with _writing() as session:
-                    session.add(
-                        StaffUser(
-                            email=email,
-                            display_name=display_name,
-                            password_hash=auth.hash_password(password),
-                            role=StaffRole(role),
-                        )
-                    )
+                    person = StaffUser(email=email, display_name=display_name, password_hash="", role=StaffRole(role))
+                    set_password(person, password)
+                    session.add(person)
             except IntegrityError:
                 problem = f"There is already an account for {email}."
             else:
                 flash(f"{display_name} can now log in to the studio as {role}.")
                 return redirect(url_for("studio.people"))
     with _reading() as session:
-        query = sa.select(StaffUser).where(StaffUser.role.in_(auth.STUDIO_ROLES)).order_by(StaffUser.email)
+        query = sa.select(StaffUser).where(StaffUser.role.in_(staff_login.STUDIO.roles)).order_by(StaffUser.email)
         found = list(session.scalars(query))
     return render_template("studio/people.html", people=found, problem=problem), (400 if problem else 200)

@@ -159,7 +159,7 @@ function setUpEditor() {
     try {
       const response = await fetch(text.dataset.checkUrl, {
         method: "POST",
-        headers: { "Content-Type": "application/json", "X-CSRF-Token": csrfToken() },
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
         body: JSON.stringify({ kind: text.dataset.kind, name: text.dataset.name, text: text.value }),
         credentials: "same-origin",
       });

@@ -1,0 +1,16 @@
+"""Staff logging in at the one login page (/login), as a browser does: with the CSRF token the page carries."""
+
+from __future__ import annotations
+
+import re
+
+
+def csrf(html: str) -> str:
+    """The CSRF token a page's forms carry."""
+    return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
+
+
+def log_in(client, email: str, password: str, **fields: str):
+    """Fill in and send the login form; the response to it (302 to the next page, or the page again)."""
+    page = client.get("/login").get_data(as_text=True)
+    return client.post("/login", data={"email": email, "password": password, "csrf_token": csrf(page), **fields})

@@ -1,0 +1,315 @@
+"""One login for every staff page: the provider pages (``/provider/``) and the coordinators' studio
+(``/studio/``), at ``/login`` and ``/logout``.
+
+Built on three Flask extensions rather than by hand:
+
+- Flask-Login holds who is logged in: the session cookie carries the staff member's id, read back from the
+  database on each request (so a deactivated account stops at once). The login ends after a working day
+  (``SESSION_LIFETIME``) or when the browser closes, and "strong" session protection ends it when the cookie
+  turns up from another address or browser.
+- Flask-WTF's CSRFProtect checks a token on every form and every ``fetch()`` POST (header ``X-CSRFToken``),
+  except under ``/webhooks/`` and ``/api/``, which prove who they are with signatures and bearer tokens.
+- Flask-Limiter limits failed logins per address, in Redis (``RHI_REDIS_URL``) when there is one, so the
+  count holds across processes, and in memory otherwise. The per-account lock is in the database
+  (``bot.providers.accounts.check_login``); the two together slow guessing whichever process answers.
+
+The password check and the lock are ``bot.providers.accounts``'s; what a role may see is ``StaffArea``. This
+module imports neither the provider pages nor the studio: they import it.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import wraps
+from typing import Any
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    Request,
+    Response,
+    current_app,
+    flash,
+    has_request_context,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from flask_limiter import Limiter, RequestLimit
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from bot.providers.accounts import LoginLocked, check_login
+from bot.settings import Settings
+from models import StaffRole, StaffUser, utcnow
+
+SESSION_LIFETIME = timedelta(hours=8)  # a working day; then log in again
+# Failed logins one address may make, whatever the accounts (password spraying); tests may set RHI_LOGIN_LIMIT.
+LOGIN_LIMIT = "20 per 10 minutes"
+# Paths whose callers prove who they are otherwise: channel signatures, provider bearer tokens.
+CSRF_EXEMPT_PATHS = ("/webhooks/", "/api/")
+CHANNEL_WEBHOOKS = "/webhooks/"  # the path every channel's webhook is under (ARCHITECTURE.md)
+_LOGGED_IN_AT = "staff_logged_in_at"
+
+WRONG_LOGIN = (
+    "That email and password do not match, or the account is locked for a while after too many wrong "
+    "passwords. Check them and try again in a few minutes, or ask an admin."
+)
+TOO_MANY_TRIES = "Too many tries from here. Wait ten minutes, then try again."
+EXPIRED = "This page has expired. Reload it and try again."
+
+PAGE_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "same-origin",
+    "Cache-Control": "no-store",
+}
+
+staff = Blueprint("staff", __name__, template_folder="templates")
+login_manager = LoginManager()
+login_manager.session_protection = "strong"
+csrf = CSRFProtect()
+limiter = Limiter(get_remote_address, strategy="moving-window", swallow_errors=True)
+
+
+# --- who is logged in, and what they may see -------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class Staff(UserMixin):
+    """The person logged in, as Flask-Login's ``current_user`` (a plain copy of their ``StaffUser`` row)."""
+
+    id: int
+    email: str
+    display_name: str
+    role: StaffRole
+    provider_id: int | None
+
+    @classmethod
+    def of(cls, user: StaffUser) -> Staff:
+        return cls(user.id, user.email, user.display_name, user.role, user.provider_id)
+
+
+@dataclass(frozen=True)
+class StaffArea:
+    """A part of the site and who may use it."""
+
+    name: str  # in words: "the provider queue"
+    who: str  # who it is for, in words, for the page that says no
+    roles: frozenset[StaffRole]
+    home: str  # the endpoint of its first page
+    needs_provider: bool = False  # its pages show one provider's data: the login must belong to a provider
+
+    def admits(self, person: Staff) -> bool:
+        return person.role in self.roles and (person.provider_id is not None or not self.needs_provider)
+
+
+PROVIDER_PAGES = StaffArea(
+    "the provider queue",
+    "a provider's duty workers and admins",
+    frozenset({StaffRole.DUTY_WORKER, StaffRole.PROVIDER_ADMIN, StaffRole.ADMIN}),
+    "provider_pages.queue",
+    needs_provider=True,
+)
+STUDIO = StaffArea(
+    "the coordinators' studio",
+    "coordinators and admins",
+    frozenset({StaffRole.COORDINATOR, StaffRole.ADMIN}),
+    "studio.index",
+)
+AREAS = (STUDIO, PROVIDER_PAGES)  # in this order, the page a person lands on after logging in
+PROVIDER_ADMINS = frozenset({StaffRole.PROVIDER_ADMIN, StaffRole.ADMIN})  # may change a provider's set-up
+
+
+def home(person: Staff) -> str:
+    """The first page of the first part of the site this person may use."""
+    area = next((area for area in AREAS if area.admits(person)), PROVIDER_PAGES)
+    return url_for(area.home)
+
+
+@login_manager.user_loader
+def _load(user_id: str) -> Staff | None:
+    if time.time() - session.get(_LOGGED_IN_AT, 0) > SESSION_LIFETIME.total_seconds():
+        return None
+    with current_app.extensions["rhi.runtime"].session() as db:
+        user = db.get(StaffUser, int(user_id))
+        return Staff.of(user) if user is not None and user.active else None
+
+
+@login_manager.unauthorized_handler
+def _log_in_first() -> Any:
+    if request.is_json:
+        return jsonify(error="You are not logged in. Log in again in another tab, then try again."), 401
+    target = request.full_path.rstrip("?") if request.method == "GET" else None
+    return redirect(url_for("staff.login", next=target))
+
+
+def refusal(area: StaffArea) -> Any | None:
+    """None when the person logged in may use ``area``; else the way to the login page, or a 403 page."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if area.admits(current_user):
+        return None
+    if request.is_json:
+        return jsonify(error=f"{area.name.capitalize()} is for {area.who}."), 403
+    elsewhere = [(other.name, url_for(other.home)) for other in AREAS if other != area and other.admits(current_user)]
+    page = render_template("staff/forbidden.html", area=area, person=current_user, elsewhere=elsewhere)
+    return page, 403
+
+
+def required(area: StaffArea) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A view only a person who may use ``area`` reaches."""
+
+    def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            refused = refusal(area)
+            return refused if refused is not None else view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def safe_next(target: str | None) -> str | None:
+    """``target`` when it is a path on this site (``/studio/texts/``), else None: a login never leads elsewhere."""
+    if not target or not target.startswith("/") or target.startswith("//") or len(target) > 2000:
+        return None
+    if "\\" in target or any(ord(character) < 32 for character in target):  # browsers read "/\\" as "//"
+        return None
+    parts = urlsplit(target)
+    return None if parts.scheme or parts.netloc else target
+
+
+# --- the pages -----------------------------------------------------------------------------------------
+
+
+def _login_limit() -> str:
+    return current_app.config.get("RHI_LOGIN_LIMIT", LOGIN_LIMIT)
+
+
+def _failed(response: Response) -> bool:
+    return response.status_code == 401
+
+
+def _too_many_tries(limit: RequestLimit) -> Response:
+    return make_response(_login_page(error=TOO_MANY_TRIES), 429)
+
+
+def _login_page(**context: Any) -> str:
+    context.setdefault("next", safe_next(request.values.get("next")))
+    return render_template("staff/login.html", **context)
+
+
+@staff.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"], deduct_when=_failed, on_breach=_too_many_tries)
+def login() -> Any:
+    if request.method == "GET":
+        return _login_page()
+    email = request.form.get("email", "")[:254]
+    password = request.form.get("password", "")[:200]
+    try:
+        with current_app.extensions["rhi.runtime"].session() as db, db.begin():
+            user = check_login(db, email, password, utcnow())
+            person = Staff.of(user) if user is not None else None
+    except LoginLocked:
+        person = None
+    if person is None:
+        # The same words whether the email is unknown, the password wrong or the account locked.
+        return _login_page(error=WRONG_LOGIN, email=email), 401
+    session.clear()  # nothing from before the login carries over (nor the CSRF token)
+    login_user(person)
+    session[_LOGGED_IN_AT] = time.time()
+    return redirect(safe_next(request.form.get("next")) or home(person))
+
+
+@staff.post("/logout")
+def logout() -> Any:
+    logout_user()
+    session.clear()
+    flash("You are logged out.", "done")
+    return redirect(url_for("staff.login"))
+
+
+@staff.after_request
+def _headers(response: Response) -> Response:
+    for name, value in PAGE_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response
+
+
+def _expired(error: CSRFError) -> Any:
+    if request.is_json:
+        return jsonify(error=EXPIRED), 400
+    return render_template("staff/expired.html"), 400
+
+
+def _check_csrf() -> None:
+    if not request.path.startswith(CSRF_EXEMPT_PATHS):
+        csrf.protect()
+
+
+# --- the session cookie ---------------------------------------------------------------------------------
+
+
+class StaffSessionInterface(SecureCookieSessionInterface):
+    """Session cookies are Secure and SameSite=Lax; only the demo, on plain HTTP on this machine, goes
+    without Secure (a browser would not send the cookie back otherwise). SESSION_COOKIE_SECURE, when an
+    app sets it, still makes every cookie Secure."""
+
+    def __init__(self, public_base_url: str | None) -> None:
+        self.public_base_url = public_base_url or ""
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        if super().get_cookie_secure(app) or self.public_base_url.startswith("https://"):
+            return True
+        if not has_request_context():
+            return True
+        host = request.host.rsplit(":", 1)[0] if not request.host.startswith("[") else request.host.split("]")[0] + "]"
+        return not (request.scheme == "http" and host in ("127.0.0.1", "localhost", "[::1]"))
+
+    def get_cookie_samesite(self, app: Flask) -> str:
+        return app.config.get("SESSION_COOKIE_SAMESITE") or "Lax"
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+        # Telegram and Twilio send no cookie and are sent none: a channel's webhook has no session, and
+        # making one (a signer set up for each request) is work every inbound message would do for nothing.
+        if request.path.startswith(CHANNEL_WEBHOOKS):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
+
+def init_app(app: Flask, settings: Settings) -> None:
+    """The login, CSRF protection, login limit and session cookie, for every page of ``app``."""
+    if not app.config.get("SECRET_KEY"):
+        # The demo has no RHI_SECRET_KEY: a key for this process only (logins end when it stops).
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.session_interface = StaffSessionInterface(settings.public_base_url)
+    app.config.update(
+        WTF_CSRF_CHECK_DEFAULT=False,  # checked by _check_csrf, which knows the exempt paths
+        WTF_CSRF_HEADERS=["X-CSRFToken"],
+        WTF_CSRF_TIME_LIMIT=int(SESSION_LIFETIME.total_seconds()),  # a page open all day still works
+    )
+    app.config.setdefault("RATELIMIT_STORAGE_URI", settings.redis_url or "memory://")
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    limiter.init_app(app)
+    app.before_request(_check_csrf)
+    app.register_error_handler(CSRFError, _expired)
+    app.register_blueprint(staff)
