@@ -49,6 +49,11 @@ log = logging.getLogger(__name__)
 
 CONTACTS = Contact.__table__
 STATES = ConversationState.__table__
+EVENTS = InboundEvent.__table__
+# An inbound delivery is written as rows of columns by these two statements only: recorded when it arrives,
+# answered when it has been carried out.
+_RECORD_EVENT = sa.insert(EVENTS).returning(EVENTS.c.id)
+_ANSWER_EVENT = sa.update(EVENTS).where(EVENTS.c.id == sa.bindparam("event_id"))
 _PERSON = (
     sa.select(
         CONTACTS.c.id,
@@ -223,9 +228,9 @@ class Dispatcher:
         # SQLite: a transaction that reads before it writes cannot wait for another writer, so it begins as one.
         take_write_lock(session)
         # Recorded first: a repeated delivery fails here, and the alert or item names the event that raised it.
-        event = InboundEvent(channel=inbound.channel, external_id=inbound.external_id, received_at=now)
-        session.add(event)
-        session.flush()
+        event_id = session.execute(
+            _RECORD_EVENT, {"channel": inbound.channel, "external_id": inbound.external_id, "received_at": now}
+        ).scalar_one()
 
         if decision.person.contact_id is None:
             contact = Contact.for_address(inbound.channel, inbound.address, found_via=inbound.found_via)
@@ -256,7 +261,7 @@ class Dispatcher:
                 session,
                 self.runtime,
                 contact,
-                event.id,
+                event_id,
                 inbound.text,
                 decision.state,
                 now,
@@ -268,7 +273,7 @@ class Dispatcher:
             put_up_for_review(
                 session,
                 contact,
-                event.id,
+                event_id,
                 decision.review_reason,
                 inbound.text,
                 decision.state,
@@ -291,12 +296,14 @@ class Dispatcher:
             contact.language = language
         if person.last_seen_at is None or now - person.last_seen_at > LAST_SEEN_PRECISION:
             contact.last_seen_at = now
-        event.contact_id = person.contact_id
-        event.response = [{"text": reply.text, "options": list(reply.options)} for reply in replies]
-        event.processed_at = self.runtime.clock()
+        answer = [{"text": reply.text, "options": list(reply.options)} for reply in replies]
+        session.execute(
+            _ANSWER_EVENT,
+            {"event_id": event_id, "contact_id": person.contact_id, "response": answer, "processed_at": self.runtime.clock()},
+        )
         if not effects.deleted:  # after "delete my data" nothing of this person is logged, this message neither
             said = [(Direction.INBOUND, inbound.text, inbound.message_id), *said_by_the_bot(replies)]
-            log_messages(session, person.contact_id, inbound.channel, said, now, inbound_event_id=event.id)
+            log_messages(session, person.contact_id, inbound.channel, said, now, inbound_event_id=event_id)
         outbox_ids: tuple[str, ...] = ()
         if inbound.reply_via_outbox and replies:
             # After "delete my data" the contact no longer holds the address, so this one message carries it.
