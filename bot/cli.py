@@ -1,4 +1,9 @@
-"""The ``rhi`` command."""
+"""The ``rhi`` command: where every process is put together.
+
+Each command imports what it needs when it runs (the late imports below are on purpose): ``rhi scripts
+validate`` or ``rhi --help`` then start without loading the web app, the database drivers or the
+safeguarding model, and a command's missing piece cannot stop the others.
+"""
 
 from __future__ import annotations
 
@@ -322,7 +327,7 @@ def _scripts_validate(args: argparse.Namespace) -> int:
 
 
 def _scripts_test(args: argparse.Namespace) -> int:
-    from bot.conversation.transcripts import transcripts_command
+    from bot.studio.transcripts import transcripts_command
 
     return transcripts_command(args.paths, sys.stdout, scripts_dir=args.scripts)
 

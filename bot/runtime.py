@@ -18,6 +18,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.releases import build
+from bot.safeguarding import load_helplines, load_lexicon
+from bot.safeguarding.helplines import script_variables
 from bot.settings import ConfigError, Settings
 from conversations.catalog import Catalog
 from conversations.loading import load_catalog
@@ -87,8 +90,6 @@ class Runtime:
 
     @cached_property
     def _variables(self) -> dict[str, Any]:
-        from bot.safeguarding.helplines import script_variables
-
         return {
             "service_name": self.settings.service_name,
             **script_variables(),
@@ -98,8 +99,6 @@ class Runtime:
         """What every script may use without asking: the service's name, the helplines (default: packaged)."""
         if helplines is None:
             return dict(self._variables)
-        from bot.safeguarding.helplines import script_variables
-
         return {"service_name": self.settings.service_name, **script_variables(helplines)}
 
     def variables_for(self, helplines_release: int | None) -> dict[str, Any]:
@@ -142,15 +141,11 @@ class Runtime:
         return self.catalog if release_id is None else self._release(release_id)
 
     def lexicon_for(self, release_id: int | None) -> Lexicon:
-        from bot.safeguarding import load_lexicon
-
         if release_id is None:
             return self.lexicon or load_lexicon()
         return self._release(release_id)
 
     def helplines_for(self, release_id: int | None) -> Helplines:
-        from bot.safeguarding import load_helplines
-
         if release_id is None:
             return self.helplines or load_helplines()
         return self._release(release_id)
@@ -165,8 +160,6 @@ class Runtime:
             if release_id in self._releases:
                 self._releases.move_to_end(release_id)
                 return self._releases[release_id]
-        from conversations.studio.content import build
-
         with self.session() as session:
             release = session.get(ScriptRelease, release_id)
             if release is None:

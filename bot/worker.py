@@ -20,6 +20,7 @@ from typing import TextIO
 from bot.alerts.duty import renotify_unacknowledged, renotify_unread
 from bot.booking.availability import extend_slot_horizons
 from bot.booking.reminders import send_due_reminders
+from bot.outbox.provider_webhook import close_http_client
 from bot.outbox.relay import DEFAULT_MAX_AGE, IDLE_POLL_SECONDS, Relay
 from bot.runtime import Runtime
 from bot.settings import ConfigError
@@ -99,8 +100,6 @@ class Worker:
             stop.set()
             for thread in threads:
                 thread.join()
-            from bot.outbox.provider_webhook import close_http_client
-
             close_http_client()
 
 

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 
 from bot import cli
-from bot.conversation.transcripts import conversation_outcome
+from bot.studio.transcripts import conversation_outcome
 from models import Contact
 
 LEARN = {"referral_status": "declined", "decline_reason": "no_need"}

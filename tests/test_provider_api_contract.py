@@ -16,7 +16,7 @@ from schemathesis import GenerationMode
 from schemathesis.config import SchemathesisConfig
 
 from webhooks.app import create_app
-from webhooks.openapi import openapi_document
+from webhooks.provider_api.openapi import openapi_document
 
 # A request can fit the document and still name a worker or booking the provider does not have (ids are
 # generated at random): the API answers 422 naming the field, as the document says, and that is right.

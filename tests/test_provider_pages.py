@@ -259,7 +259,7 @@ def test_acknowledging_an_alert_from_the_queue(logged_in, runtime):
 def test_a_workers_message_names_the_helplines_as_published_in_the_studio(runtime, dispatcher):
     from test_studio import publish_directly
 
-    from conversations.studio.content import builtin_files
+    from bot.releases import builtin_files
 
     scripts = builtin_files("scripts")
     scripts["provider.yaml"] = scripts["provider.yaml"].replace(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.conversation.transcripts import BUILTIN_TRANSCRIPTS_DIR, transcripts_command
+from bot.studio.transcripts import BUILTIN_TRANSCRIPTS_DIR, transcripts_command
 from conversations.script import BUILTIN_SCRIPTS_DIR
 
 
@@ -99,7 +99,7 @@ def test_transcripts_happen_on_the_coming_monday_at_ten_whatever_the_day_the_tes
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    from bot.conversation.transcripts import transcript_moment
+    from bot.studio.transcripts import transcript_moment
 
     london = ZoneInfo("Europe/London")
     for today in (datetime(2026, 12, 1, 8, 15, tzinfo=london), datetime(2026, 12, 6, 23, 59, tzinfo=london)):

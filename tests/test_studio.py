@@ -17,12 +17,13 @@ from conftest import Conversation
 
 from bot.demo import reset_demo_coordinator
 from bot.providers.accounts import MAX_FAILED_LOGINS, set_password
+from bot.releases import builtin_files
 from bot.safeguarding.corpus import heldout_corpus
-from conversations.studio import store, views
-from conversations.studio.content import builtin_files
+from bot.studio import store
 from models import LiveRelease, ScriptDraft, ScriptRelease, StaffRole, StaffUser, StudioChange, utcnow
 from webhooks.app import create_app
 from webhooks.staff_login import WRONG_LOGIN
+from webhooks.studio import views
 
 OLD_WELSH = "Anfonwch STOP i stopio, neu HELP am help."
 NEW_WELSH = "Anfonwch STOP unrhyw bryd i stopio, neu HELP am help."

@@ -11,14 +11,14 @@ from zoneinfo import ZoneInfo
 import pytest
 import yaml
 
+from bot.releases import KINDS, builtin_files, check, script_files, unsafe_yaml
 from bot.safeguarding import load_helplines
 from bot.safeguarding.corpus import Labelled
 from bot.safeguarding.helplines import script_variables
-from conversations.studio import simulator
-from conversations.studio.content import KINDS, builtin_files, check, script_files, unsafe_yaml
-from conversations.studio.publishing import compare_recall, diff_files
-from conversations.studio.testrun import run_tests
-from conversations.studio.texts import apply_text_edits, text_fields
+from bot.studio import simulator
+from bot.studio.publishing import compare_recall, diff_files
+from bot.studio.testrun import run_tests
+from bot.studio.texts import apply_text_edits, text_fields
 from conversations.yamlsource import load_located
 
 LONDON = ZoneInfo("Europe/London")
@@ -119,7 +119,7 @@ def test_recall_is_compared_per_category_and_a_drop_is_named():
 
 
 def test_without_the_heldout_messages_the_words_are_not_published(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    from conversations.studio import publishing
+    from bot.studio import publishing
 
     monkeypatch.setattr(publishing, "HELDOUT_DIR", tmp_path / "missing")
     live = check("lexicon", builtin_files("lexicon")).built

@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 import pytest
 
 import conversations.turn as turn_module
+from bot.studio.simulator import pretend_effect
 from conversations.interpreter import Effect, Reply, Turn, UserText, new_state
 from conversations.loading import load_catalog
-from conversations.studio.simulator import pretend_effect
 from conversations.turn import MAX_EFFECTS_PER_TURN, carry_on, take_turn
 from conversations.vocabulary import EFFECTS
 

@@ -10,9 +10,10 @@ from flask import Flask, jsonify, request
 from bot.outbox.relay import outbox_health
 from bot.runtime import Runtime
 from webhooks import staff_login
-from webhooks.api import register_api
-from webhooks.edge import register_channel_webhooks
-from webhooks.provider import register_provider_pages
+from webhooks.channels import register_channel_webhooks
+from webhooks.provider_api import register_api
+from webhooks.provider_pages import register_provider_pages
+from webhooks.studio.views import studio
 
 
 def create_app(runtime: Runtime, test_config: dict[str, Any] | None = None) -> Flask:
@@ -46,8 +47,6 @@ def create_app(runtime: Runtime, test_config: dict[str, Any] | None = None) -> F
     register_provider_pages(app)
 
     # Coordinators' studio: edit, check, try and publish the scripts, the lexicon and the helplines.
-    from conversations.studio.views import studio
-
     app.register_blueprint(studio)
 
     return app

@@ -299,7 +299,12 @@ class Dispatcher:
         answer = [{"text": reply.text, "options": list(reply.options)} for reply in replies]
         session.execute(
             _ANSWER_EVENT,
-            {"event_id": event_id, "contact_id": person.contact_id, "response": answer, "processed_at": self.runtime.clock()},
+            {
+                "event_id": event_id,
+                "contact_id": person.contact_id,
+                "response": answer,
+                "processed_at": self.runtime.clock(),
+            },
         )
         if not effects.deleted:  # after "delete my data" nothing of this person is logged, this message neither
             said = [(Direction.INBOUND, inbound.text, inbound.message_id), *said_by_the_bot(replies)]

@@ -26,10 +26,10 @@ from twilio.request_validator import RequestValidator
 from werkzeug.serving import make_server
 
 from bot.demo import load_demo_data, reset_demo_coordinator
+from bot.releases import builtin_files, check
 from bot.runtime import Runtime
 from bot.settings import load_settings
 from conversations import sms
-from conversations.studio.content import builtin_files, check
 from conversations.validate import PREVIEW_ALARM_WORDS, _alarm_pattern
 from models.migrate import upgrade
 from webhooks.app import create_app

@@ -34,12 +34,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from bot.providers.accounts import MIN_PASSWORD_LENGTH, set_password
-from bot.runtime import Runtime
-from bot.safeguarding import CATEGORIES, MODEL_FILE_NAME, assess, safety_message
-from bot.safeguarding.helplines import script_variables
-from conversations import sms
-from conversations.studio import simulator, store
-from conversations.studio.content import (
+from bot.releases import (
     KINDS,
     TRANSCRIPTS_FOLDER,
     Checked,
@@ -49,10 +44,15 @@ from conversations.studio.content import (
     name_problem,
     shipped_model,
 )
-from conversations.studio.diagram import edges as diagram_edges
-from conversations.studio.diagram import render_svg, what_it_does
-from conversations.studio.publishing import diff_files, run_checks
-from conversations.studio.texts import TextsUnavailable, apply_text_edits, script_stats, text_fields
+from bot.runtime import Runtime
+from bot.safeguarding import CATEGORIES, MODEL_FILE_NAME, assess, safety_message
+from bot.safeguarding.helplines import script_variables
+from bot.studio import simulator, store
+from bot.studio.diagram import edges as diagram_edges
+from bot.studio.diagram import render_svg, what_it_does
+from bot.studio.publishing import diff_files, run_checks
+from bot.studio.texts import TextsUnavailable, apply_text_edits, script_stats, text_fields
+from conversations import sms
 from conversations.validate import PLACEHOLDER_NOMINAL_LENGTH, PREVIEW_ALARM_WORDS, _alarm_pattern, _as_sent
 from models import ReleaseKind, ScriptRelease, StaffRole, StaffUser, utcnow
 from models.db import take_write_lock

@@ -27,8 +27,8 @@ from bot.providers.setup import (
     worker_view,
 )
 from models import utcnow
-from webhooks.api import ApiError, _id, _runtime, _transaction, api, operation
-from webhooks.api_schemas import (
+from webhooks.provider_api.common import ApiError, api, operation, runtime, transaction, valid_id
+from webhooks.provider_api.schemas import (
     Availability,
     AvailabilityException,
     AvailabilityExceptions,
@@ -52,9 +52,9 @@ from webhooks.api_schemas import (
 @contextmanager
 def _setup() -> Iterator[ProviderSetup]:
     """The calling provider's setup, in one transaction; values that do not fit together are 409."""
-    with _transaction() as session:
+    with transaction() as session:
         try:
-            yield ProviderSetup(session, g.actor.provider_id, utcnow(), _runtime().timezone)
+            yield ProviderSetup(session, g.actor.provider_id, utcnow(), runtime().timezone)
         except Clash as exc:
             raise ApiError(409, "conflict", str(exc), exc.field) from None
 
@@ -86,7 +86,7 @@ def create_worker(body: WorkerCreateRequest) -> dict[str, Any]:
 def update_worker(worker_id: int, body: WorkerUpdateRequest) -> dict[str, Any]:
     """Change a worker (name, languages, gender, areas, active)."""
     with _setup() as setup:
-        return worker_view(setup.change_worker(_id(worker_id, "worker"), body.model_dump(exclude_unset=True)))
+        return worker_view(setup.change_worker(valid_id(worker_id, "worker"), body.model_dump(exclude_unset=True)))
 
 
 @api.get("/workers/<int:worker_id>/availability")
@@ -94,7 +94,7 @@ def update_worker(worker_id: int, body: WorkerUpdateRequest) -> dict[str, Any]:
 def get_availability(worker_id: int) -> dict[str, Any]:
     """A worker's weekly pattern, in local time."""
     with _setup() as setup:
-        lines = setup.weekly(_id(worker_id, "worker"))
+        lines = setup.weekly(valid_id(worker_id, "worker"))
         return {"worker_id": worker_id, "weekly": [line_view(line) for line in lines]}
 
 
@@ -103,7 +103,7 @@ def get_availability(worker_id: int) -> dict[str, Any]:
 def set_availability(worker_id: int, body: AvailabilityRequest) -> dict[str, Any]:
     """Replace a worker's whole weekly pattern; the slots offered follow at once."""
     with _setup() as setup:
-        lines = setup.set_weekly_pattern(_id(worker_id, "worker"), body.model_dump()["weekly"])
+        lines = setup.set_weekly_pattern(valid_id(worker_id, "worker"), body.model_dump()["weekly"])
         return {"worker_id": worker_id, "weekly": [line_view(line) for line in lines], "slot_changes": _changes(setup)}
 
 
@@ -131,7 +131,7 @@ def create_place(body: PlaceCreateRequest) -> dict[str, Any]:
 def update_place(place_id: int, body: PlaceUpdateRequest) -> dict[str, Any]:
     """Change a place; a place no longer in use is no longer offered."""
     with _setup() as setup:
-        return place_view(setup.change_place(_id(place_id, "place"), body.model_dump(exclude_unset=True)))
+        return place_view(setup.change_place(valid_id(place_id, "place"), body.model_dump(exclude_unset=True)))
 
 
 # --- exceptions ------------------------------------------------------------------------------------------
@@ -160,7 +160,7 @@ def create_exception(body: ExceptionRequest) -> dict[str, Any]:
 def delete_exception(exception_id: int) -> None:
     """Remove an exception; the weekly pattern applies to that day again."""
     with _setup() as setup:
-        setup.remove_exception(_id(exception_id, "exception"))
+        setup.remove_exception(valid_id(exception_id, "exception"))
 
 
 # --- booking settings and slots ------------------------------------------------------------------------

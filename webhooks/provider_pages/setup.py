@@ -28,7 +28,7 @@ from bot.providers.setup import (
     time_words,
 )
 from models import Gender, PlaceKind, utcnow
-from webhooks.provider import _runtime, login_required, provider_pages
+from webhooks.provider_pages.common import login_required, provider_pages, runtime
 from webhooks.staff_login import PROVIDER_ADMINS
 
 # How far ahead the times page looks.
@@ -60,7 +60,7 @@ def _may_change() -> bool:
 
 
 def _setup(db: Any) -> ProviderSetup:
-    return ProviderSetup(db, g.actor.provider_id, utcnow(), _runtime().timezone)
+    return ProviderSetup(db, g.actor.provider_id, utcnow(), runtime().timezone)
 
 
 def _slot_words(setup: ProviderSetup) -> str:
@@ -81,7 +81,7 @@ def _change(action: Callable[[ProviderSetup], str | tuple[str, str]], page: Call
     if not _may_change():
         return render_template("provider/forbidden.html"), 403
     try:
-        with _runtime().session() as db, db.begin():
+        with runtime().session() as db, db.begin():
             setup = _setup(db)
             done = action(setup)
             message, done_url = done if isinstance(done, tuple) else (done, done_url)
@@ -124,7 +124,7 @@ def _common() -> dict[str, Any]:
 
 
 def _workers_page(error: dict[str, str] | None = None) -> str:
-    with _runtime().session() as db:
+    with runtime().session() as db:
         setup = _setup(db)
         return render_template(
             "provider/workers.html",
@@ -164,7 +164,7 @@ def add_worker() -> Any:
 
 
 def _worker_page(worker_id: int, error: dict[str, str] | None = None) -> str:
-    with _runtime().session() as db:
+    with runtime().session() as db:
         setup = _setup(db)
         try:
             worker = setup.worker(worker_id)
@@ -238,7 +238,7 @@ def remove_hours(worker_id: int, line_id: int) -> Any:
 
 
 def _places_page(error: dict[str, str] | None = None) -> str:
-    with _runtime().session() as db:
+    with runtime().session() as db:
         setup = _setup(db)
         return render_template(
             "provider/places.html",
@@ -289,7 +289,7 @@ def change_place(place_id: int) -> Any:
 
 
 def _exceptions_page(error: dict[str, str] | None = None) -> str:
-    with _runtime().session() as db:
+    with runtime().session() as db:
         setup = _setup(db)
         today = setup.now.astimezone(setup.timezone).date()
         return render_template(
@@ -340,7 +340,7 @@ def remove_exception(exception_id: int) -> Any:
 
 
 def _settings_page(error: dict[str, str] | None = None) -> str:
-    with _runtime().session() as db:
+    with runtime().session() as db:
         setup = _setup(db)
         return render_template(
             "provider/settings.html", provider=setup.provider, limits=BOOKING_SETTINGS, error=error, **_common()
@@ -369,7 +369,7 @@ def change_booking_settings() -> Any:
 @provider_pages.get("/slots")
 @login_required
 def slots() -> Any:
-    with _runtime().session() as db:
+    with runtime().session() as db:
         setup = _setup(db)
         today = setup.now.astimezone(setup.timezone).date()
         days: dict[str, list[Any]] = {}

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from conversations.studio.content import builtin_files
+from bot.releases import builtin_files
 from models import LiveRelease, ReleaseKind, ScriptDraft, ScriptRelease, StudioChange, utcnow
 
 BUILTIN_AUTHOR = "shipped with the application"

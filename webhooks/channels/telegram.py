@@ -15,7 +15,7 @@ from flask import Blueprint, abort, current_app, request
 
 from bot.channels.inbound import on_telegram_update
 from bot.channels.telegram import MalformedUpdate, parse_update
-from webhooks.edge import bodies_over_the_limit_are_413, database_errors_are_503, runtime
+from webhooks.channels.common import bodies_over_the_limit_are_413, database_errors_are_503, runtime
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 

@@ -14,11 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import (
-    Blueprint,
-    Flask,
-    Response,
     abort,
-    current_app,
     flash,
     g,
     redirect,
@@ -26,64 +22,12 @@ from flask import (
     request,
     url_for,
 )
-from flask_login import current_user
 
 from bot.providers import actions as provider_actions
 from bot.providers import queue as provider_queue
-from bot.providers.actions import Actor, Conflict, Invalid, NotFound
-from bot.routing import area_names
-from bot.runtime import Runtime
-from models import DelayReason, PlaceKind, Provider, ReferralOutcome, utcnow
-from webhooks import staff_login
-
-provider_pages = Blueprint(
-    "provider_pages",
-    __name__,
-    url_prefix="/provider",
-    template_folder="templates",
-    static_folder="static",
-    static_url_path="/static",
-)
-
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
-    "frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
-)
-
-
-def _runtime() -> Runtime:
-    return current_app.extensions["rhi.runtime"]
-
-
-# --- who is logged in ------------------------------------------------------------------------------------
-
-# Every page needs a provider's login (webhooks/staff_login.py has the login, CSRF and session cookie).
-login_required = staff_login.required(staff_login.PROVIDER_PAGES)
-
-
-@provider_pages.before_request
-def _load_staff() -> None:
-    g.staff = None
-    if current_user.is_authenticated and current_user.provider_id is not None:
-        with _runtime().session() as db:
-            provider = db.get(Provider, current_user.provider_id)
-        if provider is not None:
-            g.staff = {"id": current_user.id, "email": current_user.email, "name": current_user.display_name,
-                       "provider": provider.name}  # fmt: skip
-            g.actor = Actor(provider_id=provider.id, label=current_user.email, display_name=current_user.display_name)
-
-
-@provider_pages.after_request
-def _security_headers(response: Response) -> Response:
-    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Referrer-Policy"] = "same-origin"
-    if not request.path.startswith(f"{provider_pages.url_prefix}/static/"):
-        response.headers["Cache-Control"] = "no-store"  # children's data must not sit in a browser cache
-    return response
-
-
-# --- pages ---------------------------------------------------------------------------------------------
+from bot.providers.actions import Conflict, Invalid, NotFound
+from models import DelayReason, PlaceKind, ReferralOutcome, utcnow
+from webhooks.provider_pages.common import login_required, provider_pages, runtime
 
 
 @provider_pages.get("/")
@@ -94,7 +38,7 @@ def queue() -> Any:
     if show == "all":
         filters["statuses"] = ["open", "booking_requested", "booked", "declined", "closed"]
     now = utcnow()
-    with _runtime().session() as db:
+    with runtime().session() as db:
         provider_id = g.actor.provider_id
         alerts = provider_queue.open_alerts(db, provider_id)
         unread = provider_queue.to_read(db, provider_id)
@@ -109,7 +53,7 @@ def queue() -> Any:
 @login_required
 def referral(referral_id: int) -> Any:
     now = utcnow()
-    with _runtime().session() as db:
+    with runtime().session() as db:
         try:
             detail = provider_queue.referral_detail(db, g.actor.provider_id, referral_id, now)
         except NotFound:
@@ -132,7 +76,7 @@ def referral(referral_id: int) -> Any:
 def _act(referral_id: int, action: Callable[[Any], str]) -> Any:
     """Run an action in one transaction; say what happened on the referral's page (or 404)."""
     try:
-        with _runtime().session() as db, db.begin():
+        with runtime().session() as db, db.begin():
             flash(action(db), "done")
     except NotFound:
         abort(404)
@@ -161,7 +105,7 @@ def _form_time(name: str) -> datetime | None:
         moment = datetime.fromisoformat(raw)
     except ValueError:
         raise Invalid(name, "give a date and time") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=_runtime().timezone)
+    return moment if moment.tzinfo else moment.replace(tzinfo=runtime().timezone)
 
 
 def _told_words(told: provider_actions.Told, done: str) -> str:
@@ -186,7 +130,7 @@ def confirm(referral_id: int) -> Any:
     def action(db: Any) -> str:
         _, told = provider_actions.confirm_booking(
             db,
-            _runtime(),
+            runtime(),
             g.actor,
             referral_id,
             utcnow(),
@@ -206,7 +150,7 @@ def confirm(referral_id: int) -> Any:
 def cancel_booking(referral_id: int) -> Any:
     def action(db: Any) -> str:
         _, told = provider_actions.cancel_booking(
-            db, _runtime(), g.actor, referral_id, utcnow(), booking_id=_form_int("booking_id")
+            db, runtime(), g.actor, referral_id, utcnow(), booking_id=_form_int("booking_id")
         )
         return _told_words(told, "Booking cancelled; the time is free again.")
 
@@ -219,7 +163,7 @@ def move_booking(referral_id: int) -> Any:
     def action(db: Any) -> str:
         _, told = provider_actions.move_booking(
             db,
-            _runtime(),
+            runtime(),
             g.actor,
             referral_id,
             utcnow(),
@@ -242,7 +186,7 @@ def propose(referral_id: int) -> Any:
             raise Invalid("starts_at", "give the date and time you suggest")
         told = provider_actions.propose_time(
             db,
-            _runtime(),
+            runtime(),
             g.actor,
             referral_id,
             utcnow(),
@@ -279,7 +223,7 @@ def outcome(referral_id: int) -> Any:
 def message(referral_id: int) -> Any:
     def action(db: Any) -> str:
         told = provider_actions.send_message(
-            db, _runtime(), g.actor, referral_id, request.form.get("text", ""), utcnow()
+            db, runtime(), g.actor, referral_id, request.form.get("text", ""), utcnow()
         )
         return _told_words(told, "Message sent.")
 
@@ -290,7 +234,7 @@ def message(referral_id: int) -> Any:
 @login_required
 def acknowledge(alert_id: int) -> Any:
     try:
-        with _runtime().session() as db, db.begin():
+        with runtime().session() as db, db.begin():
             provider_actions.acknowledge_alert(db, g.actor, alert_id, utcnow())
     except NotFound:
         abort(404)
@@ -305,7 +249,7 @@ def acknowledge(alert_id: int) -> Any:
 @login_required
 def mark_read(item_id: int) -> Any:
     try:
-        with _runtime().session() as db, db.begin():
+        with runtime().session() as db, db.begin():
             provider_actions.mark_read(db, g.actor, item_id, utcnow())
     except NotFound:
         abort(404)
@@ -314,60 +258,3 @@ def mark_read(item_id: int) -> Any:
 
 
 # --- templates -----------------------------------------------------------------------------------------
-
-
-def _local(moment: datetime | None) -> str:
-    if moment is None:
-        return "—"
-    local = moment.astimezone(_runtime().timezone)
-    return local.strftime("%a %d %b %Y, %H:%M")
-
-
-def _countdown(seconds: int | None) -> str:
-    if seconds is None:
-        return "no deadline"
-    late = seconds < 0
-    seconds = abs(seconds)
-    days, rest = divmod(seconds, 86400)
-    hours, rest = divmod(rest, 3600)
-    minutes = rest // 60
-    parts = f"{days} d {hours} h" if days else f"{hours} h {minutes} min" if hours else f"{minutes} min"
-    return f"overdue by {parts}" if late else f"{parts} left"
-
-
-def _words(value: Any) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    return str(value).replace("_", " ")
-
-
-def register_provider_pages(app: Flask) -> None:
-    import webhooks.provider_setup  # noqa: F401  (its pages join this blueprint: workers, places, hours, settings)
-
-    app.register_blueprint(provider_pages)
-
-
-@provider_pages.context_processor
-def _helpers() -> dict[str, Any]:
-    """For these pages' templates only (other blueprints keep their own names)."""
-    return {
-        "local": _local,
-        "countdown": _countdown,
-        "words": _words,
-        "area": _area_name,
-        "age": _age,
-        "staff": g.get("staff"),
-    }
-
-
-AGE_BANDS = {"under_13": "12 or under", "age_13_15": "13 to 15", "age_16_17": "16 or 17", "age_18_plus": "18 or over"}
-
-
-def _age(band: str | None) -> str:
-    return AGE_BANDS.get(band or "", "not given")
-
-
-def _area_name(key: str | None) -> str:
-    return area_names(key)["en"] if key else "not given"

@@ -15,7 +15,7 @@ from twilio.request_validator import SIGNATURE_HEADER, RequestValidator
 from bot.channels.config import sms_status_url
 from bot.channels.inbound import on_sms, on_sms_status
 from bot.channels.sms import MalformedSms, parse_inbound, parse_status, twiml
-from webhooks.edge import bodies_over_the_limit_are_413, database_errors_are_503, runtime
+from webhooks.channels.common import bodies_over_the_limit_are_413, database_errors_are_503, runtime
 
 sms = Blueprint("sms", __name__)
 bodies_over_the_limit_are_413(sms)

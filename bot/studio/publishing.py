@@ -14,6 +14,7 @@ import difflib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from bot.releases import Checked, check
 from bot.safeguarding import (
     CATEGORIES,
     HELDOUT_DIR,
@@ -29,8 +30,7 @@ from bot.safeguarding import (
     heldout_corpus,
     measure,
 )
-from conversations.studio.content import Checked, check
-from conversations.studio.testrun import TestRun, run_tests
+from bot.studio.testrun import TestRun, run_tests
 from models.script_release import ReleaseKind
 
 

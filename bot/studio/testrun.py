@@ -2,7 +2,7 @@
 
 The transcript runner builds a runtime on a throwaway database with a key of its own, and the encryption
 keys are set for the whole process: done inside the web app, it would swap the keys every request uses.
-So the studio starts ``python -m conversations.studio.testrun``, gives it the files as JSON on stdin and
+So the studio starts ``python -m bot.studio.testrun``, gives it the files as JSON on stdin and
 reads one JSON answer on stdout.
 """
 
@@ -16,6 +16,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from bot.releases import build, check
+from bot.studio.transcripts import TranscriptRunner
 
 TIMEOUT_SECONDS = 300
 
@@ -53,7 +56,7 @@ def run_tests(
     env = {name: value for name, value in os.environ.items() if not name.startswith("RHI_")}
     try:
         completed = subprocess.run(
-            [sys.executable, "-m", "conversations.studio.testrun"],
+            [sys.executable, "-m", "bot.studio.testrun"],
             input=job,
             capture_output=True,
             text=True,
@@ -71,9 +74,6 @@ def run_tests(
 
 
 def _main() -> int:
-    from bot.conversation.transcripts import TranscriptRunner
-    from conversations.studio.content import build, check
-
     job: dict[str, Any] = json.loads(sys.stdin.read())
     checked = check("scripts", job["scripts"])
     if not checked.ok:

@@ -1,12 +1,13 @@
-"""The provider API, ``/api/v1/``: a provider's queue and the actions a worker takes, for their own systems.
+"""The provider API, ``/api/v1/``, for a provider's own systems: its blueprint, token check, errors and the
+``@operation`` declaration every view makes.
 
 A bearer token per provider (stored hashed) says which provider is calling; everything is then looked up
 only among that provider's referrals. Wrong or missing token: 401. Another provider's referral: 404.
-A body or query that does not match its model (``webhooks/api_schemas.py``): 422 naming the field. The rules
+A body or query that does not match its model (``schemas.py``): 422 naming the field. The rules
 live in ``bot/provider_actions.py`` and ``bot/provider_queue.py``; this module is HTTP only.
 
 Each view says with ``@operation`` what it takes and answers; the same declaration validates the request
-and, in ``webhooks/openapi.py``, documents the operation.
+and, in ``openapi.py``, documents the operation.
 """
 
 from __future__ import annotations
@@ -19,41 +20,17 @@ from datetime import UTC, datetime
 from functools import wraps
 from typing import Any, Literal, get_origin
 
-from flask import Blueprint, Flask, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException
 
-from bot.providers import actions as provider_actions
-from bot.providers import queue as provider_queue
-from bot.providers import reports
 from bot.providers.accounts import provider_for_token
 from bot.providers.actions import Actor, Conflict, Invalid, NotFound, Told
 from bot.providers.setup import MAX_ID
 from bot.runtime import Runtime
-from models import utcnow
-from webhooks.api_schemas import (
-    AlertAcknowledged,
-    Alerts,
-    Assigned,
-    AssignRequest,
-    BookingCancelRequest,
-    BookingMoveRequest,
-    BookingTold,
-    ConfirmRequest,
-    DeadLetters,
-    MessageRequest,
+from webhooks.provider_api.schemas import (
     NoQuery,
-    OutcomeRecorded,
-    OutcomeRequest,
-    ProposeRequest,
-    ReferralDetail,
-    Referrals,
-    ReferralsQuery,
-    Timeliness,
-    TimelinessQuery,
-    Workers,
-    YoungPersonTold,
 )
 
 API_PREFIX = "/api/v1"
@@ -66,7 +43,7 @@ class ApiError(Exception):
         self.status, self.error, self.detail, self.field = status, error, detail, field
 
 
-def _runtime() -> Runtime:
+def runtime() -> Runtime:
     return current_app.extensions["rhi.runtime"]
 
 
@@ -115,7 +92,7 @@ def _authenticate() -> None:
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise ApiError(401, "unauthorized", "send Authorization: Bearer <your provider's API token>")
-    with _runtime().session() as session:
+    with runtime().session() as session:
         provider = provider_for_token(session, token.strip())
         if provider is None:
             raise ApiError(401, "unauthorized", "this token is not valid")
@@ -129,10 +106,10 @@ def _no_store(response: Response) -> Response:
 
 
 @contextmanager
-def _transaction() -> Iterator[Session]:
+def transaction() -> Iterator[Session]:
     """One transaction per call; the bot's errors become HTTP answers."""
     try:
-        with _runtime().session() as session, session.begin():
+        with runtime().session() as session, session.begin():
             yield session
     except NotFound as exc:
         raise ApiError(404, "not_found", str(exc)) from None
@@ -142,13 +119,13 @@ def _transaction() -> Iterator[Session]:
         raise ApiError(409, "conflict", str(exc)) from None
 
 
-def _id(value: int, what: str) -> int:
+def valid_id(value: int, what: str) -> int:
     if not 1 <= value <= MAX_ID:
         raise ApiError(404, "not_found", f"no such {what}")
     return value
 
 
-def _told(told: Told, **extra: Any) -> dict[str, Any]:
+def told_answer(told: Told, **extra: Any) -> dict[str, Any]:
     return {**extra, "young_person_told": told.young_person_told, "not_told_because": told.reason}
 
 
@@ -263,182 +240,3 @@ def _invalid(exc: ValidationError, where: Literal["body", "query"]) -> ApiError:
 
 
 # --- reading -------------------------------------------------------------------------------------------
-
-
-@api.get("/referrals")
-@operation(query=ReferralsQuery, answer=Referrals)
-def list_referrals(query: ReferralsQuery) -> dict[str, Any]:
-    """The queue: requests with an open alert first (immediate, urgent), then by deadline."""
-    with _transaction() as session:
-        items = provider_queue.list_queue(
-            session,
-            g.actor.provider_id,
-            utcnow(),
-            statuses=query.status or None,
-            area=query.area,
-            at_risk=query.at_risk,
-            assigned_worker_id=query.assigned_worker_id,
-            limit=query.limit,
-            offset=query.offset,
-        )
-    return {"referrals": items}
-
-
-@api.get("/referrals/<int:referral_id>")
-@operation(answer=ReferralDetail)
-def get_referral(referral_id: int) -> dict[str, Any]:
-    """One referral with its episodes, answers, bookings, alerts and timeline."""
-    with _transaction() as session:
-        return provider_queue.referral_detail(session, g.actor.provider_id, _id(referral_id, "referral"), utcnow())
-
-
-@api.get("/alerts")
-@operation(answer=Alerts)
-def list_alerts() -> dict[str, Any]:
-    """Safeguarding alerts nobody has acknowledged: immediate first, then the oldest."""
-    with _transaction() as session:
-        return {"alerts": provider_queue.open_alerts(session, g.actor.provider_id)}
-
-
-@api.get("/workers")
-@operation(answer=Workers)
-def list_workers() -> dict[str, Any]:
-    """The provider's active workers (for assigning and confirming)."""
-    with _transaction() as session:
-        return {"workers": provider_queue.workers(session, g.actor.provider_id)}
-
-
-@api.get("/dead-letters")
-@operation(answer=DeadLetters)
-def list_dead_letters() -> dict[str, Any]:
-    """Events for this provider that were given up on after the maximum age: act on them."""
-    with _transaction() as session:
-        return provider_queue.dead_letters(session, g.actor.provider_id)
-
-
-@api.get("/reports/timeliness")
-@operation(query=TimelinessQuery, answer=Timeliness)
-def timeliness_report(query: TimelinessQuery) -> dict[str, Any]:
-    """The 72 hours: interviews booked and held in time, later ones by reason, open ones late.
-
-    For the referrals made from the first to the last day given (local days, both included, in either order),
-    as things stand now (as_of)."""
-    first, last = sorted((query.from_, query.to))
-    start, end = reports.period_bounds(first, last, _runtime().timezone)
-    now = utcnow()
-    with _transaction() as session:
-        rows = reports.timeliness(session, start, end, now, provider_id=g.actor.provider_id)
-    return {"from": first.isoformat(), "to": last.isoformat(), "as_of": now, "providers": rows}
-
-
-# --- acting --------------------------------------------------------------------------------------------
-
-
-@api.post("/alerts/<int:alert_id>/acknowledge")
-@operation(answer=AlertAcknowledged)
-def acknowledge_alert(alert_id: int) -> dict[str, Any]:
-    """A person has picked the alert up (every category raised by that message); again changes nothing."""
-    with _transaction() as session:
-        alert = provider_actions.acknowledge_alert(session, g.actor, _id(alert_id, "alert"), utcnow())
-        return {"alert": provider_queue.alert_of(alert)}
-
-
-@api.post("/referrals/<int:referral_id>/assign")
-@operation(body=AssignRequest, answer=Assigned, errors=(409,))
-def assign_worker(referral_id: int, body: AssignRequest) -> dict[str, Any]:
-    """Assign a worker (or none)."""
-    with _transaction() as session:
-        referral = provider_actions.assign_worker(session, g.actor, _id(referral_id, "referral"), body.worker_id)
-        return {
-            "referral_id": referral.id,
-            "assigned_worker": provider_queue.worker_ref(session, referral.assigned_worker_id),
-        }
-
-
-@api.post("/referrals/<int:referral_id>/confirm")
-@operation(body=ConfirmRequest, answer=BookingTold, errors=(409,))
-def confirm_booking(referral_id: int, body: ConfirmRequest) -> dict[str, Any]:
-    """Confirm the booking; the bot tells the young person."""
-    with _transaction() as session:
-        booking, told = provider_actions.confirm_booking(
-            session, _runtime(), g.actor, _id(referral_id, "referral"), utcnow(), **dict(body)
-        )
-        session.flush()
-        return _told(told, booking=provider_queue.booking_of(booking))
-
-
-@api.post("/referrals/<int:referral_id>/booking/cancel")
-@operation(body=BookingCancelRequest, answer=BookingTold, errors=(409,))
-def cancel_booking(referral_id: int, body: BookingCancelRequest) -> dict[str, Any]:
-    """Cancel the booking; its time is freed and the bot tells the young person."""
-    with _transaction() as session:
-        booking, told = provider_actions.cancel_booking(
-            session, _runtime(), g.actor, _id(referral_id, "referral"), utcnow(), **dict(body)
-        )
-        session.flush()
-        return _told(told, booking=provider_queue.booking_of(booking))
-
-
-@api.post("/referrals/<int:referral_id>/booking/move")
-@operation(body=BookingMoveRequest, answer=BookingTold, errors=(409,))
-def move_booking(referral_id: int, body: BookingMoveRequest) -> dict[str, Any]:
-    """Move the booking to a new time, worker or place; the bot tells the young person.
-
-    The answer is the new, confirmed booking."""
-    with _transaction() as session:
-        booking, told = provider_actions.move_booking(
-            session, _runtime(), g.actor, _id(referral_id, "referral"), utcnow(), **dict(body)
-        )
-        session.flush()
-        return _told(told, booking=provider_queue.booking_of(booking))
-
-
-@api.post("/referrals/<int:referral_id>/propose")
-@operation(body=ProposeRequest, answer=YoungPersonTold, errors=(409,))
-def propose_time(referral_id: int, body: ProposeRequest) -> dict[str, Any]:
-    """Suggest another time; the bot asks the young person to accept it or choose another."""
-    with _transaction() as session:
-        return _told(
-            provider_actions.propose_time(
-                session, _runtime(), g.actor, _id(referral_id, "referral"), utcnow(), **dict(body)
-            )
-        )
-
-
-@api.post("/referrals/<int:referral_id>/outcome")
-@operation(body=OutcomeRequest, answer=OutcomeRecorded, errors=(409,))
-def record_outcome(referral_id: int, body: OutcomeRequest) -> dict[str, Any]:
-    """Record the outcome and follow-up support; closes the referral."""
-    with _transaction() as session:
-        referral = provider_actions.record_outcome(
-            session, g.actor, _id(referral_id, "referral"), utcnow(), **dict(body)
-        )
-        return {
-            "referral_id": referral.id,
-            "status": str(referral.status),
-            "outcome": referral.outcome,
-            "outcome_at": referral.outcome_at,
-        }
-
-
-@api.post("/referrals/<int:referral_id>/messages")
-@operation(body=MessageRequest, answer=YoungPersonTold, errors=(409,))
-def send_message(referral_id: int, body: MessageRequest) -> dict[str, Any]:
-    """Send the young person a message through the bot (nobody at the provider needs their number).
-
-    It goes to the outbox for their channel."""
-    with _transaction() as session:
-        told = provider_actions.send_message(
-            session, _runtime(), g.actor, _id(referral_id, "referral"), body.text, utcnow(), worker_id=body.worker_id
-        )
-        return _told(told)
-
-
-def register_api(app: Flask) -> None:
-    # Their routes join this blueprint: workers, places, hours and slots; the document.
-    import webhooks.api_setup
-    import webhooks.openapi  # noqa: F401
-
-    app.register_blueprint(api)
-    for code in (404, 405):
-        app.register_error_handler(code, api_http_error)

@@ -6,7 +6,7 @@ import io
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Flask, abort, current_app, request
+from flask import Blueprint, abort, current_app, request
 
 from bot.runtime import Runtime
 
@@ -47,17 +47,3 @@ def database_errors_are_503(blueprint: Blueprint) -> None:
     def unavailable(error: Exception) -> Any:
         current_app.logger.error("the database did not answer a webhook (%s)", type(error).__name__)
         return "the service is busy, try again", 503, {"Retry-After": RETRY_AFTER_SECONDS}
-
-
-def register_channel_webhooks(app: Flask, runtime: Runtime) -> None:
-    """The webhooks of the channels that are on (see ``bot.channels.config``); ConfigError if one is half set up."""
-    from bot.channels.config import enabled_channels
-    from models import Channel
-    from webhooks.sms import sms
-    from webhooks.telegram import telegram
-
-    channels = enabled_channels(runtime.settings)
-    if Channel.TELEGRAM in channels:
-        app.register_blueprint(telegram)
-    if Channel.SMS in channels:
-        app.register_blueprint(sms)

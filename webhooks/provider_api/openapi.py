@@ -19,11 +19,11 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 from werkzeug.routing import Rule
 
-import webhooks.api_setup  # noqa: F401  (its routes are part of the document)
+import webhooks.provider_api.setup  # noqa: F401  (its routes are part of the document)
 from bot.outbox.events import data_schema, envelope_schema
 from bot.outbox.writing import EVENT_TYPES
-from webhooks.api import API_PREFIX, Operation, api
-from webhooks.api_schemas import Error, Id
+from webhooks.provider_api.common import API_PREFIX, Operation, api
+from webhooks.provider_api.schemas import Error, Id
 
 API_VERSION = "1.0.0"
 SCHEMAS = "#/components/schemas/{model}"

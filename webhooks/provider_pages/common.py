@@ -1,0 +1,127 @@
+"""The provider queue pages, ``/provider/``: a duty worker's view of alerts and requests, and their actions.
+
+Staff log in once for every staff page, at ``/login`` (``webhooks/staff_login.py``: the password check and
+lock, the per-address limit, CSRF on every form, the session cookie); these pages need a provider's duty
+worker or admin. A staff member only ever sees their own provider's referrals: another's is 404, exactly
+like one that does not exist. The rules live in ``bot/``; this module is HTTP only.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    g,
+    request,
+)
+from flask_login import current_user
+
+from bot.providers.actions import Actor
+from bot.routing import area_names
+from bot.runtime import Runtime
+from models import Provider
+from webhooks import staff_login
+
+provider_pages = Blueprint(
+    "provider_pages",
+    __name__,
+    url_prefix="/provider",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+
+
+def runtime() -> Runtime:
+    return current_app.extensions["rhi.runtime"]
+
+
+# --- who is logged in ------------------------------------------------------------------------------------
+
+# Every page needs a provider's login (webhooks/staff_login.py has the login, CSRF and session cookie).
+login_required = staff_login.required(staff_login.PROVIDER_PAGES)
+
+
+@provider_pages.before_request
+def _load_staff() -> None:
+    g.staff = None
+    if current_user.is_authenticated and current_user.provider_id is not None:
+        with runtime().session() as db:
+            provider = db.get(Provider, current_user.provider_id)
+        if provider is not None:
+            g.staff = {"id": current_user.id, "email": current_user.email, "name": current_user.display_name,
+                       "provider": provider.name}  # fmt: skip
+            g.actor = Actor(provider_id=provider.id, label=current_user.email, display_name=current_user.display_name)
+
+
+@provider_pages.after_request
+def _security_headers(response: Response) -> Response:
+    response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    if not request.path.startswith(f"{provider_pages.url_prefix}/static/"):
+        response.headers["Cache-Control"] = "no-store"  # children's data must not sit in a browser cache
+    return response
+
+
+# --- pages ---------------------------------------------------------------------------------------------
+
+
+@provider_pages.context_processor
+def _helpers() -> dict[str, Any]:
+    """For these pages' templates only (other blueprints keep their own names)."""
+    return {
+        "local": _local,
+        "countdown": _countdown,
+        "words": _words,
+        "area": _area_name,
+        "age": _age,
+        "staff": g.get("staff"),
+    }
+
+
+AGE_BANDS = {"under_13": "12 or under", "age_13_15": "13 to 15", "age_16_17": "16 or 17", "age_18_plus": "18 or over"}
+
+
+def _age(band: str | None) -> str:
+    return AGE_BANDS.get(band or "", "not given")
+
+
+def _area_name(key: str | None) -> str:
+    return area_names(key)["en"] if key else "not given"
+
+
+def _local(moment: datetime | None) -> str:
+    if moment is None:
+        return "—"
+    local = moment.astimezone(runtime().timezone)
+    return local.strftime("%a %d %b %Y, %H:%M")
+
+
+def _countdown(seconds: int | None) -> str:
+    if seconds is None:
+        return "no deadline"
+    late = seconds < 0
+    seconds = abs(seconds)
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    parts = f"{days} d {hours} h" if days else f"{hours} h {minutes} min" if hours else f"{minutes} min"
+    return f"overdue by {parts}" if late else f"{parts} left"
+
+
+def _words(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return str(value).replace("_", " ")
