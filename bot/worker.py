@@ -24,7 +24,6 @@ from bot.outbox.provider_webhook import close_http_client
 from bot.outbox.relay import DEFAULT_MAX_AGE, IDLE_POLL_SECONDS, Relay
 from bot.runtime import Runtime
 from bot.settings import ConfigError
-from models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +62,7 @@ def run_periodic_jobs(runtime: Runtime) -> dict[str, int]:
     done: dict[str, int] = {}
     for name, job in PERIODIC_JOBS.items():
         try:
-            done[name] = job(runtime, utcnow())
+            done[name] = job(runtime, runtime.clock())
         except Exception:  # one broken job must not stop the relay or the other jobs
             log.exception("periodic job %s failed", name)
     return done

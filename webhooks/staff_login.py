@@ -225,7 +225,7 @@ def login() -> Any:
     password = request.form.get("password", "")[:200]
     try:
         with current_app.extensions["rhi.runtime"].session() as db, db.begin():
-            user = check_login(db, email, password, utcnow())
+            user = check_login(db, email, password, current_app.extensions["rhi.runtime"].clock())
             person = Staff.of(user) if user is not None else None
     except LoginLocked:
         person = None

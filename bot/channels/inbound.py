@@ -22,12 +22,12 @@ from bot.channels.sms import UNSUBSCRIBED, InboundSms, StatusReport, sms_texts
 from bot.channels.telegram import TelegramUpdate
 from bot.channels.texts import channel_text
 from bot.conversation.dispatcher import MAX_ATTEMPTS, Dispatcher, Inbound, Outcome
-from bot.conversation.render import as_numbered_text
+from bot.conversation.records import answer_delivery, log_messages, record_delivery, said_by_the_bot
 from bot.outbox.delivery import enqueue_channel_message
 from bot.outbox.relay import deliver_now
 from bot.runtime import Runtime
 from conversations.interpreter import Reply
-from models import Channel, Contact, Direction, Escalation, InboundEvent, Message, OutboxEvent, utcnow
+from models import Channel, Contact, Direction, Escalation, InboundEvent, Message, OutboxEvent
 from models.db import take_write_lock
 
 log = logging.getLogger(__name__)
@@ -221,7 +221,7 @@ def _answer_outside_script(
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
             with runtime.session() as session, session.begin():
-                return _answer(session, channel, address, external_id, message_id, logged_as, reply, clear)
+                return _answer(runtime, session, channel, address, external_id, message_id, logged_as, reply, clear)
         except IntegrityError:
             replay = _replay(runtime, channel, external_id)
             if replay is not None:
@@ -235,6 +235,7 @@ def _answer_outside_script(
 
 
 def _answer(
+    runtime: Runtime,
     session: Session,
     channel: Channel,
     address: str,
@@ -244,10 +245,8 @@ def _answer(
     reply: Callable[[str | None], Reply] | None,
     clear: bool,
 ) -> _Answer:
-    now = utcnow()
-    event = InboundEvent(channel=channel, external_id=external_id, received_at=now)
-    session.add(event)
-    session.flush()  # a repeated delivery stops here
+    now = runtime.clock()
+    event_id = record_delivery(session, channel, external_id, now)  # a repeated delivery stops here
     contact = Contact.find(session, channel, address)
     known = contact is not None and (contact.language_chosen or contact.state is not None)
     if contact is None:
@@ -255,33 +254,11 @@ def _answer(
         session.add(contact)
         session.flush()
     contact.last_seen_at = now
-    event.contact_id = contact.id
     # Someone we have not talked with yet gets both languages, as the scripts' first message does.
     language = str(contact.language) if known else None
     replies = (reply(language),) if reply is not None and not contact.opted_out else ()
-    if logged_as is not None:
-        session.add(
-            Message(
-                contact=contact,
-                direction=Direction.INBOUND,
-                channel=channel,
-                text=logged_as,
-                inbound_event=event,
-                created_at=now,
-                external_id=message_id,
-            )
-        )
-    for answer in replies:
-        session.add(
-            Message(
-                contact=contact,
-                direction=Direction.OUTBOUND,
-                channel=channel,
-                text=as_numbered_text(answer),
-                inbound_event=event,
-                created_at=now,
-            )
-        )
+    said = [(Direction.INBOUND, logged_as, message_id)] if logged_as is not None else []
+    log_messages(session, contact.id, channel, [*said, *said_by_the_bot(replies)], now, inbound_event_id=event_id)
     outbox_ids: list[str] = []
     if replies and channel == Channel.TELEGRAM:
         outbox_ids.append(enqueue_channel_message(session, contact, replies))
@@ -290,8 +267,7 @@ def _answer(
         outbox_ids.append(
             enqueue_channel_message(session, contact, (), kind_of_message=CLEAR.removeprefix("message."), clear=own)
         )
-    event.response = [{"text": answer.text, "options": list(answer.options)} for answer in replies]
-    event.processed_at = utcnow()
+    answer_delivery(session, event_id, contact.id, replies, runtime.clock())
     return _Answer(replies, tuple(outbox_ids))
 
 

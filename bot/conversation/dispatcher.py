@@ -26,7 +26,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bot.alerts.escalation import put_up_for_review, triage_and_escalate
 from bot.conversation.effects import READING_EFFECTS, EffectContext, NeedsWriting, apply_effect
-from bot.conversation.records import log_messages, said_by_the_bot, save_state
+from bot.conversation.records import answer_delivery, log_messages, record_delivery, said_by_the_bot, save_state
 from bot.outbox.delivery import enqueue_channel_message
 from bot.runtime import Runtime, with_given
 from bot.safeguarding.detector import Assessment, assess
@@ -49,11 +49,6 @@ log = logging.getLogger(__name__)
 
 CONTACTS = Contact.__table__
 STATES = ConversationState.__table__
-EVENTS = InboundEvent.__table__
-# An inbound delivery is written as rows of columns by these two statements only: recorded when it arrives,
-# answered when it has been carried out.
-_RECORD_EVENT = sa.insert(EVENTS).returning(EVENTS.c.id)
-_ANSWER_EVENT = sa.update(EVENTS).where(EVENTS.c.id == sa.bindparam("event_id"))
 _PERSON = (
     sa.select(
         CONTACTS.c.id,
@@ -228,9 +223,7 @@ class Dispatcher:
         # SQLite: a transaction that reads before it writes cannot wait for another writer, so it begins as one.
         take_write_lock(session)
         # Recorded first: a repeated delivery fails here, and the alert or item names the event that raised it.
-        event_id = session.execute(
-            _RECORD_EVENT, {"channel": inbound.channel, "external_id": inbound.external_id, "received_at": now}
-        ).scalar_one()
+        event_id = record_delivery(session, inbound.channel, inbound.external_id, now)
 
         if decision.person.contact_id is None:
             contact = Contact.for_address(inbound.channel, inbound.address, found_via=inbound.found_via)
@@ -296,16 +289,7 @@ class Dispatcher:
             contact.language = language
         if person.last_seen_at is None or now - person.last_seen_at > LAST_SEEN_PRECISION:
             contact.last_seen_at = now
-        answer = [{"text": reply.text, "options": list(reply.options)} for reply in replies]
-        session.execute(
-            _ANSWER_EVENT,
-            {
-                "event_id": event_id,
-                "contact_id": person.contact_id,
-                "response": answer,
-                "processed_at": self.runtime.clock(),
-            },
-        )
+        answer_delivery(session, event_id, person.contact_id, replies, self.runtime.clock())
         if not effects.deleted:  # after "delete my data" nothing of this person is logged, this message neither
             said = [(Direction.INBOUND, inbound.text, inbound.message_id), *said_by_the_bot(replies)]
             log_messages(session, person.contact_id, inbound.channel, said, now, inbound_event_id=event_id)

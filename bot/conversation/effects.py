@@ -55,7 +55,6 @@ from models import (
     SlotStatus,
     WorkerPreference,
     address_hash,
-    utcnow,
 )
 
 SKIP_WORDS = frozenset({"pass", "skip", "pasio", "no", "na"})  # "other" reason left blank on purpose
@@ -339,7 +338,7 @@ def request_booking(context: EffectContext) -> dict[str, Any]:
     compared = starts_at or (datetime.fromisoformat(wanted) if wanted else None)
     outside_window = bool(referral.deadline_at and (compared is None or compared > referral.deadline_at))
     confirmed = auto and slot is not None
-    written = utcnow()
+    written = context.now
     booking = Booking(
         referral=referral,
         slot=slot,

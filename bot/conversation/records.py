@@ -1,5 +1,5 @@
-"""What a conversation leaves in the database: its saved state and its message log. The one place each is
-written, by a person's message and by a worker's message alike.
+"""What a conversation leaves in the database: each inbound delivery, the saved state and the message log. The
+one place each is written, by a person's message, a channel command and a worker's message alike.
 """
 
 from __future__ import annotations
@@ -15,14 +15,33 @@ from sqlalchemy.orm.exc import StaleDataError
 from bot.conversation.render import as_numbered_text
 from bot.runtime import without_given
 from conversations.interpreter import Reply, restart
-from models import Channel, ConversationState, Direction, Language, Message
+from models import Channel, ConversationState, Direction, InboundEvent, Language, Message
 
 # A conversation left this long starts again from the menu (the answers of a half-finished journey
 # weeks ago are more confusing than useful, and keeping them is keeping data for no purpose).
 CONVERSATION_EXPIRY = timedelta(days=14)
 
 _STATES = ConversationState.__table__
+_EVENTS = InboundEvent.__table__
+_RECORD_EVENT = sa.insert(_EVENTS).returning(_EVENTS.c.id)
+_ANSWER_EVENT = sa.update(_EVENTS).where(_EVENTS.c.id == sa.bindparam("event_id"))
 _LOG = sa.insert(Message.__table__)  # rows of columns, not objects: nothing reads them back in the transaction
+
+
+def record_delivery(session: Session, channel: Channel, external_id: str, now: datetime) -> int:
+    """The delivery, recorded first and once: a repeated one fails here on the unique ``(channel, external_id)``
+    (IntegrityError), so everything it would have done is undone and the stored answer is given again."""
+    values = {"channel": channel, "external_id": external_id, "received_at": now}
+    return session.execute(_RECORD_EVENT, values).scalar_one()
+
+
+def answer_delivery(
+    session: Session, event_id: int, contact_id: int, replies: Iterable[Reply], processed_at: datetime
+) -> None:
+    """What the delivery was answered with, kept (encrypted) to give again if the channel repeats it."""
+    answer = [{"text": reply.text, "options": list(reply.options)} for reply in replies]
+    values = {"event_id": event_id, "contact_id": contact_id, "response": answer, "processed_at": processed_at}
+    session.execute(_ANSWER_EVENT, values)
 
 
 def save_state(

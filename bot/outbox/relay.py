@@ -99,7 +99,7 @@ class Relay:
     def _claim(self, limit: int, only: Iterable[str] | None = None) -> list[OutboxEvent]:
         """The events now leased to this relay, loaded (and detached) in the claiming transaction itself, so
         sending them needs no further read."""
-        now = utcnow()
+        now = self.runtime.clock()
         with self.runtime.session() as session, session.begin():
             take_write_lock(session)
             query = self._due(now, limit, only)
@@ -156,7 +156,7 @@ class Relay:
                 sa.update(OutboxEvent)
                 .where(OutboxEvent.id == event_id)
                 .values(
-                    delivered_at=utcnow(),
+                    delivered_at=self.runtime.clock(),
                     lease_until=None,
                     attempts=OutboxEvent.attempts + 1,
                     external_id=external_id,
@@ -168,7 +168,7 @@ class Relay:
     def _record_failure(
         self, event_id: str, reason: str, *, permanent: bool = False, retry_after: float | None = None
     ) -> Attempt:
-        now = utcnow()
+        now = self.runtime.clock()
         with self.runtime.session() as session, session.begin():
             take_write_lock(session)
             event = session.get(OutboxEvent, event_id)

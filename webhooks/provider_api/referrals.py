@@ -52,7 +52,7 @@ def list_referrals(query: ReferralsQuery) -> dict[str, Any]:
         items = provider_queue.list_queue(
             session,
             g.actor.provider_id,
-            utcnow(),
+            runtime().clock(),
             statuses=query.status or None,
             area=query.area,
             at_risk=query.at_risk,
@@ -68,7 +68,7 @@ def list_referrals(query: ReferralsQuery) -> dict[str, Any]:
 def get_referral(referral_id: int) -> dict[str, Any]:
     """One referral with its episodes, answers, bookings, alerts and timeline."""
     with transaction() as session:
-        return provider_queue.referral_detail(session, g.actor.provider_id, valid_id(referral_id, "referral"), utcnow())
+        return provider_queue.referral_detail(session, g.actor.provider_id, valid_id(referral_id, "referral"), runtime().clock())
 
 
 @api.get("/alerts")
@@ -104,7 +104,7 @@ def timeliness_report(query: TimelinessQuery) -> dict[str, Any]:
     as things stand now (as_of)."""
     first, last = sorted((query.from_, query.to))
     start, end = reports.period_bounds(first, last, runtime().timezone)
-    now = utcnow()
+    now = runtime().clock()
     with transaction() as session:
         rows = reports.timeliness(session, start, end, now, provider_id=g.actor.provider_id)
     return {"from": first.isoformat(), "to": last.isoformat(), "as_of": now, "providers": rows}
@@ -118,7 +118,7 @@ def timeliness_report(query: TimelinessQuery) -> dict[str, Any]:
 def acknowledge_alert(alert_id: int) -> dict[str, Any]:
     """A person has picked the alert up (every category raised by that message); again changes nothing."""
     with transaction() as session:
-        alert = provider_actions.acknowledge_alert(session, g.actor, valid_id(alert_id, "alert"), utcnow())
+        alert = provider_actions.acknowledge_alert(session, g.actor, valid_id(alert_id, "alert"), runtime().clock())
         return {"alert": provider_queue.alert_of(alert)}
 
 
@@ -140,7 +140,7 @@ def confirm_booking(referral_id: int, body: ConfirmRequest) -> dict[str, Any]:
     """Confirm the booking; the bot tells the young person."""
     with transaction() as session:
         booking, told = provider_actions.confirm_booking(
-            session, runtime(), g.actor, valid_id(referral_id, "referral"), utcnow(), **dict(body)
+            session, runtime(), g.actor, valid_id(referral_id, "referral"), runtime().clock(), **dict(body)
         )
         session.flush()
         return told_answer(told, booking=provider_queue.booking_of(booking))
@@ -152,7 +152,7 @@ def cancel_booking(referral_id: int, body: BookingCancelRequest) -> dict[str, An
     """Cancel the booking; its time is freed and the bot tells the young person."""
     with transaction() as session:
         booking, told = provider_actions.cancel_booking(
-            session, runtime(), g.actor, valid_id(referral_id, "referral"), utcnow(), **dict(body)
+            session, runtime(), g.actor, valid_id(referral_id, "referral"), runtime().clock(), **dict(body)
         )
         session.flush()
         return told_answer(told, booking=provider_queue.booking_of(booking))
@@ -166,7 +166,7 @@ def move_booking(referral_id: int, body: BookingMoveRequest) -> dict[str, Any]:
     The answer is the new, confirmed booking."""
     with transaction() as session:
         booking, told = provider_actions.move_booking(
-            session, runtime(), g.actor, valid_id(referral_id, "referral"), utcnow(), **dict(body)
+            session, runtime(), g.actor, valid_id(referral_id, "referral"), runtime().clock(), **dict(body)
         )
         session.flush()
         return told_answer(told, booking=provider_queue.booking_of(booking))
@@ -179,7 +179,7 @@ def propose_time(referral_id: int, body: ProposeRequest) -> dict[str, Any]:
     with transaction() as session:
         return told_answer(
             provider_actions.propose_time(
-                session, runtime(), g.actor, valid_id(referral_id, "referral"), utcnow(), **dict(body)
+                session, runtime(), g.actor, valid_id(referral_id, "referral"), runtime().clock(), **dict(body)
             )
         )
 
@@ -190,7 +190,7 @@ def record_outcome(referral_id: int, body: OutcomeRequest) -> dict[str, Any]:
     """Record the outcome and follow-up support; closes the referral."""
     with transaction() as session:
         referral = provider_actions.record_outcome(
-            session, g.actor, valid_id(referral_id, "referral"), utcnow(), **dict(body)
+            session, g.actor, valid_id(referral_id, "referral"), runtime().clock(), **dict(body)
         )
         return {
             "referral_id": referral.id,
@@ -213,7 +213,7 @@ def send_message(referral_id: int, body: MessageRequest) -> dict[str, Any]:
             g.actor,
             valid_id(referral_id, "referral"),
             body.text,
-            utcnow(),
+            runtime().clock(),
             worker_id=body.worker_id,
         )
         return told_answer(told)

@@ -54,7 +54,7 @@ def _setup() -> Iterator[ProviderSetup]:
     """The calling provider's setup, in one transaction; values that do not fit together are 409."""
     with transaction() as session:
         try:
-            yield ProviderSetup(session, g.actor.provider_id, utcnow(), runtime().timezone)
+            yield ProviderSetup(session, g.actor.provider_id, runtime().clock(), runtime().timezone)
         except Clash as exc:
             raise ApiError(409, "conflict", str(exc), exc.field) from None
 

@@ -37,7 +37,7 @@ def queue() -> Any:
     filters: dict[str, Any] = {"at_risk": True} if show == "at_risk" else {}
     if show == "all":
         filters["statuses"] = ["open", "booking_requested", "booked", "declined", "closed"]
-    now = utcnow()
+    now = runtime().clock()
     with runtime().session() as db:
         provider_id = g.actor.provider_id
         alerts = provider_queue.open_alerts(db, provider_id)
@@ -52,7 +52,7 @@ def queue() -> Any:
 @provider_pages.get("/referrals/<int:referral_id>")
 @login_required
 def referral(referral_id: int) -> Any:
-    now = utcnow()
+    now = runtime().clock()
     with runtime().session() as db:
         try:
             detail = provider_queue.referral_detail(db, g.actor.provider_id, referral_id, now)
@@ -133,7 +133,7 @@ def confirm(referral_id: int) -> Any:
             runtime(),
             g.actor,
             referral_id,
-            utcnow(),
+            runtime().clock(),
             booking_id=_form_int("booking_id"),
             starts_at=_form_time("starts_at"),
             worker_id=_form_int("worker_id"),
@@ -150,7 +150,7 @@ def confirm(referral_id: int) -> Any:
 def cancel_booking(referral_id: int) -> Any:
     def action(db: Any) -> str:
         _, told = provider_actions.cancel_booking(
-            db, runtime(), g.actor, referral_id, utcnow(), booking_id=_form_int("booking_id")
+            db, runtime(), g.actor, referral_id, runtime().clock(), booking_id=_form_int("booking_id")
         )
         return _told_words(told, "Booking cancelled; the time is free again.")
 
@@ -166,7 +166,7 @@ def move_booking(referral_id: int) -> Any:
             runtime(),
             g.actor,
             referral_id,
-            utcnow(),
+            runtime().clock(),
             booking_id=_form_int("booking_id"),
             starts_at=_form_time("starts_at"),
             worker_id=_form_int("worker_id"),
@@ -189,7 +189,7 @@ def propose(referral_id: int) -> Any:
             runtime(),
             g.actor,
             referral_id,
-            utcnow(),
+            runtime().clock(),
             starts_at=starts_at,
             worker_id=_form_int("worker_id"),
             place_kind=request.form.get("place_kind") or None,
@@ -208,7 +208,7 @@ def outcome(referral_id: int) -> Any:
             db,
             g.actor,
             referral_id,
-            utcnow(),
+            runtime().clock(),
             outcome=request.form.get("outcome", ""),
             follow_up_needed=request.form.get("follow_up_needed"),
             follow_up_provided=request.form.get("follow_up_provided"),
@@ -223,7 +223,7 @@ def outcome(referral_id: int) -> Any:
 def message(referral_id: int) -> Any:
     def action(db: Any) -> str:
         told = provider_actions.send_message(
-            db, runtime(), g.actor, referral_id, request.form.get("text", ""), utcnow()
+            db, runtime(), g.actor, referral_id, request.form.get("text", ""), runtime().clock()
         )
         return _told_words(told, "Message sent.")
 
@@ -235,7 +235,7 @@ def message(referral_id: int) -> Any:
 def acknowledge(alert_id: int) -> Any:
     try:
         with runtime().session() as db, db.begin():
-            provider_actions.acknowledge_alert(db, g.actor, alert_id, utcnow())
+            provider_actions.acknowledge_alert(db, g.actor, alert_id, runtime().clock())
     except NotFound:
         abort(404)
     flash("Alert acknowledged: you have it.", "done")
@@ -250,7 +250,7 @@ def acknowledge(alert_id: int) -> Any:
 def mark_read(item_id: int) -> Any:
     try:
         with runtime().session() as db, db.begin():
-            provider_actions.mark_read(db, g.actor, item_id, utcnow())
+            provider_actions.mark_read(db, g.actor, item_id, runtime().clock())
     except NotFound:
         abort(404)
     flash("Marked as read.", "done")

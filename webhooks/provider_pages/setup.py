@@ -60,7 +60,7 @@ def _may_change() -> bool:
 
 
 def _setup(db: Any) -> ProviderSetup:
-    return ProviderSetup(db, g.actor.provider_id, utcnow(), runtime().timezone)
+    return ProviderSetup(db, g.actor.provider_id, runtime().clock(), runtime().timezone)
 
 
 def _slot_words(setup: ProviderSetup) -> str:

@@ -565,7 +565,7 @@ def simulate() -> Any:
         except BadSignature:
             flash("The simulated chat could not be read, so it starts again.", "error")
     action = form.get("action", "send")
-    now = utcnow()
+    now = _runtime().clock()
     channel = form.get("channel") or request.args.get("channel") or "sms"
     language = form.get("language") or request.args.get("language") or "en"
     if chat is None or action == "restart" or (chat["channel"], chat["language"]) != (channel, language):
@@ -615,7 +615,7 @@ def _save_simulation(chat: dict[str, Any], test_name: str, source: str) -> Any:
     if not test_name:
         test_name = "chat saved from the simulator"
     stem = re.sub(r"[^a-z0-9]+", "_", test_name.lower()).strip("_")[:60] or "simulated_chat"
-    text = simulator.as_transcript(chat, test_name, g.user.display_name, utcnow().astimezone(_runtime().timezone))
+    text = simulator.as_transcript(chat, test_name, g.user.display_name, _runtime().clock().astimezone(_runtime().timezone))
     with _writing() as session:
         taken = set(store.draft_files(session, ReleaseKind.SCRIPTS)) | set(store.drafts(session, ReleaseKind.SCRIPTS))
         name = f"{TRANSCRIPTS_FOLDER}{stem}.yaml"
