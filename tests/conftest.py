@@ -5,6 +5,7 @@ set (CI sets it). A PostgreSQL that is configured but cannot be reached makes th
 would let CI pass without ever touching the production database.
 """
 
+import functools
 import os
 import uuid
 from collections.abc import Iterator
@@ -108,6 +109,14 @@ def _delete_all_rows(engine: Engine) -> None:
 # --- the bot's runtime on the test database ---------------------------------------------------------
 
 
+@functools.cache
+def _builtin_catalog():
+    """The built-in scripts, read once for the whole run (a Catalog is never changed once built)."""
+    from conversations.loading import load_catalog
+
+    return load_catalog()
+
+
 @pytest.fixture
 def runtime(database_url: str, data_key: str, session_factory: sessionmaker[Session], tmp_path):
     """A Runtime (settings, scripts, database) on the test database, with the demo provider loaded."""
@@ -118,7 +127,7 @@ def runtime(database_url: str, data_key: str, session_factory: sessionmaker[Sess
     from bot.settings import load_settings
 
     environ = {"RHI_DATABASE_URL": database_url, "RHI_DATA_KEY": data_key, "RHI_INSTANCE_PATH": str(tmp_path)}
-    runtime = Runtime(load_settings(environ))
+    runtime = Runtime(load_settings(environ), catalog=_builtin_catalog())
     with runtime.session() as session, session.begin():
         load_demo_data(session, datetime.now(runtime.timezone).date(), runtime.timezone)
     yield runtime

@@ -52,7 +52,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from bot.providers.accounts import LoginLocked, check_login
 from bot.settings import Settings
-from models import StaffRole, StaffUser, utcnow
+from models import StaffRole, StaffUser
 
 SESSION_LIFETIME = timedelta(hours=8)  # a working day; then log in again
 # Failed logins one address may make, whatever the accounts (password spraying); tests may set RHI_LOGIN_LIMIT.

@@ -7,15 +7,11 @@ Test modules import the fixtures they use from here (``*_fixture``; each is name
 from __future__ import annotations
 
 import dataclasses
-import functools
 import threading
 from collections.abc import Iterator
-from datetime import datetime
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
 from werkzeug.serving import make_server
 
 import bot.channels.telegram as telegram_channel
@@ -23,12 +19,7 @@ from auxil.fake_telegram import FakeTelegram, TelegramUser
 from auxil.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, SERVICE_NUMBER, FakeTwilio, SmsUser
 from bot.channels.ratelimit import close_rate_limiters
 from bot.channels.telegram import close_telegram_senders
-from bot.demo import load_demo_data
 from bot.runtime import Runtime
-from bot.settings import load_settings
-from conversations.catalog import Catalog
-from conversations.loading import load_catalog
-from models import Base, crypto
 from webhooks.app import create_app
 
 BOT_TOKEN = "7000000001:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
@@ -49,27 +40,6 @@ def telegram_api_fixture() -> Iterator[FakeTelegram]:
 def twilio_api_fixture() -> Iterator[FakeTwilio]:
     with FakeTwilio() as fake:
         yield fake
-
-
-@functools.cache
-def _catalog() -> Catalog:
-    return load_catalog()  # the built-in scripts, read once for all these tests
-
-
-@pytest.fixture(name="runtime")
-def runtime_fixture(database_url: str, data_key: str, engine: Engine, tmp_path: Path) -> Iterator[Runtime]:
-    """Like conftest's ``runtime`` (the test database, the demo provider loaded), made quicker for the many
-    short tests here: the scripts are read once, and the rows are deleted afterwards rather than truncated."""
-    crypto.configure_keys([data_key])
-    environ = {"RHI_DATABASE_URL": database_url, "RHI_DATA_KEY": data_key, "RHI_INSTANCE_PATH": str(tmp_path)}
-    runtime = Runtime(load_settings(environ), catalog=_catalog())
-    with runtime.session() as session, session.begin():
-        load_demo_data(session, datetime.now(runtime.timezone).date(), runtime.timezone)
-    yield runtime
-    runtime.close()
-    with engine.begin() as connection:
-        for table in reversed(Base.metadata.sorted_tables):
-            connection.execute(sa.delete(table))
 
 
 @pytest.fixture(name="channels")
@@ -136,7 +106,6 @@ def count(runtime, model) -> int:
 # The fixtures under their own names as well, for modules that import them that way.
 telegram_api = telegram_api_fixture
 twilio_api = twilio_api_fixture
-runtime = runtime_fixture
 channels = channels_fixture
 quick_person = quick_person_fixture
 client = client_fixture

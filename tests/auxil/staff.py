@@ -14,3 +14,9 @@ def log_in(client, email: str, password: str, **fields: str):
     """Fill in and send the login form; the response to it (302 to the next page, or the page again)."""
     page = client.get("/login").get_data(as_text=True)
     return client.post("/login", data={"email": email, "password": password, "csrf_token": csrf(page), **fields})
+
+
+def form(client, url: str, **fields: str):
+    """Post a form on a provider page as a browser would: with the CSRF token the page carries."""
+    token = csrf(client.get("/provider/").get_data(as_text=True))
+    return client.post(url, data={"csrf_token": token, **fields})

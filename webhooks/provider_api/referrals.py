@@ -18,7 +18,6 @@ from flask import g
 from bot.providers import actions as provider_actions
 from bot.providers import queue as provider_queue
 from bot.providers import reports
-from models import utcnow
 from webhooks.provider_api.common import api, operation, runtime, told_answer, transaction, valid_id
 from webhooks.provider_api.schemas import (
     AlertAcknowledged,
@@ -68,7 +67,9 @@ def list_referrals(query: ReferralsQuery) -> dict[str, Any]:
 def get_referral(referral_id: int) -> dict[str, Any]:
     """One referral with its episodes, answers, bookings, alerts and timeline."""
     with transaction() as session:
-        return provider_queue.referral_detail(session, g.actor.provider_id, valid_id(referral_id, "referral"), runtime().clock())
+        return provider_queue.referral_detail(
+            session, g.actor.provider_id, valid_id(referral_id, "referral"), runtime().clock()
+        )
 
 
 @api.get("/alerts")

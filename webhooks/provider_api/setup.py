@@ -26,7 +26,6 @@ from bot.providers.setup import (
     slot_view,
     worker_view,
 )
-from models import utcnow
 from webhooks.provider_api.common import ApiError, api, operation, runtime, transaction, valid_id
 from webhooks.provider_api.schemas import (
     Availability,

@@ -26,7 +26,7 @@ from flask import (
 from bot.providers import actions as provider_actions
 from bot.providers import queue as provider_queue
 from bot.providers.actions import Conflict, Invalid, NotFound
-from models import DelayReason, PlaceKind, ReferralOutcome, utcnow
+from models import DelayReason, PlaceKind, ReferralOutcome
 from webhooks.provider_pages.common import login_required, provider_pages, runtime
 
 

@@ -27,7 +27,7 @@ from bot.providers.setup import (
     line_view,
     time_words,
 )
-from models import Gender, PlaceKind, utcnow
+from models import Gender, PlaceKind
 from webhooks.provider_pages.common import login_required, provider_pages, runtime
 from webhooks.staff_login import PROVIDER_ADMINS
 

@@ -54,7 +54,7 @@ from bot.studio.publishing import diff_files, run_checks
 from bot.studio.texts import TextsUnavailable, apply_text_edits, script_stats, text_fields
 from conversations import sms
 from conversations.validate import PLACEHOLDER_NOMINAL_LENGTH, PREVIEW_ALARM_WORDS, _alarm_pattern, _as_sent
-from models import ReleaseKind, ScriptRelease, StaffRole, StaffUser, utcnow
+from models import ReleaseKind, ScriptRelease, StaffRole, StaffUser
 from models.db import take_write_lock
 from webhooks import staff_login
 
@@ -615,7 +615,9 @@ def _save_simulation(chat: dict[str, Any], test_name: str, source: str) -> Any:
     if not test_name:
         test_name = "chat saved from the simulator"
     stem = re.sub(r"[^a-z0-9]+", "_", test_name.lower()).strip("_")[:60] or "simulated_chat"
-    text = simulator.as_transcript(chat, test_name, g.user.display_name, _runtime().clock().astimezone(_runtime().timezone))
+    text = simulator.as_transcript(
+        chat, test_name, g.user.display_name, _runtime().clock().astimezone(_runtime().timezone)
+    )
     with _writing() as session:
         taken = set(store.draft_files(session, ReleaseKind.SCRIPTS)) | set(store.drafts(session, ReleaseKind.SCRIPTS))
         name = f"{TRANSCRIPTS_FOLDER}{stem}.yaml"

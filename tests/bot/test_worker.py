@@ -22,7 +22,7 @@ from bot.settings import ConfigError
 from bot.worker import PERIODIC_JOBS, Worker, max_age_from
 from models import OutboxEvent, Provider, utcnow
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ import pytest
 import sqlalchemy as sa
 from auxil import staff
 from auxil.providers import OTHER_AREA, PASSWORD, demo_login, latest_referral_id, other_provider, self_referral
-from auxil.staff import csrf
+from auxil.staff import form
 from conftest import Conversation
 
 from bot.demo import reset_demo_logins
@@ -23,12 +23,6 @@ from webhooks.staff_login import WRONG_LOGIN
 
 def log_in(client, email: str, password: str = PASSWORD):
     return staff.log_in(client, email, password)
-
-
-def form(client, url: str, **fields: str):
-    """Post a form on a page as a browser would: with the CSRF token the page carries."""
-    token = csrf(client.get("/provider/").get_data(as_text=True))
-    return client.post(url, data={"csrf_token": token, **fields})
 
 
 @pytest.fixture
@@ -257,7 +251,7 @@ def test_acknowledging_an_alert_from_the_queue(logged_in, runtime):
 
 
 def test_a_workers_message_names_the_helplines_as_published_in_the_studio(runtime, dispatcher):
-    from test_studio import publish_directly
+    from auxil.records import publish_directly
 
     from bot.releases import builtin_files
 

@@ -13,7 +13,6 @@ from auxil.channels import (  # noqa: F401 (fixtures)
     channels_fixture,
     count,
     quick_person_fixture,
-    runtime_fixture,
     server_fixture,
     sms_user_fixture,
     telegram_api_fixture,

@@ -31,53 +31,101 @@ def test_every_welsh_entry_waits_for_a_fluent_speaker():
 
 def test_the_brief_s_slang_is_in_the_lexicon():
     phrases = {entry.phrase for entry in load_lexicon().entries}
-    for phrase in ("unalive", "kms", "kys", "sewer slide", "county lines", "going country", "going ot", "cuckooing",
-                   "on tick", "shank", "blade", "ching", "eisiau marw", "lladd fy hun", "brifo fy hun", "ar goll eto",
-                   "cysgu ar y stryd", "cyllell", "gwn", "fy nharo", "beichiog", "gorddos", "🔪", "💊", "⚰️"):
+    for phrase in (
+        "unalive",
+        "kms",
+        "kys",
+        "sewer slide",
+        "county lines",
+        "going country",
+        "going ot",
+        "cuckooing",
+        "on tick",
+        "shank",
+        "blade",
+        "ching",
+        "eisiau marw",
+        "lladd fy hun",
+        "brifo fy hun",
+        "ar goll eto",
+        "cysgu ar y stryd",
+        "cyllell",
+        "gwn",
+        "fy nharo",
+        "beichiog",
+        "gorddos",
+        "🔪",
+        "💊",
+        "⚰️",
+    ):
         assert phrase in phrases, phrase
 
 
 def test_severity_is_immediate_only_for_suicide_and_unsafe_now():
     assert CATEGORY_SEVERITY == {
-        "suicide_self_harm": "immediate", "unsafe_now": "immediate", "criminal_exploitation": "urgent",
-        "sexual_exploitation": "urgent", "abuse_at_home": "urgent", "violence_weapons": "urgent", "health": "urgent",
+        "suicide_self_harm": "immediate",
+        "unsafe_now": "immediate",
+        "criminal_exploitation": "urgent",
+        "sexual_exploitation": "urgent",
+        "abuse_at_home": "urgent",
+        "violence_weapons": "urgent",
+        "health": "urgent",
     }
 
 
 # (file content, the problem reported for it); every file starts with "language: en" on line 1.
 BROKEN_FILES = [
-    ("entries:\n  - {phrase: kms, category: suicide}\n",
-     f'3: unknown category "suicide" (expected one of: {CATEGORY_LIST})'),
+    (
+        "entries:\n  - {phrase: kms, category: suicide}\n",
+        f'3: unknown category "suicide" (expected one of: {CATEGORY_LIST})',
+    ),
     ('entries:\n  - {phrase: "", category: health}\n', "3: empty phrase"),
     ("entries:\n  - {phrase: '   ', category: health}\n", "3: empty phrase"),
     ("entries:\n  - {category: health}\n", '3: missing field "phrase"'),
     ("entries:\n  - {phrase: pregnant}\n", '3: missing field "category"'),
-    ("entries:\n  - {phrase: kill myself, category: suicide_self_harm}\n"
-     "  - {phrase: 'KILL  MYSELF!', category: suicide_self_harm}\n",
-     '4: duplicate phrase "KILL  MYSELF!" (reads the same as line 3)'),
-    ("entries:\n  - {phrase: kms, category: suicide_self_harm, colour: red}\n",
-     '3: unknown field "colour" in an entry (expected one of: phrase, category, also, gap, fuzzy, alone, exclude, '
-     'reviewed, notes)'),
-    ("entries:\n  - {phrase: kms, category: suicide_self_harm, gap: 9}\n",
-     '3: field "gap" must be a whole number from 0 to 3'),
-    ("entries:\n  - {phrase: kms, category: suicide_self_harm, fuzzy: maybe}\n",
-     '3: field "fuzzy" must be true or false'),
-    ("entries:\n  - {phrase: kms, category: suicide_self_harm, exclude: lol}\n",
-     'field "exclude" must be a list'),
-    ("entries:\n  - {phrase: kms, category: suicide_self_harm, also: [sadness]}\n",
-     f'3: unknown category "sadness" in "also" (expected one of: {CATEGORY_LIST})'),
-    ("entries:\n  - {phrase: '{pet} hits me', category: abuse_at_home}\n",
-     '3: phrase "{pet} hits me" uses unknown class {pet}'),
+    (
+        "entries:\n  - {phrase: kill myself, category: suicide_self_harm}\n"
+        "  - {phrase: 'KILL  MYSELF!', category: suicide_self_harm}\n",
+        '4: duplicate phrase "KILL  MYSELF!" (reads the same as line 3)',
+    ),
+    (
+        "entries:\n  - {phrase: kms, category: suicide_self_harm, colour: red}\n",
+        '3: unknown field "colour" in an entry (expected one of: phrase, category, also, gap, fuzzy, alone, exclude, '
+        "reviewed, notes)",
+    ),
+    (
+        "entries:\n  - {phrase: kms, category: suicide_self_harm, gap: 9}\n",
+        '3: field "gap" must be a whole number from 0 to 3',
+    ),
+    (
+        "entries:\n  - {phrase: kms, category: suicide_self_harm, fuzzy: maybe}\n",
+        '3: field "fuzzy" must be true or false',
+    ),
+    ("entries:\n  - {phrase: kms, category: suicide_self_harm, exclude: lol}\n", 'field "exclude" must be a list'),
+    (
+        "entries:\n  - {phrase: kms, category: suicide_self_harm, also: [sadness]}\n",
+        f'3: unknown category "sadness" in "also" (expected one of: {CATEGORY_LIST})',
+    ),
+    (
+        "entries:\n  - {phrase: '{pet} hits me', category: abuse_at_home}\n",
+        '3: phrase "{pet} hits me" uses unknown class {pet}',
+    ),
     ("entries:\n  - {phrase: '!!!', category: health}\n", '3: phrase "!!!" has no words or emoji to match'),
-    ("entries:\n  - {phrase: kms, category: suicide_self_harm, category: health}\n",
-     '3: duplicate field "category" in an entry'),
+    (
+        "entries:\n  - {phrase: kms, category: suicide_self_harm, category: health}\n",
+        '3: duplicate field "category" in an entry',
+    ),
     ("entries:\n  - kms\n", "3: an entry must be a mapping of fields"),
     ("entries:\n  - {phrase: kms, category: suicide_self_harm\n", "invalid YAML"),
     ("phrases:\n  - {phrase: kms, category: suicide_self_harm}\n", '2: unknown field "phrases" in the lexicon file'),
-    ("entries:\n  - phrase: !!python/object/apply:os.system [echo unsafe]\n    category: health\n",
-     "3: phrase must be text"),
-    ("rules:\n  - {category: violence_weapons, near: '{family}'}\nentries: []\n",
-     '3: a rule needs exactly one of "becomes" or "also"'),
+    (
+        "entries:\n  - phrase: !!python/object/apply:os.system [echo unsafe]\n    category: health\n",
+        "3: phrase must be text",
+    ),
+    (
+        "rules:\n  - {category: violence_weapons, near: '{family}'}\nentries: []\n",
+        '3: a rule needs exactly one of "becomes" or "also"',
+    ),
 ]
 
 

@@ -14,7 +14,6 @@ from auxil.channels import (  # noqa: F401 (fixtures)
     channels_fixture,
     client_fixture,
     quick_person_fixture,
-    runtime_fixture,
     telegram_api_fixture,
     twilio_api_fixture,
 )

@@ -70,8 +70,18 @@ def test_the_training_corpus_is_big_enough_and_a_third_of_it_harmless_or_hard():
             count = sum(m.language == language and m.outcome == "alert" and category in m.categories for m in corpus)
             assert count >= 30, (language, category)
     kinds = Counter(message.kind for message in corpus if message.outcome != "alert")
-    for kind in ("hyperbole", "gaming", "school", "cooking", "sport", "booking", "negated", "past", "hypothetical",
-                 "third_person"):
+    for kind in (
+        "hyperbole",
+        "gaming",
+        "school",
+        "cooking",
+        "sport",
+        "booking",
+        "negated",
+        "past",
+        "hypothetical",
+        "third_person",
+    ):
         assert kinds[kind] >= 30, kind
 
 

@@ -139,7 +139,12 @@ def test_to_json_is_the_safeguarding_check_line():
     assert line["escalate"] is True and line["severity"] == "immediate" and line["categories"] == [S]
     assert line["matches"] == ["want to die"] and line["outcome"] == "alert" and 0.0 <= line["score"] <= 1.0
     assert assess("hello").to_json("hello") | {"score": 0} == {
-        "text": "hello", "escalate": False, "severity": None, "categories": [], "matches": [], "outcome": "none",
+        "text": "hello",
+        "escalate": False,
+        "severity": None,
+        "categories": [],
+        "matches": [],
+        "outcome": "none",
         "score": 0,
     }
 
@@ -190,8 +195,12 @@ def test_everyday_messages_do_not_alert(text):
 
 @pytest.mark.parametrize(
     "text",
-    ["i just took all of mum's tablets", "my mate's not breathing and won't wake up", "he's outside the house now",
-     "dwi newydd gymryd y tabledi i gyd"],
+    [
+        "i just took all of mum's tablets",
+        "my mate's not breathing and won't wake up",
+        "he's outside the house now",
+        "dwi newydd gymryd y tabledi i gyd",
+    ],
 )
 def test_what_is_happening_now_is_immediate_whatever_its_category(text):
     result = assess(text)
@@ -216,7 +225,9 @@ def test_check_stream_writes_one_flushed_json_line_per_input_line():
     texts = ["i want to kms", "see you tomorrow", "dw i'n cysgu ar y stryd, mae'n oer"]
     assert [line["text"] for line in read] == texts
     assert [(line["escalate"], line["outcome"], line["severity"]) for line in read] == [
-        (True, "alert", "immediate"), (False, "none", None), (True, "alert", "immediate"),
+        (True, "alert", "immediate"),
+        (False, "none", None),
+        (True, "alert", "immediate"),
     ]
     assert [line["categories"] for line in read] == [[S], [], [U]]
 
@@ -229,8 +240,9 @@ def test_check_stream_keeps_welsh_letters_as_they_are():
 
 def test_assess_uses_the_lexicon_it_is_given(tmp_path):
     lexicon_file = tmp_path / "extra.yaml"
-    lexicon_file.write_text("language: en\nentries:\n  - {phrase: purple elephant, category: health}\n",
-                            encoding="utf-8")
+    lexicon_file.write_text(
+        "language: en\nentries:\n  - {phrase: purple elephant, category: health}\n", encoding="utf-8"
+    )
     lexicon = load_lexicon([lexicon_file])
     assert assess("i saw a purple elephant", lexicon).categories == [H]
     assert assess("i want to die", lexicon).categories == []

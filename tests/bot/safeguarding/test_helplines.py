@@ -26,8 +26,20 @@ def test_packaged_helplines_file_is_valid():
 
 def test_every_helpline_in_the_domain_is_in_the_file():
     numbers = {number for helpline in load_helplines().helplines.values() for number in helpline.numbers.values()}
-    assert numbers >= {"999", "101", "0800 1111", "116 000", "116 123", "0808 164 0123", "85258",
-                       "080880 23456", "84001", "0808 800 5000", "0800 068 4141", "111"}
+    assert numbers >= {
+        "999",
+        "101",
+        "0800 1111",
+        "116 000",
+        "116 123",
+        "0808 164 0123",
+        "85258",
+        "080880 23456",
+        "84001",
+        "0808 800 5000",
+        "0800 068 4141",
+        "111",
+    }
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -47,7 +59,11 @@ def test_999_comes_first_and_once_when_an_immediate_category_is_among_others(imm
 def test_suicide_in_english_gives_samaritans_shout_and_childline():
     message = safety_message(["suicide_self_harm"], "en")
     assert [line.split(":")[0] for line in helpline_lines(message)] == [
-        "In danger or badly hurt now? Call 999.", "Samaritans", "Shout", "Childline"]
+        "In danger or badly hurt now? Call 999.",
+        "Samaritans",
+        "Shout",
+        "Childline",
+    ]
     assert "116 123" in message and "85258" in message and "0800 1111" in message
     assert "0808 164 0123" not in message
 
@@ -91,10 +107,13 @@ def test_each_helpline_is_given_once():
     assert "999" in lines[0]
 
 
-@pytest.mark.parametrize(("language", "told", "keep_chatting"), [
-    ("en", "Someone from our team knows now", "You can keep chatting to me"),
-    ("cy", "Mae rhywun o'r gwasanaeth yn gwybod nawr", "Gelli di ddal ati i sgwrsio gyda fi"),
-])
+@pytest.mark.parametrize(
+    ("language", "told", "keep_chatting"),
+    [
+        ("en", "Someone from our team knows now", "You can keep chatting to me"),
+        ("cy", "Mae rhywun o'r gwasanaeth yn gwybod nawr", "Gelli di ddal ati i sgwrsio gyda fi"),
+    ],
+)
 def test_the_message_says_a_person_knows_and_they_can_keep_chatting(language, told, keep_chatting):
     first_line = safety_message(["unsafe_now"], language).splitlines()[0]
     assert told in first_line
@@ -122,11 +141,14 @@ def test_welsh_messages_use_straight_quotes(category):
     assert not any(quote in message for quote in "\u2018\u2019\u201c\u201d")
 
 
-@pytest.mark.parametrize(("categories", "language"), [
-    (["suicide"], "en"),
-    (["health"], "fr"),
-    ([], "en"),
-])
+@pytest.mark.parametrize(
+    ("categories", "language"),
+    [
+        (["suicide"], "en"),
+        (["health"], "fr"),
+        ([], "en"),
+    ],
+)
 def test_unknown_categories_and_languages_are_refused(categories, language):
     with pytest.raises(ValueError):
         safety_message(categories, language)
@@ -142,28 +164,43 @@ CATEGORY_MAP = "".join(f"  {category}: [emergency]\n" for category in CATEGORIES
 INTRO = 'intro:\n  en: "Thank you."\n  cy: "Diolch."\n'
 
 
-def helplines_file(helplines: str = VALID_HELPLINE, categories: str = CATEGORY_MAP, intro: str = INTRO,
-                   general: str = "[emergency]") -> str:
+def helplines_file(
+    helplines: str = VALID_HELPLINE, categories: str = CATEGORY_MAP, intro: str = INTRO, general: str = "[emergency]"
+) -> str:
     return f"{intro}helplines:\n{helplines}general: {general}\ncategories:\n{categories}"
 
 
 # (file content, the problem reported for it)
 BROKEN_FILES = [
-    (helplines_file(VALID_HELPLINE.replace('    cy: "Ffonia {call}."\n', "")),
-     'helpline "emergency": missing "cy" text'),
-    (helplines_file(VALID_HELPLINE.replace('"999"', "[999]")),
-     'helpline "emergency": number "call" must be digits (spaces allowed)'),
+    (
+        helplines_file(VALID_HELPLINE.replace('    cy: "Ffonia {call}."\n', "")),
+        'helpline "emergency": missing "cy" text',
+    ),
+    (
+        helplines_file(VALID_HELPLINE.replace('"999"', "[999]")),
+        'helpline "emergency": number "call" must be digits (spaces allowed)',
+    ),
     (helplines_file(VALID_HELPLINE.replace('"999"', '"nine"')), 'number "call" must be digits'),
-    (helplines_file(VALID_HELPLINE.replace("Call {call}.", "Call {phone}.")),
-     'helpline "emergency" en text uses {phone}, which is not one of its numbers'),
-    (helplines_file(VALID_HELPLINE.replace("Call {call}.", "Call us.")),
-     'helpline "emergency" en text does not give the number {call}'),
-    (helplines_file(VALID_HELPLINE.replace("Call {call}.", "Call {call} \u2019now\u2019.")),
-     "use straight quotes and apostrophes, not curly ones (SMS)"),
-    (helplines_file(VALID_HELPLINE.replace("Call {call}.", "Call {call} \U0001f4de")),
-     "English text must be GSM-7 for SMS"),
-    (helplines_file(categories=CATEGORY_MAP.replace("health: [emergency]", "health: [doctor]")),
-     'category "health" gives helpline "doctor", which is not in "helplines"'),
+    (
+        helplines_file(VALID_HELPLINE.replace("Call {call}.", "Call {phone}.")),
+        'helpline "emergency" en text uses {phone}, which is not one of its numbers',
+    ),
+    (
+        helplines_file(VALID_HELPLINE.replace("Call {call}.", "Call us.")),
+        'helpline "emergency" en text does not give the number {call}',
+    ),
+    (
+        helplines_file(VALID_HELPLINE.replace("Call {call}.", "Call {call} \u2019now\u2019.")),
+        "use straight quotes and apostrophes, not curly ones (SMS)",
+    ),
+    (
+        helplines_file(VALID_HELPLINE.replace("Call {call}.", "Call {call} \U0001f4de")),
+        "English text must be GSM-7 for SMS",
+    ),
+    (
+        helplines_file(categories=CATEGORY_MAP.replace("health: [emergency]", "health: [doctor]")),
+        'category "health" gives helpline "doctor", which is not in "helplines"',
+    ),
     (helplines_file(categories=CATEGORY_MAP.replace("  health: [emergency]\n", "")), 'categories: missing "health"'),
     (helplines_file(categories=CATEGORY_MAP + "  loneliness: [emergency]\n"), 'unknown category "loneliness"'),
     (helplines_file(VALID_HELPLINE.replace("emergency:", "police:")), 'missing the "emergency" helpline (999)'),
@@ -179,8 +216,10 @@ def test_a_broken_helplines_file_says_what_is_wrong_and_where(tmp_path, content,
     path.write_text(content, encoding="utf-8")
     problems = validate_helplines_file(path)
     assert problems, "expected a problem"
-    assert all(line.split(": ")[0].startswith(f"{path}:") and line.split(": ")[0][len(str(path)) + 1:].isdigit()
-               for line in problems), problems
+    assert all(
+        line.split(": ")[0].startswith(f"{path}:") and line.split(": ")[0][len(str(path)) + 1 :].isdigit()
+        for line in problems
+    ), problems
     assert any(problem in line for line in problems), problems
     with pytest.raises(HelplinesError):
         load_helplines(path)

@@ -11,7 +11,6 @@ from auxil.channels import (  # noqa: F401 (fixtures)
     PERSON,
     PUBLIC_BASE_URL,
     channels_fixture,
-    runtime_fixture,
     telegram_api_fixture,
     twilio_api_fixture,
 )

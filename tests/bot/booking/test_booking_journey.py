@@ -43,7 +43,6 @@ server = channel_fixtures.server
 sms_user = channel_fixtures.sms_user
 telegram_api = channel_fixtures.telegram_api
 twilio_api = channel_fixtures.twilio_api
-runtime = channel_fixtures.runtime
 PERSON = channel_fixtures.PERSON
 LONDON = ZoneInfo("Europe/London")
 

@@ -206,9 +206,7 @@ def _disk_full(*arguments, **options):
     raise RuntimeError("no space left on the device")
 
 
-def test_a_message_that_fails_half_way_through_its_writes_leaves_nothing_of_itself(
-    runtime, young_person, monkeypatch
-):
+def test_a_message_that_fails_half_way_through_its_writes_leaves_nothing_of_itself(runtime, young_person, monkeypatch):
     young_person.says("hi", "1")  # a young person, at "What would you like to do?"
     kept = (count(runtime, InboundEvent), count(runtime, Message))
     # The event and the state are written, then the log fails: none of it may stay, or the message could never

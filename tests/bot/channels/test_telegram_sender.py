@@ -16,7 +16,6 @@ from auxil.channels import (  # noqa: F401 (fixtures)
     WEBHOOK_SECRET,
     channels_fixture,
     quick_person_fixture,
-    runtime_fixture,
     server_fixture,
     telegram_api_fixture,
     telegram_user_fixture,

@@ -20,13 +20,11 @@ from auxil.channels import (  # noqa: F401 (fixtures)
     PERSON,
     channels_fixture,
     quick_person_fixture,
-    runtime_fixture,
     telegram_api_fixture,
     twilio_api_fixture,
 )
 
 import bot.booking.reminders as reminders
-import bot.worker
 from bot.booking.reminders import DAY_BEFORE, TWO_HOURS, reminder_moment, reminder_text, send_due_reminders
 from bot.outbox.relay import Relay
 from bot.worker import PERIODIC_JOBS, run_periodic_jobs
@@ -313,7 +311,7 @@ def test_two_workers_running_the_job_at_once_send_each_reminder_once(runtime, mo
 
 def test_the_worker_runs_the_job_on_its_clock(runtime, monkeypatch):
     book(runtime, MONDAY_4PM)
-    monkeypatch.setattr(bot.worker, "utcnow", lambda: london(2026, 11, 23, 14, 1))  # the worker's clock
+    runtime.clock = lambda: london(2026, 11, 23, 14, 1)  # the clock the worker runs its jobs on
     assert PERIODIC_JOBS["send_reminders"] is send_due_reminders
     assert run_periodic_jobs(runtime)["send_reminders"] == 1
     assert run_periodic_jobs(runtime)["send_reminders"] == 0

@@ -23,7 +23,6 @@ channels = channel_fixtures.channels
 server = channel_fixtures.server
 telegram_api = channel_fixtures.telegram_api
 twilio_api = channel_fixtures.twilio_api
-runtime = channel_fixtures.runtime
 PUBLIC_BASE_URL = channel_fixtures.PUBLIC_BASE_URL
 
 UP_TO_SUMMARY = ["hi", "1", "2", "2", "yesterday", "no", "home", "cardiff", "yes", "cafe", "anyone", "1", "no"]

@@ -13,6 +13,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 from auxil import staff
+from auxil.records import publish_directly
 from conftest import Conversation
 
 from bot.demo import reset_demo_coordinator
@@ -20,7 +21,7 @@ from bot.providers.accounts import MAX_FAILED_LOGINS, set_password
 from bot.releases import builtin_files
 from bot.safeguarding.corpus import heldout_corpus
 from bot.studio import store
-from models import LiveRelease, ScriptDraft, ScriptRelease, StaffRole, StaffUser, StudioChange, utcnow
+from models import LiveRelease, ScriptDraft, StaffRole, StaffUser, StudioChange, utcnow
 from webhooks.app import create_app
 from webhooks.staff_login import WRONG_LOGIN
 from webhooks.studio import views
@@ -79,13 +80,6 @@ def coordinator(studio: Studio) -> Studio:
         email, password = reset_demo_coordinator(session)
     assert studio.log_in(email, password).status_code == 302
     return studio
-
-
-def publish_directly(runtime, kind: str, files: dict[str, str], message: str = "test") -> ScriptRelease:
-    with runtime.session() as session, session.begin():
-        release = store.publish(session, kind, files, store.Author(None, "tests"), message)
-    runtime.forget_live_releases()  # as the studio's publish page does
-    return release
 
 
 def welcome_with(old: str, new: str) -> dict[str, str]:

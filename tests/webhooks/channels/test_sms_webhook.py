@@ -15,7 +15,6 @@ from auxil.channels import (  # noqa: F401 (fixtures)
     channels_fixture,
     client_fixture,
     count,
-    runtime_fixture,
     server_fixture,
     sms_user_fixture,
     telegram_api_fixture,

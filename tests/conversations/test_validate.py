@@ -20,7 +20,7 @@ from conversations.validate import (
 
 # A small complete set of scripts (welcome, decline, system) that is valid. The tests use it in place of the
 # built-in scripts, and break copies of it the way a person editing by hand might.
-VALID = Path(__file__).parent / "data" / "scripts" / "valid"
+VALID = Path(__file__).resolve().parents[1] / "data" / "scripts" / "valid"
 
 
 def edited(script: str, old: str, new: str) -> str:

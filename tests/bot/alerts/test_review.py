@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from test_escalation import staff_messages, with_rota
-from test_events_schema import assert_matches_its_schema
-from test_provider_pages import form, log_in
+from auxil.providers import PASSWORD
+from auxil.records import assert_matches_its_schema, staff_messages, with_rota
+from auxil.staff import form, log_in
 
 from bot.alerts.duty import renotify_unread
 from bot.providers.queue import to_read
@@ -140,7 +140,7 @@ def queue_pages(runtime, young_person):
 
 def test_the_queue_shows_the_to_read_list_after_the_alerts_and_marking_read_clears_it(queue_pages):
     client, demo, _, _ = queue_pages
-    assert log_in(client, demo.email).status_code == 302
+    assert log_in(client, demo.email, PASSWORD).status_code == 302
     page = client.get("/provider/").get_data(as_text=True)
     assert page.index("Alerts") < page.index("To read (1)") < page.index("Requests")
     assert NOT_PLACED in page
@@ -152,7 +152,7 @@ def test_the_queue_shows_the_to_read_list_after_the_alerts_and_marking_read_clea
 
 def test_another_providers_worker_cannot_see_or_mark_the_message(queue_pages):
     client, _, other, runtime = queue_pages
-    assert log_in(client, other.email).status_code == 302
+    assert log_in(client, other.email, PASSWORD).status_code == 302
     page = client.get("/provider/").get_data(as_text=True)
     assert NOT_PLACED not in page
     with runtime.session() as session:

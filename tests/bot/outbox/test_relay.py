@@ -40,8 +40,10 @@ def edge(monkeypatch):
 
 def add(runtime, key: str, n: int) -> list[str]:
     with runtime.session() as session, session.begin():
-        events = [enqueue_provider_event(session, "referral.created", {"n": i}, provider_id=None, ordering_key=key)
-                  for i in range(n)]
+        events = [
+            enqueue_provider_event(session, "referral.created", {"n": i}, provider_id=None, ordering_key=key)
+            for i in range(n)
+        ]
         return events
 
 

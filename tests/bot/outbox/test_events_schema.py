@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 from auxil.providers import demo_login, latest_referral_id, self_referral
+from auxil.records import assert_matches_its_schema
 from conftest import Conversation
 from jsonschema import Draft202012Validator
 
@@ -28,11 +29,6 @@ def provider_events(runtime) -> list[dict]:
             .order_by(OutboxEvent.created_at)
         ).all()
         return [row.payload for row in rows]
-
-
-def assert_matches_its_schema(event: dict) -> None:
-    Draft202012Validator(envelope_schema()).validate(event)
-    Draft202012Validator(data_schema(event["type"])).validate(event["data"])
 
 
 def every_journey(runtime, dispatcher) -> None:

@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from auxil.channels import (  # noqa: F401 (fixtures)
     channels,
     quick_person,
-    runtime,
     server,
     sms_user,
     telegram_api,
@@ -97,8 +96,9 @@ def test_over_telegram_a_concern_reaches_the_provider_to_be_read(channels, teleg
     assert "suicide_self_harm" in event["data"]["categories"]
 
 
-def test_over_telegram_an_unplaceable_message_is_read_and_an_unread_one_renotifies(channels, telegram_user,
-                                                                                     provider_endpoint):
+def test_over_telegram_an_unplaceable_message_is_read_and_an_unread_one_renotifies(
+    channels, telegram_user, provider_endpoint
+):
     from bot.alerts.duty import renotify_unread
     from models import OutboxKind, Provider
 

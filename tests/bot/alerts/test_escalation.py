@@ -3,9 +3,10 @@
 from datetime import timedelta
 
 import sqlalchemy as sa
+from auxil.records import staff_messages, with_rota
 
 from bot.alerts.duty import RENOTIFY_AFTER, renotify_unacknowledged
-from models import Escalation, OutboxEvent, OutboxKind, Provider, utcnow
+from models import Escalation, OutboxEvent, utcnow
 
 
 def alerts(runtime) -> list[dict]:
@@ -14,16 +15,6 @@ def alerts(runtime) -> list[dict]:
             sa.select(OutboxEvent).where(OutboxEvent.type == "safeguarding.alert").order_by(OutboxEvent.created_at)
         ).all()
         return [event.payload["data"] for event in events]
-
-
-def staff_messages(runtime) -> list[dict]:
-    with runtime.session() as session:
-        events = session.scalars(
-            sa.select(OutboxEvent)
-            .where(OutboxEvent.kind == OutboxKind.CHANNEL_MESSAGE, OutboxEvent.type == "message.staff")
-            .order_by(OutboxEvent.created_at)
-        ).all()
-        return [event.payload for event in events]
 
 
 def test_a_hit_mid_journey_gets_help_first_then_the_conversation_carries_on(runtime, young_person):
@@ -80,15 +71,6 @@ def test_welsh_help_comes_in_welsh(runtime, young_person):
 def test_ordinary_messages_raise_nothing(runtime, young_person):
     young_person.says("hi", "1", "1", "I killed it at football today lol", "dying to see the match")
     assert alerts(runtime) == []
-
-
-def with_rota(runtime) -> None:
-    with runtime.session() as session, session.begin():
-        provider = session.scalars(sa.select(Provider)).one()
-        provider.duty_contacts = [
-            {"channel": "sms", "address": "+447700900001"},
-            {"channel": "telegram", "address": "555000111"},
-        ]
 
 
 def test_the_duty_worker_is_told_at_once_in_neutral_words(runtime, young_person):

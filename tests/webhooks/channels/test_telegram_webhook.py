@@ -17,7 +17,6 @@ from auxil.channels import (  # noqa: F401 (fixtures)
     client_fixture,
     count,
     quick_person_fixture,
-    runtime_fixture,
     server_fixture,
     telegram_api_fixture,
     telegram_user_fixture,
