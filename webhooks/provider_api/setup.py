@@ -65,6 +65,8 @@ def _changes(setup: ProviderSetup) -> dict[str, int]:
 
 def _day_range(setup: ProviderSetup, query: DaysQuery) -> tuple[date, date]:
     first = query.from_ or setup.now.astimezone(setup.timezone).date()
+    if first > date.max - timedelta(days=MAX_LISTING_DAYS):
+        raise ApiError(422, "invalid", f"from: must be before {date.max - timedelta(days=MAX_LISTING_DAYS)}", "from")
     last = query.to or first + timedelta(days=MAX_LISTING_DAYS)
     return first, min(last, first + timedelta(days=MAX_LISTING_DAYS))
 

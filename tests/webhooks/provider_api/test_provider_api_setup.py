@@ -302,6 +302,12 @@ def test_slots_query_mistakes_are_refused(client, demo):
         assert response.status_code == 422 and response.get_json()["field"] == field
 
 
+def test_a_listing_from_the_end_of_the_calendar_is_refused_not_a_server_error(client, demo):
+    for path in ("/api/v1/slots", "/api/v1/exceptions"):
+        response = client.get(path, query_string={"from": "9999-12-31"}, headers=demo.auth)
+        assert response.status_code == 422 and response.get_json()["field"] == "from"
+
+
 # --- one provider never touches another's -------------------------------------------------------------------
 
 
