@@ -185,7 +185,7 @@ class Dispatcher:
     def _person(session: Session, inbound: Inbound) -> Person:
         """The sender and their saved conversation, in one query."""
         parameters = {"channel": inbound.channel, "hash": hash_address(inbound.channel, inbound.address)}
-        row = session.execute(_PERSON, parameters).one_or_none()
+        row = session.connection().execute(_PERSON, parameters).one_or_none()
         if row is None:
             return Person(None, Language.EN, False, None, None, None, None)
         contact_id, language, opted_out, last_seen_at, version, variables, expires_at = row

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -25,14 +26,23 @@ _STATES = ConversationState.__table__
 _EVENTS = InboundEvent.__table__
 _RECORD_EVENT = sa.insert(_EVENTS).returning(_EVENTS.c.id)
 _ANSWER_EVENT = sa.update(_EVENTS).where(_EVENTS.c.id == sa.bindparam("event_id"))
-_LOG = sa.insert(Message.__table__)  # rows of columns, not objects: nothing reads them back in the transaction
+_LOG = sa.insert(Message.__table__)
+_UPDATE_STATE = sa.update(_STATES).where(
+    _STATES.c.contact_id == sa.bindparam("b_contact_id"), _STATES.c.version == sa.bindparam("b_version")
+)
+
+
+def _rows(session: Session) -> Connection:
+    """The session's connection: these rows are written as columns, not objects, since nothing reads them back
+    as objects in the transaction (the ORM's bookkeeping on each statement would cost more than the statement)."""
+    return session.connection()
 
 
 def record_delivery(session: Session, channel: Channel, external_id: str, now: datetime) -> int:
     """The delivery, recorded first and once: a repeated one fails here on the unique ``(channel, external_id)``
     (IntegrityError), so everything it would have done is undone and the stored answer is given again."""
     values = {"channel": channel, "external_id": external_id, "received_at": now}
-    return session.execute(_RECORD_EVENT, values).scalar_one()
+    return _rows(session).execute(_RECORD_EVENT, values).scalar_one()
 
 
 def answer_delivery(
@@ -41,7 +51,7 @@ def answer_delivery(
     """What the delivery was answered with, kept (encrypted) to give again if the channel repeats it."""
     answer = [{"text": reply.text, "options": list(reply.options)} for reply in replies]
     values = {"event_id": event_id, "contact_id": contact_id, "response": answer, "processed_at": processed_at}
-    session.execute(_ANSWER_EVENT, values)
+    _rows(session).execute(_ANSWER_EVENT, values)
 
 
 def save_state(
@@ -73,12 +83,10 @@ def save_state(
         "updated_at": now,
     }
     if version is None:
-        session.execute(sa.insert(_STATES).values(contact_id=contact_id, version=1, **values))
+        _rows(session).execute(sa.insert(_STATES), {"contact_id": contact_id, "version": 1, **values})
     else:
-        updated = session.execute(
-            sa.update(_STATES)
-            .where(_STATES.c.contact_id == contact_id, _STATES.c.version == version)
-            .values(version=version + 1, **values)
+        updated = _rows(session).execute(
+            _UPDATE_STATE, {"b_contact_id": contact_id, "b_version": version, "version": version + 1, **values}
         )
         if updated.rowcount != 1:
             raise StaleDataError("the conversation state changed while this message was handled")
@@ -108,7 +116,7 @@ def log_messages(
         for direction, text, external_id in said
     ]
     if rows:
-        session.execute(_LOG, rows)
+        _rows(session).execute(_LOG, rows)
 
 
 def said_by_the_bot(replies: Iterable[Reply]) -> list[tuple[Direction, str, str | None]]:
