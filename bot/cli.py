@@ -30,12 +30,10 @@ def serve_threads(database_url: str, channels: frozenset[Channel]) -> int:
 
     A Telegram webhook sends its answer through Telegram's API before it returns: on PostgreSQL a worker
     serves others meanwhile. An SMS webhook answers in its own response and waits only on the database. With
-    the database on the same machine, more threads there only made each message cost more CPU (they take turns
-    on Python's lock): on PostgreSQL, two workers flat out, one thread each did 0.99 to 1.13 times the
-    messages a second that four did (five runs of benchmarks/bench_threads.py), at 6-15% less CPU a message
-    and a lower p99.
-    SQLite takes one writer at a time and makes the others sleep and retry, so more threads only add waits.
-    With the database across a network, try ``--threads``.
+    the database on the same machine, more threads there only make each message cost more CPU (they take turns
+    on Python's lock; ``benchmarks/bench_threads.py`` measures it). SQLite takes one writer at a time and makes
+    the others sleep and retry, so more threads only add waits. With the database across a network, try
+    ``--threads``.
     """
     from models import Channel
 
