@@ -25,7 +25,7 @@ from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.alerts.escalation import put_up_for_review, triage_and_escalate
-from bot.conversation.effects import READING_EFFECTS, EffectContext, NeedsWriting, apply_effect
+from bot.conversation.effects import READING_EFFECTS, Deciding, EffectContext, NeedsWriting, apply_effect
 from bot.conversation.records import answer_delivery, log_messages, record_delivery, said_by_the_bot, save_state
 from bot.outbox.delivery import enqueue_channel_message
 from bot.runtime import Runtime, with_given
@@ -61,6 +61,19 @@ _PERSON = (
     )
     .select_from(CONTACTS.outerjoin(STATES, STATES.c.contact_id == CONTACTS.c.id))
     .where(CONTACTS.c.channel == sa.bindparam("channel"), CONTACTS.c.address_hash == sa.bindparam("hash"))
+)
+
+_LOCK_CONVERSATION = (
+    sa.select(CONTACTS.c.language, CONTACTS.c.opted_out, STATES.c.version)
+    .select_from(CONTACTS.join(STATES, STATES.c.contact_id == CONTACTS.c.id))
+    .where(CONTACTS.c.id == sa.bindparam("contact_id"))
+    .with_for_update(of=STATES)
+)
+_LOCK_CONTACT = (
+    sa.select(CONTACTS.c.language, CONTACTS.c.opted_out, STATES.c.version)
+    .select_from(CONTACTS.outerjoin(STATES, STATES.c.contact_id == CONTACTS.c.id))
+    .where(CONTACTS.c.id == sa.bindparam("contact_id"))
+    .with_for_update(of=CONTACTS, key_share=True)
 )
 
 # Conflicts (two messages from one new person at once, a stale state) are retried this many times.
@@ -134,10 +147,7 @@ class Decision:
         return ReviewReason(self.heard) if self.heard else None
 
 
-class _DecidingSession(Session):
-    """The session effects read through while a message is decided. It is not the message's transaction, so
-    an effect that tries to write there is stopped (NeedsWriting) and carried out in the transaction instead."""
-
+class _DecidingSession(Deciding):
     def flush(self, objects: Any = None) -> None:
         if self.new or self.dirty or self.deleted:
             raise NeedsWriting("an effect wrote while the message was being decided")
@@ -231,21 +241,19 @@ class Dispatcher:
             session.add(contact)
             session.flush()  # two first messages at once: one wins, the other retries and finds it
             person = dataclasses.replace(decision.person, contact_id=contact.id)
+            effects = EffectContext(session, contact, {}, now, self.runtime.timezone)
         else:
             # The person's conversation (or, with none yet, the contact) is locked (PostgreSQL; SQLite has one
             # writer at a time), so two messages from one person are carried out one after the other. If
             # another (or a provider's message) got in since this one was decided, it is decided again, under
             # the lock.
             person = decision.person
-            contact, version = self._lock(session, person.contact_id)
-            if (contact.language, contact.opted_out, version) != (
-                person.language,
-                person.opted_out,
-                person.state_version,
-            ):
+            if self._lock(session, person) != (person.language, person.opted_out, person.state_version):
                 person = self._person(session, inbound)
                 decision = self._decide(session, inbound, person, now)
+            effects = EffectContext(session, None, {}, now, self.runtime.timezone, contact_id=person.contact_id)
         assert person.contact_id is not None
+        effects.change_contact(**decision.contact_changes)  # what the effects done while deciding set
 
         safety_replies: tuple[Reply, ...] = ()
         escalated: tuple[str, ...] = ()
@@ -253,7 +261,7 @@ class Dispatcher:
             safety = triage_and_escalate(
                 session,
                 self.runtime,
-                contact,
+                effects.contact,
                 event_id,
                 inbound.text,
                 decision.state,
@@ -265,7 +273,7 @@ class Dispatcher:
         if decision.review_reason is not None:
             put_up_for_review(
                 session,
-                contact,
+                effects.contact,
                 event_id,
                 decision.review_reason,
                 inbound.text,
@@ -274,8 +282,6 @@ class Dispatcher:
                 tuple(decision.assessment.categories),
             )
 
-        effects = EffectContext(session, contact, {}, now, self.runtime.timezone)
-        effects.change_contact(**decision.contact_changes)  # what the effects done while deciding set
         ran = carry_on(decision.catalog, decision.turn, _doer(effects, reading=False))
         if ran.looping:
             log.error("a script asked for more effects in one message than a turn may do")
@@ -286,9 +292,10 @@ class Dispatcher:
             session, person.contact_id, person.state_version, ran.turn.state, given, now, forget=effects.deleted
         )
         if language != person.language:
-            contact.language = language
+            effects.change_contact(language=language)
         if person.last_seen_at is None or now - person.last_seen_at > LAST_SEEN_PRECISION:
-            contact.last_seen_at = now
+            effects.change_contact(last_seen_at=now)
+        effects.save_contact_changes()
         answer_delivery(session, event_id, person.contact_id, replies, self.runtime.clock())
         if not effects.deleted:  # after "delete my data" nothing of this person is logged, this message neither
             said = [(Direction.INBOUND, inbound.text, inbound.message_id), *said_by_the_bot(replies)]
@@ -297,20 +304,23 @@ class Dispatcher:
         if inbound.reply_via_outbox and replies:
             # After "delete my data" the contact no longer holds the address, so this one message carries it.
             address = inbound.address if effects.deleted else None
-            outbox_ids = (enqueue_channel_message(session, contact, replies, address=address),)
-        return Outcome(
-            replies, person.contact_id, opted_out=contact.opted_out, escalated=escalated, outbox_ids=outbox_ids
-        )
+            outbox_ids = (enqueue_channel_message(session, effects.contact, replies, address=address),)
+        opted_out = effects.loaded.opted_out if effects.loaded is not None else person.opted_out
+        return Outcome(replies, person.contact_id, opted_out=opted_out, escalated=escalated, outbox_ids=outbox_ids)
 
     @staticmethod
-    def _lock(session: Session, contact_id: int) -> tuple[Contact, int | None]:
-        """Lock the person: their conversation's row, or with none, the contact's. Rows are locked in one order
-        everywhere, the conversation's first (a worker's message does the same), and the contact only "for no
-        key update", so logging a message (whose foreign key shares the contact's key) never waits for it."""
-        version = session.scalar(sa.select(STATES.c.version).where(STATES.c.contact_id == contact_id).with_for_update())
-        if version is None:
-            session.execute(sa.select(CONTACTS.c.id).where(CONTACTS.c.id == contact_id).with_for_update(key_share=True))
-        return session.get_one(Contact, contact_id), version
+    def _lock(session: Session, person: Person) -> tuple[Language, bool, int | None]:
+        """Lock the person, and what tells whether anything changed since the message was decided: their
+        language, whether they stopped, their conversation's version. Rows are locked in one order everywhere,
+        the conversation's first (a worker's message does the same), and the contact only "for no key update",
+        so logging a message (whose foreign key shares the contact's key) never waits for it."""
+        parameters = {"contact_id": person.contact_id}
+        row = None
+        if person.state_version is not None:
+            row = session.connection().execute(_LOCK_CONVERSATION, parameters).one_or_none()
+        if row is None:  # no conversation (or it was deleted meanwhile)
+            row = session.connection().execute(_LOCK_CONTACT, parameters).one()
+        return Language(row.language), row.opted_out, row.version
 
     def _state(self, person: Person, now: datetime, releases: dict[str, int]) -> dict[str, Any]:
         variables = self.runtime.variables_for(releases.get("helplines"))

@@ -83,6 +83,12 @@ READING_EFFECTS = frozenset(
 )
 
 
+class Deciding(Session):
+    """The session effects read through while a message is decided (``bot.conversation.dispatcher``): it is not
+    the message's transaction, so an effect that tries to write there is stopped (NeedsWriting) and carried
+    out in the transaction instead."""
+
+
 class NeedsWriting(Exception):
     """An effect run while deciding needs what only the write transaction has (the contact's row, a write)."""
 
@@ -114,9 +120,21 @@ class EffectContext:
 
     @property
     def contact(self) -> Contact:
+        """The contact's row, read when first asked for (most messages never need it); while a message is
+        decided there is none to read (NeedsWriting)."""
         if self.loaded is None:
-            raise NeedsWriting("this effect needs the contact's row")
+            if isinstance(self.session, Deciding) or not self.contact_id:
+                raise NeedsWriting("this effect needs the contact's row")
+            self.loaded = self.session.get_one(Contact, self.contact_id)
+            for name, value in self.contact_changes.items():
+                setattr(self.loaded, name, value)
         return self.loaded
+
+    def save_contact_changes(self) -> None:
+        """What this message set of the contact's own columns: on the row if something read it (the session writes
+        it with its other changes), else in one UPDATE."""
+        if self.loaded is None and self.contact_changes:
+            self.session.execute(sa.update(Contact).where(Contact.id == self.contact_id).values(**self.contact_changes))
 
     def change_contact(self, **columns: Any) -> None:
         """Set the contact's own columns (role, area, language)."""
