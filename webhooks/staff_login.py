@@ -199,6 +199,12 @@ def safe_next(target: str | None) -> str | None:
 # --- the pages -----------------------------------------------------------------------------------------
 
 
+@limiter.request_filter
+def _not_the_login() -> bool:
+    """Only the login is limited: every other request (a text arriving, a page) skips the limiter's checks."""
+    return request.endpoint != "staff.login"
+
+
 def _login_limit() -> str:
     return current_app.config.get("RHI_LOGIN_LIMIT", LOGIN_LIMIT)
 
