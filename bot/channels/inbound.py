@@ -22,7 +22,7 @@ from bot.channels.sms import UNSUBSCRIBED, InboundSms, StatusReport, sms_texts
 from bot.channels.telegram import TelegramUpdate
 from bot.channels.texts import channel_text
 from bot.conversation.dispatcher import MAX_ATTEMPTS, Dispatcher, Inbound, Outcome
-from bot.conversation.records import answer_delivery, log_messages, record_delivery, said_by_the_bot
+from bot.conversation.records import answer_delivery, earlier_answer, log_messages, record_delivery, said_by_the_bot
 from bot.outbox.delivery import enqueue_channel_message
 from bot.outbox.relay import deliver_now
 from bot.runtime import Runtime
@@ -273,10 +273,5 @@ def _answer(
 
 def _replay(runtime: Runtime, channel: Channel, external_id: str) -> _Answer | None:
     with runtime.session() as session:
-        event = session.scalars(
-            sa.select(InboundEvent).where(InboundEvent.channel == channel, InboundEvent.external_id == external_id)
-        ).one_or_none()
-        if event is None or event.processed_at is None:
-            return None
-        replies = tuple(Reply(item["text"], tuple(item.get("options", ()))) for item in event.response or [])
-        return _Answer(replies, duplicate=True)
+        earlier = earlier_answer(session, channel, external_id)
+    return None if earlier is None else _Answer(earlier[1], duplicate=True)

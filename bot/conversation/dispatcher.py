@@ -26,19 +26,27 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bot.alerts.escalation import put_up_for_review, triage_and_escalate
 from bot.conversation.effects import READING_EFFECTS, Deciding, EffectContext, NeedsWriting, apply_effect
-from bot.conversation.records import answer_delivery, log_messages, record_delivery, said_by_the_bot, save_state
+from bot.conversation.records import (
+    answer_delivery,
+    earlier_answer,
+    log_messages,
+    record_delivery,
+    resumed_state,
+    said_by_the_bot,
+    save_state,
+    scripts_for,
+)
 from bot.outbox.delivery import enqueue_channel_message
-from bot.runtime import Runtime, with_given
+from bot.runtime import Runtime
 from bot.safeguarding.detector import Assessment, assess
 from conversations.catalog import Catalog
-from conversations.interpreter import Effect, Reply, Turn, UserText, new_state, restart
+from conversations.interpreter import Effect, Reply, Turn, UserText
 from conversations.turn import carry_on, take_turn
 from models import (
     Channel,
     Contact,
     ConversationState,
     Direction,
-    InboundEvent,
     Language,
     ReviewReason,
 )
@@ -212,7 +220,7 @@ class Dispatcher:
         too (READING_EFFECTS); in the write transaction none are: they are done when it is carried out."""
         releases = self.runtime.live_releases(session)
         state = self._state(person, now, releases)
-        catalog = self._catalog(state, releases)
+        catalog = scripts_for(self.runtime, state, releases.get("scripts"))
         # ---- SAFEGUARDING CHECK: first, on every message, in every journey, whatever the state ----
         # (opted out, declined, mid-booking, or a hit inside a command such as "STOP I want to die").
         assessment = assess(inbound.text, lexicon=self.runtime.lexicon_for(releases.get("lexicon")))
@@ -329,41 +337,20 @@ class Dispatcher:
         return Language(row.language), row.opted_out, row.version
 
     def _state(self, person: Person, now: datetime, releases: dict[str, int]) -> dict[str, Any]:
-        variables = self.runtime.variables_for(releases.get("helplines"))
-        if person.variables is None:
-            state = new_state(person.language, variables)
-            state["stopped"] = person.opted_out
-            return state
-        state = dict(person.variables)
-        if person.expires_at and person.expires_at < now:
-            state = restart(state)
-        state = with_given(state, variables)
+        given = self.runtime.variables_for(releases.get("helplines"))
+        state = resumed_state(person.variables, person.expires_at, person.language, given, now)
         state["stopped"] = person.opted_out
         return state
-
-    def _catalog(self, state: dict[str, Any], releases: dict[str, int]) -> Catalog:
-        """A conversation under way finishes on the scripts it started with; a new one starts on the live ones."""
-        if state["waiting"] in ("new", "finished"):
-            state["release"] = releases.get("scripts")
-        try:
-            return self.runtime.catalog_for(state.get("release"))
-        except LookupError:  # its release is gone (a restored database backup): carry on with the live one
-            state["release"] = releases.get("scripts")
-            return self.runtime.catalog_for(state["release"])
 
     # --- duplicates -----------------------------------------------------------------------------
 
     def _replay(self, inbound: Inbound) -> Outcome | None:
         """The answer already given to this delivery, if it was processed (a retry by the channel)."""
         with self.runtime.session() as session:
-            event = session.scalars(
-                sa.select(InboundEvent).where(
-                    InboundEvent.channel == inbound.channel, InboundEvent.external_id == inbound.external_id
-                )
-            ).one_or_none()
-            if event is None or event.processed_at is None:
+            earlier = earlier_answer(session, inbound.channel, inbound.external_id)
+            if earlier is None:
                 return None
-            replies = tuple(Reply(item["text"], tuple(item.get("options", ()))) for item in event.response or [])
+            event, replies = earlier
             contact = session.get(Contact, event.contact_id) if event.contact_id else None
             return Outcome(
                 replies, event.contact_id or 0, duplicate=True, opted_out=bool(contact and contact.opted_out)

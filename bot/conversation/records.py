@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from bot.conversation.render import as_numbered_text
-from bot.runtime import without_given
-from conversations.interpreter import Reply, restart
+from bot.runtime import Runtime, with_given, without_given
+from conversations.catalog import Catalog
+from conversations.interpreter import Reply, new_state, restart
 from models import Channel, ConversationState, Direction, InboundEvent, Language, Message
 
 # A conversation left this long starts again from the menu (the answers of a half-finished journey
@@ -52,6 +53,44 @@ def answer_delivery(
     answer = [{"text": reply.text, "options": list(reply.options)} for reply in replies]
     values = {"event_id": event_id, "contact_id": contact_id, "response": answer, "processed_at": processed_at}
     _rows(session).execute(_ANSWER_EVENT, values)
+
+
+def earlier_answer(
+    session: Session, channel: Channel, external_id: str
+) -> tuple[InboundEvent, tuple[Reply, ...]] | None:
+    """A delivery the channel repeats: the event, and the answer ``answer_delivery`` kept for it; None when it was
+    never answered (it failed, and is being tried again)."""
+    event = session.scalars(
+        sa.select(InboundEvent).where(InboundEvent.channel == channel, InboundEvent.external_id == external_id)
+    ).one_or_none()
+    if event is None or event.processed_at is None:
+        return None
+    return event, tuple(Reply(item["text"], tuple(item.get("options", ()))) for item in event.response or [])
+
+
+def resumed_state(
+    saved: dict[str, Any] | None, expires_at: datetime | None, language: str, given: dict[str, Any], now: datetime
+) -> dict[str, Any]:
+    """The conversation as it runs from what ``save_state`` kept (None: nothing yet, a new one in ``language``):
+    started again from the menu when it expired, and with what every conversation is given (``given``)."""
+    if saved is None:
+        return new_state(language, given)
+    state = dict(saved)
+    if expires_at and expires_at < now:
+        state = restart(state)
+    return with_given(state, given)
+
+
+def scripts_for(runtime: Runtime, state: dict[str, Any], live_scripts: int | None) -> Catalog:
+    """The scripts a conversation runs on: a conversation under way finishes on the release it started with; a
+    new one (or one whose release is gone, after a database backup was restored) starts on the live one."""
+    if state["waiting"] in ("new", "finished"):
+        state["release"] = live_scripts
+    try:
+        return runtime.catalog_for(state.get("release"))
+    except LookupError:
+        state["release"] = live_scripts
+        return runtime.catalog_for(live_scripts)
 
 
 def save_state(

@@ -26,14 +26,12 @@ from bot.booking.changes import (
     confirmed_delay_reason,
 )
 from bot.conversation.effects import EffectContext, apply_effect
-from bot.conversation.records import log_messages, said_by_the_bot, save_state
+from bot.conversation.records import log_messages, resumed_state, said_by_the_bot, save_state, scripts_for
 from bot.outbox import events
 from bot.outbox.delivery import enqueue_channel_message
 from bot.routing import escalation_provider_id
-from bot.runtime import with_given
-from conversations.catalog import Catalog
 from conversations.dates import both_languages, format_slot
-from conversations.interpreter import Effect, EffectDone, new_state, restart
+from conversations.interpreter import Effect, EffectDone
 from conversations.turn import take_turn
 from models import (
     Booking,
@@ -522,17 +520,20 @@ def _tell(
         .with_for_update()
     ).one_or_none()
     # The helplines published in the studio, as the dispatcher gives them (not the packaged ones).
-    given = runtime.variables_for(runtime.live_releases(session).get("helplines"))
+    releases = runtime.live_releases(session)
+    given = runtime.variables_for(releases.get("helplines"))
     if row is None:
-        state = new_state(str(contact.language), given)
+        state = resumed_state(None, None, str(contact.language), given, now)
         state["waiting"] = "finished"
     else:
-        state = dict(row.variables)
-        if row.expires_at and row.expires_at < now:
-            state = restart(state)
-        state = with_given(state, given)
+        state = resumed_state(row.variables, row.expires_at, str(contact.language), given, now)
     mid_question = state.get("waiting") == "input"
-    catalog = _catalog(session, runtime, state)
+    catalog = scripts_for(runtime, state, releases.get("scripts"))
+    if PROVIDER_SCRIPT_ENTRY.partition(".")[0] not in catalog.scripts:
+        # A release published before the provider script existed: the conversation carries on with the
+        # scripts shipped with the application.
+        catalog = runtime.catalog
+        state["release"] = None
     state["return_to"] = f"{state['script']}.{state['step']}" if mid_question else None
     state["resume"] = PROVIDER_SCRIPT_ENTRY
     state["vars"]["referral_id"] = referral.id
@@ -551,23 +552,6 @@ def _tell(
     enqueue_channel_message(session, contact, ran.replies, kind_of_message="provider")
     log_messages(session, contact.id, contact.channel, said_by_the_bot(ran.replies), now)
     return Told(True)
-
-
-def _catalog(session: Session, runtime: Runtime, state: dict[str, Any]) -> Catalog:
-    """The scripts this conversation runs on, as the dispatcher chooses them (a conversation under way keeps
-    the release it started on); the built-in ones when that release has no provider script (published
-    before it existed), and the conversation then carries on with those."""
-    if state.get("waiting") in ("new", "finished"):
-        state["release"] = runtime.live_releases(session).get("scripts")
-    try:
-        catalog = runtime.catalog_for(state.get("release"))
-    except LookupError:
-        catalog = runtime.catalog
-        state["release"] = None
-    if PROVIDER_SCRIPT_ENTRY.partition(".")[0] not in catalog.scripts:
-        catalog = runtime.catalog
-        state["release"] = None
-    return catalog
 
 
 def _when_label(runtime: Runtime, moment: datetime) -> dict[str, str]:
