@@ -54,7 +54,7 @@ def bench_dispatcher(url: str, workdir: Path, conversations: int) -> tuple[float
     environ = {"RHI_DATABASE_URL": url, "RHI_DATA_KEY": generate_key(), "RHI_INSTANCE_PATH": str(workdir)}
     runtime = Runtime(load_settings(environ))
     with runtime.session() as session, session.begin():
-        load_demo_data(session, datetime.now(runtime.timezone).date(), runtime.timezone)
+        load_demo_data(session, runtime.clock(), runtime.timezone)
     dispatcher = Dispatcher(runtime)
     latencies = []
     started = time.perf_counter()

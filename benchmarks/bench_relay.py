@@ -19,7 +19,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -161,7 +160,7 @@ def main() -> None:
     environ = {"RHI_DATABASE_URL": args.database, "RHI_DATA_KEY": generate_key(), "RHI_INSTANCE_PATH": workdir}
     runtime = Runtime(load_settings(environ))
     with runtime.session() as session, session.begin():
-        load_demo_data(session, datetime.now(runtime.timezone).date(), runtime.timezone)
+        load_demo_data(session, runtime.clock(), runtime.timezone)
         provider_id = session.scalars(sa.select(Provider.id).where(Provider.slug == DEMO_PROVIDER_SLUG)).one()
 
     print(f"PostgreSQL: {args.database}")

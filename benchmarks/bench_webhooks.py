@@ -691,7 +691,7 @@ def prepare(url: str, data_key: str, workdir: Path) -> None:
         load_settings({"RHI_DATABASE_URL": url, "RHI_DATA_KEY": data_key, "RHI_INSTANCE_PATH": str(workdir)})
     )
     with runtime.session() as session, session.begin():
-        load_demo_data(session, datetime.now(runtime.timezone).date(), runtime.timezone)
+        load_demo_data(session, runtime.clock(), runtime.timezone)
     runtime.close()
     create_floor_table(url)
 

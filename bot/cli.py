@@ -13,7 +13,6 @@ import logging
 import sys
 import threading
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.settings import ConfigError, Settings, load_settings
@@ -138,7 +137,7 @@ def _load_demo(runtime) -> None:  # type: ignore[no-untyped-def]
     from bot.demo import load_demo_data
 
     with runtime.session() as session, session.begin():
-        load_demo_data(session, datetime.now(runtime.timezone).date(), runtime.timezone)
+        load_demo_data(session, runtime.clock(), runtime.timezone)
 
 
 def _demo(args: argparse.Namespace) -> int:

@@ -7,7 +7,7 @@ hours (``bot.booking.availability``), so each load also moves the days offered o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -24,7 +24,6 @@ from models import (
     StaffUser,
     WeeklyAvailability,
     Worker,
-    utcnow,
 )
 
 DEMO_PROVIDER_SLUG = "demo"
@@ -72,11 +71,8 @@ DEMO_DUTY_WORKER = ("duty@demo.example", "Demo duty worker")
 DEMO_COORDINATOR = ("coordinator@demo.example", "Demo coordinator")
 
 
-def load_demo_data(session: Session, today: date, timezone: ZoneInfo, now: datetime | None = None) -> Provider:
-    """The demo provider, its workers, places and weekly hours, and slots from ``now`` (default: this moment).
-
-    ``today`` is kept for callers that pass it; the slots start from ``now``.
-    """
+def load_demo_data(session: Session, now: datetime, timezone: ZoneInfo) -> Provider:
+    """The demo provider, its workers, places and weekly hours, and slots from ``now``."""
     provider = session.scalars(sa.select(Provider).where(Provider.slug == DEMO_PROVIDER_SLUG)).one_or_none()
     if provider is None:
         provider = Provider(slug=DEMO_PROVIDER_SLUG, name="Demo Return Home Service", areas=DEMO_AREAS, is_default=True)
@@ -113,7 +109,7 @@ def load_demo_data(session: Session, today: date, timezone: ZoneInfo, now: datet
                 for day in weekdays
             )
     session.flush()
-    refresh_slots(session, provider, now or utcnow(), timezone)
+    refresh_slots(session, provider, now, timezone)
     return provider
 
 

@@ -117,6 +117,8 @@ def make_engine(url: str, *, sqlite_foreign_keys: bool = True) -> Engine:
     @sa.event.listens_for(engine, "begin")
     def _begin_sqlite(connection: Connection) -> None:
         dbapi_connection: Any = connection.connection.dbapi_connection
+        if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+            return  # each statement on its own, as asked
         if connection.get_execution_options().get(WRITER):
             dbapi_connection.wait_for_writers_lock()
             dbapi_connection.execute("BEGIN IMMEDIATE")

@@ -120,7 +120,6 @@ def _builtin_catalog():
 @pytest.fixture
 def runtime(database_url: str, data_key: str, session_factory: sessionmaker[Session], tmp_path):
     """A Runtime (settings, scripts, database) on the test database, with the demo provider loaded."""
-    from datetime import datetime
 
     from bot.demo import load_demo_data
     from bot.runtime import Runtime
@@ -129,7 +128,7 @@ def runtime(database_url: str, data_key: str, session_factory: sessionmaker[Sess
     environ = {"RHI_DATABASE_URL": database_url, "RHI_DATA_KEY": data_key, "RHI_INSTANCE_PATH": str(tmp_path)}
     runtime = Runtime(load_settings(environ), catalog=_builtin_catalog())
     with runtime.session() as session, session.begin():
-        load_demo_data(session, datetime.now(runtime.timezone).date(), runtime.timezone)
+        load_demo_data(session, runtime.clock(), runtime.timezone)
     yield runtime
     runtime.close()
 

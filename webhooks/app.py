@@ -30,7 +30,7 @@ def create_app(runtime: Runtime, test_config: dict[str, Any] | None = None) -> F
         try:
             with runtime.session() as session:
                 session.execute(sa.text("SELECT 1"))
-                outbox = outbox_health(session)
+                outbox = outbox_health(session, runtime.clock())
         except sa.exc.SQLAlchemyError:
             return jsonify(status="error", detail="the database does not answer"), 503
         # Dead-lettered events (never delivered, given up on) are shown whenever there are any; ?detail=1

@@ -6,7 +6,6 @@ written in the same transaction as the message, so neither can be lost.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +15,7 @@ from sqlalchemy.orm import Session
 from bot.alerts.duty import notify_new_alert
 from bot.outbox.writing import enqueue_provider_event
 from bot.routing import provider_id_for_area
-from bot.safeguarding.detector import Assessment, assess
+from bot.safeguarding.detector import Assessment
 from bot.safeguarding.helplines import safety_message
 from conversations.interpreter import Reply
 from models import Contact, Escalation, Referral, ReviewItem, ReviewReason, Severity
@@ -31,13 +30,33 @@ SAFETY_MESSAGE_QUIET_PERIOD = timedelta(hours=1)
 EXCERPT_CHARS = 280  # enough for a duty worker to judge urgency; the full text is in the message log
 
 
-@dataclass(frozen=True)
-class Triage:
-    replies: tuple[Reply, ...] = ()
-    categories: tuple[str, ...] = ()
+def safety_replies(
+    session: Session,
+    runtime: Runtime,
+    contact_id: int,
+    assessment: Assessment,
+    language: str,
+    now: datetime,
+    releases: dict[str, int],
+) -> tuple[Reply, ...]:
+    """What the young person is told at once on an alert: the safety message for each of its categories not
+    already answered within SAFETY_MESSAGE_QUIET_PERIOD, with the live helplines (``releases``)."""
+    if not assessment.escalate:
+        return ()
+    recently_told = set(
+        session.scalars(
+            sa.select(Escalation.category).where(
+                Escalation.contact_id == contact_id,
+                Escalation.created_at >= now - SAFETY_MESSAGE_QUIET_PERIOD,
+            )
+        )
+    )
+    due = [category for category in assessment.categories if category not in recently_told]
+    helplines = runtime.helplines_for(releases.get("helplines"))
+    return (Reply(safety_message(due, language, helplines=helplines)),) if due else ()
 
 
-def triage_and_escalate(
+def escalate(
     session: Session,
     runtime: Runtime,
     contact: Contact,
@@ -45,29 +64,11 @@ def triage_and_escalate(
     text: str,
     state: dict[str, Any],
     now: datetime,
-    releases: dict[str, int] | None = None,
-    assessment: Assessment | None = None,
-) -> Triage:
-    """Check ``text`` (unless ``assessment`` is its check, made already); on a hit record escalations and
-    alerts, and return the safety message if due.
-
-    The lexicon and helplines are the live ones (``releases``: the live release id of each kind).
-    """
-    if releases is None:
-        releases = runtime.live_releases(session)
-    if assessment is None:
-        assessment = assess(text, lexicon=runtime.lexicon_for(releases.get("lexicon")))
-    if not assessment.escalate:
-        return Triage()
+    assessment: Assessment,
+) -> None:
+    """Record an alert (one escalation per category) for the message of ``event_id``, tell its provider
+    (``safeguarding.alert``) and the duty rota."""
     referral, provider_id, ordering_key = _whose(session, contact, state)
-    recently_told = set(
-        session.scalars(
-            sa.select(Escalation.category).where(
-                Escalation.contact_id == contact.id,
-                Escalation.created_at >= now - SAFETY_MESSAGE_QUIET_PERIOD,
-            )
-        )
-    )
     excerpt = text[:EXCERPT_CHARS]
     severity = Severity(assessment.severity)
     escalations = [
@@ -105,11 +106,6 @@ def triage_and_escalate(
         contact_id=contact.id,
     )
     notify_new_alert(session, runtime, provider_id, escalations)
-    due = [category for category in assessment.categories if category not in recently_told]
-    language = state.get("language", "en")
-    helplines = runtime.helplines_for(releases.get("helplines"))
-    replies = (Reply(safety_message(due, language, helplines=helplines)),) if due else ()
-    return Triage(replies, tuple(assessment.categories))
 
 
 def put_up_for_review(

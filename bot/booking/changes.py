@@ -25,7 +25,6 @@ from models import (
     Slot,
     SlotStatus,
     Worker,
-    utcnow,
 )
 
 CLOSED_STATUSES = (ReferralStatus.DECLINED, ReferralStatus.CLOSED)
@@ -36,8 +35,8 @@ def cancel_live_bookings(
     referral: Referral,
     *,
     reason: str,
+    now: datetime,
     keep: Booking | None = None,
-    now: datetime | None = None,
 ) -> list[Booking]:
     """Cancel every live booking of the referral but ``keep``, free their slots, and tell the provider."""
     cancelled = []
@@ -46,7 +45,7 @@ def cancel_live_bookings(
             continue
         booking.status = BookingStatus.CANCELLED
         booking.cancel_reason = reason
-        booking.cancelled_at = now or utcnow()
+        booking.cancelled_at = now
         if booking.slot is not None and booking.slot.status != SlotStatus.OPEN:
             booking.slot.status = SlotStatus.OPEN
         booking.slot = None  # a cancelled booking holds no slot, so the slot can be booked again
@@ -73,7 +72,7 @@ def book_proposed_time(session: Session, contact: Contact, proposal: dict[str, A
         if slot is not None and slot.status != SlotStatus.OPEN:
             return None  # someone else has that worker at that time now
     previous = next((b for b in reversed(referral.bookings) if b.status != BookingStatus.CANCELLED), None)
-    cancel_live_bookings(session, referral, reason="new_time_accepted")
+    cancel_live_bookings(session, referral, reason="new_time_accepted", now=now)
     outside = bool(referral.deadline_at and starts_at > referral.deadline_at)
     place = proposal.get("place_kind") or (previous.place_kind if previous else None)
     booking = Booking(

@@ -30,7 +30,7 @@ from bot.channels.texts import channel_text
 from bot.outbox.delivery import RetryLater, Undeliverable, register
 from bot.settings import ConfigError
 from conversations.interpreter import Reply
-from models import Channel, Contact, Direction, Message, OutboxEvent, OutboxKind, address_hash, utcnow
+from models import Channel, Contact, Direction, Message, OutboxEvent, OutboxKind, address_hash
 from models.db import take_write_lock
 
 if TYPE_CHECKING:
@@ -115,7 +115,7 @@ class _TelegramDelivery:
 
     def _clear(self) -> None:
         """Delete this chat's messages from both sides that are young enough; say so if older ones stay."""
-        since = utcnow() - DELETE_WINDOW
+        since = self.runtime.clock() - DELETE_WINDOW
         ids, older_left = set(self.event.payload.get("clear", {}).get("message_ids", [])), False
         if self.contact is not None:
             recent, older_left = _chat_message_ids(self.runtime, self.contact.id, since, exclude=self.event.id)
@@ -212,18 +212,18 @@ def _deliver_sms(
 # --- shared ------------------------------------------------------------------------------------------
 
 
-def stop_contact(session: Session, contact: Contact | None) -> None:
+def stop_contact(session: Session, contact: Contact | None, now: datetime) -> None:
     """The channel says this person gets no more messages (they blocked the bot, or texted STOP to Twilio)."""
     if contact is not None and not contact.opted_out:
         contact.opted_out = True
-        contact.opted_out_at = utcnow()
+        contact.opted_out_at = now
         log.info("contact %s marked as stopped by the channel", contact.id)
 
 
 def mark_stopped(runtime: Runtime, contact_id: int) -> None:
     with runtime.session() as session, session.begin():
         take_write_lock(session)
-        stop_contact(session, session.get(Contact, contact_id))
+        stop_contact(session, session.get(Contact, contact_id), runtime.clock())
 
 
 def _remember_sent(runtime: Runtime, event_id: str, sent: list[Any]) -> None:

@@ -22,7 +22,7 @@ from bot.channels.sms import UNSUBSCRIBED, InboundSms, StatusReport, sms_texts
 from bot.channels.telegram import TelegramUpdate
 from bot.channels.texts import channel_text
 from bot.conversation.dispatcher import MAX_ATTEMPTS, Dispatcher, Inbound, Outcome
-from bot.conversation.records import answer_delivery, earlier_answer, log_messages, record_delivery, said_by_the_bot
+from bot.conversation.records import earlier_answer, log_messages, record_delivery, said_by_the_bot
 from bot.outbox.delivery import enqueue_channel_message
 from bot.outbox.relay import deliver_now
 from bot.runtime import Runtime
@@ -169,13 +169,13 @@ def on_sms_status(runtime: Runtime, report: StatusReport) -> None:
                 if STATUS_ORDER.get(row.delivery_status or "", -1) <= rank:
                     row.delivery_status = report.status
         if report.error_code == UNSUBSCRIBED and report.recipient:
-            stop_contact(session, Contact.find(session, Channel.SMS, report.recipient))
+            stop_contact(session, Contact.find(session, Channel.SMS, report.recipient), runtime.clock())
 
 
 def stop_address(runtime: Runtime, channel: Channel, address: str) -> None:
     with runtime.session() as session, session.begin():
         take_write_lock(session)
-        stop_contact(session, Contact.find(session, channel, address))
+        stop_contact(session, Contact.find(session, channel, address), runtime.clock())
 
 
 def _is_stopped(runtime: Runtime, channel: Channel, address: str) -> bool:
@@ -246,7 +246,6 @@ def _answer(
     clear: bool,
 ) -> _Answer:
     now = runtime.clock()
-    event_id = record_delivery(session, channel, external_id, now)  # a repeated delivery stops here
     contact = Contact.find(session, channel, address)
     known = contact is not None and (contact.language_chosen or contact.state is not None)
     if contact is None:
@@ -257,6 +256,8 @@ def _answer(
     # Someone we have not talked with yet gets both languages, as the scripts' first message does.
     language = str(contact.language) if known else None
     replies = (reply(language),) if reply is not None and not contact.opted_out else ()
+    # A repeated delivery stops here, and everything above is undone.
+    event_id = record_delivery(session, channel, external_id, contact.id, replies, now, runtime.clock())
     said = [(Direction.INBOUND, logged_as, message_id)] if logged_as is not None else []
     log_messages(session, contact.id, channel, [*said, *said_by_the_bot(replies)], now, inbound_event_id=event_id)
     outbox_ids: list[str] = []
@@ -267,7 +268,6 @@ def _answer(
         outbox_ids.append(
             enqueue_channel_message(session, contact, (), kind_of_message=CLEAR.removeprefix("message."), clear=own)
         )
-    answer_delivery(session, event_id, contact.id, replies, runtime.clock())
     return _Answer(replies, tuple(outbox_ids))
 
 

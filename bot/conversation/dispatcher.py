@@ -2,13 +2,14 @@
 
 First, outside any lock, what the message would do: find the person and their conversation, the
 SAFEGUARDING CHECK (always first), the conversation turn, and any effects that only read (offering times,
-say). Then one write transaction: the event (a repeated delivery fails here and gets the first answer) ->
-lock the person and check nothing changed since (else decide again, under the lock) -> alerts -> effects ->
-state -> contact -> the event's answer -> log -> outbox -> commit. Only then does the caller answer the
-channel: nothing is acknowledged that is not committed.
+say). Then one write transaction: the conversation as decided, saved only if nobody changed it since (else
+the message starts again) -> the effects that write -> the conversation as they leave it -> contact -> the
+event with its answer (a repeated delivery fails here, undoing all of it, and gets the first answer) ->
+alerts and "To read" items -> log -> outbox -> commit. Only then does the caller answer the channel: nothing
+is acknowledged that is not committed.
 
 Deciding before the write transaction keeps it short: SQLite has one writer at a time, and PostgreSQL holds
-the person's row lock only while writing.
+the person's conversation only while writing.
 """
 
 from __future__ import annotations
@@ -24,10 +25,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from bot.alerts.escalation import put_up_for_review, triage_and_escalate
+from bot.alerts.escalation import escalate, put_up_for_review, safety_replies
 from bot.conversation.effects import READING_EFFECTS, Deciding, EffectContext, NeedsWriting, apply_effect
 from bot.conversation.records import (
-    answer_delivery,
     earlier_answer,
     log_messages,
     record_delivery,
@@ -71,21 +71,10 @@ _PERSON = (
     .where(CONTACTS.c.channel == sa.bindparam("channel"), CONTACTS.c.address_hash == sa.bindparam("hash"))
 )
 
-_LOCK_CONVERSATION = (
-    sa.select(CONTACTS.c.language, CONTACTS.c.opted_out, STATES.c.version)
-    .select_from(CONTACTS.join(STATES, STATES.c.contact_id == CONTACTS.c.id))
-    .where(CONTACTS.c.id == sa.bindparam("contact_id"))
-    .with_for_update(of=STATES)
-)
-_LOCK_CONTACT = (
-    sa.select(CONTACTS.c.language, CONTACTS.c.opted_out, STATES.c.version)
-    .select_from(CONTACTS.outerjoin(STATES, STATES.c.contact_id == CONTACTS.c.id))
-    .where(CONTACTS.c.id == sa.bindparam("contact_id"))
-    .with_for_update(of=CONTACTS, key_share=True)
-)
-
-# Conflicts (two messages from one new person at once, a stale state) are retried this many times.
-MAX_ATTEMPTS = 4
+# Conflicts (two messages from one new person at once, a conversation changed since it was read) are retried
+# this many times. Of the messages that conflict, one wins each round, so a burst of N messages from one
+# person (a Telegram backlog delivered together) needs at most N tries for the last of them.
+MAX_ATTEMPTS = 10
 # When a person was last heard from is kept to the hour (what retention needs): writing it on every
 # message would be one more row update per message for nothing.
 LAST_SEEN_PRECISION = timedelta(hours=1)
@@ -174,12 +163,6 @@ _DECIDING = sessionmaker(class_=_DecidingSession, autoflush=False, expire_on_com
 class Dispatcher:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        # Deciding reads outside a transaction on PostgreSQL (whatever it reads is checked again under the lock):
-        # two round trips fewer a message. SQLite, in the process, has no round trips to save.
-        engine = runtime.engine
-        self._reading = (
-            engine if engine.dialect.name == "sqlite" else engine.execution_options(isolation_level="AUTOCOMMIT")
-        )
 
     def handle(self, inbound: Inbound) -> Outcome:
         """Process one inbound message; safe to call again with the same delivery."""
@@ -187,7 +170,7 @@ class Dispatcher:
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 now = self.runtime.clock()
-                with _DECIDING(bind=self._reading) as deciding:
+                with _DECIDING(bind=self.runtime.reading_engine) as deciding:
                     decision = self._decide(deciding, inbound, self._person(deciding, inbound), now)
                 with self.runtime.session() as session, session.begin():
                     return self._carry_out(session, inbound, decision, now)
@@ -216,8 +199,8 @@ class Dispatcher:
         return Person(contact_id, Language(language), opted_out, last_seen_at, version, variables, expires_at)
 
     def _decide(self, session: Session, inbound: Inbound, person: Person, now: datetime) -> Decision:
-        """What the message does. In the deciding session (``_DECIDING``) the effects that only read are done
-        too (READING_EFFECTS); in the write transaction none are: they are done when it is carried out."""
+        """What the message does, in the deciding session (``_DECIDING``): with the effects that only read
+        (READING_EFFECTS) done too, for someone the bot knows; the rest are done when it is carried out."""
         releases = self.runtime.live_releases(session)
         state = self._state(person, now, releases)
         catalog = scripts_for(self.runtime, state, releases.get("scripts"))
@@ -227,8 +210,8 @@ class Dispatcher:
         flagged = assessment.outcome != "none"
         event = UserText(inbound.text, now.astimezone(self.runtime.timezone), flagged)
         effects = EffectContext(session, None, {}, now, self.runtime.timezone, contact_id=person.contact_id or 0)
-        deciding = isinstance(session, _DecidingSession) and person.contact_id is not None
-        ran = take_turn(catalog, state, event, _doer(effects, reading=True) if deciding else _not_yet)
+        known = person.contact_id is not None
+        ran = take_turn(catalog, state, event, _doer(effects, reading=True) if known else _not_yet)
         return Decision(
             person,
             releases,
@@ -246,33 +229,52 @@ class Dispatcher:
     def _carry_out(self, session: Session, inbound: Inbound, decision: Decision, now: datetime) -> Outcome:
         # SQLite: a transaction that reads before it writes cannot wait for another writer, so it begins as one.
         take_write_lock(session)
-        # Recorded first: a repeated delivery fails here, and the alert or item names the event that raised it.
-        event_id = record_delivery(session, inbound.channel, inbound.external_id, now)
-
-        if decision.person.contact_id is None:
+        person = decision.person
+        if person.contact_id is None:
             contact = Contact.for_address(inbound.channel, inbound.address, found_via=inbound.found_via)
             contact.last_seen_at = now
             session.add(contact)
             session.flush()  # two first messages at once: one wins, the other retries and finds it
-            person = dataclasses.replace(decision.person, contact_id=contact.id)
+            person = dataclasses.replace(person, contact_id=contact.id)
             effects = EffectContext(session, contact, {}, now, self.runtime.timezone)
         else:
-            # The person's conversation (or, with none yet, the contact) is locked (PostgreSQL; SQLite has one
-            # writer at a time), so two messages from one person are carried out one after the other. If
-            # another (or a provider's message) got in since this one was decided, it is decided again, under
-            # the lock.
-            person = decision.person
-            if self._lock(session, person) != (person.language, person.opted_out, person.state_version):
-                person = self._person(session, inbound)
-                decision = self._decide(session, inbound, person, now)
             effects = EffectContext(session, None, {}, now, self.runtime.timezone, contact_id=person.contact_id)
         assert person.contact_id is not None
+        given = self.runtime.variables_for(decision.releases.get("helplines"))
+        # The conversation as decided, saved first: only the message that read this version gets on (another
+        # message of the same person, or a provider's, that got in since makes this one start again), and on
+        # PostgreSQL it holds the person's conversation until commit, the row a worker's message locks first too.
+        version = save_state(session, person.contact_id, person.state_version, decision.turn.state, given, now)
         effects.change_contact(**decision.contact_changes)  # what the effects done while deciding set
 
-        safety_replies: tuple[Reply, ...] = ()
-        escalated: tuple[str, ...] = ()
+        safety = safety_replies(
+            session,
+            self.runtime,
+            person.contact_id,
+            decision.assessment,
+            decision.state.get("language", "en"),
+            now,
+            decision.releases,
+        )
+        ran = carry_on(decision.catalog, decision.turn, _doer(effects, reading=False))
+        if ran.looping:
+            log.error("a script asked for more effects in one message than a turn may do")
+        if ran.turn is not decision.turn:  # effects were carried out: the conversation moved on again
+            save_state(session, person.contact_id, version, ran.turn.state, given, now, forget=effects.deleted)
+        replies = (*safety, *decision.replies, *ran.replies)
+
+        language = Language(ran.turn.state["language"])
+        if language != person.language:
+            effects.change_contact(language=language)
+        if person.last_seen_at is None or now - person.last_seen_at > LAST_SEEN_PRECISION:
+            effects.change_contact(last_seen_at=now)
+        effects.save_contact_changes()
+        # Recorded with its answer; the alert or "To read" item names it, so comes after it.
+        event_id = record_delivery(
+            session, inbound.channel, inbound.external_id, person.contact_id, replies, now, self.runtime.clock()
+        )
         if decision.assessment.escalate:
-            safety = triage_and_escalate(
+            escalate(
                 session,
                 self.runtime,
                 effects.contact,
@@ -280,11 +282,9 @@ class Dispatcher:
                 inbound.text,
                 decision.state,
                 now,
-                decision.releases,
-                assessment=decision.assessment,
+                decision.assessment,
             )
-            safety_replies, escalated = safety.replies, safety.categories
-        if decision.review_reason is not None:
+        if decision.review_reason is not None and not effects.deleted:  # their words, which they asked us to delete
             put_up_for_review(
                 session,
                 effects.contact,
@@ -295,22 +295,6 @@ class Dispatcher:
                 now,
                 tuple(decision.assessment.categories),
             )
-
-        ran = carry_on(decision.catalog, decision.turn, _doer(effects, reading=False))
-        if ran.looping:
-            log.error("a script asked for more effects in one message than a turn may do")
-        replies = (*safety_replies, *decision.replies, *ran.replies)
-
-        given = self.runtime.variables_for(decision.releases.get("helplines"))
-        language = save_state(
-            session, person.contact_id, person.state_version, ran.turn.state, given, now, forget=effects.deleted
-        )
-        if language != person.language:
-            effects.change_contact(language=language)
-        if person.last_seen_at is None or now - person.last_seen_at > LAST_SEEN_PRECISION:
-            effects.change_contact(last_seen_at=now)
-        effects.save_contact_changes()
-        answer_delivery(session, event_id, person.contact_id, replies, self.runtime.clock())
         if not effects.deleted:  # after "delete my data" nothing of this person is logged, this message neither
             said = [(Direction.INBOUND, inbound.text, inbound.message_id), *said_by_the_bot(replies)]
             log_messages(session, person.contact_id, inbound.channel, said, now, inbound_event_id=event_id)
@@ -320,21 +304,8 @@ class Dispatcher:
             address = inbound.address if effects.deleted else None
             outbox_ids = (enqueue_channel_message(session, effects.contact, replies, address=address),)
         opted_out = effects.loaded.opted_out if effects.loaded is not None else person.opted_out
+        escalated = tuple(decision.assessment.categories) if decision.assessment.escalate else ()
         return Outcome(replies, person.contact_id, opted_out=opted_out, escalated=escalated, outbox_ids=outbox_ids)
-
-    @staticmethod
-    def _lock(session: Session, person: Person) -> tuple[Language, bool, int | None]:
-        """Lock the person, and what tells whether anything changed since the message was decided: their
-        language, whether they stopped, their conversation's version. Rows are locked in one order everywhere,
-        the conversation's first (a worker's message does the same), and the contact only "for no key update",
-        so logging a message (whose foreign key shares the contact's key) never waits for it."""
-        parameters = {"contact_id": person.contact_id}
-        row = None
-        if person.state_version is not None:
-            row = session.connection().execute(_LOCK_CONVERSATION, parameters).one_or_none()
-        if row is None:  # no conversation (or it was deleted meanwhile)
-            row = session.connection().execute(_LOCK_CONTACT, parameters).one()
-        return Language(row.language), row.opted_out, row.version
 
     def _state(self, person: Person, now: datetime, releases: dict[str, int]) -> dict[str, Any]:
         given = self.runtime.variables_for(releases.get("helplines"))
@@ -380,5 +351,5 @@ def _doer(effects: EffectContext, *, reading: bool):  # type: ignore[no-untyped-
 
 
 def _not_yet(effect: Effect) -> None:
-    """Under the lock, a decision done again leaves every effect to the write transaction."""
+    """For someone new every effect waits for the write transaction, which makes their contact first."""
     return None

@@ -17,7 +17,7 @@ from bot.conversation.render import as_numbered_text
 from bot.runtime import Runtime, with_given, without_given
 from conversations.catalog import Catalog
 from conversations.interpreter import Reply, new_state, restart
-from models import Channel, ConversationState, Direction, InboundEvent, Language, Message
+from models import Channel, ConversationState, Direction, InboundEvent, Message
 
 # A conversation left this long starts again from the menu (the answers of a half-finished journey
 # weeks ago are more confusing than useful, and keeping them is keeping data for no purpose).
@@ -26,7 +26,6 @@ CONVERSATION_EXPIRY = timedelta(days=14)
 _STATES = ConversationState.__table__
 _EVENTS = InboundEvent.__table__
 _RECORD_EVENT = sa.insert(_EVENTS).returning(_EVENTS.c.id)
-_ANSWER_EVENT = sa.update(_EVENTS).where(_EVENTS.c.id == sa.bindparam("event_id"))
 _LOG = sa.insert(Message.__table__)
 _UPDATE_STATE = sa.update(_STATES).where(
     _STATES.c.contact_id == sa.bindparam("b_contact_id"), _STATES.c.version == sa.bindparam("b_version")
@@ -39,31 +38,40 @@ def _rows(session: Session) -> Connection:
     return session.connection()
 
 
-def record_delivery(session: Session, channel: Channel, external_id: str, now: datetime) -> int:
-    """The delivery, recorded first and once: a repeated one fails here on the unique ``(channel, external_id)``
-    (IntegrityError), so everything it would have done is undone and the stored answer is given again."""
-    values = {"channel": channel, "external_id": external_id, "received_at": now}
-    return _rows(session).execute(_RECORD_EVENT, values).scalar_one()
-
-
-def answer_delivery(
-    session: Session, event_id: int, contact_id: int, replies: Iterable[Reply], processed_at: datetime
-) -> None:
-    """What the delivery was answered with, kept (encrypted) to give again if the channel repeats it."""
+def record_delivery(
+    session: Session,
+    channel: Channel,
+    external_id: str,
+    contact_id: int,
+    replies: Iterable[Reply],
+    received_at: datetime,
+    processed_at: datetime,
+) -> int:
+    """The delivery and what it was answered with (kept, encrypted, to give again if the channel repeats it),
+    recorded once, when the answer is known: a repeated delivery fails here on the unique ``(channel,
+    external_id)`` (IntegrityError), so everything it would have done is undone and the stored answer is given
+    again. Alerts and "To read" items name the event, so they are written after it."""
     answer = [{"text": reply.text, "options": list(reply.options)} for reply in replies]
-    values = {"event_id": event_id, "contact_id": contact_id, "response": answer, "processed_at": processed_at}
-    _rows(session).execute(_ANSWER_EVENT, values)
+    values = {
+        "channel": channel,
+        "external_id": external_id,
+        "contact_id": contact_id,
+        "response": answer,
+        "received_at": received_at,
+        "processed_at": processed_at,
+    }
+    return _rows(session).execute(_RECORD_EVENT, values).scalar_one()
 
 
 def earlier_answer(
     session: Session, channel: Channel, external_id: str
 ) -> tuple[InboundEvent, tuple[Reply, ...]] | None:
-    """A delivery the channel repeats: the event, and the answer ``answer_delivery`` kept for it; None when it was
-    never answered (it failed, and is being tried again)."""
+    """A delivery the channel repeats: the event, and the answer ``record_delivery`` kept for it; None when it was
+    never recorded (the first try failed, and this is the channel trying again)."""
     event = session.scalars(
         sa.select(InboundEvent).where(InboundEvent.channel == channel, InboundEvent.external_id == external_id)
     ).one_or_none()
-    if event is None or event.processed_at is None:
+    if event is None:
         return None
     return event, tuple(Reply(item["text"], tuple(item.get("options", ()))) for item in event.response or [])
 
@@ -102,13 +110,15 @@ def save_state(
     now: datetime,
     *,
     forget: bool = False,
-) -> Language:
-    """Save the conversation of ``contact_id`` as ``state`` leaves it; the language it is in now.
+) -> int:
+    """Save the conversation of ``contact_id`` as ``state`` leaves it; the version saved.
 
     ``version`` is the one the caller read (None: no conversation saved yet). Only the writer that read it
     wins: anyone else raises StaleDataError and starts again, and two first conversations for one person are
-    refused by the unique contact_id. ``given`` are the values every conversation is given afresh (helplines),
-    which are not saved. With ``forget`` (after "delete my data") only the language is kept.
+    refused by the unique contact_id. On PostgreSQL the winner holds the row until it commits, so this is also
+    the lock that puts two messages from one person one after the other. ``given`` are the values every
+    conversation is given afresh (helplines), which are not saved. With ``forget`` (after "delete my data")
+    only the language is kept.
     """
     if forget:
         state = restart(state, keep=())
@@ -123,13 +133,14 @@ def save_state(
     }
     if version is None:
         _rows(session).execute(sa.insert(_STATES), {"contact_id": contact_id, "version": 1, **values})
+        return 1
     else:
         updated = _rows(session).execute(
             _UPDATE_STATE, {"b_contact_id": contact_id, "b_version": version, "version": version + 1, **values}
         )
         if updated.rowcount != 1:
             raise StaleDataError("the conversation state changed while this message was handled")
-    return Language(state["language"])
+        return version + 1
 
 
 def log_messages(

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from bot.outbox.delivery import DELIVERERS, RetryLater, Undeliverable, load_deliverers
 from bot.runtime import Runtime
-from models import OutboxEvent, utcnow
+from models import OutboxEvent
 from models.db import take_write_lock
 
 log = logging.getLogger(__name__)
@@ -225,9 +225,8 @@ class Relay:
                 stop.wait(poll_seconds)
 
 
-def outbox_health(session: Session) -> dict[str, int | str | None]:
+def outbox_health(session: Session, now: datetime) -> dict[str, int | str | None]:
     """For ``/healthz``: events given up on, events waiting, and how long the oldest has waited."""
-    now = utcnow()
     undelivered = OutboxEvent.delivered_at.is_(None)
     dead = session.scalar(sa.select(sa.func.count()).where(undelivered, OutboxEvent.dead_at.is_not(None))) or 0
     waiting = sa.and_(undelivered, OutboxEvent.dead_at.is_(None))

@@ -44,7 +44,8 @@ def _strictly_later_now() -> datetime:
     """``utcnow()``, but never equal to or before the last one this process gave out.
 
     Events with one ordering key are delivered in ``created_at`` order; two events written in the same
-    microsecond would otherwise have no order.
+    microsecond would otherwise have no order. This is the one place the real clock is read rather than the
+    runtime's: it orders what was written, and the relay compares it with the real time to send it.
     """
     global _last_created_at
     with _clock_lock:

@@ -218,7 +218,7 @@ def confirm_booking(
     booking.delay_reason = confirmed_delay_reason(
         booking.outside_window, booking.delay_reason, asked_for, when, given_reason
     )
-    cancel_live_bookings(session, referral, reason="replaced_by_provider", keep=booking)
+    cancel_live_bookings(session, referral, reason="replaced_by_provider", now=now, keep=booking)
     referral.status = ReferralStatus.BOOKED
     referral.assigned_worker_id = worker.id
     _slots_follow(session, runtime, booking, now)

@@ -11,12 +11,13 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bot.releases import builtin_files
-from models import LiveRelease, ReleaseKind, ScriptDraft, ScriptRelease, StudioChange, utcnow
+from models import LiveRelease, ReleaseKind, ScriptDraft, ScriptRelease, StudioChange
 
 BUILTIN_AUTHOR = "shipped with the application"
 BUILTIN_MESSAGE = "The files that came with the application, before anything was published in the studio."
@@ -24,8 +25,11 @@ BUILTIN_MESSAGE = "The files that came with the application, before anything was
 
 @dataclass(frozen=True)
 class Author:
+    """Who changes the studio's files, and when (the caller's clock)."""
+
     id: int | None
     name: str
+    at: datetime
 
 
 class DraftConflict(Exception):
@@ -101,7 +105,7 @@ def save_draft(
     draft.revision += 1
     draft.updated_by_id = author.id
     draft.updated_by = author.name
-    draft.updated_at = utcnow()
+    draft.updated_at = author.at
     session.flush()
     return draft
 
@@ -150,7 +154,7 @@ def publish(
         message=message,
         published_by_id=author.id,
         published_by=author.name,
-        published_at=utcnow(),
+        published_at=author.at,
         restored_from=restored_from,
     )
     session.add(release)
@@ -159,7 +163,7 @@ def publish(
         live = LiveRelease(kind=ReleaseKind(kind), release_id=release.id)
         session.add(live)
     live.release_id = release.id
-    live.changed_at = utcnow()
+    live.changed_at = author.at
     if restored_from is None:
         session.execute(sa.delete(ScriptDraft).where(ScriptDraft.kind == kind))
     _log(session, author, kind, "restored" if restored_from else "published", message, release=release)
@@ -196,7 +200,7 @@ def _log(
 ) -> None:
     session.add(
         StudioChange(
-            at=utcnow(),
+            at=author.at,
             staff_user_id=author.id,
             staff_name=author.name,
             kind=ReleaseKind(kind),

@@ -64,7 +64,7 @@ class TranscriptRunner:
         self.runtime.clock = lambda: moment
         upgrade(url)
         with self.runtime.session() as session, session.begin():
-            load_demo_data(session, moment.astimezone(self.runtime.timezone).date(), self.runtime.timezone)
+            load_demo_data(session, moment, self.runtime.timezone)
         self.dispatcher = Dispatcher(self.runtime)
 
     def run(self, transcript: Transcript) -> list[Failure]:

@@ -8,7 +8,7 @@ from jsonschema import Draft202012Validator
 
 from bot.outbox.events import data_schema, envelope_schema
 from bot.studio import store
-from models import OutboxEvent, OutboxKind, Provider, ScriptRelease
+from models import OutboxEvent, OutboxKind, Provider, ScriptRelease, utcnow
 
 
 def assert_matches_its_schema(event: dict) -> None:
@@ -41,6 +41,6 @@ def with_rota(runtime) -> None:
 def publish_directly(runtime, kind: str, files: dict[str, str], message: str = "test") -> ScriptRelease:
     """A release made live without the studio's pages."""
     with runtime.session() as session, session.begin():
-        release = store.publish(session, kind, files, store.Author(None, "tests"), message)
+        release = store.publish(session, kind, files, store.Author(None, "tests", utcnow()), message)
     runtime.forget_live_releases()  # as the studio's publish page does
     return release

@@ -16,7 +16,6 @@ import time
 import uuid
 import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterator
-from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlencode
 from urllib.request import Request, urlopen
@@ -72,7 +71,7 @@ class LiveStudio:
         upgrade(url)
         self.runtime = Runtime(load_settings(environ))
         with self.runtime.session() as session, session.begin():
-            load_demo_data(session, datetime.now(self.runtime.timezone).date(), self.runtime.timezone)
+            load_demo_data(session, self.runtime.clock(), self.runtime.timezone)
             self.email, self.password = reset_demo_coordinator(session)
         self.server = make_server("127.0.0.1", 0, create_app(self.runtime), threaded=True)
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)

@@ -146,7 +146,7 @@ def _when(moment: datetime | None) -> str:
 
 
 def _author() -> store.Author:
-    return store.Author(g.user.id, g.user.display_name)
+    return store.Author(g.user.id, g.user.display_name, _runtime().clock())
 
 
 def _kind(kind: str) -> str:

@@ -184,7 +184,7 @@ class _Interrupted(Dispatcher):
 
     def _decide(self, session, inbound, person, now, **options):
         decision = super()._decide(session, inbound, person, now, **options)
-        meanwhile, self.meanwhile = self.meanwhile, None  # once: the second decision is under the lock
+        meanwhile, self.meanwhile = self.meanwhile, None  # once: the message starts again after it
         if meanwhile is not None:
             meanwhile()
         return decision
