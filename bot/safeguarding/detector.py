@@ -11,9 +11,10 @@ Two readers, combined:
 
 The outcome (thresholds chosen when the model was trained, on messages it had not seen; the score is the
 lower of the model's calibrated "alert" and "read" heads):
-- `alert`: the score reaches the `alert` threshold, or the lower `with_lexicon` one when a phrase that
-  alerts on its own matched (or two phrases did): the model overrules the words only when it is sure a
-  message is harmless;
+- `alert`: the score reaches the `alert` threshold, or the lower `alert_immediate` one when the model reads
+  the message as about suicide and self-harm or being unsafe now (the immediate categories, whose recall
+  target is the higher one), or the still lower `with_lexicon` one when a phrase that alerts on its own
+  matched (or two phrases did): the model overrules the words only when it is sure a message is harmless;
 - `concern`: not an alert, but a phrase matched (a negation, an everyday word alone: "knife") or the model's
   "read" head reaches `read` (a past or third-person mention, a worry);
 - `none`.
@@ -39,7 +40,16 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Final
 
-from bot.safeguarding.categories import CATEGORIES, SEVERITY_RANK, Severity, most_severe, order_categories
+import numpy as np
+
+from bot.safeguarding.categories import (
+    CATEGORIES,
+    CATEGORY_SEVERITY,
+    SEVERITY_RANK,
+    Severity,
+    most_severe,
+    order_categories,
+)
 from bot.safeguarding.corpus import Outcome
 from bot.safeguarding.lexicon import RULE_WINDOW, SPACED_WORD_MIN, Lexicon, LexiconEntry, PhraseNode, load_lexicon
 from bot.safeguarding.model import Prediction
@@ -55,7 +65,12 @@ CATEGORY_AT: Final = 0.5
 # on alerts alone, so it only ever grades an alert: a lower threshold for what it reads as "now" made ordinary
 # answers ("I don't want one", "scared I'll get in trouble") alerts.
 IMMEDIATE_AT: Final = 0.5
-# The thresholds used when a model file carries none (a model trained for a test, say).
+# The categories whose alerts are immediate: a message the model reads as one of them alerts from the lower
+# `alert_immediate` threshold, because their recall target (0.95) is higher than the others' (0.90).
+IMMEDIATE_CATEGORIES: Final = tuple(category for category, severity in CATEGORY_SEVERITY.items()
+                                    if severity == "immediate")
+# The thresholds used when a model file carries none (a model trained for a test, say); a file without
+# `alert_immediate` (one trained before it existed) uses its `alert` for every message.
 DEFAULT_THRESHOLDS: Final = {"alert": 0.5, "with_lexicon": 0.2, "read": 0.5}
 
 
@@ -87,7 +102,7 @@ def assess(text: str, lexicon: Lexicon | None = None, *, use_model: bool = True,
     reading = read_words(lexicon, text, match=use_lexicon)
     model = lexicon.model if use_model else None
     prediction = model.predict(reading.keys) if model is not None else None
-    thresholds = {**DEFAULT_THRESHOLDS, **(model.thresholds if model is not None else {})}
+    thresholds = with_defaults(model.thresholds if model is not None else {})
     return decide(reading.found, prediction, thresholds, reading.now)
 
 
@@ -122,10 +137,30 @@ def lexicon_alerts(found: list[tuple[LexiconEntry, tuple[str, ...]]]) -> bool:
     return any(entry.alone for entry, _ in found) or len({entry.phrase for entry, _ in found}) >= 2
 
 
-def alerts(score: Any, lexicon_alert: Any, thresholds: dict[str, float]) -> Any:
-    """The alert rule on the model's score: sure enough on its own, or not saying harmless when the lexicon
-    alerts. Works on one message (floats and bools) or many at once (numpy arrays)."""
-    return (score >= thresholds["alert"]) | (lexicon_alert & (score >= thresholds["with_lexicon"]))
+def with_defaults(thresholds: dict[str, float]) -> dict[str, float]:
+    """A model's thresholds with the missing ones filled in (``DEFAULT_THRESHOLDS``)."""
+    full = {**DEFAULT_THRESHOLDS, **thresholds}
+    full.setdefault("alert_immediate", full["alert"])
+    return full
+
+
+def reads_as_immediate(prediction: Prediction) -> bool:
+    """Whether the model reads the message as about one of the immediate categories (suicide and self-harm,
+    being unsafe now): the category heads are trained on alerts and concerns, so this says what a message is
+    about, not whether it needs a person."""
+    return any(prediction.categories[category] >= CATEGORY_AT for category in IMMEDIATE_CATEGORIES)
+
+
+def alerts(score: Any, lexicon_alert: Any, thresholds: dict[str, float], immediate: Any = False) -> Any:
+    """The alert rule on the model's score: sure enough on its own (less sure for a message it reads as about
+    an immediate category, ``immediate``), or not saying harmless when the lexicon alerts. Works on one message
+    (floats and bools) or many at once (numpy arrays)."""
+    alert_at, immediate_at = thresholds["alert"], thresholds.get("alert_immediate", thresholds["alert"])
+    if isinstance(immediate, bool):
+        sure = score >= (immediate_at if immediate else alert_at)
+    else:
+        sure = np.where(immediate, score >= immediate_at, score >= alert_at)
+    return sure | (lexicon_alert & (score >= thresholds["with_lexicon"]))
 
 
 def decide(
@@ -142,7 +177,7 @@ def decide(
         score = {"alert": 1.0, "concern": 0.5, "none": 0.0}[outcome]
     else:
         score = prediction.score
-        if alerts(score, lexicon_alerts(found), thresholds):
+        if alerts(score, lexicon_alerts(found), thresholds, reads_as_immediate(prediction)):
             outcome = "alert"
         elif found or prediction.read >= thresholds["read"]:
             outcome = "concern"

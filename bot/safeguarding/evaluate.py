@@ -27,6 +27,7 @@ from bot.safeguarding.detector import (
     decide,
     lexicon_alerts,
     read_words,
+    reads_as_immediate,
 )
 from bot.safeguarding.lexicon import Lexicon
 from bot.safeguarding.model import Prediction, train
@@ -36,6 +37,9 @@ from bot.safeguarding.model import Prediction, train
 # many false alarms here: a duty worker woken for nothing learns to wait.
 TRAINING_RECALL_IMMEDIATE = 0.95
 TRAINING_RECALL_URGENT = 0.90
+# In each language and each category the tests gate held-out recall at 0.90: the thresholds are chosen to
+# reach it on the training messages too.
+TRAINING_RECALL_PER_GROUP = 0.90
 TRAINING_READ_RECALL = 0.95  # of concerns: shown to a human at all (as an alert or a concern)
 
 
@@ -151,30 +155,52 @@ def train_with(lexicon: Lexicon, corpus: Sequence[Labelled]) -> tuple[str, Figur
 def choose_thresholds(messages: Sequence[Labelled], predictions: Sequence[Prediction],
                       found: Sequence[tuple[list[Any], bool]]) -> dict[str, float]:
     """The thresholds with the fewest false alarms that still reach the training recall targets on predictions
-    the model made for messages it had not seen (ties: the higher thresholds); when none do, the lowest tried."""
+    the model made for messages it had not seen, for immediate and urgent alerts, in each language and (0.90)
+    in each category (ties: the higher thresholds); when none do, the lowest tried.
+
+    Two thresholds for the model alone: `alert_immediate` for a message it reads as about an immediate
+    category, `alert` for the rest. With one threshold for both, the immediate alerts' higher recall target
+    set it, and urgent alerts were caught well beyond theirs at the cost of false alarms (README)."""
     score = np.array([prediction.score for prediction in predictions])
     read = np.array([prediction.read for prediction in predictions])
-    by_lexicon = np.array([lexicon_alerts(entries) for entries, _ in found])
-    matched = np.array([bool(entries) for entries, _ in found])
-    immediate = np.array([m.outcome == "alert" and m.severity == "immediate" for m in messages])
-    urgent = np.array([m.outcome == "alert" and m.severity == "urgent" for m in messages])
-    harmless = np.array([m.outcome != "alert" for m in messages])
-    concerns = np.array([m.outcome == "concern" for m in messages])
+    looks_immediate = np.array([reads_as_immediate(prediction) for prediction in predictions], dtype=bool)
+    by_lexicon = np.array([lexicon_alerts(entries) for entries, _ in found], dtype=bool)
+    matched = np.array([bool(entries) for entries, _ in found], dtype=bool)
+    immediate = np.array([m.outcome == "alert" and m.severity == "immediate" for m in messages], dtype=bool)
+    urgent = np.array([m.outcome == "alert" and m.severity == "urgent" for m in messages], dtype=bool)
+    harmless = np.array([m.outcome != "alert" for m in messages], dtype=bool)
+    concerns = np.array([m.outcome == "concern" for m in messages], dtype=bool)
+    groups = [(immediate, TRAINING_RECALL_IMMEDIATE), (urgent, TRAINING_RECALL_URGENT)]
+    for language in sorted({m.language for m in messages}):
+        in_language = np.array([m.language == language for m in messages], dtype=bool)
+        groups += [(immediate & in_language, TRAINING_RECALL_PER_GROUP),
+                   (urgent & in_language, TRAINING_RECALL_PER_GROUP)]
+    for category in CATEGORIES:
+        groups.append((np.array([m.outcome == "alert" and category in m.categories for m in messages], dtype=bool),
+                       TRAINING_RECALL_PER_GROUP))
+    groups = [(group, target) for group, target in groups if group.any()]
+
+    def reached(alerted: np.ndarray) -> bool:
+        return all(alerted[group].mean() >= target for group, target in groups)
+
     grid = [round(0.02 * step, 2) for step in range(1, 50)]
-    best: tuple[int, float, float] | None = None
-    for alert_at in grid:
-        for with_lexicon in (at for at in grid if at <= alert_at):
-            alerted = alerts(score, by_lexicon, {"alert": alert_at, "with_lexicon": with_lexicon})
-            if (alerted[immediate].mean() < TRAINING_RECALL_IMMEDIATE
-                    or alerted[urgent].mean() < TRAINING_RECALL_URGENT):
-                continue
-            candidate = (int(alerted[harmless].sum()), -alert_at, -with_lexicon)
-            if best is None or candidate < best:
-                best = candidate
-    alert_at, with_lexicon = (-best[1], -best[2]) if best is not None else (grid[0], grid[0])
-    alerted = alerts(score, by_lexicon, {"alert": alert_at, "with_lexicon": with_lexicon})
+    best: tuple[int, float, float, float] | None = None
+    for immediate_at in grid:
+        for with_lexicon in (at for at in grid if at <= immediate_at):
+            for alert_at in (at for at in grid if at >= immediate_at):
+                thresholds = {"alert": alert_at, "alert_immediate": immediate_at, "with_lexicon": with_lexicon}
+                alerted = alerts(score, by_lexicon, thresholds, looks_immediate)
+                candidate = (int(alerted[harmless].sum()), -alert_at, -immediate_at, -with_lexicon)
+                if (best is None or candidate < best) and reached(alerted):
+                    best = candidate
+    if best is None:
+        alert_at = immediate_at = with_lexicon = grid[0]
+    else:
+        alert_at, immediate_at, with_lexicon = -best[1], -best[2], -best[3]
+    chosen = {"alert": alert_at, "alert_immediate": immediate_at, "with_lexicon": with_lexicon}
+    alerted = alerts(score, by_lexicon, chosen, looks_immediate)
     read_at = grid[0]
     for candidate_at in grid:
         if (alerted | matched | (read >= candidate_at))[concerns].mean() >= TRAINING_READ_RECALL:
             read_at = candidate_at
-    return {"alert": alert_at, "with_lexicon": with_lexicon, "read": read_at}
+    return {**chosen, "read": read_at}

@@ -11,6 +11,8 @@ import pytest
 
 from bot.safeguarding import CATEGORIES, assess, load_lexicon
 from bot.safeguarding.cli import check_stream
+from bot.safeguarding.detector import decide, with_defaults
+from bot.safeguarding.model import Prediction
 
 S, U, C, X, A, V, H = CATEGORIES
 
@@ -251,3 +253,19 @@ def test_assess_uses_the_lexicon_it_is_given(tmp_path):
 def test_assess_needs_text():
     with pytest.raises(TypeError):
         assess(None)  # type: ignore[arg-type]
+
+
+def _prediction(score: float, **categories: float) -> Prediction:
+    return Prediction(score, score, 0.0, {category: categories.get(category, 0.0) for category in CATEGORIES})
+
+
+def test_the_model_alone_needs_less_to_alert_on_a_message_it_reads_as_about_an_immediate_category():
+    thresholds = {"alert": 0.24, "alert_immediate": 0.12, "with_lexicon": 0.02, "read": 0.46}
+    assert decide([], _prediction(0.15, suicide_self_harm=0.8), thresholds).outcome == "alert"
+    assert decide([], _prediction(0.15, unsafe_now=0.6), thresholds).outcome == "alert"
+    assert decide([], _prediction(0.15, health=0.9), thresholds).outcome == "none"
+    assert decide([], _prediction(0.25, health=0.9), thresholds).outcome == "alert"
+    # a model file from before the two thresholds: its one `alert` threshold for every message
+    old = with_defaults({"alert": 0.16, "with_lexicon": 0.02, "read": 0.46})
+    assert decide([], _prediction(0.15, suicide_self_harm=0.8), old).outcome == "none"
+    assert decide([], _prediction(0.17, health=0.9), old).outcome == "alert"

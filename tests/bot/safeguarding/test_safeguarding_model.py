@@ -27,7 +27,7 @@ def test_the_packaged_model_was_trained_on_the_packaged_corpus():
     corpus = training_corpus()
     assert model.trained_on["messages"] == len(corpus)
     assert model.trained_on["fingerprint"] == corpus_fingerprint(corpus), "run `rhi safeguarding train`"
-    assert set(model.thresholds) == {"alert", "with_lexicon", "read"}
+    assert set(model.thresholds) == {"alert", "alert_immediate", "with_lexicon", "read"}
 
 
 def test_rebuilding_the_model_from_the_corpus_gives_the_same_file(tmp_path, capsys):
