@@ -37,6 +37,11 @@ _COMBINING_RE = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20f
 _APOSTROPHE_WORDS = {"sa": "sexually assaulted", "od": "overdosed"}
 _APOSTROPHE_WORDS_RE = re.compile(r"(sa|od)['`]d\b")
 
+# Accident and emergency as one word: "&" and "+" are not letters, so "a&e" would otherwise be the letters "a" and
+# "e", which "Plan A, e.g." and "I got an A. E is my mate" also are.
+_A_AND_E_RE = re.compile(r"(?<![\w.])a ?[&+] ?e(?![\w&+])")
+A_AND_E = "aande"
+
 # Welsh clitics read as the words they stand for: "mae'n" is "mae yn", "i'r" is "i yr".
 _WELSH_CLITICS = {"n": " yn", "r": " yr"}
 _WELSH_CLITIC_RE = re.compile(r"['`]([nr])\b")
@@ -157,6 +162,8 @@ def normalise_text(text: str) -> str:
         for apostrophe in _TYPOGRAPHIC_APOSTROPHES:
             if apostrophe in text:
                 text = text.replace(apostrophe, "'")
+    if "&" in text or "+" in text:
+        text = _A_AND_E_RE.sub(A_AND_E, text)
     if "'" in text or "`" in text:
         text = _APOSTROPHE_WORDS_RE.sub(_apostrophe_word, text)
         text = _WELSH_CLITIC_RE.sub(_welsh_clitic, text)

@@ -188,6 +188,19 @@ def test_the_words_no_longer_alert_on_everyday_messages(text, was_read_as):
     assert not assess(text, use_model=False).escalate, was_read_as
 
 
+@pytest.mark.parametrize("text", ["Plan A, e.g. the cafe", "I got an A. E is my mate", "grades: A, E and C"])
+def test_the_letters_a_and_e_are_not_accident_and_emergency(text):
+    assert "a&e" not in assess(text).matches
+    assert not assess(text, use_model=False).escalate
+
+
+def test_accident_and_emergency_alone_is_read_by_a_person_and_alerts_with_a_second_cue():
+    lexicon_only = {"use_model": False}
+    assert assess("we went to A&E last month about my wrist", **lexicon_only).outcome == "concern"
+    assert assess("she's collapsed, we're taking her to a&e", **lexicon_only).outcome == "alert"
+    assert "a&e" in assess("at A+E now").matches
+
+
 @pytest.mark.parametrize(
     "text", ["hi its me again", "hi it's Jess from yesterday", "we did county lines in PSHE", "STOP", "2", "Yes please"]
 )

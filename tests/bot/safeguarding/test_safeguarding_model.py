@@ -30,11 +30,23 @@ def test_the_packaged_model_was_trained_on_the_packaged_corpus():
     assert set(model.thresholds) == {"alert", "alert_immediate", "with_lexicon", "read"}
 
 
-def test_rebuilding_the_model_from_the_corpus_gives_the_same_file(tmp_path, capsys):
-    rebuilt = tmp_path / MODEL_FILE_NAME
-    assert train_command(sys.stdout, sys.stderr, rebuilt) == 0
-    assert rebuilt.read_bytes() == PACKAGED_MODEL.read_bytes()
+def test_rebuilding_the_model_from_the_corpus_gives_the_same_model(tmp_path, capsys):
+    """The same corpus and lexicon give the same file byte for byte on one machine. On another processor the
+    last digits of a float32 weight may differ (its arithmetic rounds differently), so the numbers are compared
+    to 1e-5 and everything else exactly."""
+    rebuilt_file = tmp_path / MODEL_FILE_NAME
+    assert train_command(sys.stdout, sys.stderr, rebuilt_file) == 0
     assert "cross-validated" in capsys.readouterr().out
+    rebuilt, shipped = Model.from_json(rebuilt_file.read_text(encoding="utf-8")), packaged()
+    assert rebuilt.document["vocabulary"] == shipped.document["vocabulary"]
+    assert (rebuilt.thresholds, rebuilt.trained_on) == (shipped.thresholds, shipped.trained_on)
+    for rebuilt_numbers, shipped_numbers in [
+        (rebuilt.idf, shipped.idf),
+        (rebuilt.weights, shipped.weights),
+        (rebuilt.biases, shipped.biases),
+        *[(np.array(rebuilt.calibration[head] or []), np.array(shipped.calibration[head] or [])) for head in HEADS],
+    ]:
+        np.testing.assert_allclose(rebuilt_numbers, shipped_numbers, rtol=0, atol=1e-5)
 
 
 @pytest.mark.parametrize("text", ["i want to die", "hi its me", "dwi isio marw heno", "sat on the tracks 🚆", ""])
