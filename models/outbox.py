@@ -48,8 +48,8 @@ class OutboxEvent(Base):
 
 
 class WebhookOutage(Base):
-    """A provider's webhook endpoint that has failed every send since ``failing_since`` (the latest at
-    ``last_failed_at``); the row goes at the first send it takes again.
+    """A provider's webhook endpoint that has failed every send since ``failing_since`` (when the first failed
+    send began); the row goes at the first send it takes again.
 
     ``endpoint`` is ``provider:<id>``, or ``environment`` for events with no provider row. ``told_at``: when
     the outage was announced (logged, and the duty rota told), once per outage, by whichever worker saw it
@@ -61,6 +61,5 @@ class WebhookOutage(Base):
     endpoint: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     provider_id: Mapped[int | None] = mapped_column(sa.ForeignKey("providers.id", ondelete="CASCADE"))
     failing_since: Mapped[datetime] = mapped_column(UTCDateTime)
-    last_failed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(sa.String(500))
     told_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

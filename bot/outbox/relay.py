@@ -162,17 +162,18 @@ class Relay:
     def _deliver(self, event: OutboxEvent) -> Attempt:
         event_id = event.id
         deliverer = DELIVERERS.get(event.kind)
+        started = self.runtime.clock()
         try:
             if deliverer is None:
                 raise RetryLater(f"no deliverer is registered for {event.kind} events")
             external_id = deliverer(self.runtime, event)
         except Undeliverable as exc:
-            return self._record_failure(event_id, str(exc), permanent=True)
+            return self._record_failure(event_id, str(exc), started, permanent=True)
         except RetryLater as exc:
-            return self._record_failure(event_id, str(exc), retry_after=exc.retry_after)
+            return self._record_failure(event_id, str(exc), started, retry_after=exc.retry_after)
         except Exception as exc:  # a bug in a deliverer must not stop the relay; the event is retried
             log.exception("delivering outbox event %s failed unexpectedly", event_id)
-            return self._record_failure(event_id, f"unexpected error: {type(exc).__name__}")
+            return self._record_failure(event_id, f"unexpected error: {type(exc).__name__}", started)
         now = self.runtime.clock()
         with self.runtime.session() as session, session.begin():
             if event.kind == OutboxKind.PROVIDER_WEBHOOK:
@@ -191,7 +192,13 @@ class Relay:
         return Attempt(event_id, delivered=True)
 
     def _record_failure(
-        self, event_id: str, reason: str, *, permanent: bool = False, retry_after: float | None = None
+        self,
+        event_id: str,
+        reason: str,
+        started: datetime,
+        *,
+        permanent: bool = False,
+        retry_after: float | None = None,
     ) -> Attempt:
         now = self.runtime.clock()
         with self.runtime.session() as session, session.begin():
@@ -213,7 +220,7 @@ class Relay:
                     wait = max(wait, timedelta(seconds=retry_after))
             event.next_attempt_at = now + wait
             if event.kind == OutboxKind.PROVIDER_WEBHOOK and not permanent:
-                outages.record_failure(session, event.provider_id, now, reason)
+                outages.record_failure(session, event.provider_id, started, reason)
             too_old = now - event.created_at > self.max_age
             if permanent or too_old:
                 event.dead_at = now

@@ -23,7 +23,6 @@ def upgrade() -> None:
         sa.Column("endpoint", sa.String(length=64), nullable=False),
         sa.Column("provider_id", sa.Integer(), nullable=True),
         sa.Column("failing_since", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("last_failed_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("last_error", sa.String(length=500), nullable=True),
         sa.Column("told_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(

@@ -176,3 +176,22 @@ def test_a_blip_shorter_than_two_minutes_tells_nobody(runtime, webhook: Provider
     assert service.provider_events_waiting() == 0
     assert told_of_outage(runtime) == []
     assert [record for record in caplog.records if record.name.startswith("bot.outbox")] == []
+
+
+def test_a_failure_recorded_after_a_later_send_went_through_is_no_outage(runtime, webhook: ProviderEndpoint):
+    """Two relays at once: one's send fails, another's, begun later, goes through and is recorded first."""
+    from bot.alerts.duty import tell_of_provider_outages
+    from bot.outbox.outages import record_failure
+
+    with_rota(runtime)
+    service = Service(runtime)
+    began = service.clock()
+    service.clock.advance(1)
+    service.alert(1)
+    service.tick()  # the endpoint took it
+    with runtime.session() as session, session.begin():
+        record_failure(session, service.provider_id, began, "the provider's webhook answered HTTP 503")
+    service.clock.advance(180)
+    assert tell_of_provider_outages(runtime, service.clock()) == 0
+    assert told_of_outage(runtime) == []
+    assert create_app(runtime, {"TESTING": True}).test_client().get("/healthz").get_json() == {"status": "ok"}
