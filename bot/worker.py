@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from types import FrameType
 from typing import TextIO
 
-from bot.alerts.duty import renotify_unacknowledged, renotify_unread
+from bot.alerts.duty import renotify_unacknowledged, renotify_unread, tell_of_provider_outages
 from bot.booking.availability import extend_slot_horizons
 from bot.booking.reminders import send_due_reminders
 from bot.outbox.provider_webhook import close_http_client
@@ -53,6 +53,7 @@ PERIODIC_JOBS: dict[str, PeriodicJob] = {
     "extend_slot_horizons": extend_slot_horizons,
     "renotify_duty_workers": renotify_unacknowledged,
     "renotify_unread_messages": renotify_unread,
+    "tell_duty_of_provider_outages": tell_of_provider_outages,
     "send_reminders": send_due_reminders,
 }
 

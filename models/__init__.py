@@ -40,7 +40,7 @@ from models.episode import Episode
 from models.escalation import Escalation
 from models.inbound_event import InboundEvent
 from models.message import Message
-from models.outbox import OutboxEvent
+from models.outbox import OutboxEvent, WebhookOutage
 from models.place import Place
 from models.provider import Provider
 from models.referral import Referral, referral_episodes
@@ -99,6 +99,7 @@ __all__ = [
     "StaffUser",
     "StudioChange",
     "UTCDateTime",
+    "WebhookOutage",
     "WeeklyAvailability",
     "Worker",
     "WorkerPreference",

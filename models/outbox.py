@@ -45,3 +45,21 @@ class OutboxEvent(Base):
     # the last delivery status the channel reported (queued, sent, delivered, undelivered, failed).
     external_id: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     delivery_status: Mapped[str | None] = mapped_column(sa.String(32))
+
+
+class WebhookOutage(Base):
+    """A provider's webhook endpoint that has failed every send since ``failing_since`` (when the first failed
+    send began); the row goes at the first send it takes again.
+
+    ``endpoint`` is ``provider:<id>``, or ``environment`` for events with no provider row. ``told_at``: when
+    the outage was announced (logged, and the duty rota told), once per outage, by whichever worker saw it
+    first. ``last_error`` is for operators and never holds personal data.
+    """
+
+    __tablename__ = "webhook_outages"
+
+    endpoint: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    provider_id: Mapped[int | None] = mapped_column(sa.ForeignKey("providers.id", ondelete="CASCADE"))
+    failing_since: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(sa.String(500))
+    told_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

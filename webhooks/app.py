@@ -7,6 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Flask, jsonify, request
 
+from bot.outbox.outages import endpoints_health
 from bot.outbox.relay import outbox_health
 from bot.runtime import Runtime
 from webhooks import staff_login
@@ -30,14 +31,20 @@ def create_app(runtime: Runtime, test_config: dict[str, Any] | None = None) -> F
         try:
             with runtime.session() as session:
                 session.execute(sa.text("SELECT 1"))
-                outbox = outbox_health(session, runtime.clock())
+                now = runtime.clock()
+                outbox = outbox_health(session, now)
+                endpoints = endpoints_health(session, now)
         except sa.exc.SQLAlchemyError:
             return jsonify(status="error", detail="the database does not answer"), 503
-        # Dead-lettered events (never delivered, given up on) are shown whenever there are any; ?detail=1
-        # shows the outbox's figures always.
+        # Dead-lettered events (never delivered, given up on) and a provider's endpoint that is failing
+        # ("down since ...") are shown whenever there are any; ?detail=1 shows the outbox's figures always.
+        # Still 200: this service is up, and taking it out of a load balancer would not bring the provider back.
+        detail: dict[str, Any] = {}
         if outbox["dead_lettered"] or request.args.get("detail"):
-            return jsonify(status="ok", detail={"outbox": outbox})
-        return jsonify(status="ok")
+            detail["outbox"] = outbox
+        if endpoints:
+            detail["provider_endpoint"] = endpoints
+        return jsonify(status="ok", detail=detail) if detail else jsonify(status="ok")
 
     # Channel webhooks: Telegram and SMS (register their blueprints here).
     register_channel_webhooks(app, runtime)

@@ -1,6 +1,8 @@
 """Telling a duty worker at once about a safeguarding alert, and telling them again (then the next person
 on the rota) while nobody has acknowledged an immediate one; and telling them when a message on the "To read"
-list has waited unread longer than the provider allows, again and down the rota in the same way.
+list has waited unread longer than the provider allows, again and down the rota in the same way; and telling
+them, once per outage, when the provider's own system has not taken our events for a while (alerts then
+reach the queue pages but not the provider's system).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import yaml
 from sqlalchemy.orm import Session
 
 from bot.outbox.delivery import enqueue_staff_message
+from bot.outbox.outages import announce_outages
 from bot.routing import escalation_provider_id
 from models import Escalation, Provider, ReviewItem, Severity
 from models.db import take_write_lock
@@ -112,6 +115,23 @@ def renotify_unread(runtime: Runtime, now: datetime) -> int:
     return sent
 
 
+def tell_of_provider_outages(runtime: Runtime, now: datetime) -> int:
+    """Tell the first person on the rota of each provider whose webhook endpoint has just become an outage
+    (``bot.outbox.outages.OUTAGE_AFTER`` of failed sends); once per outage, whichever worker sees it first."""
+    sent = 0
+    with runtime.session() as session, session.begin():
+        take_write_lock(session)
+        for outage in announce_outages(session, now):
+            provider = session.get(Provider, outage.provider_id) if outage.provider_id is not None else None
+            rota = (provider.duty_contacts or []) if provider else []
+            if not rota:
+                continue  # the outage is logged and on /healthz; there is nobody to text
+            since = outage.failing_since.astimezone(runtime.timezone).strftime("%H:%M")
+            _send(session, runtime, provider, rota[0], "duty_provider_down", since=since)
+            sent += 1
+    return sent
+
+
 def _tell_next_on_rota(
     session: Session, runtime: Runtime, provider: Provider | None, told_before: int, message: str
 ) -> bool:
@@ -125,12 +145,13 @@ def _tell_next_on_rota(
     return True
 
 
-
-def _send(session: Session, runtime: Runtime, provider: Provider, person: dict[str, str], message: str) -> None:
+def _send(
+    session: Session, runtime: Runtime, provider: Provider, person: dict[str, str], message: str, **values: str
+) -> None:
     enqueue_staff_message(
         session,
         channel=person["channel"],
         address=person["address"],
-        text=_messages()[message].format(link=_queue_link(runtime)),
+        text=_messages()[message].format(link=_queue_link(runtime), **values),
         ordering_key=f"duty:{provider.id}",
     )

@@ -4,6 +4,9 @@ At-least-once: an event is marked delivered only after its deliverer returned, s
 delivers it again later (receivers de-duplicate on the event id). Events of one kind sharing an
 ``ordering_key`` (one referral, one contact) go strictly in order: only the oldest undelivered one can be
 claimed. Provider webhooks and messages to a contact are ordered separately, as they go to different places.
+Safeguarding alerts have keys of their own (``writing.ordering_key_for``), are claimed first and are retried
+at least every ``ALERT_BACKOFF_MAX``; every send to a provider also records whether its endpoint is failing
+(``outages``), so an outage is logged and told to the duty rota once.
 Several relays may run at once: PostgreSQL claims with ``FOR UPDATE SKIP LOCKED``; on SQLite a
 conditional update of the lease decides who has it.
 """
@@ -21,9 +24,11 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bot.outbox import outages
 from bot.outbox.delivery import DELIVERERS, RetryLater, Undeliverable, load_deliverers
+from bot.outbox.writing import ALERT_KEY_PREFIX, is_alert_key
 from bot.runtime import Runtime
-from models import OutboxEvent
+from models import OutboxEvent, OutboxKind
 from models.db import take_write_lock
 
 log = logging.getLogger(__name__)
@@ -31,6 +36,10 @@ log = logging.getLogger(__name__)
 LEASE = timedelta(seconds=60)  # longer than any one send (10 s time-out), so a live relay keeps its claim
 BACKOFF_FIRST = timedelta(seconds=2)
 BACKOFF_MAX = timedelta(minutes=10)
+# An alert is tried again at least this often, whatever the provider asks (Retry-After): a duty worker
+# must see it within half a minute of the provider's system coming back.
+ALERT_BACKOFF_FIRST = timedelta(seconds=1)
+ALERT_BACKOFF_MAX = timedelta(seconds=30)
 DEFAULT_MAX_AGE = timedelta(hours=72)  # after this an event is dead-lettered and shown as a red alert
 CLAIM_BATCH = 50
 IDLE_POLL_SECONDS = 0.5
@@ -47,6 +56,16 @@ def backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
     """Exponential backoff with full jitter: up to 2 s, 4 s, 8 s... capped at 10 minutes."""
     ceiling = min(BACKOFF_MAX, BACKOFF_FIRST * (2 ** max(attempts - 1, 0)))
     return ceiling * (rng or random).random() + timedelta(milliseconds=100)
+
+
+def alert_backoff(attempts: int, rng: random.Random | None = None) -> timedelta:
+    """An alert's backoff: up to 1 s, 2 s, 4 s... with full jitter, never more than 30 s in all."""
+    ceiling = min(ALERT_BACKOFF_MAX, ALERT_BACKOFF_FIRST * (2 ** min(max(attempts - 1, 0), 16)))
+    return min(ALERT_BACKOFF_MAX, ceiling * (rng or random).random() + timedelta(milliseconds=100))
+
+
+def _is_alert(event: OutboxEvent) -> bool:
+    return is_alert_key(event.ordering_key)
 
 
 class Relay:
@@ -77,6 +96,7 @@ class Relay:
                 OutboxEvent.created_at,
                 OutboxEvent.next_attempt_at,
                 OutboxEvent.lease_until,
+                OutboxEvent.ordering_key,
                 place.label("place"),
             )
             .where(OutboxEvent.delivered_at.is_(None), OutboxEvent.dead_at.is_(None))
@@ -89,7 +109,9 @@ class Relay:
         )
         if only is not None:
             heads = heads.where(queued.c.id.in_(list(only)))
-        heads = heads.order_by(queued.c.created_at).limit(limit)
+        # Alerts first: a backlog of ordinary events (after an outage) never makes an alert wait a batch.
+        alerts_first = sa.case((queued.c.ordering_key.startswith(ALERT_KEY_PREFIX), 0), else_=1)
+        heads = heads.order_by(alerts_first, queued.c.created_at).limit(limit)
         return sa.select(OutboxEvent.id).where(OutboxEvent.id.in_(heads)).order_by(OutboxEvent.created_at)
 
     def claim(self, limit: int = CLAIM_BATCH, only: Iterable[str] | None = None) -> list[str]:
@@ -124,7 +146,7 @@ class Relay:
                 )
             )
             session.expunge_all()
-        return sorted(claimed, key=lambda event: event.created_at)
+        return sorted(claimed, key=lambda event: (not _is_alert(event), event.created_at))
 
     # --- delivering ------------------------------------------------------------------------------
 
@@ -140,23 +162,27 @@ class Relay:
     def _deliver(self, event: OutboxEvent) -> Attempt:
         event_id = event.id
         deliverer = DELIVERERS.get(event.kind)
+        started = self.runtime.clock()
         try:
             if deliverer is None:
                 raise RetryLater(f"no deliverer is registered for {event.kind} events")
             external_id = deliverer(self.runtime, event)
         except Undeliverable as exc:
-            return self._record_failure(event_id, str(exc), permanent=True)
+            return self._record_failure(event_id, str(exc), started, permanent=True)
         except RetryLater as exc:
-            return self._record_failure(event_id, str(exc), retry_after=exc.retry_after)
+            return self._record_failure(event_id, str(exc), started, retry_after=exc.retry_after)
         except Exception as exc:  # a bug in a deliverer must not stop the relay; the event is retried
             log.exception("delivering outbox event %s failed unexpectedly", event_id)
-            return self._record_failure(event_id, f"unexpected error: {type(exc).__name__}")
+            return self._record_failure(event_id, f"unexpected error: {type(exc).__name__}", started)
+        now = self.runtime.clock()
         with self.runtime.session() as session, session.begin():
+            if event.kind == OutboxKind.PROVIDER_WEBHOOK:
+                outages.record_success(session, event.provider_id, now)
             session.execute(
                 sa.update(OutboxEvent)
                 .where(OutboxEvent.id == event_id)
                 .values(
-                    delivered_at=self.runtime.clock(),
+                    delivered_at=now,
                     lease_until=None,
                     attempts=OutboxEvent.attempts + 1,
                     external_id=external_id,
@@ -166,7 +192,13 @@ class Relay:
         return Attempt(event_id, delivered=True)
 
     def _record_failure(
-        self, event_id: str, reason: str, *, permanent: bool = False, retry_after: float | None = None
+        self,
+        event_id: str,
+        reason: str,
+        started: datetime,
+        *,
+        permanent: bool = False,
+        retry_after: float | None = None,
     ) -> Attempt:
         now = self.runtime.clock()
         with self.runtime.session() as session, session.begin():
@@ -177,10 +209,18 @@ class Relay:
             event.attempts += 1
             event.last_error = reason[:500]
             event.lease_until = None
-            wait = backoff(event.attempts)
-            if retry_after is not None:
-                wait = max(wait, timedelta(seconds=retry_after))
+            if _is_alert(event):
+                # The provider's Retry-After is obeyed up to the alerts' own limit, not beyond it.
+                wait = alert_backoff(event.attempts)
+                if retry_after is not None:
+                    wait = min(max(wait, timedelta(seconds=retry_after)), ALERT_BACKOFF_MAX)
+            else:
+                wait = backoff(event.attempts)
+                if retry_after is not None:
+                    wait = max(wait, timedelta(seconds=retry_after))
             event.next_attempt_at = now + wait
+            if event.kind == OutboxKind.PROVIDER_WEBHOOK and not permanent:
+                outages.record_failure(session, event.provider_id, started, reason)
             too_old = now - event.created_at > self.max_age
             if permanent or too_old:
                 event.dead_at = now

@@ -27,6 +27,31 @@ EVENT_TYPES = (
     "message.for_review",
 )
 
+# A safeguarding alert is never ordered behind anything: not behind an earlier event of its referral that is
+# waiting out a long backoff while the provider is down. Alerts get a key of their own (the key they were
+# given, prefixed), so they keep their order among themselves, per referral or per contact, and nothing else;
+# the relay also retries them sooner (``relay.ALERT_BACKOFF_MAX``) and claims them first.
+ALERT_EVENT_TYPES = frozenset({"safeguarding.alert"})
+ALERT_KEY_PREFIX = "alert:"
+
+
+def ordering_key_for(event_type: str, ordering_key: str) -> str:
+    """The key an event is ordered by: its own, or for an alert, the alerts' own key of it."""
+    if event_type in ALERT_EVENT_TYPES and not is_alert_key(ordering_key):
+        return ALERT_KEY_PREFIX + ordering_key
+    return ordering_key
+
+
+def is_alert_key(ordering_key: str) -> bool:
+    """Whether events of this ordering key are alerts."""
+    return ordering_key.startswith(ALERT_KEY_PREFIX)
+
+
+def without_alert_prefix(ordering_key: str) -> str:
+    """The key as the caller gave it (``referral:12``), for an alert's key too."""
+    return ordering_key.removeprefix(ALERT_KEY_PREFIX)
+
+
 # Written with one INSERT (an executemany for several), not added as ORM objects: nothing reads an event back
 # in the transaction that writes it.
 _OUTBOX = OutboxEvent.__table__
@@ -127,7 +152,9 @@ def enqueue_provider_events(
     ordering_key: str,
     contact_id: int | None = None,
 ) -> list[str]:
-    """Add provider webhook events (type, data) to be delivered in this order, in one statement; their ids."""
+    """Add provider webhook events (type, data) to be delivered in this order, in one statement; their ids.
+
+    Alerts among them are ordered apart, by ``ordering_key_for``: they never wait behind the others."""
     rows = []
     for event_type, data in events:
         if event_type not in EVENT_TYPES:
@@ -141,7 +168,7 @@ def enqueue_provider_events(
                 event_type=event_type,
                 payload=payload,
                 provider_id=provider_id,
-                ordering_key=ordering_key,
+                ordering_key=ordering_key_for(event_type, ordering_key),
                 contact_id=contact_id,
                 now=now,
             )

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session, selectinload
 
 from bot.outbox.events import episode_summary
+from bot.outbox.writing import ordering_key_for, without_alert_prefix
 from bot.providers.actions import find_referral
 from bot.routing import area_names, escalation_provider_id
 from models import (
@@ -205,7 +206,7 @@ def dead_letters(session: Session, provider_id: int, limit: int = 20) -> dict[st
 
 
 def _referral_id(ordering_key: str) -> int | None:
-    kind, _, number = ordering_key.partition(":")
+    kind, _, number = without_alert_prefix(ordering_key).partition(":")
     return int(number) if kind == "referral" and number.isdigit() else None
 
 
@@ -434,6 +435,7 @@ def _conversation_with_workers(session: Session, referral: Referral) -> list[dic
 def _timeline(session: Session, referral: Referral, escalations: list[Escalation]) -> list[dict[str, Any]]:
     """What happened, oldest first: events sent to the provider, alerts, messages with the young person."""
     entries: list[dict[str, Any]] = [{"at": referral.created_at, "kind": "referral", "what": "referral created"}]
+    key = f"referral:{referral.id}"  # its alerts are ordered apart, under a key of their own
     sent = session.execute(
         sa.select(
             OutboxEvent.type,
@@ -443,7 +445,10 @@ def _timeline(session: Session, referral: Referral, escalations: list[Escalation
             OutboxEvent.attempts,
             OutboxEvent.last_error,
         )
-        .where(OutboxEvent.kind == OutboxKind.PROVIDER_WEBHOOK, OutboxEvent.ordering_key == f"referral:{referral.id}")
+        .where(
+            OutboxEvent.kind == OutboxKind.PROVIDER_WEBHOOK,
+            OutboxEvent.ordering_key.in_([key, ordering_key_for("safeguarding.alert", key)]),
+        )
         .order_by(OutboxEvent.created_at)
     ).all()
     for row in sent:

@@ -103,3 +103,14 @@ def test_an_acknowledged_alert_is_not_notified_again(runtime, young_person):
         for escalation in session.scalars(sa.select(Escalation)):
             escalation.acknowledged_at = utcnow()
     assert renotify_unacknowledged(runtime, utcnow() + timedelta(hours=1)) == 0
+
+
+def test_an_alert_is_ordered_apart_from_its_referrals_other_events(runtime, young_person):
+    """So it never waits behind one of them that the provider has not taken yet."""
+    young_person.says("hi", "1", "2")
+    young_person("i just want to die tbh")
+    with runtime.session() as session:
+        [key] = session.scalars(sa.select(OutboxEvent.ordering_key).where(OutboxEvent.type == "safeguarding.alert"))
+        others = sa.select(OutboxEvent.ordering_key).where(OutboxEvent.type != "safeguarding.alert")
+        others = set(session.scalars(others))
+    assert key.startswith("alert:") and key not in others

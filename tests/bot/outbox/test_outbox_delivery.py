@@ -15,6 +15,7 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from auxil.clock import SimulatedClock
 from auxil.provider_endpoint import WEBHOOK_SECRET, ProviderEndpoint, use_as_demo_webhook
 
 import bot.outbox.provider_webhook as provider_webhook
@@ -227,3 +228,60 @@ def test_a_message_to_the_young_person_never_waits_behind_a_provider_that_is_dow
     [failed] = deliver_now(runtime, [alert_id])
     assert not failed.delivered
     assert [attempt.event_id for attempt in deliver_now(runtime, [reply_id])] == [reply_id]
+
+
+def alert_data(referral_id: int) -> dict:
+    return {"categories": ["suicide_self_harm"], "severity": "immediate", "referral_id": referral_id}
+
+
+def next_attempt_at(runtime, event_id: str):
+    with runtime.session() as session:
+        return session.get(OutboxEvent, event_id).next_attempt_at
+
+
+def test_an_alert_behind_a_failed_event_of_its_referral_goes_at_the_next_try_not_after_that_events_backoff(
+    runtime, webhook
+):
+    runtime.clock = clock = SimulatedClock()
+    provider_id = demo_provider_id(runtime)
+    with runtime.session() as session, session.begin():
+        booking = enqueue_provider_event(
+            session, "booking.requested", {"referral_id": 1}, provider_id=provider_id, ordering_key="referral:1"
+        )
+    webhook.answer(503, retry_after="600")  # the provider's system is down, and asks for ten minutes
+    [failed] = Relay(runtime).run_once()
+    assert not failed.delivered and next_attempt_at(runtime, booking) > clock() + timedelta(minutes=9)
+
+    # The young person says something alarming; the provider's system comes back a second later.
+    with runtime.session() as session, session.begin():
+        alert = enqueue_provider_event(
+            session, "safeguarding.alert", alert_data(1), provider_id=provider_id, ordering_key="referral:1"
+        )
+    webhook.answer(200)
+    clock.advance(1)
+    Relay(runtime).run_once()
+    assert webhook.applied_order == [alert], "the alert went at the next try, ahead of the waiting booking"
+
+    clock.advance(600)  # the booking waits out its own backoff, as it always did, then goes
+    Relay(runtime).run_once()
+    assert webhook.applied_order == [alert, booking]
+
+
+def test_an_alert_is_tried_again_within_30_seconds_however_long_the_provider_is_down(runtime, webhook):
+    runtime.clock = clock = SimulatedClock()
+    with runtime.session() as session, session.begin():
+        provider_id = demo_provider_id(runtime)
+        alert = enqueue_provider_event(
+            session, "safeguarding.alert", alert_data(1), provider_id=provider_id, ordering_key="referral:1"
+        )
+    webhook.answer(503, retry_after="120")  # asks us to wait two minutes between tries
+    waits = []
+    for _ in range(15):  # down for longer than any backoff takes to grow to its cap
+        tried_at = clock()
+        [attempt] = Relay(runtime).run_once()
+        assert not attempt.delivered
+        wait = next_attempt_at(runtime, alert) - tried_at
+        waits.append(wait)
+        clock.advance(wait.total_seconds() + 0.01)
+    assert len(webhook.received) == 15
+    assert max(waits) <= timedelta(seconds=30), max(waits)

@@ -217,6 +217,8 @@ def test_a_referral_has_its_episodes_answers_bookings_alerts_and_timeline(world)
     assert detail["alerts"][0]["severity"] == "immediate" and "end my life" in detail["alerts"][0]["excerpt"]
     kinds = [entry["kind"] for entry in detail["timeline"]]
     assert {"referral", "event", "alert"} <= set(kinds)
+    events = [entry["what"] for entry in detail["timeline"] if entry["kind"] == "event"]
+    assert "safeguarding.alert" in events, "an alert, though ordered apart, is still on its referral's timeline"
     assert "message" not in kinds, "the scripted chat is not shown: its answers are the referral's fields"
     assert "+4477" not in str(detail), "the young person's number is never shown"
 
