@@ -96,7 +96,8 @@ def everything_stored(runtime) -> list[tuple[str, str, str]]:
 def where_found(runtime, needles: list[str]) -> list[tuple[str, str, str]]:
     """Where any of ``needles`` is stored (ignoring case), as (table, column, needle)."""
     stored = everything_stored(runtime)
-    assert any(table == "escalations" for table, _, _ in stored), "the search must reach every table"
+    addresses = [text for table, column, text in stored if (table, column) == ("contacts", "address")]
+    assert addresses and all(address.startswith(("+", "1", "deleted-")) for address in addresses), "read opened"
     return sorted(
         {
             (table, column, needle)
@@ -205,3 +206,24 @@ def test_an_alert_in_the_message_that_confirms_deletion_is_recorded_without_its_
     [alert] = received(provider_endpoint, "safeguarding.alert")
     assert alert["data"]["categories"] == ["suicide_self_harm"] and alert["data"]["excerpt"] == ""
     json.dumps(alert)  # a whole event, as any other
+
+
+def test_over_telegram_the_last_reply_still_goes_after_telegram_was_down_and_replies_never_sent_are_dropped(
+    channels, telegram_api, telegram_user
+):
+    telegram_user.sends("/start")
+    telegram_user.sends("delete my data")
+    telegram_api.fail_next("sendMessage", 502, "Bad Gateway")
+    telegram_user.sends(NOT_PLACED)  # its answer waits in the outbox: Telegram is down
+    telegram_api.fail_next("sendMessage", 502, "Bad Gateway")
+    assert telegram_user.taps("Yes, delete them") == []  # so does the last one
+    with channels.session() as session, session.begin():  # time passes: Telegram is back, the backoff runs out
+        session.execute(sa.update(OutboxEvent).values(next_attempt_at=channels.clock()))
+    relay_everything(channels)
+
+    seen = texts(telegram_user.new_messages())
+    assert "have been deleted" in seen and "read your message" not in seen  # the answer to their words: never sent
+    with channels.session() as session:
+        waiting = session.scalars(sa.select(OutboxEvent).where(OutboxEvent.delivered_at.is_(None))).all()
+    assert waiting == []  # nothing left to retry and nothing dead-lettered
+    assert where_found(channels, [NOT_PLACED, str(CHAT_ID)]) == []
