@@ -1,4 +1,5 @@
-""""Delete my data": the one place that knows every copy the bot keeps of a person's words and identifiers.
+"""What "delete my data" removes: the one place that knows every copy the bot keeps of a person's words and
+identifiers.
 
 What goes: their messages (both ways) and their words on the To read list; the words and matched phrases
 of their safeguarding alerts; their own words about a time or a decline; their number or chat id; the

@@ -180,10 +180,10 @@ def without_the_person(kind: OutboxKind, payload: dict[str, Any]) -> dict[str, A
 
 
 def forget_the_person(session: Session, contact_id: int) -> None:
-    """"Delete my data" in the outbox, in the caller's transaction: every event about ``contact_id`` loses what
-    it held of them (``without_the_person``) and the channel's id of what was sent, delivered or not. A message
-    to them not yet sent is dropped: it has nowhere to go (only the last reply, written after this, carries
-    the address)."""
+    """What "delete my data" does to the outbox, in the caller's transaction: every event about ``contact_id``
+    loses what it held of them (``without_the_person``) and the channel's id of what was sent, delivered or not.
+    A message to them not yet sent is dropped: it has nowhere to go (only the last reply, written after this,
+    carries the address)."""
     for event in session.scalars(sa.select(OutboxEvent).where(OutboxEvent.contact_id == contact_id)).all():
         if event.kind == OutboxKind.CHANNEL_MESSAGE and event.delivered_at is None and event.dead_at is None:
             session.delete(event)

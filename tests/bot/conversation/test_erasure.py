@@ -1,4 +1,4 @@
-""""Delete my data", end to end: a young person talks over SMS or Telegram, says something that raises an
+"""What "delete my data" leaves, end to end: a young person talks over SMS or Telegram, says something that raises an
 alert and something nobody can place, the provider receives both, then they delete their data. Afterwards no
 table holds their words, their number or chat id, or the channel's ids of their messages (which would find
 the number again in Twilio's or Telegram's logs), and nothing of them was logged; the provider keeps the
