@@ -28,7 +28,7 @@ from bot.channels.sms import UNREACHABLE, UNSUBSCRIBED, sms_texts
 from bot.channels.telegram import DELETE_WINDOW, message_texts, retry_after_seconds
 from bot.channels.texts import channel_text
 from bot.outbox.delivery import RetryLater, Undeliverable, register
-from bot.outbox.writing import forget_in
+from bot.outbox.writing import forget_in, is_last_reply
 from bot.settings import ConfigError
 from conversations.interpreter import Reply
 from models import Channel, Contact, Direction, Message, OutboxEvent, OutboxKind, address_hash
@@ -65,8 +65,7 @@ def deliver_channel_message(runtime: Runtime, event: OutboxEvent) -> str | None:
             raise Undeliverable(f"later messages cannot be sent on the {channel} channel")
     except ConfigError as exc:  # the channel is not set up in this process: keep the message until it is
         raise RetryLater(str(exc).removeprefix("error: ")) from None
-    if event.contact_id is not None and "address" in payload:
-        # The last message after "delete my data", now sent: the address it carried and the channel's ids go too.
+    if is_last_reply(event):  # now sent: the address it carried and the channel's ids go too
         _forget_the_person_in(runtime, event.id)
         return None
     return sent_id

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bot.outbox.delivery import DELIVERERS, RetryLater, Undeliverable, load_deliverers
+from bot.outbox.writing import forget_in, is_last_reply
 from bot.runtime import Runtime
 from models import OutboxEvent
 from models.db import take_write_lock
@@ -184,6 +185,8 @@ class Relay:
             too_old = now - event.created_at > self.max_age
             if permanent or too_old:
                 event.dead_at = now
+                if is_last_reply(event):  # it will never go: nor does the address it carried stay
+                    forget_in(event)
                 # Loud on purpose: a dead provider event is a referral or an alert nobody received.
                 log.error(
                     "outbox event %s (%s) dead-lettered after %d attempts: %s",

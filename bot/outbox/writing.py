@@ -191,6 +191,12 @@ def forget_the_person(session: Session, contact_id: int) -> None:
             forget_in(event)
 
 
+def is_last_reply(event: OutboxEvent) -> bool:
+    """The reply to the message that asked to delete the person's data: the one message to a contact that
+    carries the address itself (``enqueue_channel_message``), to be forgotten once it is done with."""
+    return event.kind == OutboxKind.CHANNEL_MESSAGE and event.contact_id is not None and "address" in event.payload
+
+
 def forget_in(event: OutboxEvent) -> None:
     """Empty one event of the person it is about (``without_the_person``): the session writes it."""
     event.payload = without_the_person(event.kind, event.payload)

@@ -227,3 +227,17 @@ def test_over_telegram_the_last_reply_still_goes_after_telegram_was_down_and_rep
         waiting = session.scalars(sa.select(OutboxEvent).where(OutboxEvent.delivered_at.is_(None))).all()
     assert waiting == []  # nothing left to retry and nothing dead-lettered
     assert where_found(channels, [NOT_PLACED, str(CHAT_ID)]) == []
+
+
+def test_over_telegram_the_last_reply_to_someone_who_blocked_the_bot_forgets_their_chat_when_it_gives_up(
+    channels, telegram_api, telegram_user
+):
+    telegram_user.sends("/start")
+    telegram_user.sends("delete my data")
+    telegram_api.blocked_by.add(CHAT_ID)
+    telegram_user.taps("Yes, delete them")
+    relay_everything(channels)
+    with channels.session() as session:
+        [last] = session.scalars(sa.select(OutboxEvent).where(OutboxEvent.delivered_at.is_(None))).all()
+    assert last.dead_at is not None  # it never went, and never will
+    assert where_found(channels, [str(CHAT_ID)]) == []
