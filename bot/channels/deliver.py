@@ -28,6 +28,7 @@ from bot.channels.sms import UNREACHABLE, UNSUBSCRIBED, sms_texts
 from bot.channels.telegram import DELETE_WINDOW, message_texts, retry_after_seconds
 from bot.channels.texts import channel_text
 from bot.outbox.delivery import RetryLater, Undeliverable, register
+from bot.outbox.writing import forget_in, is_last_reply
 from bot.settings import ConfigError
 from conversations.interpreter import Reply
 from models import Channel, Contact, Direction, Message, OutboxEvent, OutboxKind, address_hash
@@ -57,12 +58,17 @@ def deliver_channel_message(runtime: Runtime, event: OutboxEvent) -> str | None:
     replies = [Reply(item.get("text", ""), tuple(item.get("options", ()))) for item in payload.get("replies", [])]
     try:
         if channel == Channel.TELEGRAM:
-            return _TelegramDelivery(runtime, event, address, contact).run(replies)
-        if channel == Channel.SMS:
-            return _deliver_sms(runtime, event, address, contact, replies)
+            sent_id = _TelegramDelivery(runtime, event, address, contact).run(replies)
+        elif channel == Channel.SMS:
+            sent_id = _deliver_sms(runtime, event, address, contact, replies)
+        else:
+            raise Undeliverable(f"later messages cannot be sent on the {channel} channel")
     except ConfigError as exc:  # the channel is not set up in this process: keep the message until it is
         raise RetryLater(str(exc).removeprefix("error: ")) from None
-    raise Undeliverable(f"later messages cannot be sent on the {channel} channel")
+    if is_last_reply(event):  # now sent: the address it carried and the channel's ids go too
+        _forget_the_person_in(runtime, event.id)
+        return None
+    return sent_id
 
 
 # --- Telegram ----------------------------------------------------------------------------------------
@@ -232,6 +238,14 @@ def _remember_sent(runtime: Runtime, event_id: str, sent: list[Any]) -> None:
         event = session.get(OutboxEvent, event_id)
         if event is not None:
             event.payload = {**event.payload, "sent_ids": sent}
+
+
+def _forget_the_person_in(runtime: Runtime, event_id: str) -> None:
+    with runtime.session() as session, session.begin():
+        take_write_lock(session)
+        event = session.get(OutboxEvent, event_id)
+        if event is not None:
+            forget_in(event)
 
 
 def _without_numbers(text: str) -> str:

@@ -33,6 +33,8 @@ log = logging.getLogger(__name__)
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 # httpx logs every request's URL at INFO, and a Bot API URL holds the bot's token.
 logging.getLogger("httpx").setLevel(logging.WARNING)
+# python-telegram-bot logs every call's parameters and answer at DEBUG: the chat id and the message's text.
+logging.getLogger("telegram").setLevel(logging.INFO)
 
 # Telegram's limits for bots: about one message a second in one chat (a short burst is tolerated) and
 # about thirty a second in all. https://core.telegram.org/bots/faq#my-bot-is-hitting-limits-how-do-i-avoid-this

@@ -27,6 +27,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from bot.alerts.escalation import escalate, put_up_for_review, safety_replies
 from bot.conversation.effects import READING_EFFECTS, Deciding, EffectContext, NeedsWriting, apply_effect
+from bot.conversation.erasure import erase_person
 from bot.conversation.records import (
     earlier_answer,
     log_messages,
@@ -295,7 +296,11 @@ class Dispatcher:
                 now,
                 tuple(decision.assessment.categories),
             )
-        if not effects.deleted:  # after "delete my data" nothing of this person is logged, this message neither
+        if effects.deleted:
+            # The delivery and any alert of the message that asked for it were recorded after the erasure ran:
+            # they lose the person's words and the channel's id the same way.
+            erase_person(session, effects.contact)
+        else:  # after "delete my data" nothing of this person is logged, this message neither
             said = [(Direction.INBOUND, inbound.text, inbound.message_id), *said_by_the_bot(replies)]
             log_messages(session, person.contact_id, inbound.channel, said, now, inbound_event_id=event_id)
         outbox_ids: tuple[str, ...] = ()

@@ -6,7 +6,6 @@ gives back any values the script needs next. One function per effect, registered
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -26,13 +25,13 @@ from bot.booking.offer import (
     take_slot,
     workers_for,
 )
+from bot.conversation.erasure import erase_person
 from bot.outbox import events
 from bot.routing import NOT_SURE, deployment_areas, provider_for_area
 from conversations.dates import both_languages, format_day, format_slot
 from conversations.timephrases import understand
 from conversations.vocabulary import EFFECTS as DECLARED_EFFECTS
 from models import (
-    DELETED_ADDRESS_PREFIX,
     AgeBand,
     Booking,
     BookingStatus,
@@ -41,20 +40,17 @@ from models import (
     DelayReason,
     Episode,
     Language,
-    Message,
     PlaceKind,
     PoliceInformed,
     Referral,
     ReferralStatus,
     ReferredBy,
     ReportedBy,
-    ReviewItem,
     Role,
     Setting,
     Slot,
     SlotStatus,
     WorkerPreference,
-    address_hash,
 )
 
 SKIP_WORDS = frozenset({"pass", "skip", "pasio", "no", "na"})  # "other" reason left blank on purpose
@@ -471,24 +467,9 @@ def request_human(context: EffectContext) -> dict[str, Any]:
 
 
 def delete_my_data(context: EffectContext) -> dict[str, Any]:
-    """Delete what identifies this person and what they wrote.
-
-    Referrals, episodes and safeguarding records stay with the provider (whether to keep a
-    safeguarding record is the provider's decision, not the bot's) but lose every link to the person:
-    the address is replaced by a random one and free text is removed.
-    """
-    session, contact = context.session, context.contact
-    session.execute(sa.delete(Message).where(Message.contact_id == contact.id))
-    session.execute(sa.delete(ReviewItem).where(ReviewItem.contact_id == contact.id))  # their words, to be read
-    for referral in contact.referrals:
-        referral.decline_text = None
-        for booking in referral.bookings:
-            booking.preferred_time_text = None
-    placeholder = f"{DELETED_ADDRESS_PREFIX}{secrets.token_hex(16)}"
-    contact.address = placeholder
-    contact.address_hash = address_hash(contact.channel, placeholder)
-    contact.display_name = None
-    contact.found_via = None
+    """Delete what identifies this person and what they wrote (``bot.conversation.erasure``); the provider keeps
+    its referrals and safeguarding records without them. Nothing more of this message is logged."""
+    erase_person(context.session, context.contact)
     context.deleted = True
     return {}
 

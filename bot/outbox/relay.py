@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 
 from bot.outbox import outages
 from bot.outbox.delivery import DELIVERERS, RetryLater, Undeliverable, load_deliverers
-from bot.outbox.writing import ALERT_KEY_PREFIX, is_alert_key
+from bot.outbox.writing import ALERT_KEY_PREFIX, forget_in, is_alert_key, is_last_reply
 from bot.runtime import Runtime
 from models import OutboxEvent, OutboxKind
 from models.db import take_write_lock
@@ -224,6 +224,8 @@ class Relay:
             too_old = now - event.created_at > self.max_age
             if permanent or too_old:
                 event.dead_at = now
+                if is_last_reply(event):  # it will never go: nor does the address it carried stay
+                    forget_in(event)
                 # Loud on purpose: a dead provider event is a referral or an alert nobody received.
                 log.error(
                     "outbox event %s (%s) dead-lettered after %d attempts: %s",

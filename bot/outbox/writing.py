@@ -51,6 +51,18 @@ def without_alert_prefix(ordering_key: str) -> str:
     """The key as the caller gave it (``referral:12``), for an alert's key too."""
     return ordering_key.removeprefix(ALERT_KEY_PREFIX)
 
+# The fields of provider events that hold a person's own words (every other field is a code, a time or an id):
+# what "delete my data" empties, in events delivered or not. An event type with words of its own names them
+# here; a test reads every event schema for free-text fields and fails on one missing.
+WORDS_IN: dict[str, tuple[str, ...]] = {
+    "safeguarding.alert": ("excerpt",),
+    "message.for_review": ("text",),
+}
+# The young person's number or chat id, in the events of a provider whose settings ask for it.
+ADDRESS_FIELD = "contact_address"
+# What a message to a person holds of them besides the bot's words: where it went (given when their own
+# address is already gone) and the channel's ids of what was sent (which find the number in the channel's logs).
+_MESSAGE_LINKS = ("address", "sent_ids", "clear")
 
 # Written with one INSERT (an executemany for several), not added as ORM objects: nothing reads an event back
 # in the transaction that writes it.
@@ -175,3 +187,43 @@ def enqueue_provider_events(
         )
     _add(session, rows)
     return [row["id"] for row in rows]
+
+
+def without_the_person(kind: OutboxKind, payload: dict[str, Any]) -> dict[str, Any]:
+    """``payload`` with nothing left of the person it is about: a provider event keeps its envelope, ids, codes
+    and times (what the provider already has still matches) with their words emptied and no address; a message
+    to them keeps how many replies it had and the channel, not what they said (the bot's words can repeat
+    theirs), where it went, or the channel's ids."""
+    if kind == OutboxKind.PROVIDER_WEBHOOK:
+        data = {name: value for name, value in (payload.get("data") or {}).items() if name != ADDRESS_FIELD}
+        for name in WORDS_IN.get(payload.get("type", ""), ()):
+            if name in data:
+                data[name] = ""
+        return {**payload, "data": data}
+    kept = {name: value for name, value in payload.items() if name not in _MESSAGE_LINKS}
+    kept["replies"] = [{"text": "", "options": []} for _ in payload.get("replies", [])]
+    return kept
+
+
+def forget_the_person(session: Session, contact_id: int) -> None:
+    """What "delete my data" does to the outbox, in the caller's transaction: every event about ``contact_id``
+    loses what it held of them (``without_the_person``) and the channel's id of what was sent, delivered or not.
+    A message to them not yet sent is dropped: it has nowhere to go (only the last reply, written after this,
+    carries the address)."""
+    for event in session.scalars(sa.select(OutboxEvent).where(OutboxEvent.contact_id == contact_id)).all():
+        if event.kind == OutboxKind.CHANNEL_MESSAGE and event.delivered_at is None and event.dead_at is None:
+            session.delete(event)
+        else:
+            forget_in(event)
+
+
+def is_last_reply(event: OutboxEvent) -> bool:
+    """The reply to the message that asked to delete the person's data: the one message to a contact that
+    carries the address itself (``enqueue_channel_message``), to be forgotten once it is done with."""
+    return event.kind == OutboxKind.CHANNEL_MESSAGE and event.contact_id is not None and "address" in event.payload
+
+
+def forget_in(event: OutboxEvent) -> None:
+    """Empty one event of the person it is about (``without_the_person``): the session writes it."""
+    event.payload = without_the_person(event.kind, event.payload)
+    event.external_id = None

@@ -14,8 +14,8 @@ from conftest import Conversation
 from jsonschema import Draft202012Validator
 
 from bot.outbox.events import EVENT_SCHEMAS_DIR, data_schema, envelope_schema
-from bot.outbox.writing import EVENT_TYPES
-from models import OutboxEvent, OutboxKind, Provider, utcnow
+from bot.outbox.writing import ADDRESS_FIELD, EVENT_TYPES, WORDS_IN
+from models import Contact, OutboxEvent, OutboxKind, Provider, utcnow
 from webhooks.app import create_app
 
 PHONES = {"sam": "+447700900101", "pat": "+447700900102", "dee": "+447700900103", "ali": "+447700900104"}
@@ -99,3 +99,43 @@ def test_a_provider_that_asks_for_the_number_gets_it_on_the_referral(runtime, di
 def test_a_schema_refuses_an_event_with_a_field_it_does_not_document(event_type):
     schema = data_schema(event_type)
     assert schema["additionalProperties"] is False
+
+
+# Fields that are free text by their type but never hold anything of the young person.
+NOT_PERSONAL = {"area", "area_name", "reply_via.api", "reply_via.queue"}
+
+
+def free_text_fields(schema: dict, prefix: str = "") -> set[str]:
+    """Every string field with no enum, pattern, format or constant: where words or an address could go."""
+    found = set()
+    for name, field in schema.get("properties", {}).items():
+        types = field.get("type") if isinstance(field.get("type"), list) else [field.get("type")]
+        if "string" in types and not {"enum", "pattern", "format", "const"} & set(field):
+            found.add(prefix + name)
+        found |= free_text_fields(field, f"{prefix}{name}.")
+    return found
+
+
+@pytest.mark.parametrize("event_type", EVENT_TYPES)
+def test_every_field_that_can_hold_the_young_persons_words_or_address_is_one_delete_my_data_empties(event_type):
+    emptied = {*WORDS_IN.get(event_type, ()), ADDRESS_FIELD}
+    assert free_text_fields(data_schema(event_type)) - NOT_PERSONAL <= emptied
+
+
+def test_after_everyone_deletes_their_data_every_event_still_matches_its_schema_without_their_words(
+    runtime, dispatcher
+):
+    with runtime.session() as session, session.begin():  # the number travels too, and must go as well
+        session.execute(sa.update(Provider).values(share_contact_address=True))
+    every_journey(runtime, dispatcher)
+    for channel, address in [*(("sms", phone) for phone in PHONES.values()), ("telegram", "5550001")]:
+        Conversation(dispatcher, channel, address).says("delete my data", "yes")
+    with runtime.session() as session:
+        assert all(address.startswith("deleted-") for address in session.scalars(sa.select(Contact.address)))
+    events = provider_events(runtime)
+    for event in events:
+        assert_matches_its_schema(event)
+        for name in WORDS_IN.get(event["type"], ()):
+            assert event["data"][name] == ""
+    assert not any(ADDRESS_FIELD in event["data"] for event in events)
+    assert not any(phone[1:] in str(events) for phone in PHONES.values()) and "5550001" not in str(events)

@@ -250,6 +250,16 @@ def test_acknowledging_an_alert_from_the_queue(logged_in, runtime):
         assert escalation.acknowledged_at is not None and escalation.acknowledged_by == logged_in["demo"].email
 
 
+def test_an_alert_of_someone_who_deleted_their_data_stays_on_the_queue_without_their_words(logged_in):
+    sam, client = logged_in["sam"], logged_in["client"]
+    sam("i want to end my life")
+    sam.says("delete my data", "yes")
+    page = client.get("/provider/").get_data(as_text=True)
+    alerts = page[page.index("Alerts") : page.index("Requests")]
+    assert "end my life" not in page and "immediate alert" in alerts.lower()
+    assert "deleted their data" in alerts and "<blockquote></blockquote>" not in alerts
+
+
 def test_a_workers_message_names_the_helplines_as_published_in_the_studio(runtime, dispatcher):
     from auxil.records import publish_directly
 
