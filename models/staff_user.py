@@ -41,5 +41,5 @@ class LoginFailures(Base):
 
     email_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
     failures: Mapped[int] = mapped_column(default=0)
-    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # old rows are deleted by it
     not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)  # no try is checked before then

@@ -93,7 +93,8 @@ def _email_key(email: str) -> str:
     return address_hash("staff-login", email.strip().lower())
 
 
-def _find(session: Session, email: str) -> StaffUser | None:
+def find_staff(session: Session, email: str) -> StaffUser | None:
+    """The member of staff with this email, whatever its case, active or not."""
     query = sa.select(StaffUser).where(sa.func.lower(StaffUser.email) == email.strip().lower())
     return session.scalars(query).one_or_none()
 
@@ -111,7 +112,7 @@ def check_login(sessions: Callable[[], Session], email: str, password: str, now:
         failures = session.get(LoginFailures, key)
         if failures is not None and failures.not_before is not None and failures.not_before > now:
             raise LoginWait(failures.not_before)
-        user = _find(session, email)
+        user = find_staff(session, email)
         known = user is not None and user.active
         right = check_password_hash(user.password_hash if known else _UNKNOWN_USER_HASH, password) and known
     with sessions() as session, session.begin():
@@ -126,14 +127,17 @@ def check_login(sessions: Callable[[], Session], email: str, password: str, now:
 
 
 def _count_failure(session: Session, key: str, now: datetime) -> None:
+    # Failures forgotten are deleted as they go, so the table holds only the last hour's emails; rows another
+    # login is counting just now are left for the next one (SKIP LOCKED), so two failures never deadlock.
+    stale = sa.select(LoginFailures.email_hash).where(LoginFailures.last_failure_at < now - FAILURES_FORGOTTEN_AFTER)
+    stale = stale.with_for_update(skip_locked=True)
+    session.execute(sa.delete(LoginFailures).where(LoginFailures.email_hash.in_(stale)))
     # The row is made if missing without a unique-key error when two processes count a first failure at once;
     # then locked, so that two failures at once both count.
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     new = insert(LoginFailures).values(email_hash=key, failures=0, last_failure_at=now)
     session.execute(new.on_conflict_do_nothing(index_elements=[LoginFailures.email_hash]))
     failures = session.get(LoginFailures, key, with_for_update=True, populate_existing=True)
-    if now - failures.last_failure_at > FAILURES_FORGOTTEN_AFTER:
-        failures.failures = 0
     failures.failures += 1
     failures.last_failure_at = now
     beyond = failures.failures - FREE_FAILURES

@@ -30,6 +30,8 @@ def upgrade() -> None:
         sa.Column("not_before", sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("email_hash", name=op.f("pk_login_failures")),
     )
+    with op.batch_alter_table("login_failures", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_login_failures_last_failure_at"), ["last_failure_at"], unique=False)
     with op.batch_alter_table("staff_users", schema=None) as batch_op:
         batch_op.add_column(sa.Column("session_generation", sa.Integer(), server_default="0", nullable=False))
         batch_op.drop_column("failed_logins")
@@ -41,4 +43,6 @@ def downgrade() -> None:
         batch_op.add_column(sa.Column("locked_until", sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column("failed_logins", sa.Integer(), server_default="0", nullable=False))
         batch_op.drop_column("session_generation")
+    with op.batch_alter_table("login_failures", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_login_failures_last_failure_at"))
     op.drop_table("login_failures")
