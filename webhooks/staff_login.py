@@ -62,6 +62,7 @@ from itsdangerous import BadSignature
 from bot.providers.accounts import MIN_PASSWORD_LENGTH, LoginWait, change_password, check_login, end_sessions
 from bot.settings import Settings
 from models import StaffRole, StaffUser
+from models.db import take_write_lock
 
 SESSION_LIFETIME = timedelta(hours=8)  # a working day; then log in again
 # Failed logins one address may make, whatever the accounts (password spraying); tests may set RHI_LOGIN_LIMIT.
@@ -294,13 +295,17 @@ def password() -> Any:
         return login_manager.unauthorized()
     if request.method == "GET":
         return render_template("staff/password.html", min_length=MIN_PASSWORD_LENGTH)
-    with current_app.extensions["rhi.runtime"].session() as db, db.begin():
+    runtime = current_app.extensions["rhi.runtime"]
+    with runtime.session() as db, db.begin():
+        take_write_lock(db)
         user = db.get(StaffUser, current_user.id)
         problem = change_password(
+            db,
             user,
             request.form.get("current_password", "")[:200],
             request.form.get("new_password", "")[:200],
             request.form.get("new_password_again", "")[:200],
+            runtime.clock(),
         )
         person = Staff.of(user)
     if problem is not None:

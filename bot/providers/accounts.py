@@ -68,9 +68,17 @@ def new_password() -> str:
     return "-".join("".join(secrets.choice(alphabet) for _ in range(5)) for _ in range(4))
 
 
-def change_password(user: StaffUser, current: str, new: str, again: str) -> str | None:
-    """Give ``user`` the password ``new``: None when done, else what stops it, in words for the person."""
+def change_password(session: Session, user: StaffUser, current: str, new: str, again: str, now: datetime) -> str | None:
+    """Give ``user`` the password ``new``: None when done, else what stops it, in words for the person.
+
+    A wrong current password counts as a failed login for the email, and the wait after many applies here too:
+    whoever holds a copied cookie cannot guess the password on this page instead of the login page."""
+    key = _email_key(user.email)
+    failures = session.get(LoginFailures, key)
+    if failures is not None and failures.not_before is not None and failures.not_before > now:
+        return "Too many wrong passwords lately. Wait a few minutes, then try again."
     if not check_password_hash(user.password_hash, current):
+        _count_failure(session, key, now)
         return "That is not your current password."
     if len(new) < MIN_PASSWORD_LENGTH:
         return f"The new password needs at least {MIN_PASSWORD_LENGTH} characters."

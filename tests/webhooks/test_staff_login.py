@@ -480,3 +480,23 @@ def test_failures_are_forgotten_after_a_quiet_hour_and_leave_no_row_behind(runti
     assert log_in(client, demo.email, PASSWORD).status_code == 302
     with runtime.session() as session:
         assert session.scalar(sa.select(sa.func.count()).select_from(LoginFailures)) == 0
+
+
+def test_whoever_holds_a_copied_cookie_cannot_guess_the_password_on_the_password_page_instead(runtime, client):
+    runtime.clock = Clock()
+    demo = demo_login(runtime)
+    log_in(client, demo.email, PASSWORD)
+    thief = copy_of_the_cookie(client)
+    token = csrf(thief.get("/password").text)
+
+    def change(current: str):
+        new = "taken-over-account"
+        fields = {"csrf_token": token, "current_password": current, "new_password": new, "new_password_again": new}
+        return thief.post("/password", data=fields)
+
+    for n in range(FREE_FAILURES + 1):
+        guess = change(f"guess {n}")
+        assert guess.status_code == 400 and "not your current password" in guess.text
+    right = change(PASSWORD)
+    assert right.status_code == 400 and "Wait a few minutes" in right.text
+    assert log_in(client.application.test_client(), demo.email, PASSWORD).status_code == 429, "the same wait"
