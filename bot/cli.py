@@ -85,6 +85,14 @@ def _parser() -> argparse.ArgumentParser:
     db = commands.add_parser("db", help="the database").add_subparsers(title="database commands")
     db.add_parser("upgrade", help="create or upgrade the database schema").set_defaults(run=_db_upgrade)
 
+    staff = commands.add_parser("staff", help="staff logins").add_subparsers(title="staff commands")
+    clear_wait = staff.add_parser("clear-wait", help="let an email try to log in again now, after failed logins")
+    clear_wait.add_argument("email")
+    clear_wait.set_defaults(run=_staff_clear_wait)
+    log_out = staff.add_parser("log-out", help="end every login a member of staff has, in every browser")
+    log_out.add_argument("email")
+    log_out.set_defaults(run=_staff_log_out)
+
     scripts = commands.add_parser("scripts", help="check and test the conversation scripts").add_subparsers(
         title="script commands"
     )
@@ -305,6 +313,45 @@ def _telegram_set_webhook(args: argparse.Namespace) -> int:
     finally:
         close_telegram_senders()
     print(f"Telegram will send {', '.join(ALLOWED_UPDATES)} updates to {url}")
+    return 0
+
+
+def _staff_runtime():  # type: ignore[no-untyped-def]
+    from models import default_database_url
+
+    settings = load_settings()
+    return _runtime(settings, demo=settings.database_url == default_database_url(settings.instance_dir))
+
+
+def _staff_clear_wait(args: argparse.Namespace) -> int:
+    from bot.providers.accounts import clear_login_failures
+
+    runtime = _staff_runtime()
+    try:
+        with runtime.session() as session, session.begin():
+            cleared = clear_login_failures(session, args.email)
+    finally:
+        runtime.close()
+    # The same for an email with no account: failures are counted for any email typed.
+    print(f"{args.email} may log in again now." if cleared else f"{args.email} had no failed logins to clear.")
+    return 0
+
+
+def _staff_log_out(args: argparse.Namespace) -> int:
+    from bot.providers.accounts import end_sessions, find_staff
+
+    runtime = _staff_runtime()
+    try:
+        with runtime.session() as session, session.begin():
+            user = find_staff(session, args.email)
+            if user is not None:
+                end_sessions(user)
+    finally:
+        runtime.close()
+    if user is None:
+        print(f"error: no member of staff has the email {args.email}", file=sys.stderr)
+        return 1
+    print(f"Every login of {args.email} has ended.")
     return 0
 
 

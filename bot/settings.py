@@ -37,6 +37,8 @@ class Settings:
     provider_webhook_url: str | None = None
     provider_webhook_secret: str | None = None
     redis_url: str | None = None  # shared rate limits (Telegram's 30 a second) across processes
+    # Reverse proxies in front of the web app whose X-Forwarded-For/-Proto are believed; 0 believes none.
+    trusted_proxies: int = 0
     service_name: str = DEFAULT_SERVICE_NAME
     timezone: str = DEFAULT_TIMEZONE
     extra: dict[str, str] = field(default_factory=dict)
@@ -73,6 +75,13 @@ def load_settings(environ: Mapping[str, str] | None = None, instance_dir: Path |
         provider_webhook_url=get("PROVIDER_WEBHOOK_URL"),
         provider_webhook_secret=get("PROVIDER_WEBHOOK_SECRET"),
         redis_url=get("REDIS_URL"),
+        trusted_proxies=_count(get("TRUSTED_PROXIES", "0") or "0", "RHI_TRUSTED_PROXIES"),
         service_name=get("SERVICE_NAME", DEFAULT_SERVICE_NAME) or DEFAULT_SERVICE_NAME,
         timezone=get("TIMEZONE", DEFAULT_TIMEZONE) or DEFAULT_TIMEZONE,
     )
+
+
+def _count(value: str, name: str) -> int:
+    if not value.strip().isdigit():
+        raise ConfigError(f"error: the setting {name} must be a whole number (0 or more), not {value!r}")
+    return int(value)

@@ -47,7 +47,7 @@ from models.referral import Referral, referral_episodes
 from models.review_item import ReviewItem
 from models.script_release import LiveRelease, ReleaseKind, ScriptDraft, ScriptRelease, StudioChange
 from models.slot import Slot
-from models.staff_user import StaffUser
+from models.staff_user import LoginFailures, StaffUser
 from models.worker import Worker
 
 __all__ = [
@@ -72,6 +72,7 @@ __all__ = [
     "InboundEvent",
     "Language",
     "LiveRelease",
+    "LoginFailures",
     "Message",
     "OutboxEvent",
     "OutboxKind",

@@ -13,7 +13,8 @@ from models.provider import Provider
 class StaffUser(Base):
     """Staff, never young people. ``provider_id`` is set for provider staff, empty for coordinators and admins.
 
-    Only a password hash is stored. ``failed_logins`` and ``locked_until`` slow down password guessing.
+    Only a password hash is stored. ``session_generation`` is part of every login's cookie: adding one to it (at
+    a logout or a new password) ends every login this person has, in every browser.
     """
 
     __tablename__ = "staff_users"
@@ -25,9 +26,20 @@ class StaffUser(Base):
     password_hash: Mapped[str] = mapped_column(sa.String(255))
     role: Mapped[StaffRole] = mapped_column(enum_type(StaffRole))
     active: Mapped[bool] = mapped_column(default=True)
-    failed_logins: Mapped[int] = mapped_column(default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     provider: Mapped["Provider | None"] = relationship()
+
+
+class LoginFailures(Base):
+    """Recent failed logins for one email, whether or not it has an account (so that the wait they bring tells
+    nobody which emails do). Found by a keyed hash of the email; a successful login deletes the row."""
+
+    __tablename__ = "login_failures"
+
+    email_hash: Mapped[str] = mapped_column(sa.String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)  # old rows are deleted by it
+    not_before: Mapped[datetime | None] = mapped_column(UTCDateTime)  # no try is checked before then

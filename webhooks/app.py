@@ -6,6 +6,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, jsonify, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from bot.outbox.outages import endpoints_health
 from bot.outbox.relay import outbox_health
@@ -23,6 +24,11 @@ def create_app(runtime: Runtime, test_config: dict[str, Any] | None = None) -> F
     if test_config:
         app.config.update(test_config)
     app.extensions["rhi.runtime"] = runtime
+    hops = runtime.settings.trusted_proxies
+    if hops:
+        # The client's address and scheme as the last ``hops`` proxies saw them (the per-address login limit
+        # counts people, not the proxy); with none trusted, anyone could set these headers, so they are ignored.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     # One login for every staff page (provider pages and studio), CSRF on every form, the login limit.
     staff_login.init_app(app, runtime.settings)
 

@@ -3,24 +3,28 @@
 
 Built on three Flask extensions rather than by hand:
 
-- Flask-Login holds who is logged in: the session cookie carries the staff member's id, read back from the
-  database on each request (so a deactivated account stops at once). The login ends after a working day
-  (``SESSION_LIFETIME``) or when the browser closes, and "strong" session protection ends it when the cookie
-  turns up from another address or browser.
+- Flask-Login holds who is logged in: the session cookie carries the staff member's id and their login
+  generation, read back from the database on each request, so a deactivated account stops at once, and a
+  logout or a new password (which add one to the generation) ends every copy of every login that person has.
+  The login ends after a working day (``SESSION_LIFETIME``) or when the browser closes, and "strong" session
+  protection ends it when the cookie turns up from another address or browser. The cookie is encrypted
+  (Fernet, under a key derived from ``RHI_SECRET_KEY``), so nobody can read what it holds.
 - Flask-WTF's CSRFProtect checks a token on every form and every ``fetch()`` POST (header ``X-CSRFToken``),
   except under ``/webhooks/`` and ``/api/``, which prove who they are with signatures and bearer tokens.
-- Flask-Limiter limits failed logins per address, in Redis (``RHI_REDIS_URL``) when there is one, so the
-  count holds across processes, and in memory otherwise. The per-account lock is in the database
-  (``bot.providers.accounts.check_login``); the two together slow guessing whichever process answers.
+- Flask-Limiter limits failed logins per address (successful ones never count), in Redis (``RHI_REDIS_URL``)
+  when there is one, so the count holds across processes, and in memory otherwise. Behind a reverse proxy the
+  address is the one the trusted proxies (``RHI_TRUSTED_PROXIES``) forwarded. Failures per email bring a short
+  wait, in the database (``bot.providers.accounts.check_login``), the same for an email with no account.
 
-The password check and the lock are ``bot.providers.accounts``'s; what a role may see is ``StaffArea``. This
-module imports neither the provider pages nor the studio: they import it.
+The password check, the wait and a new password are ``bot.providers.accounts``'s; what a role may see is
+``StaffArea``. This module imports neither the provider pages nor the studio: they import it.
 """
 
 from __future__ import annotations
 
+import base64
+import functools
 import secrets
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -28,6 +32,9 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
 
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import (
     Blueprint,
     Flask,
@@ -44,29 +51,33 @@ from flask import (
     session,
     url_for,
 )
+from flask.json.tag import TaggedJSONSerializer
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
 from flask_limiter import Limiter, RequestLimit
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from itsdangerous import BadSignature
 
-from bot.providers.accounts import LoginLocked, check_login
+from bot.providers.accounts import MIN_PASSWORD_LENGTH, LoginWait, change_password, check_login, end_sessions
 from bot.settings import Settings
 from models import StaffRole, StaffUser
+from models.db import take_write_lock
 
 SESSION_LIFETIME = timedelta(hours=8)  # a working day; then log in again
 # Failed logins one address may make, whatever the accounts (password spraying); tests may set RHI_LOGIN_LIMIT.
+# Successful logins never count, so a shift logging in through one office address never meets it.
 LOGIN_LIMIT = "20 per 10 minutes"
 # Paths whose callers prove who they are otherwise: channel signatures, provider bearer tokens.
 CSRF_EXEMPT_PATHS = ("/webhooks/", "/api/")
 CHANNEL_WEBHOOKS = "/webhooks/"  # the path every channel's webhook is under (ARCHITECTURE.md)
 _LOGGED_IN_AT = "staff_logged_in_at"
 
-WRONG_LOGIN = (
-    "That email and password do not match, or the account is locked for a while after too many wrong "
-    "passwords. Check them and try again in a few minutes, or ask an admin."
-)
+WRONG_LOGIN = "That email and password do not match. Check them and try again, or ask an admin."
+# Said for any email after its wrong passwords, whether or not it has an account.
+WAIT_FOR_EMAIL = "Too many wrong passwords for this email lately. Wait a few minutes, then try again, or ask an admin."
 TOO_MANY_TRIES = "Too many tries from here. Wait ten minutes, then try again."
+PASSWORD_CHANGED = "Your password is changed. Any other browser you were logged in on is logged out."
 EXPIRED = "This page has expired. Reload it and try again."
 
 PAGE_HEADERS = {
@@ -99,10 +110,15 @@ class Staff(UserMixin):
     display_name: str
     role: StaffRole
     provider_id: int | None
+    generation: int  # the account's session generation this login was made in
 
     @classmethod
     def of(cls, user: StaffUser) -> Staff:
-        return cls(user.id, user.email, user.display_name, user.role, user.provider_id)
+        return cls(user.id, user.email, user.display_name, user.role, user.provider_id, user.session_generation)
+
+    def get_id(self) -> str:
+        # What the cookie holds: a login made before the account's last logout or new password no longer loads.
+        return f"{self.id}.{self.generation}"
 
 
 @dataclass(frozen=True)
@@ -142,13 +158,22 @@ def home(person: Staff) -> str:
     return url_for(area.home)
 
 
+def _now() -> float:
+    return current_app.extensions["rhi.runtime"].clock().timestamp()
+
+
 @login_manager.user_loader
-def _load(user_id: str) -> Staff | None:
-    if time.time() - session.get(_LOGGED_IN_AT, 0) > SESSION_LIFETIME.total_seconds():
+def _load(login_id: str) -> Staff | None:
+    if _now() - session.get(_LOGGED_IN_AT, 0) > SESSION_LIFETIME.total_seconds():
         return None
+    user_id, _, generation = login_id.partition(".")
+    if not (user_id.isdigit() and generation.isdigit()):
+        return None  # a cookie from before logins had generations: log in again
     with current_app.extensions["rhi.runtime"].session() as db:
         user = db.get(StaffUser, int(user_id))
-        return Staff.of(user) if user is not None and user.active else None
+        if user is None or not user.active or user.session_generation != int(generation):
+            return None
+        return Staff.of(user)
 
 
 @login_manager.unauthorized_handler
@@ -229,27 +254,65 @@ def login() -> Any:
         return _login_page()
     email = request.form.get("email", "")[:254]
     password = request.form.get("password", "")[:200]
+    runtime = current_app.extensions["rhi.runtime"]
     try:
-        with current_app.extensions["rhi.runtime"].session() as db, db.begin():
-            user = check_login(db, email, password, current_app.extensions["rhi.runtime"].clock())
-            person = Staff.of(user) if user is not None else None
-    except LoginLocked:
-        person = None
-    if person is None:
-        # The same words whether the email is unknown, the password wrong or the account locked.
+        user = check_login(runtime.session, email, password, runtime.clock())
+    except LoginWait:
+        # Not counted against the address (only a 401 is): the password was not even checked.
+        return _login_page(error=WAIT_FOR_EMAIL, email=email), 429
+    if user is None:
+        # The same words whether the email is unknown or the password wrong.
         return _login_page(error=WRONG_LOGIN, email=email), 401
+    person = Staff.of(user)
+    _start(person)
+    return redirect(safe_next(request.form.get("next")) or home(person))
+
+
+def _start(person: Staff) -> None:
     session.clear()  # nothing from before the login carries over (nor the CSRF token)
     login_user(person)
-    session[_LOGGED_IN_AT] = time.time()
-    return redirect(safe_next(request.form.get("next")) or home(person))
+    session[_LOGGED_IN_AT] = _now()
 
 
 @staff.post("/logout")
 def logout() -> Any:
+    if current_user.is_authenticated:
+        # Every copy of this person's login ends, not just this browser's: a copied cookie is useless after.
+        with current_app.extensions["rhi.runtime"].session() as db, db.begin():
+            user = db.get(StaffUser, current_user.id)
+            if user is not None:
+                end_sessions(user)
     logout_user()
     session.clear()
     flash("You are logged out.", "done")
     return redirect(url_for("staff.login"))
+
+
+@staff.route("/password", methods=["GET", "POST"])
+def password() -> Any:
+    """A new password for the person logged in. It ends their other logins; this one goes on."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if request.method == "GET":
+        return render_template("staff/password.html", min_length=MIN_PASSWORD_LENGTH)
+    runtime = current_app.extensions["rhi.runtime"]
+    with runtime.session() as db, db.begin():
+        take_write_lock(db)
+        user = db.get(StaffUser, current_user.id)
+        problem = change_password(
+            db,
+            user,
+            request.form.get("current_password", "")[:200],
+            request.form.get("new_password", "")[:200],
+            request.form.get("new_password_again", "")[:200],
+            runtime.clock(),
+        )
+        person = Staff.of(user)
+    if problem is not None:
+        return render_template("staff/password.html", min_length=MIN_PASSWORD_LENGTH, problem=problem), 400
+    _start(person)  # this browser, in the new generation
+    flash(PASSWORD_CHANGED, "done")
+    return redirect(home(person))
 
 
 @staff.after_request
@@ -273,13 +336,43 @@ def _check_csrf() -> None:
 # --- the session cookie ---------------------------------------------------------------------------------
 
 
+class SealedCookie:
+    """The session as a Fernet token: encrypted and authenticated (Flask's own cookie is only signed, and shows
+    whom it is for to anyone who base64-decodes it). Keyed by HKDF from the app's secret key."""
+
+    def __init__(self, secret_key: str | bytes, serializer: TaggedJSONSerializer) -> None:
+        secret = secret_key.encode() if isinstance(secret_key, str) else secret_key
+        key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"rhi staff session cookie").derive(secret)
+        self.fernet = Fernet(base64.urlsafe_b64encode(key))
+        self.serializer = serializer
+
+    def dumps(self, data: dict[str, Any]) -> str:
+        return self.fernet.encrypt(self.serializer.dumps(data).encode()).decode("ascii")
+
+    def loads(self, value: str, max_age: int | None = None) -> Any:
+        try:
+            return self.serializer.loads(self.fernet.decrypt(value, ttl=max_age))
+        except InvalidToken as exc:
+            raise BadSignature("not a session cookie of this site") from exc  # Flask then starts a new session
+
+
+@functools.lru_cache(maxsize=4)
+def _sealed_cookie(secret_key: str | bytes, serializer: TaggedJSONSerializer) -> SealedCookie:
+    return SealedCookie(secret_key, serializer)
+
+
 class StaffSessionInterface(SecureCookieSessionInterface):
-    """Session cookies are Secure and SameSite=Lax; only the demo, on plain HTTP on this machine, goes
-    without Secure (a browser would not send the cookie back otherwise). SESSION_COOKIE_SECURE, when an
-    app sets it, still makes every cookie Secure."""
+    """Session cookies are encrypted (``SealedCookie``), Secure and SameSite=Lax; only the demo, on plain HTTP
+    on this machine, goes without Secure (a browser would not send the cookie back otherwise).
+    SESSION_COOKIE_SECURE, when an app sets it, still makes every cookie Secure."""
 
     def __init__(self, public_base_url: str | None) -> None:
         self.public_base_url = public_base_url or ""
+
+    def get_signing_serializer(self, app: Flask) -> SealedCookie | None:  # type: ignore[override]
+        if not app.secret_key:
+            return None
+        return _sealed_cookie(app.secret_key, self.serializer)
 
     def get_cookie_secure(self, app: Flask) -> bool:
         if super().get_cookie_secure(app) or self.public_base_url.startswith("https://"):

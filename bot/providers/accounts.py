@@ -1,29 +1,35 @@
 """Accounts: providers' API tokens and every staff login's password. Only hashes are stored.
 
 An API token is long and random, so a SHA-256 of it is enough and lets the token be found by its hash; a
-password is short and chosen by a person, so it gets scrypt (Werkzeug's default) and a lock after repeated
-failures. One password check serves every staff login (duty workers, provider admins, coordinators, admins);
-what each may then see is decided by role, in ``webhooks/staff_login.py``.
+password is short and chosen by a person, so it gets scrypt (Werkzeug's default) and a short, growing wait
+after repeated failures. One password check serves every staff login (duty workers, provider admins,
+coordinators, admins); what each may then see is decided by role, in ``webhooks/staff_login.py``.
 """
 
 from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from models import Provider, StaffUser
+from models import LoginFailures, Provider, StaffUser, address_hash
+from models.db import take_write_lock
 
 API_TOKEN_PREFIX = "rhi_"
-# Failed logins in a row before an account is locked, and for how long (doubling while it goes on).
-MAX_FAILED_LOGINS = 5
-LOCKOUT = timedelta(minutes=15)
-MAX_LOCKOUT_DOUBLINGS = 6  # at most 16 hours
-MIN_PASSWORD_LENGTH = 12  # for a password a person chooses (an admin adding someone)
+MIN_PASSWORD_LENGTH = 12  # for a password a person chooses (an admin adding someone, a new password)
+# Failed logins for one email: the first few cost nothing (typos); then every try waits a while after a failure,
+# doubling with each, never longer than LONGEST_WAIT, so whoever guesses slows the account but cannot keep its
+# owner out for long. Failures are forgotten after a quiet spell; a successful login or an admin clears them.
+FREE_FAILURES = 5
+FIRST_WAIT = timedelta(seconds=15)
+LONGEST_WAIT = timedelta(minutes=5)
+FAILURES_FORGOTTEN_AFTER = timedelta(hours=1)
 # Compared against when the email is unknown, so a wrong email takes as long as a wrong password.
 _UNKNOWN_USER_HASH = generate_password_hash(secrets.token_urlsafe(16))
 
@@ -46,9 +52,14 @@ def provider_for_token(session: Session, token: str) -> Provider | None:
 
 
 def set_password(user: StaffUser, password: str) -> None:
+    """A new password; every login the person had ends (their cookies carry the old generation)."""
     user.password_hash = generate_password_hash(password)
-    user.failed_logins = 0
-    user.locked_until = None
+    end_sessions(user)
+
+
+def end_sessions(user: StaffUser) -> None:
+    """End every login ``user`` has, in every browser: each cookie names the generation it was made in."""
+    user.session_generation = (user.session_generation or 0) + 1
 
 
 def new_password() -> str:
@@ -57,31 +68,90 @@ def new_password() -> str:
     return "-".join("".join(secrets.choice(alphabet) for _ in range(5)) for _ in range(4))
 
 
-class LoginLocked(Exception):
-    """Too many failed logins for this account; it is locked for a while."""
+def change_password(session: Session, user: StaffUser, current: str, new: str, again: str, now: datetime) -> str | None:
+    """Give ``user`` the password ``new``: None when done, else what stops it, in words for the person.
+
+    A wrong current password counts as a failed login for the email, and the wait after many applies here too:
+    whoever holds a copied cookie cannot guess the password on this page instead of the login page."""
+    key = _email_key(user.email)
+    failures = session.get(LoginFailures, key)
+    if failures is not None and failures.not_before is not None and failures.not_before > now:
+        return "Too many wrong passwords lately. Wait a few minutes, then try again."
+    if not check_password_hash(user.password_hash, current):
+        _count_failure(session, key, now)
+        return "That is not your current password."
+    if len(new) < MIN_PASSWORD_LENGTH:
+        return f"The new password needs at least {MIN_PASSWORD_LENGTH} characters."
+    if new != again:
+        return "The two new passwords are not the same."
+    set_password(user, new)
+    return None
 
 
-def check_login(session: Session, email: str, password: str, now: datetime) -> StaffUser | None:
-    """The active staff member with this email and password, or None. Failures count towards a lock.
+class LoginWait(Exception):
+    """Too many recent failed logins for this email: no try is checked until ``until``."""
 
-    Raises ``LoginLocked`` while the account is locked, whatever the password: the caller gives the same answer
-    as for a wrong password, so that a lock does not tell anyone the email has an account.
+    def __init__(self, until: datetime) -> None:
+        super().__init__(until)
+        self.until = until
+
+
+def _email_key(email: str) -> str:
+    # Keyed, like a contact's address: the table should not list the emails people tried.
+    return address_hash("staff-login", email.strip().lower())
+
+
+def find_staff(session: Session, email: str) -> StaffUser | None:
+    """The member of staff with this email, whatever its case, active or not."""
+    query = sa.select(StaffUser).where(sa.func.lower(StaffUser.email) == email.strip().lower())
+    return session.scalars(query).one_or_none()
+
+
+def check_login(sessions: Callable[[], Session], email: str, password: str, now: datetime) -> StaffUser | None:
+    """The active staff member with this email and password, or None. Raises ``LoginWait`` while the email must
+    wait after failures, without checking the password.
+
+    Failures are counted per email whether it has an account or not, and an unknown email is checked against
+    a hash as slowly as a known one, so nothing here tells anyone which emails have accounts. The password is
+    checked (slowly, on purpose) in a read-only session; only then is the outcome written, briefly.
     """
-    user = session.scalars(
-        sa.select(StaffUser).where(sa.func.lower(StaffUser.email) == email.strip().lower())
-    ).one_or_none()
-    if user is None or not user.active:
-        check_password_hash(_UNKNOWN_USER_HASH, password)
+    key = _email_key(email)
+    with sessions() as session:
+        failures = session.get(LoginFailures, key)
+        if failures is not None and failures.not_before is not None and failures.not_before > now:
+            raise LoginWait(failures.not_before)
+        user = find_staff(session, email)
+        known = user is not None and user.active
+        right = check_password_hash(user.password_hash if known else _UNKNOWN_USER_HASH, password) and known
+    with sessions() as session, session.begin():
+        take_write_lock(session)
+        if right:
+            session.execute(sa.delete(LoginFailures).where(LoginFailures.email_hash == key))
+            user = session.get(StaffUser, user.id)
+            user.last_login_at = now
+            return user
+        _count_failure(session, key, now)
         return None
-    if user.locked_until is not None and user.locked_until > now:
-        check_password_hash(_UNKNOWN_USER_HASH, password)  # as slow as a wrong password, so it tells nothing
-        raise LoginLocked()
-    if not check_password_hash(user.password_hash, password):
-        user.failed_logins += 1
-        if user.failed_logins >= MAX_FAILED_LOGINS:
-            user.locked_until = now + LOCKOUT * 2 ** min(user.failed_logins - MAX_FAILED_LOGINS, MAX_LOCKOUT_DOUBLINGS)
-        return None
-    user.failed_logins = 0
-    user.locked_until = None
-    user.last_login_at = now
-    return user
+
+
+def _count_failure(session: Session, key: str, now: datetime) -> None:
+    # Failures forgotten are deleted as they go, so the table holds only the last hour's emails; rows another
+    # login is counting just now are left for the next one (SKIP LOCKED), so two failures never deadlock.
+    stale = sa.select(LoginFailures.email_hash).where(LoginFailures.last_failure_at < now - FAILURES_FORGOTTEN_AFTER)
+    stale = stale.with_for_update(skip_locked=True)
+    session.execute(sa.delete(LoginFailures).where(LoginFailures.email_hash.in_(stale)))
+    # The row is made if missing without a unique-key error when two processes count a first failure at once;
+    # then locked, so that two failures at once both count.
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    new = insert(LoginFailures).values(email_hash=key, failures=0, last_failure_at=now)
+    session.execute(new.on_conflict_do_nothing(index_elements=[LoginFailures.email_hash]))
+    failures = session.get(LoginFailures, key, with_for_update=True, populate_existing=True)
+    failures.failures += 1
+    failures.last_failure_at = now
+    beyond = failures.failures - FREE_FAILURES
+    failures.not_before = now + min(FIRST_WAIT * 2 ** min(beyond - 1, 16), LONGEST_WAIT) if beyond > 0 else None
+
+
+def clear_login_failures(session: Session, email: str) -> bool:
+    """For an admin: forget the failed logins for ``email``, so its next try is checked at once."""
+    return session.execute(sa.delete(LoginFailures).where(LoginFailures.email_hash == _email_key(email))).rowcount > 0

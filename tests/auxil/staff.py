@@ -10,10 +10,12 @@ def csrf(html: str) -> str:
     return re.search(r'name="csrf_token" value="([^"]+)"', html).group(1)
 
 
-def log_in(client, email: str, password: str, **fields: str):
-    """Fill in and send the login form; the response to it (302 to the next page, or the page again)."""
-    page = client.get("/login").get_data(as_text=True)
-    return client.post("/login", data={"email": email, "password": password, "csrf_token": csrf(page), **fields})
+def log_in(client, email: str, password: str, headers: dict[str, str] | None = None, **fields: str):
+    """Fill in and send the login form; the response to it (302 to the next page, or the page again).
+    ``headers`` go with both requests (``X-Forwarded-For``, as a reverse proxy adds it)."""
+    page = client.get("/login", headers=headers).get_data(as_text=True)
+    form = {"email": email, "password": password, "csrf_token": csrf(page), **fields}
+    return client.post("/login", data=form, headers=headers)
 
 
 def form(client, url: str, **fields: str):
