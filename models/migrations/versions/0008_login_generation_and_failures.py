@@ -5,8 +5,8 @@ every older cookie stops working. ``login_failures`` counts recent failures per 
 short, growing wait; it replaces ``staff_users.failed_logins`` and ``locked_until``, a lock of up to 16 hours that
 anyone who knew an email could keep on.
 
-Revision ID: 0007_sessions
-Revises: 0006
+Revision ID: 0008
+Revises: 0007_alerts
 Create Date: 2026-12-07 08:30:00
 """
 
@@ -15,8 +15,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_sessions"
-down_revision: str | Sequence[str] | None = "0006"
+revision: str = "0008"
+down_revision: str | Sequence[str] | None = "0007_alerts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
