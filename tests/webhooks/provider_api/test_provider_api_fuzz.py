@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from webhooks.app import create_app
 
 EXAMPLES = settings(
-    max_examples=60,
+    max_examples=40,
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
