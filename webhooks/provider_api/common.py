@@ -3,7 +3,8 @@
 
 A bearer token per provider (stored hashed) says which provider is calling; everything is then looked up
 only among that provider's referrals. Wrong or missing token: 401. Another provider's referral: 404.
-A body or query that does not match its model (``schemas.py``): 422 naming the field. The rules
+A body or query that does not match its model (``schemas.py``): 422 naming the field. Every answer is JSON,
+errors too: a database that is busy or away is 503 with ``Retry-After``, anything else ours a JSON 500. The rules
 live in ``bot/provider_actions.py`` and ``bot/provider_queue.py``; this module is HTTP only.
 
 Each view says with ``@operation`` what it takes and answers; the same declaration validates the request
