@@ -17,6 +17,8 @@ from datetime import datetime, timedelta
 from types import FrameType
 from typing import TextIO
 
+import sqlalchemy as sa
+
 from bot.alerts.duty import renotify_unacknowledged, renotify_unread, tell_of_provider_outages
 from bot.booking.availability import extend_slot_horizons
 from bot.booking.reminders import send_due_reminders
@@ -64,9 +66,20 @@ def run_periodic_jobs(runtime: Runtime) -> dict[str, int]:
     for name, job in PERIODIC_JOBS.items():
         try:
             done[name] = job(runtime, runtime.clock())
+        except sa.exc.OperationalError as exc:
+            # The database was busy (locked, a deadlock, a lock wait timed out) or briefly away: nothing was
+            # done, and the job runs again in a few seconds. One line, naming the kind only: the statement's
+            # values may be a child's.
+            log.warning("periodic job %s: the database was busy (%s); it runs again next run", name, _kind(exc))
         except Exception:  # one broken job must not stop the relay or the other jobs
             log.exception("periodic job %s failed", name)
     return done
+
+
+def _kind(exc: sa.exc.OperationalError) -> str:
+    """The driver's words for what happened ("database is locked", "deadlock detected"), without details."""
+    words = str(exc.orig).splitlines()[0] if exc.orig is not None else type(exc).__name__
+    return words[:80]
 
 
 class Worker:

@@ -119,11 +119,17 @@ def make_engine(url: str, *, sqlite_foreign_keys: bool = True) -> Engine:
         dbapi_connection: Any = connection.connection.dbapi_connection
         if connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
             return  # each statement on its own, as asked
+        statement = "BEGIN"
         if connection.get_execution_options().get(WRITER):
             dbapi_connection.wait_for_writers_lock()
-            dbapi_connection.execute("BEGIN IMMEDIATE")
-        else:
-            dbapi_connection.execute("BEGIN")
+            statement = "BEGIN IMMEDIATE"
+        try:
+            dbapi_connection.execute(statement)
+        except sqlite3.OperationalError as exc:
+            # Raised here, outside SQLAlchemy's statements, the driver's error would reach callers unwrapped;
+            # wrapped, "database is locked" is the OperationalError every caller already handles.
+            dbapi_connection._release_writers_lock()
+            raise sa.exc.OperationalError(statement, None, exc) from exc
 
     @sa.event.listens_for(engine, "before_cursor_execute")
     def _writers_in_turn(

@@ -57,7 +57,12 @@ def _run(url: str, upgrade: bool, revision: str) -> None:
 
 
 def upgrade(url: str, revision: str = "head") -> None:
-    """Bring the database at ``url`` up to ``revision`` (creating it if it is a new SQLite file)."""
+    """Bring the database at ``url`` up to ``revision`` (creating it, and its folder, if it is a new SQLite
+    file: on a new install the instance folder is not there yet)."""
+    parsed = sa.make_url(normalise_url(url))
+    file = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if file and file != ":memory:" and not file.startswith("file:"):
+        Path(file).parent.mkdir(parents=True, exist_ok=True)
     _run(url, True, revision)
 
 

@@ -4,10 +4,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from models.base import Base, UTCDateTime, utcnow
 from models.crypto import EncryptedJSON, EncryptedText
+from models.db import take_write_lock
 
 if TYPE_CHECKING:
     from models.place import Place
@@ -51,3 +52,15 @@ class Provider(Base):
     places: Mapped[list["Place"]] = relationship(
         back_populates="provider", cascade="all, delete-orphan", passive_deletes=True
     )
+
+    @classmethod
+    def for_change(cls, session: Session, provider_id: int) -> "Provider | None":
+        """The provider's row, locked until the transaction ends: changes to its setup (places, hours, days
+        off, booking settings) and the slots remade from them then take turns, one provider at a time.
+
+        Two such changes at once would otherwise both remake the same slots and deadlock on PostgreSQL, or
+        find SQLite's database locked. On SQLite the transaction begins as the writer (``BEGIN IMMEDIATE``),
+        so it must be the session's first statement; on PostgreSQL the row is ``SELECT ... FOR UPDATE``.
+        """
+        take_write_lock(session)
+        return session.get(cls, provider_id, with_for_update=True)

@@ -315,7 +315,9 @@ def extend_slot_horizons(runtime: Runtime, now: datetime) -> int:
         provider_ids = list(session.scalars(sa.select(Provider.id).order_by(Provider.id)))
     for provider_id in provider_ids:
         with runtime.session() as session, session.begin():
-            provider = session.get(Provider, provider_id)
+            # Locked like a change to the provider's setup, which remakes the same slots; on SQLite this is
+            # the writer's lock, taken before reading (a reader that writes later finds the database locked).
+            provider = Provider.for_change(session, provider_id)
             if provider is not None:
                 done += refresh_slots(session, provider, now, runtime.timezone).total
     return done

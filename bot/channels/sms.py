@@ -7,11 +7,11 @@ provider's confirmation) is sent from the outbox through the REST API.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
@@ -79,28 +79,69 @@ class MalformedSms(ValueError):
     pass
 
 
-MAX_SID = 64
-STATUS = re.compile(r"[a-z_-]{1,32}")
+# Twilio's signature joins each key and its value with nothing between them, so a captured request can be cut
+# again elsewhere (``MessageSid=<sid>NumMedia0`` with NumMedia dropped) and keep a valid signature. Each field
+# we read must therefore have exactly the shape Twilio gives it: a value that swallowed another field's name
+# never does. Fields we do not read may be anything (Twilio adds new ones).
+MESSAGE_SID = r"^(SM|MM)[0-9a-f]{32}$"
+ACCOUNT_SID = r"^AC[0-9a-f]{32}$"
+ADDRESS = r"^(\+[0-9]{8,15}|[0-9]{3,8})$"  # E.164, or a short code
+DIGITS = r"^[0-9]{1,10}$"
+STATUS = r"^[a-z_-]{1,32}$"
 
 
-def _is_sid(sid: str) -> bool:
-    return 0 < len(sid) <= MAX_SID and sid.isascii() and sid.isprintable()
+class _TwilioFields(BaseModel):
+    """The fields of Twilio's form posts that the bot reads, each in Twilio's own shape, else refused."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    message_sid: str | None = Field(None, alias="MessageSid", pattern=MESSAGE_SID)
+    sms_sid: str | None = Field(None, alias="SmsSid", pattern=MESSAGE_SID)
+    sms_message_sid: str | None = Field(None, alias="SmsMessageSid", pattern=MESSAGE_SID)
+    account_sid: str | None = Field(None, alias="AccountSid", pattern=ACCOUNT_SID)
+    sender: str | None = Field(None, alias="From", pattern=ADDRESS)
+    recipient: str | None = Field(None, alias="To", pattern=ADDRESS)
+    body: str = Field("", alias="Body")
+    media_count: str | None = Field(None, alias="NumMedia", pattern=DIGITS)
+    opt_out_type: Literal["STOP", "START", "HELP"] | None = Field(None, alias="OptOutType")
+    message_status: str | None = Field(None, alias="MessageStatus", pattern=STATUS)
+    sms_status: str | None = Field(None, alias="SmsStatus", pattern=STATUS)
+    error_code: str | None = Field(None, alias="ErrorCode", pattern=DIGITS)
+
+    @property
+    def sid(self) -> str:
+        """The message's one sid: every sid field given names the same message."""
+        sids = {sid for sid in (self.message_sid, self.sms_sid, self.sms_message_sid) if sid is not None}
+        if len(sids) != 1:
+            raise MalformedSms("the post has no MessageSid, or sids that differ")
+        return sids.pop()
+
+
+_KNOWN = frozenset(field.alias for field in _TwilioFields.model_fields.values() if field.alias)
+
+
+def _read(form: Any) -> _TwilioFields:
+    """The known fields of ``form`` (a MultiDict); each at most once, and in its shape."""
+    given: dict[str, str] = {}
+    for name in _KNOWN & set(form.keys()):
+        values = form.getlist(name)
+        if len(values) != 1:
+            raise MalformedSms(f"{name} is given more than once")
+        given[name] = values[0]
+    try:
+        return _TwilioFields.model_validate(given)
+    except ValidationError as exc:
+        # The field's name only: its value may be a person's number.
+        raise MalformedSms(f"{exc.errors()[0]['loc'][0]} is not in Twilio's shape") from None
 
 
 def parse_inbound(form: Any) -> InboundSms:
-    """Read Twilio's form post; raise MalformedSms when it is not one."""
-    sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()
-    sender = (form.get("From") or "").strip()
-    if not _is_sid(sid):
-        raise MalformedSms("the post has no MessageSid")
-    if not sender or len(sender) > MAX_SID:
+    """Read Twilio's form post; raise MalformedSms when it is not one, exactly as Twilio sends it."""
+    fields = _read(form)
+    if fields.sender is None:
         raise MalformedSms("the post has no From number")
-    try:
-        media_count = int(form.get("NumMedia") or 0)
-    except ValueError:
-        raise MalformedSms("NumMedia is not a number") from None
-    opt_out = (form.get("OptOutType") or "").strip().upper() or None
-    return InboundSms(sid, sender, form.get("Body") or "", media_count, opt_out)
+    media_count = int(fields.media_count) if fields.media_count is not None else 0
+    return InboundSms(fields.sid, fields.sender, fields.body, media_count, fields.opt_out_type)
 
 
 @dataclass(frozen=True)
@@ -112,14 +153,13 @@ class StatusReport:
 
 
 def parse_status(form: Any) -> StatusReport:
-    sid = (form.get("MessageSid") or form.get("SmsSid") or "").strip()
-    status = (form.get("MessageStatus") or form.get("SmsStatus") or "").strip().lower()
-    if not _is_sid(sid) or not STATUS.fullmatch(status):
-        raise MalformedSms("the status callback has no MessageSid or MessageStatus")
-    code = (form.get("ErrorCode") or "").strip()
-    # ASCII digits only: "²" is a digit to str.isdigit() but not to int()
-    number = int(code) if code.isascii() and code.isdigit() else None
-    return StatusReport(sid, status, number, (form.get("To") or "").strip() or None)
+    """Read Twilio's status callback; raise MalformedSms when it is not one, exactly as Twilio sends it."""
+    fields = _read(form)
+    status = fields.message_status or fields.sms_status
+    if status is None:
+        raise MalformedSms("the status callback has no MessageStatus")
+    error_code = int(fields.error_code) if fields.error_code is not None else None
+    return StatusReport(fields.sid, status, error_code, fields.recipient)
 
 
 # --- the REST API --------------------------------------------------------------------------------------

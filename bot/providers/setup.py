@@ -221,10 +221,17 @@ def slot_view(slot: Slot, timezone: ZoneInfo) -> dict[str, Any]:
 
 
 class ProviderSetup:
-    """One provider's setup, changed in the caller's transaction; each change refreshes the slots."""
+    """One provider's setup, changed in the caller's transaction; each change refreshes the slots.
 
-    def __init__(self, session: Session, provider_id: int, now: datetime, timezone: ZoneInfo) -> None:
-        provider = session.get(Provider, provider_id)
+    Made for a change, it locks the provider before anything else is read, so that two changes at once take
+    turns rather than remake the same slots together; make it before the transaction's first statement."""
+
+    def __init__(
+        self, session: Session, provider_id: int, now: datetime, timezone: ZoneInfo, *, change: bool = True
+    ) -> None:
+        """``change``: the caller will change something, so the provider is locked first (``for_change``) and
+        changes take turns; ``change=False`` only reads, and locks nothing."""
+        provider = Provider.for_change(session, provider_id) if change else session.get(Provider, provider_id)
         if provider is None:
             raise NotFound("no such provider")
         self.session, self.provider, self.now, self.timezone = session, provider, now, timezone

@@ -44,3 +44,15 @@ def publish_directly(runtime, kind: str, files: dict[str, str], message: str = "
         release = store.publish(session, kind, files, store.Author(None, "tests", utcnow()), message)
     runtime.forget_live_releases()  # as the studio's publish page does
     return release
+
+
+def everything_stored(runtime) -> dict[str, list[tuple]]:
+    """Every row of every table, as stored (encrypted columns as their ciphertext): to show that a refused
+    request stored nothing and changed nothing, anywhere."""
+    from models.base import Base
+
+    with runtime.engine.connect() as connection:
+        return {
+            table.name: sorted(map(tuple, connection.execute(sa.select(table)).all()), key=repr)
+            for table in Base.metadata.sorted_tables
+        }

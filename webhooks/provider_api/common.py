@@ -3,7 +3,8 @@
 
 A bearer token per provider (stored hashed) says which provider is calling; everything is then looked up
 only among that provider's referrals. Wrong or missing token: 401. Another provider's referral: 404.
-A body or query that does not match its model (``schemas.py``): 422 naming the field. The rules
+A body or query that does not match its model (``schemas.py``): 422 naming the field. Every answer is JSON,
+errors too: a database that is busy or away is 503 with ``Retry-After``, anything else ours a JSON 500. The rules
 live in ``bot/provider_actions.py`` and ``bot/provider_queue.py``; this module is HTTP only.
 
 Each view says with ``@operation`` what it takes and answers; the same declaration validates the request
@@ -13,6 +14,7 @@ and, in ``openapi.py``, documents the operation.
 from __future__ import annotations
 
 import json
+import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -20,6 +22,7 @@ from datetime import UTC, datetime
 from functools import wraps
 from typing import Any, Literal, get_origin
 
+import sqlalchemy as sa
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from pydantic import BaseModel, ValidationError
 from sqlalchemy.orm import Session
@@ -74,6 +77,37 @@ def _api_error(exc: ApiError) -> Response:
     return _error_response(exc.status, exc.error, exc.detail, exc.field)
 
 
+RETRY_AFTER_SECONDS = "2"
+
+
+@api.errorhandler(sa.exc.OperationalError)
+@api.errorhandler(sa.exc.InterfaceError)
+def _database_busy(exc: sa.exc.DBAPIError) -> Response:
+    """A lock not had in time, a deadlock, a database that does not answer: nothing was changed, and the same
+    request a moment later will most likely go through. Logged by kind only (the statement's values may be
+    a child's)."""
+    current_app.logger.warning("the database was busy for an API request (%s)", type(exc.orig).__name__)
+    response = _error_response(503, "busy", "the service is busy: nothing was changed, send the same request again")
+    response.headers["Retry-After"] = RETRY_AFTER_SECONDS
+    return response
+
+
+@api.errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> Response:
+    """Werkzeug's own refusals (a body too large, a malformed one) in JSON like everything else."""
+    error = (exc.name or "error").lower().replace(" ", "_")
+    return _error_response(exc.code or 500, error, exc.description or exc.name or "refused")
+
+
+@api.errorhandler(Exception)
+def _server_error(exc: Exception) -> Response:
+    """Whatever else went wrong is ours, and still answered in JSON: a provider's system parses every answer.
+    Logged with where it happened but not its message, which may hold a statement's values."""
+    where = "".join(traceback.format_tb(exc.__traceback__))
+    current_app.logger.error("an API request failed (%s) at\n%s", type(exc).__name__, where)
+    return _error_response(500, "server_error", "something went wrong on our side; nothing was changed")
+
+
 def api_http_error(exc: HTTPException) -> Response | HTTPException:
     """Routing errors under /api/v1 (no such path, wrong method) answer in JSON like everything else."""
     if not request.path.startswith(API_PREFIX + "/"):
@@ -102,6 +136,7 @@ def _authenticate() -> None:
 @api.after_request
 def _no_store(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"  # children's data must not sit in caches
+    response.headers["X-Content-Type-Options"] = "nosniff"  # JSON is never to be read as anything else
     return response
 
 

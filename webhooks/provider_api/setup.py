@@ -49,11 +49,12 @@ from webhooks.provider_api.schemas import (
 
 
 @contextmanager
-def _setup() -> Iterator[ProviderSetup]:
-    """The calling provider's setup, in one transaction; values that do not fit together are 409."""
+def _setup(*, change: bool = True) -> Iterator[ProviderSetup]:
+    """The calling provider's setup, in one transaction (locked for a change, see ``ProviderSetup``); values
+    that do not fit together are 409."""
     with transaction() as session:
         try:
-            yield ProviderSetup(session, g.actor.provider_id, runtime().clock(), runtime().timezone)
+            yield ProviderSetup(session, g.actor.provider_id, runtime().clock(), runtime().timezone, change=change)
         except Clash as exc:
             raise ApiError(409, "conflict", str(exc), exc.field) from None
 
@@ -94,7 +95,7 @@ def update_worker(worker_id: int, body: WorkerUpdateRequest) -> dict[str, Any]:
 @operation(answer=Availability)
 def get_availability(worker_id: int) -> dict[str, Any]:
     """A worker's weekly pattern, in local time."""
-    with _setup() as setup:
+    with _setup(change=False) as setup:
         lines = setup.weekly(valid_id(worker_id, "worker"))
         return {"worker_id": worker_id, "weekly": [line_view(line) for line in lines]}
 
@@ -115,7 +116,7 @@ def set_availability(worker_id: int, body: AvailabilityRequest) -> dict[str, Any
 @operation(answer=Places)
 def list_places() -> dict[str, Any]:
     """Every place of your service, in use first."""
-    with _setup() as setup:
+    with _setup(change=False) as setup:
         return {"places": [place_view(place) for place in setup.places()]}
 
 
@@ -142,7 +143,7 @@ def update_place(place_id: int, body: PlaceUpdateRequest) -> dict[str, Any]:
 @operation(query=DaysQuery, answer=AvailabilityExceptions)
 def list_exceptions(query: DaysQuery) -> dict[str, Any]:
     """Closed days, hours off and extra hours between two days."""
-    with _setup() as setup:
+    with _setup(change=False) as setup:
         return {"exceptions": [exception_view(exception) for exception in setup.exceptions(*_day_range(setup, query))]}
 
 
@@ -171,7 +172,7 @@ def delete_exception(exception_id: int) -> None:
 @operation(answer=BookingSettings)
 def get_booking_settings() -> dict[str, Any]:
     """Interview length, buffer between interviews, minimum notice, horizon, auto-confirm."""
-    with _setup() as setup:
+    with _setup(change=False) as setup:
         return settings_view(setup.provider)
 
 
@@ -188,7 +189,7 @@ def change_booking_settings(body: BookingSettingsRequest) -> dict[str, Any]:
 @operation(query=SlotsQuery, answer=Slots)
 def list_slots(query: SlotsQuery) -> dict[str, Any]:
     """Slots (open, held, booked) starting on local days from..to, with UTC and local times."""
-    with _setup() as setup:
+    with _setup(change=False) as setup:
         slots = setup.slots(*_day_range(setup, query), query.status or None)
         if query.worker_id is not None:
             slots = [slot for slot in slots if slot.worker_id == query.worker_id]

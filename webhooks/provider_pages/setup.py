@@ -59,8 +59,8 @@ def _may_change() -> bool:
     return current_user.role in PROVIDER_ADMINS
 
 
-def _setup(db: Any) -> ProviderSetup:
-    return ProviderSetup(db, g.actor.provider_id, runtime().clock(), runtime().timezone)
+def _setup(db: Any, *, change: bool = False) -> ProviderSetup:
+    return ProviderSetup(db, g.actor.provider_id, runtime().clock(), runtime().timezone, change=change)
 
 
 def _slot_words(setup: ProviderSetup) -> str:
@@ -82,7 +82,7 @@ def _change(action: Callable[[ProviderSetup], str | tuple[str, str]], page: Call
         return render_template("provider/forbidden.html"), 403
     try:
         with runtime().session() as db, db.begin():
-            setup = _setup(db)
+            setup = _setup(db, change=True)
             done = action(setup)
             message, done_url = done if isinstance(done, tuple) else (done, done_url)
             message += _slot_words(setup)

@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 from auxil.clock import SimulatedClock
 from auxil.provider_endpoint import ProviderEndpoint, use_as_demo_webhook
+from auxil.providers import demo_login
 from auxil.records import staff_messages, with_rota
 
 from bot.demo import DEMO_PROVIDER_SLUG
@@ -120,7 +121,8 @@ def test_alerts_raised_in_a_two_minute_outage_reach_the_provider_within_30_s_of_
     [told] = told_of_outage(runtime)
     assert told["channel"] == "sms" and told["address"] == "+447700900001"
     assert EXCERPT not in told["replies"][0]["text"]
-    down = health.get("/healthz").get_json()
+    assert health.get("/healthz").get_json() == {"status": "ok", "provider_endpoint_failing": True}  # to anyone
+    down = health.get("/healthz?detail=1", headers=demo_login(runtime, staff=False).auth).get_json()
     assert down["detail"]["provider_endpoint"] == {DEMO_PROVIDER_SLUG: f"down since {outage_began:%Y-%m-%dT%H:%M:%SZ}"}
     [started] = [record for record in caplog.records if record.levelno >= logging.ERROR]
     assert "down since" in started.getMessage()
@@ -168,7 +170,12 @@ def test_a_blip_shorter_than_two_minutes_tells_nobody(runtime, webhook: Provider
     service.alert(1)
     for _ in range(60):
         service.tick()
-    health = create_app(runtime, {"TESTING": True}).test_client().get("/healthz").get_json()
+    health = (
+        create_app(runtime, {"TESTING": True})
+        .test_client()
+        .get("/healthz?detail=1", headers=demo_login(runtime, staff=False).auth)
+        .get_json()
+    )
     assert health["detail"]["provider_endpoint"][DEMO_PROVIDER_SLUG].startswith("failing since")
     webhook.answer(200)
     for _ in range(31):

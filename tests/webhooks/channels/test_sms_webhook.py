@@ -21,8 +21,9 @@ from auxil.channels import (  # noqa: F401 (fixtures)
     twilio_api_fixture,
 )
 from auxil.fake_twilio import form_fixture, sign, twiml_messages
+from werkzeug.datastructures import MultiDict
 
-from models import Channel, Contact, Escalation, InboundEvent, Message
+from models import Channel, Contact, Escalation, InboundEvent, Message, OutboxEvent
 
 URL = f"{PUBLIC_BASE_URL}/webhooks/sms"
 STATUS_URL = f"{PUBLIC_BASE_URL}/webhooks/sms/status"
@@ -35,6 +36,11 @@ def post(client, fields: dict[str, str], *, url: str = URL, path: str = "/webhoo
         content_type="application/x-www-form-urlencoded",
         headers={"X-Twilio-Signature": signature if signature is not None else sign(url, fields)},
     )
+
+
+def sids(sid: str) -> dict[str, str]:
+    """A message's sid in each of the three fields Twilio gives it in."""
+    return {"MessageSid": sid, "SmsSid": sid, "SmsMessageSid": sid}
 
 
 def contact(runtime) -> Contact | None:
@@ -106,18 +112,105 @@ def test_a_signed_post_that_is_not_a_text_gets_400(channels, client, fields):
 @pytest.mark.parametrize(
     "fields",
     [
-        pytest.param({"MessageSid": "SM1", "MessageStatus": "deli\x00vered"}, id="status with a NUL"),
-        pytest.param({"MessageSid": "SM1", "MessageStatus": "x" * 40}, id="status too long"),
+        pytest.param({"MessageSid": "SM1", "MessageStatus": "delivered"}, id="MessageSid not SM and 32 hex"),
+        pytest.param({**form_fixture("status_delivered"), "MessageStatus": "deli\x00vered"}, id="status with a NUL"),
+        pytest.param({**form_fixture("status_delivered"), "MessageStatus": "x" * 40}, id="status too long"),
         pytest.param({"MessageStatus": "delivered"}, id="no MessageSid"),
+        pytest.param({**form_fixture("status_unsubscribed"), "To": "+447700900123ToCity"}, id="To not a number"),
+        pytest.param({**form_fixture("status_unsubscribed"), "ErrorCode": "21610x"}, id="ErrorCode not a number"),
+        pytest.param({**form_fixture("status_unsubscribed"), "AccountSid": "AC"}, id="AccountSid not AC and 32 hex"),
     ],
 )
-def test_a_signed_status_callback_that_is_not_one_gets_400(channels, client, fields):
+def test_a_signed_status_callback_that_is_not_one_gets_400_and_changes_nothing(channels, client, fields):
+    post(client, form_fixture("sms"))
     assert post(client, fields, path="/webhooks/sms/status", url=STATUS_URL).status_code == 400
+    assert not contact(channels).opted_out
 
 
-def test_a_number_with_odd_characters_is_still_just_a_number_to_us(channels, client):
-    fields = {**form_fixture("sms"), "From": "+44\x00770\u2028"}
-    assert post(client, fields).status_code == 200
+# Twilio's signature joins each key and value with nothing between them, so a captured request can be cut
+# again at another place and keep its signature: a field's value swallows the next field's name and value.
+# Only Twilio's own shapes for what we read keep such a re-cut request from being a new delivery.
+
+
+def recut(fields: dict[str, str], key: str, swallowed: str) -> dict[str, str]:
+    """``fields`` with ``key``'s value swallowing the field ``swallowed`` (the next one in sorted order)."""
+    assert sorted(fields)[sorted(fields).index(key) + 1] == swallowed
+    again = {name: value for name, value in fields.items() if name != swallowed}
+    again[key] = f"{fields[key]}{swallowed}{fields[swallowed]}"
+    assert sign(URL, again) == sign(URL, fields)  # the signature of the captured request still fits
+    return again
+
+
+def stored(runtime) -> dict[str, int]:
+    return {model.__name__: count(runtime, model) for model in (InboundEvent, Contact, Escalation, OutboxEvent)}
+
+
+@pytest.mark.parametrize(
+    ("key", "swallowed"),
+    [
+        pytest.param("MessageSid", "NumMedia", id="MessageSid=<sid>NumMedia0 (a new delivery id)"),
+        pytest.param("From", "FromCity", id="From=<number>FromCity (a new person)"),
+    ],
+)
+def test_a_captured_request_cut_again_is_refused_and_nothing_is_stored(channels, client, key, swallowed):
+    captured = {**form_fixture("sms"), "Body": "im going to kill myself"}
+    assert post(client, captured).status_code == 200
+    before = stored(channels)
+    assert before["Escalation"] == 1
+
+    response = post(client, recut(captured, key, swallowed))
+
+    assert response.status_code == 400
+    assert stored(channels) == before
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        pytest.param({"MessageSid": "SM" + "A" * 32, "SmsSid": "", "SmsMessageSid": ""}, id="MessageSid in capitals"),
+        pytest.param({"MessageSid": "XX" + "a" * 32, "SmsSid": "", "SmsMessageSid": ""}, id="MessageSid not SM or MM"),
+        pytest.param({"MessageSid": "SM" + "a" * 31}, id="MessageSid one short"),
+        pytest.param({"SmsSid": "SM" + "b" * 32}, id="SmsSid another message's"),
+        pytest.param({"AccountSid": "AC123"}, id="AccountSid not AC and 32 hex"),
+        pytest.param({"From": "+44\x00770\u2028"}, id="From with odd characters"),
+        pytest.param({"From": "+4477009001230000"}, id="From of 16 digits"),
+        pytest.param({"From": "+447700900123 "}, id="From with a space"),
+        pytest.param({"From": "12"}, id="From a two-digit short code"),
+        pytest.param({"To": "+447700900000ToCity"}, id="To with a field's name in it"),
+        pytest.param({"NumMedia": "0NumSegments1"}, id="NumMedia with a field's name in it"),
+        pytest.param({"NumMedia": "٣"}, id="NumMedia an Arabic-Indic digit"),
+        pytest.param({"OptOutType": "STOPReferralNumMedia0"}, id="OptOutType not STOP, START or HELP"),
+    ],
+)
+def test_a_signed_post_with_a_field_not_in_twilios_shape_gets_400_and_nothing_is_stored(channels, client, changes):
+    assert post(client, {**form_fixture("sms"), **changes}).status_code == 400
+    assert set(stored(channels).values()) == {0}
+
+
+def test_a_repeated_field_gets_400(channels, client):
+    fields = form_fixture("sms")
+    pairs = [*fields.items(), ("From", "+447700900999")]
+    response = client.post(
+        "/webhooks/sms",
+        data=urlencode(pairs),
+        content_type="application/x-www-form-urlencoded",
+        headers={"X-Twilio-Signature": sign(URL, MultiDict(pairs))},
+    )
+    assert response.status_code == 400
+    assert count(channels, InboundEvent) == 0
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        pytest.param({"From": "+15005550006"}, id="an E.164 number"),
+        pytest.param({"From": "64446"}, id="a short code"),
+        pytest.param(sids("MM" + "c" * 32), id="an MMS sid"),
+        pytest.param({"SomethingTwilioAddsOneDay": "anything at all\x00"}, id="an unknown field"),
+    ],
+)
+def test_every_shape_twilio_sends_is_taken(channels, client, changes):
+    assert post(client, {**form_fixture("sms"), **changes}).status_code == 200
 
 
 def test_a_body_over_64_kib_gets_413(channels, client):
@@ -189,7 +282,7 @@ def test_a_stop_word_only_twilio_knows_still_stops_the_number(channels, client):
 
 def test_stop_without_twilios_opt_out_management_is_confirmed_by_us(channels, client):
     post(client, form_fixture("sms"))
-    fields = {**form_fixture("sms"), "Body": "STOP", "MessageSid": "SM" + "5" * 32}
+    fields = {**form_fixture("sms"), "Body": "STOP", **sids("SM" + "5" * 32)}
     replies = twiml_messages(post(client, fields).get_data(as_text=True))
     assert replies == ["OK, you won't get any more messages from us. Text START if you want to chat again."]
     assert contact(channels).opted_out
@@ -198,9 +291,9 @@ def test_stop_without_twilios_opt_out_management_is_confirmed_by_us(channels, cl
 def test_a_stopped_number_hears_nothing_until_start_but_a_cry_for_help_is_still_answered(channels, client):
     post(client, form_fixture("sms"))
     post(client, form_fixture("stop_opt_out"))
-    quiet = {**form_fixture("sms"), "Body": "hello?", "MessageSid": "SM" + "6" * 32}
+    quiet = {**form_fixture("sms"), "Body": "hello?", **sids("SM" + "6" * 32)}
     assert twiml_messages(post(client, quiet).get_data(as_text=True)) == []
-    urgent = {**form_fixture("sms"), "Body": "im going to kill myself", "MessageSid": "SM" + "7" * 32}
+    urgent = {**form_fixture("sms"), "Body": "im going to kill myself", **sids("SM" + "7" * 32)}
     assert "116 123" in twiml_messages(post(client, urgent).get_data(as_text=True))[0]
     assert count(channels, Escalation) == 1
 
@@ -208,7 +301,7 @@ def test_a_stopped_number_hears_nothing_until_start_but_a_cry_for_help_is_still_
 def test_twilios_start_words_start_again_even_yes(channels, client):
     post(client, form_fixture("sms"))
     post(client, form_fixture("stop_opt_out"))
-    fields = {**form_fixture("sms"), "Body": "YES", "OptOutType": "START", "MessageSid": "SM" + "8" * 32}
+    fields = {**form_fixture("sms"), "Body": "YES", "OptOutType": "START", **sids("SM" + "8" * 32)}
     replies = twiml_messages(post(client, fields).get_data(as_text=True))
     assert "Who are you?" in replies[-1]
     assert not contact(channels).opted_out
@@ -216,7 +309,7 @@ def test_twilios_start_words_start_again_even_yes(channels, client):
 
 def test_yes_is_an_answer_not_a_restart_for_someone_who_never_stopped(channels, client):
     post(client, form_fixture("sms"))
-    fields = {**form_fixture("sms"), "Body": "yes", "OptOutType": "START", "MessageSid": "SM" + "9" * 32}
+    fields = {**form_fixture("sms"), "Body": "yes", "OptOutType": "START", **sids("SM" + "9" * 32)}
     replies = twiml_messages(post(client, fields).get_data(as_text=True))
     assert "Reply with a number" in replies[0]  # "yes" does not answer "Who are you?"
 
