@@ -21,6 +21,17 @@ POSTGRESQL_URL_SETTING = "RHI_TEST_DATABASE_URL"
 BACKENDS = ["sqlite", *(["postgresql"] if os.environ.get(POSTGRESQL_URL_SETTING) else [])]
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _cheap_password_hashes() -> Iterator[None]:
+    """Real scrypt, at a cost a test can afford: the suite makes and checks hundreds of staff passwords."""
+    from bot.providers import accounts
+
+    production = accounts.PASSWORD_HASH_METHOD
+    accounts.PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
+    yield
+    accounts.PASSWORD_HASH_METHOD = production
+
+
 @pytest.fixture(scope="session")
 def data_key() -> str:
     """The encryption key test data is written with; ``session_factory`` puts it back before each test."""

@@ -8,6 +8,7 @@ coordinators, admins); what each may then see is decided by role, in ``webhooks/
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from collections.abc import Callable
@@ -30,8 +31,15 @@ FREE_FAILURES = 5
 FIRST_WAIT = timedelta(seconds=15)
 LONGEST_WAIT = timedelta(minutes=5)
 FAILURES_FORGOTTEN_AFTER = timedelta(hours=1)
-# Compared against when the email is unknown, so a wrong email takes as long as a wrong password.
-_UNKNOWN_USER_HASH = generate_password_hash(secrets.token_urlsafe(16))
+# Werkzeug's scrypt at its own cost (about 0.1 s a hash here); the tests lower it, or they would spend minutes
+# hashing the passwords of the accounts they make.
+PASSWORD_HASH_METHOD = "scrypt"
+
+
+@functools.cache
+def _unknown_user_hash(method: str) -> str:
+    """Compared against when the email is unknown, so a wrong email takes as long as a wrong password."""
+    return generate_password_hash(secrets.token_urlsafe(16), method=method)
 
 
 def token_hash(token: str) -> str:
@@ -53,7 +61,7 @@ def provider_for_token(session: Session, token: str) -> Provider | None:
 
 def set_password(user: StaffUser, password: str) -> None:
     """A new password; every login the person had ends (their cookies carry the old generation)."""
-    user.password_hash = generate_password_hash(password)
+    user.password_hash = generate_password_hash(password, method=PASSWORD_HASH_METHOD)
     end_sessions(user)
 
 
@@ -122,7 +130,8 @@ def check_login(sessions: Callable[[], Session], email: str, password: str, now:
             raise LoginWait(failures.not_before)
         user = find_staff(session, email)
         known = user is not None and user.active
-        right = check_password_hash(user.password_hash if known else _UNKNOWN_USER_HASH, password) and known
+        stored = user.password_hash if known else _unknown_user_hash(PASSWORD_HASH_METHOD)
+        right = check_password_hash(stored, password) and known
     with sessions() as session, session.begin():
         take_write_lock(session)
         if right:

@@ -7,16 +7,15 @@ Test modules import the fixtures they use from here (``*_fixture``; each is name
 from __future__ import annotations
 
 import dataclasses
-import threading
 from collections.abc import Iterator
 
 import pytest
 import sqlalchemy as sa
-from werkzeug.serving import make_server
 
 import bot.channels.telegram as telegram_channel
 from auxil.fake_telegram import FakeTelegram, TelegramUser
 from auxil.fake_twilio import ACCOUNT_SID, AUTH_TOKEN, SERVICE_NUMBER, FakeTwilio, SmsUser
+from auxil.local_server import serving
 from bot.channels.ratelimit import close_rate_limiters
 from bot.channels.telegram import close_telegram_senders
 from bot.runtime import Runtime
@@ -80,12 +79,8 @@ def client_fixture(channels):
 @pytest.fixture(name="server")
 def server_fixture(channels) -> Iterator[str]:
     """The web app served over real HTTP on 127.0.0.1 (werkzeug, threaded); its base URL."""
-    httpd = make_server("127.0.0.1", 0, create_app(channels), threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(create_app(channels)) as base_url:
+        yield base_url
 
 
 @pytest.fixture(name="telegram_user")

@@ -15,8 +15,8 @@ from datetime import timedelta
 import pytest
 import requests
 import sqlalchemy as sa
+from auxil.local_server import serving
 from auxil.providers import demo_login
-from werkzeug.serving import make_server
 
 from models import AvailabilityException, Place
 from webhooks.app import create_app
@@ -27,12 +27,8 @@ AT_ONCE = 20
 @pytest.fixture
 def server(runtime) -> Iterator[str]:
     """The web app over real HTTP on 127.0.0.1 (werkzeug, a thread per request); its base URL."""
-    httpd = make_server("127.0.0.1", 0, create_app(runtime), threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    httpd.server_close()
+    with serving(create_app(runtime)) as base_url:
+        yield base_url
 
 
 def all_at_once(url: str, bodies: list[dict], headers: dict[str, str]) -> list[requests.Response]:
