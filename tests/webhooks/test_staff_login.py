@@ -13,17 +13,17 @@ import contextlib
 import dataclasses
 import re
 import zlib
-from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from auxil.clock import SimulatedClock
 from auxil.providers import PASSWORD, demo_login, latest_referral_id, self_referral
 from auxil.staff import csrf, log_in
 from conftest import Conversation
 
 from bot.demo import DEMO_PROVIDER_SLUG
 from bot.providers.accounts import FIRST_WAIT, FREE_FAILURES, LONGEST_WAIT, set_password
-from models import LoginFailures, OutboxEvent, Provider, StaffRole, StaffUser, utcnow
+from models import LoginFailures, OutboxEvent, Provider, StaffRole, StaffUser
 from webhooks import staff_login
 from webhooks.app import create_app
 from webhooks.staff_login import TOO_MANY_TRIES, WAIT_FOR_EMAIL, WRONG_LOGIN
@@ -376,55 +376,42 @@ def test_the_number_of_trusted_proxies_is_a_setting():
         load_settings({"RHI_TRUSTED_PROXIES": "yes"})
 
 
-class Clock:
-    """The runtime's clock, moved on by hand."""
-
-    def __init__(self) -> None:
-        self.now = utcnow()
-
-    def __call__(self):
-        return self.now
-
-    def wait(self, **how_long: float) -> None:
-        self.now += timedelta(**how_long)
-
-
 def test_guessing_one_account_from_many_addresses_slows_it_by_a_few_minutes_at_most(runtime):
     client = behind_a_proxy(runtime, 1, limit="1000 per 10 minutes")
-    runtime.clock = clock = Clock()
+    runtime.clock = clock = SimulatedClock()
     demo = demo_login(runtime)
     add_person(runtime, "coordinator@demo.test", StaffRole.COORDINATOR)
     answers = set()
     for n in range(60):  # an attacker who knows the duty worker's email, a new address for every guess
         answers.add(log_in(client, demo.email, f"guess {n}", headers=from_address(f"203.0.113.{n}")).status_code)
-        clock.wait(seconds=5)
+        clock.advance(5)
     assert answers == {401, 429}, "guesses are refused for a while once there are many"
     assert log_in(client, "coordinator@demo.test", PASSWORD).status_code == 302, "only that account slows"
-    clock.wait(seconds=LONGEST_WAIT.total_seconds() + 1)
+    clock.advance(LONGEST_WAIT.total_seconds() + 1)
     assert log_in(client, demo.email, PASSWORD, headers=from_address("198.51.100.20")).status_code == 302
 
 
 def test_the_wait_grows_with_the_failures(runtime):
     client = behind_a_proxy(runtime, 1, limit="1000 per 10 minutes")
-    runtime.clock = clock = Clock()
+    runtime.clock = clock = SimulatedClock()
     demo = demo_login(runtime)
     for n in range(FREE_FAILURES):  # a few typos cost nothing
         assert log_in(client, demo.email, f"typo {n}").status_code == 401
     assert log_in(client, demo.email, "one more").status_code == 401
     waiting = log_in(client, demo.email, PASSWORD)
     assert waiting.status_code == 429 and WAIT_FOR_EMAIL in waiting.text, "now a wait"
-    clock.wait(seconds=FIRST_WAIT.total_seconds() + 1)
+    clock.advance(FIRST_WAIT.total_seconds() + 1)
     assert log_in(client, demo.email, "and another").status_code == 401
-    clock.wait(seconds=FIRST_WAIT.total_seconds() + 1)
+    clock.advance(FIRST_WAIT.total_seconds() + 1)
     assert log_in(client, demo.email, PASSWORD).status_code == 429, "a longer wait"
-    clock.wait(seconds=FIRST_WAIT.total_seconds() + 1)
+    clock.advance(FIRST_WAIT.total_seconds() + 1)
     assert log_in(client, demo.email, PASSWORD).status_code == 302
 
 
 def test_an_admin_can_clear_the_wait(runtime, client):
     from bot.providers.accounts import clear_login_failures
 
-    runtime.clock = Clock()
+    runtime.clock = SimulatedClock()
     demo = demo_login(runtime)
     for n in range(8):
         log_in(client, demo.email, f"guess {n}")
@@ -452,12 +439,12 @@ def test_an_unknown_and_a_known_email_get_the_same_answers_at_every_step(runtime
     runs = {}
     for email in (known_email, unknown_email):
         client = create_app(runtime, {"TESTING": True, "RHI_LOGIN_LIMIT": "8 per 10 minutes"}).test_client()
-        runtime.clock = clock = Clock()
+        runtime.clock = clock = SimulatedClock()
         steps = []
         for n in range(16):  # wrong passwords, through the account's waits, until the address is stopped too
             steps.append(answer(log_in(client, email, f"guess {n}"), email))
-            clock.wait(seconds=20)
-        clock.wait(minutes=6)
+            clock.advance(20)
+        clock.advance(6 * 60)
         steps.append(answer(log_in(client, email, "guess again"), email))
         steps.append(answer(client.get("/login"), email))
         runs[email] = steps
@@ -470,12 +457,12 @@ def test_an_unknown_and_a_known_email_get_the_same_answers_at_every_step(runtime
 def test_failures_are_forgotten_after_a_quiet_hour_and_leave_no_row_behind(runtime, client):
     from bot.providers.accounts import FAILURES_FORGOTTEN_AFTER
 
-    runtime.clock = clock = Clock()
+    runtime.clock = clock = SimulatedClock()
     demo = demo_login(runtime)
     for n in range(FREE_FAILURES):
         log_in(client, f"someone{n}@demo.test", "guess")
         log_in(client, demo.email, f"guess {n}")
-    clock.wait(seconds=FAILURES_FORGOTTEN_AFTER.total_seconds() + 1)
+    clock.advance(FAILURES_FORGOTTEN_AFTER.total_seconds() + 1)
     assert log_in(client, demo.email, "one more typo").status_code == 401, "counted from one again: no wait"
     assert log_in(client, demo.email, PASSWORD).status_code == 302
     with runtime.session() as session:
@@ -483,7 +470,7 @@ def test_failures_are_forgotten_after_a_quiet_hour_and_leave_no_row_behind(runti
 
 
 def test_whoever_holds_a_copied_cookie_cannot_guess_the_password_on_the_password_page_instead(runtime, client):
-    runtime.clock = Clock()
+    runtime.clock = SimulatedClock()
     demo = demo_login(runtime)
     log_in(client, demo.email, PASSWORD)
     thief = copy_of_the_cookie(client)
