@@ -5,10 +5,14 @@ set (CI sets it). A PostgreSQL that is configured but cannot be reached makes th
 would let CI pass without ever touching the production database.
 """
 
+import atexit
 import functools
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -44,12 +48,32 @@ def data_key() -> str:
 def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, data_key: str) -> str:
     """A database migrated to head, emptied of everything from earlier runs first."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('database') / 'rhi.sqlite3'}"
+        url = f"sqlite:///{_memory_backed_folder(tmp_path_factory) / 'rhi.sqlite3'}"
     else:
-        url = _database_of_this_worker(os.environ[POSTGRESQL_URL_SETTING])
+        url = _not_waiting_for_the_disk(_database_of_this_worker(os.environ[POSTGRESQL_URL_SETTING]))
         _drop_everything(url)
     migrate.upgrade(url)
     return url
+
+
+def _not_waiting_for_the_disk(url: str) -> str:
+    """The URL with PostgreSQL's commits not waiting for the server's disk (as _memory_backed_folder, for
+    SQLite): what a test checks is what was committed, which every other connection sees at once either way."""
+    target = sa.make_url(normalise_url(url))
+    return target.update_query_dict({"options": "-c synchronous_commit=off"}).render_as_string(hide_password=False)
+
+
+def _memory_backed_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder for the test database in memory (Linux's /dev/shm) where there is one, else on disk.
+
+    The product's SQLite waits for the disk at every commit, as it must; the tests commit tens of thousands
+    of times and test what is committed, not the disk, so they need not wait for it."""
+    shared_memory = Path("/dev/shm")
+    if not (shared_memory.is_dir() and os.access(shared_memory, os.W_OK)):
+        return tmp_path_factory.mktemp("database")
+    folder = Path(tempfile.mkdtemp(prefix="rhi-test-", dir=shared_memory))
+    atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return folder
 
 
 @pytest.fixture(scope="session")

@@ -281,21 +281,22 @@ def _refresh_worker(
             removed += done
         else:
             updated += done
-    added = 0
-    for starts_at, slot in sorted(wanted.items()):
-        if starts_at in starts_taken or starts_at < earliest:
-            continue
-        session.add(
-            Slot(
-                worker_id=worker_id,
-                place_id=slot.place_id,
-                starts_at=slot.starts_at,
-                ends_at=slot.ends_at,
-                status=SlotStatus.OPEN,
-            )
-        )
-        added += 1
-    return SlotChanges(added=added, updated=updated, removed=removed)
+    new_slots = [
+        {
+            "worker_id": worker_id,
+            "place_id": slot.place_id,
+            "starts_at": slot.starts_at,
+            "ends_at": slot.ends_at,
+            "status": SlotStatus.OPEN,
+        }
+        for starts_at, slot in sorted(wanted.items())
+        if starts_at not in starts_taken and starts_at >= earliest
+    ]
+    if new_slots:
+        # One INSERT of many rows: three weeks of a worker's slots are hundreds, and as objects in the
+        # session each would be tracked, flushed and read back for nothing.
+        session.execute(sa.insert(Slot), new_slots)
+    return SlotChanges(added=len(new_slots), updated=updated, removed=removed)
 
 
 # --- the periodic job ------------------------------------------------------------------------------------

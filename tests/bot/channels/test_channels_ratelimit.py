@@ -69,13 +69,16 @@ def test_many_threads_share_one_pace(limiter):
                 waits.append(wait)
 
     threads = [threading.Thread(target=send) for _ in range(5)]
+    started = time.monotonic()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    # 50 places: 10 at once, then one every 10 ms, so the last waits about 0.4 s; none twice the same.
+    asking = time.monotonic() - started
+    # 50 places: 10 at once, then one every 10 ms, so the last is 0.4 s after the first was asked for, and waits
+    # that less the time it took to ask (a busy machine may take a good part of it); none twice the same.
     assert sorted(waits)[9] == 0
-    assert max(waits) == pytest.approx(0.4, abs=0.05)
+    assert 0.4 - asking - 0.01 <= max(waits) <= 0.4 + 0.01
     assert len({round(wait, 4) for wait in waits if wait > 0}) == 40
 
 
