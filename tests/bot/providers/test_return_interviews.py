@@ -251,8 +251,13 @@ def play_january(runtime, base_url: str, telegram) -> Month:
     # Fri 22: Jon, in care locally, tells of being made to sell drugs once his request is in.
     play.at(22)
     play.sms("hi", "1", "2", "1", "today", "yes", "care", "newport", "yes", "they make me sell drugs and go country")
-    month.referrals.append(Played("care_local", "under_13", "newport", risks=("criminal_exploitation",)))
     month.episodes.append(("care_local", False))
+    # Wed 27: a worker saw him without a booking here, after his deadline, and recorded no reason.
+    play.at(27)
+    play.provider(f"/referrals/{play.latest_referral()}/outcome", {"outcome": "interview_held"})
+    month.referrals.append(
+        Played("care_local", "under_13", "newport", held="not_recorded", risks=("criminal_exploitation",))
+    )
 
     # Tue 2 February: outside the month.
     play.at(2, month=2)
@@ -320,10 +325,11 @@ def test_a_month_of_journeys_is_counted_in_the_api_the_csv_and_the_pages(channel
     assert body["settings"] == hidden["settings"]
     assert body["overall"]["offered"] == 12 and body["overall"]["episodes"] == 9  # enough to be shown
     assert (body["from"], body["to"], body["area"]) == ("2027-01-01", "2027-01-31", None)
-    # Held by the week the referral was made: Amy, Ben and Cai in the week of Monday 4 January (3: hidden).
+    # Held by the week the referral was made: Amy, Ben and Cai in the week of Monday 4 January, Jon in the week
+    # of the 18th (hidden: fewer than 5).
     assert [week["week"] for week in body["weeks"]] == ["2026-12-28", "2027-01-04", "2027-01-11", "2027-01-18",
                                                          "2027-01-25"]  # fmt: skip
-    assert [week["held"] for week in body["weeks"]] == [0, None, 0, 0, 0]
+    assert [week["held"] for week in body["weeks"]] == [0, None, 0, None, 0]
 
     # One area only: Cardiff's referrals are Amy's two, Dee's and Ivy's.
     cardiff = requests.get(f"{server}/api/v1/reports/return-interviews", params={**JANUARY, "area": "cardiff"},
