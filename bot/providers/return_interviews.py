@@ -17,6 +17,7 @@ from __future__ import annotations
 import copy
 import csv
 import io
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -179,41 +180,34 @@ HELD = Referral.outcome == ReferralOutcome.INTERVIEW_HELD
 def _referrals(scope: Scope, *columns: Any, settings: bool = True) -> sa.Select[Any]:
     """The period's referrals, joined to the latest episode each covers (its setting and age band; for a
     referral that covers none, the person's latest episode) and to the confirmed booking that stands (the
-    latest). Each is found by one GROUP BY over the rows of the period's referrals, joined by hash: a look-up
-    per referral (a correlated subquery) cost seven times as much on PostgreSQL. Without ``settings``, only the
-    booking is joined."""
-    period = sa.select(Referral.id).where(*scope.where())
-    covered = (
-        sa.select(referral_episodes.c.referral_id, sa.func.max(referral_episodes.c.episode_id).label("episode_id"))
-        .where(referral_episodes.c.referral_id.in_(period))
-        .group_by(referral_episodes.c.referral_id)
-        .subquery("covered")
-    )
-    persons = (
-        sa.select(Episode.contact_id, sa.func.max(Episode.id).label("episode_id"))
-        .where(Episode.contact_id.in_(sa.select(Referral.contact_id).where(*scope.where())))
-        .group_by(Episode.contact_id)
-        .subquery("persons_latest")
+    latest); without ``settings``, to the booking only.
+
+    Both are looked up per referral by index (the keys of referral_episodes, episodes.contact_id,
+    bookings.referral_id) in a materialised CTE, so a month's report reads a month's rows: in the join itself
+    PostgreSQL would evaluate the look-ups for every pair of rows, and GROUP BYs over whole tables (tried) cost
+    a month's report as much as a year's."""
+    latest = sa.func.coalesce(
+        sa.select(sa.func.max(referral_episodes.c.episode_id))
+        .where(referral_episodes.c.referral_id == Referral.id)
+        .scalar_subquery(),
+        sa.select(sa.func.max(Episode.id)).where(Episode.contact_id == Referral.contact_id).scalar_subquery(),
     )
     standing = (
-        sa.select(Booking.referral_id, sa.func.max(Booking.id).label("booking_id"))
-        .where(Booking.status == BookingStatus.CONFIRMED, Booking.referral_id.in_(period))
-        .group_by(Booking.referral_id)
-        .subquery("standing")
+        sa.select(sa.func.max(Booking.id))
+        .where(Booking.referral_id == Referral.id, Booking.status == BookingStatus.CONFIRMED)
+        .scalar_subquery()
     )
-    query = sa.select(*columns).select_from(Referral)
-    if settings:
-        latest = sa.func.coalesce(covered.c.episode_id, persons.c.episode_id)
-        query = (
-            query.outerjoin(covered, covered.c.referral_id == Referral.id)
-            .outerjoin(persons, persons.c.contact_id == Referral.contact_id)
-            .outerjoin(_LATEST_EPISODE, _LATEST_EPISODE.id == latest)
-        )
-    return (
-        query.outerjoin(standing, standing.c.referral_id == Referral.id)
-        .outerjoin(_STANDING, _STANDING.id == standing.c.booking_id)
+    looked_up = [latest.label("episode_id")] if settings else []
+    period = (
+        sa.select(Referral.id.label("referral_id"), *looked_up, standing.label("booking_id"))
         .where(*scope.where())
+        .cte("period")
+        .prefix_with("MATERIALIZED")  # once, whatever the planner thinks of the look-ups
     )
+    query = sa.select(*columns).select_from(period).join(Referral, Referral.id == period.c.referral_id)
+    if settings:
+        query = query.outerjoin(_LATEST_EPISODE, _LATEST_EPISODE.id == period.c.episode_id)
+    return query.outerjoin(_STANDING, _STANDING.id == period.c.booking_id)
 
 
 def held_in_time() -> sa.ColumnElement[bool]:
@@ -446,5 +440,6 @@ def measures(figures: dict[str, Any]) -> Iterator[tuple[str, int | None]]:
 
 
 def csv_filename(report: dict[str, Any]) -> str:
-    area = f"-{report['area']}" if report["area"] else ""
+    """A name for the download: the period and the area, in letters, digits and dashes only."""
+    area = "-" + re.sub(r"[^a-z0-9]+", "-", report["area"].lower()) if report["area"] else ""
     return f"return-interviews-{report['from']}-to-{report['to']}{area}.csv"

@@ -139,7 +139,9 @@ class TimelinessQuery(Request):
 class ReturnInterviewsQuery(Request):
     from_: ReportDay = Field(alias="from", description="the first local day (either order)")
     to: ReportDay = Field(description="the last local day, included")
-    area: str = Field(None, max_length=64, description="only referrals from this area (a key in bot/data/areas.yaml)")
+    area: str = Field(
+        None, pattern=r"^[a-z][a-z_]{0,63}$", description="only referrals from this area (a key in bot/data/areas.yaml)"
+    )
     format: Literal["json", "csv"] = Field("json", description="csv: one row per setting and measure")
 
 
