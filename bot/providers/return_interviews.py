@@ -153,6 +153,10 @@ def return_interviews(session: Session, scope: Scope) -> dict[str, Any]:
     """The report for ``scope``: ``overall`` and ``settings`` (each setting's figures, see ``COUNTS`` and
     ``BREAKDOWNS``), and ``weeks`` (interviews held, and held within 72 hours, by the week the referral was made).
     Exact numbers: pass it through ``suppressed`` before it leaves the service."""
+    if session.get_bind().dialect.name == "postgresql":
+        # PostgreSQL would compile these plans to machine code (their estimated cost is high), which took longer
+        # than running them: 2.6 s of a year's report over 100,000 referrals. For this transaction only.
+        session.execute(sa.text("SET LOCAL jit = off"))
     settings = {setting: empty_figures() for setting in SETTINGS}
     _count_referrals(session, scope, settings)
     _count_risks(session, scope, settings)
@@ -178,36 +182,47 @@ HELD = Referral.outcome == ReferralOutcome.INTERVIEW_HELD
 
 
 def _referrals(scope: Scope, *columns: Any, settings: bool = True) -> sa.Select[Any]:
-    """The period's referrals, joined to the latest episode each covers (its setting and age band; for a
-    referral that covers none, the person's latest episode) and to the confirmed booking that stands (the
-    latest); without ``settings``, to the booking only.
-
-    Both are looked up per referral by index (the keys of referral_episodes, episodes.contact_id,
-    bookings.referral_id) in a materialised CTE, so a month's report reads a month's rows: in the join itself
-    PostgreSQL would evaluate the look-ups for every pair of rows, and GROUP BYs over whole tables (tried) cost
-    a month's report as much as a year's."""
-    latest = sa.func.coalesce(
-        sa.select(sa.func.max(referral_episodes.c.episode_id))
-        .where(referral_episodes.c.referral_id == Referral.id)
-        .scalar_subquery(),
-        sa.select(sa.func.max(Episode.id)).where(Episode.contact_id == Referral.contact_id).scalar_subquery(),
-    )
+    """The period's referrals, joined to the latest episode each covers and to the confirmed booking that stands
+    (the latest); without ``settings``, to the booking only. Each is found by one GROUP BY over the rows of the
+    period's referrals, joined by hash: a year's report costs a third less than with a look-up per referral by
+    index, and a month's the same."""
+    period = sa.select(Referral.id).where(*scope.where())
     standing = (
-        sa.select(sa.func.max(Booking.id))
-        .where(Booking.referral_id == Referral.id, Booking.status == BookingStatus.CONFIRMED)
+        sa.select(Booking.referral_id, sa.func.max(Booking.id).label("booking_id"))
+        .where(Booking.status == BookingStatus.CONFIRMED, Booking.referral_id.in_(period))
+        .group_by(Booking.referral_id)
+        .subquery("standing")
+    )
+    query = sa.select(*columns).select_from(Referral)
+    if settings:
+        covered = (
+            sa.select(referral_episodes.c.referral_id, sa.func.max(referral_episodes.c.episode_id).label("episode_id"))
+            .where(referral_episodes.c.referral_id.in_(period))
+            .group_by(referral_episodes.c.referral_id)
+            .subquery("covered")
+        )
+        query = query.outerjoin(covered, covered.c.referral_id == Referral.id).outerjoin(
+            _LATEST_EPISODE, _LATEST_EPISODE.id == covered.c.episode_id
+        )
+    return (
+        query.outerjoin(standing, standing.c.referral_id == Referral.id)
+        .outerjoin(_STANDING, _STANDING.id == standing.c.booking_id)
+        .where(*scope.where())
+    )
+
+
+def _episode_column(column: Any) -> sa.ColumnElement[Any]:
+    """A column of the latest episode the referral covers; for a referral that covers none (one declined before
+    anything was told, then told in the same conversation), of the person's latest episode. That look-up is
+    made only for such referrals (PostgreSQL and SQLite evaluate COALESCE's arguments lazily)."""
+    persons = (
+        sa.select(getattr(Episode, column.key))
+        .where(Episode.contact_id == Referral.contact_id)
+        .order_by(Episode.id.desc())
+        .limit(1)
         .scalar_subquery()
     )
-    looked_up = [latest.label("episode_id")] if settings else []
-    period = (
-        sa.select(Referral.id.label("referral_id"), *looked_up, standing.label("booking_id"))
-        .where(*scope.where())
-        .cte("period")
-        .prefix_with("MATERIALIZED")  # once, whatever the planner thinks of the look-ups
-    )
-    query = sa.select(*columns).select_from(period).join(Referral, Referral.id == period.c.referral_id)
-    if settings:
-        query = query.outerjoin(_LATEST_EPISODE, _LATEST_EPISODE.id == period.c.episode_id)
-    return query.outerjoin(_STANDING, _STANDING.id == period.c.booking_id)
+    return sa.case((_LATEST_EPISODE.id.is_(None), persons), else_=column)
 
 
 def held_in_time() -> sa.ColumnElement[bool]:
@@ -237,8 +252,8 @@ def _count_referrals(session: Session, scope: Scope, settings: dict[str, dict[st
     is_declined = declined()
     delay_reason = sa.func.coalesce(sa.type_coerce(_STANDING.delay_reason, sa.String), "")  # "": none recorded
     columns = {
-        "setting": _LATEST_EPISODE.setting,
-        "age_band": _LATEST_EPISODE.age_band,
+        "setting": _episode_column(_LATEST_EPISODE.setting),
+        "age_band": _episode_column(_LATEST_EPISODE.age_band),
         "area": Referral.area,
         "language": Referral.language,
         "channel": Referral.channel,
@@ -278,18 +293,36 @@ def _count_referrals(session: Session, scope: Scope, settings: dict[str, dict[st
 
 def _count_risks(session: Session, scope: Scope, settings: dict[str, dict[str, Any]]) -> None:
     """Referrals with at least one alert in each category, raised by that referral's person: on the referral,
-    or before they had one (an alert raised mid-journey belongs to no referral yet)."""
+    or before they had one (an alert raised mid-journey belongs to no referral yet). Read from the alerts, far
+    fewer than the referrals; the setting is looked up for each referral with one."""
     raised = sa.and_(
         Escalation.contact_id == Referral.contact_id,
         sa.or_(Escalation.referral_id == Referral.id, Escalation.referral_id.is_(None)),
     )
-    query = (
-        _referrals(scope, _LATEST_EPISODE.setting, Escalation.category, sa.func.count(sa.distinct(Referral.id)))
+    alerted = (
+        sa.select(Referral.id, Referral.contact_id, Escalation.category)
         .join(Escalation, raised)
-        .group_by(_LATEST_EPISODE.setting, Escalation.category)
+        .where(*scope.where())
+        .distinct()
+        .subquery("alerted")
     )
-    for setting, category, number in session.execute(query):
-        risks = settings[_setting(setting)]["risks"]
+    latest = (
+        sa.select(sa.func.max(referral_episodes.c.episode_id))
+        .where(referral_episodes.c.referral_id == alerted.c.id)
+        .correlate(alerted)  # two levels down: SQLAlchemy correlates only with the select just around it
+        .scalar_subquery()
+    )
+    persons = Episode.contact_id == alerted.c.contact_id
+    setting = sa.func.coalesce(
+        sa.select(Episode.setting).where(Episode.id == latest).scalar_subquery(),
+        sa.select(Episode.setting).where(persons).order_by(Episode.id.desc()).limit(1).scalar_subquery(),
+    )
+    located = sa.select(setting.label("setting"), alerted.c.category).subquery("located")
+    query = sa.select(located.c.setting, located.c.category, sa.func.count()).group_by(
+        located.c.setting, located.c.category
+    )
+    for setting_value, category, number in session.execute(query):
+        risks = settings[_setting(setting_value)]["risks"]
         risks[category] = risks.get(category, 0) + number
 
 
@@ -311,20 +344,29 @@ def _count_episodes(session: Session, scope: Scope, settings: dict[str, dict[str
         .group_by(referral_episodes.c.episode_id)
         .subquery("covering")
     )
-    persons = (
-        sa.select(Referral.contact_id, sa.func.max(Referral.id).label("referral_id"))
-        .where(Referral.contact_id.in_(told.with_only_columns(Episode.contact_id)))
-        .group_by(Referral.contact_id)
-        .subquery("persons_latest")
+    persons = (  # looked up only for an episode no referral covers (COALESCE is lazy)
+        sa.select(sa.func.max(Referral.id)).where(Referral.contact_id == Episode.contact_id).scalar_subquery()
     )
     day = sa.func.coalesce(sa.func.date(Episode.returned_at), sa.func.date(Episode.left_at))
-    first_told = (
-        sa.select(sa.func.min(Episode.id).label("id"))
+    theirs = (  # materialised, so that the look-up is not made once per pair of rows in the join below
+        sa.select(
+            Episode.id,
+            Episode.contact_id,
+            Episode.created_at,
+            # With no day known, an episode is one of its own.
+            sa.case((day.is_(None), sa.cast(Episode.id, sa.String)), else_=sa.cast(day, sa.String)).label("day"),
+            sa.func.coalesce(covering.c.referral_id, persons).label("referral_id"),
+        )
         .outerjoin(covering, covering.c.episode_id == Episode.id)
-        .outerjoin(persons, persons.c.contact_id == Episode.contact_id)
-        .join(Referral, Referral.id == sa.func.coalesce(covering.c.referral_id, persons.c.referral_id))
-        .where(*scope.where(made_at=Episode.created_at))
-        .group_by(Episode.contact_id, day, sa.case((day.is_(None), Episode.id)))
+        .where(Episode.created_at >= start, Episode.created_at < end)
+        .cte("theirs")
+        .prefix_with("MATERIALIZED")
+    )
+    first_told = (
+        sa.select(sa.func.min(theirs.c.id).label("id"))
+        .join(Referral, Referral.id == theirs.c.referral_id)
+        .where(*scope.where(made_at=theirs.c.created_at))
+        .group_by(theirs.c.contact_id, theirs.c.day)
         .subquery("first_told")
     )
     person = Episode.contact_id

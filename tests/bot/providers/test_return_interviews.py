@@ -375,6 +375,7 @@ def test_the_report_asks_for_a_valid_period_and_is_for_the_callers_referrals_onl
         ({**JANUARY, "from": "31/01/2027"}, "from"),
         ({**JANUARY, "format": "xlsx"}, "format"),
         ({**JANUARY, "provider": "2"}, "provider"),
+        ({**JANUARY, "area": "cardiff\nX-Injected: 1"}, "area"),
     ]
     for query, field_name in wrong:
         refused = requests.get(url, params=query, headers=demo.auth, timeout=30)
