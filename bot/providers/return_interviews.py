@@ -184,8 +184,8 @@ HELD = Referral.outcome == ReferralOutcome.INTERVIEW_HELD
 def _referrals(scope: Scope, *columns: Any, settings: bool = True) -> sa.Select[Any]:
     """The period's referrals, joined to the latest episode each covers and to the confirmed booking that stands
     (the latest); without ``settings``, to the booking only. Each is found by one GROUP BY over the rows of the
-    period's referrals, joined by hash: a year's report costs a third less than with a look-up per referral by
-    index, and a month's the same."""
+    period's referrals, joined by hash: measured on 100,000 referrals, a year's report cost a third less so than
+    with a look-up per referral by index, and a month's about the same."""
     period = sa.select(Referral.id).where(*scope.where())
     standing = (
         sa.select(Booking.referral_id, sa.func.max(Booking.id).label("booking_id"))
@@ -214,7 +214,7 @@ def _referrals(scope: Scope, *columns: Any, settings: bool = True) -> sa.Select[
 def _episode_column(column: Any) -> sa.ColumnElement[Any]:
     """A column of the latest episode the referral covers; for a referral that covers none (one declined before
     anything was told, then told in the same conversation), of the person's latest episode. That look-up is
-    made only for such referrals (PostgreSQL and SQLite evaluate COALESCE's arguments lazily)."""
+    made only for such referrals: both databases evaluate a CASE's branches lazily."""
     persons = (
         sa.select(getattr(Episode, column.key))
         .where(Episode.contact_id == Referral.contact_id)
@@ -246,8 +246,8 @@ def _flag(condition: sa.ColumnElement[bool]) -> sa.ColumnElement[int]:
 
 
 def _count_referrals(session: Session, scope: Scope, settings: dict[str, dict[str, Any]]) -> None:
-    """One GROUP BY over the period's referrals, by every column a figure splits on; the groups (a few hundred
-    at most) are then added up here."""
+    """One GROUP BY over the period's referrals, by every column a figure splits on; the groups (a few thousand
+    for a year of 100,000 referrals) are then added up here."""
     in_time = held_in_time()
     is_declined = declined()
     delay_reason = sa.func.coalesce(sa.type_coerce(_STANDING.delay_reason, sa.String), "")  # "": none recorded

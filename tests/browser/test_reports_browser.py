@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from auxil.browser import browser  # noqa: F401  (the fixture)
 from auxil.local_server import serving
 from auxil.providers import PASSWORD
 from conftest import Conversation
@@ -26,11 +27,6 @@ from models import StaffRole, StaffUser
 from models.migrate import upgrade
 from webhooks.app import create_app
 
-playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extra")
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]  # fmt: skip
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "reports"
 NOW = datetime(2027, 1, 12, 10, tzinfo=UTC)
 EMAIL = "manager@demo.test"
@@ -61,14 +57,6 @@ def site(tmp_path: Path, data_key: str) -> Iterator[str]:
     with serving(create_app(runtime)) as base_url:
         yield base_url
     runtime.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def shot(page, name: str) -> None:

@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 from urllib.request import Request, urlopen
 
 import pytest
+from auxil.browser import browser  # noqa: F401  (the fixture)
 from twilio.request_validator import RequestValidator
 from werkzeug.serving import make_server
 
@@ -34,17 +35,6 @@ from models.migrate import upgrade
 from webhooks.app import create_app
 from webhooks.staff_login import WRONG_LOGIN
 
-playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extra")
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "studio"
 PUBLIC_BASE_URL = "https://rhi.example.org"
 TWILIO_AUTH_TOKEN = "studio-test-auth-token"
@@ -111,14 +101,6 @@ def live_studio(tmp_path: Path, data_key: str) -> Iterator[LiveStudio]:
     studio = LiveStudio(tmp_path, data_key)
     yield studio
     studio.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ from bot.providers import return_interviews as report
 from bot.routing import area_names, deployment_areas
 from models import Provider
 from webhooks import staff_login
-from webhooks.provider_pages import charts
+from webhooks.provider_pages.charts import Row, bars, compliance
 from webhooks.provider_pages.common import AGE_BANDS, provider_pages, runtime, security_headers
 
 partnership_pages = Blueprint("partnership", __name__, url_prefix="/partnership", template_folder="templates")
@@ -153,22 +153,22 @@ def _charts(figures: dict[str, Any]) -> list[tuple[str, Markup]]:
     overall, settings = figures["overall"], figures["settings"]
     weeks = [(_day_month(week["week"]), week["held"], week["held_within_72_hours"]) for week in figures["weeks"]]
 
-    def by_setting(*names: str) -> list[charts.Row]:
+    def by_setting(*names: str) -> list[Row]:
         return [
-            charts.Row(SETTING_LABELS[setting], tuple(settings[setting][name] for name in names))
+            Row(SETTING_LABELS[setting], tuple(settings[setting][name] for name in names))
             for setting in report.SETTINGS
         ]
 
-    def breakdown(name: str) -> list[charts.Row]:
-        return [charts.Row(key_label(name, key), (number,)) for key, number in overall[name].items()]
+    def breakdown(name: str) -> list[Row]:
+        return [Row(key_label(name, key), (number,)) for key, number in overall[name].items()]
 
     drawn = [
-        ("Interviews held within 72 hours, by the week of the referral", charts.compliance, (weeks,)),
-        ("Why they declined", charts.bars, (("declined",), breakdown("decline_reasons"))),
-        ("Risks: referrals with an alert, by category", charts.bars, (("referrals",), breakdown("risks"))),
-        ("Hidden episodes, by setting", charts.bars,
+        ("Interviews held within 72 hours, by the week of the referral", compliance, (weeks,)),
+        ("Why they declined", bars, (("declined",), breakdown("decline_reasons"))),
+        ("Risks: referrals with an alert, by category", bars, (("referrals",), breakdown("risks"))),
+        ("Hidden episodes, by setting", bars,
          (("episodes", "hidden (police not told)"), by_setting("episodes", "hidden_episodes"))),
-        ("Offered, accepted and held, by setting", charts.bars,
+        ("Offered, accepted and held, by setting", bars,
          (("offered", "accepted", "held"), by_setting("offered", "accepted", "held"))),
     ]  # fmt: skip
     return [(title, draw(title, *arguments)) for title, draw, arguments in drawn]
