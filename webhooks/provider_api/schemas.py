@@ -543,7 +543,7 @@ SmallCount = Annotated[
 # What each count means is the README's "Reports" section; the one home of the rules is
 # bot/providers/return_interviews.py.
 FIGURE_ABOUT = {
-    "episodes": "(a) missing episodes the referrals cover, each counted once",
+    "episodes": "(a) missing episodes told in the period, each counted once",
     "hidden_episodes": "episodes the police were not told of",
     "repeat": "people with more than one episode in the period",
     "offered": "(b) referrals offered an interview",

@@ -274,14 +274,17 @@ def server(channels):
         yield base_url
 
 
-def log_in_as(runtime, client, role: StaffRole, *, provider: bool = True) -> None:
+def log_in_as(runtime, client, role: StaffRole, *, provider: bool = True) -> str:
+    """Log in a new member of staff with ``role``; the page they land on."""
     email = f"{role.value}@reports.test"
     with runtime.session() as session, session.begin():
         provider_id = session.scalar(sa.select(Provider.id).where(Provider.slug == "demo")) if provider else None
         user = StaffUser(provider_id=provider_id, email=email, display_name="Rhian", role=role, password_hash="")
         set_password(user, PASSWORD)
         session.add(user)
-    assert staff.log_in(client, email, PASSWORD).status_code == 302
+    landing = staff.log_in(client, email, PASSWORD)
+    assert landing.status_code == 302
+    return landing.headers["Location"]
 
 
 def page_figures(html: str) -> dict[tuple[str, str], str]:
@@ -392,7 +395,7 @@ def test_a_duty_worker_has_no_reports_and_a_commissioner_no_queue(channels):
     assert client.get("/provider/reports.csv").status_code == 403
     assert client.get("/partnership/").status_code == 403
     commissioner = create_app(channels, {"TESTING": True}).test_client()
-    log_in_as(channels, commissioner, StaffRole.COMMISSIONER, provider=False)
+    assert log_in_as(channels, commissioner, StaffRole.COMMISSIONER, provider=False).endswith("/partnership/")
     assert commissioner.get("/provider/reports").status_code == 403
     landing = commissioner.get("/partnership/", query_string={"from": "not a day", "area": "atlantis"})
     assert landing.status_code == 200
