@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from auxil.browser import browser  # noqa: F401  (the fixture)
+from auxil.browser import browser, new_page  # noqa: F401  (browser: the fixture)
 from auxil.local_server import serving
 from auxil.providers import PASSWORD
 from conftest import Conversation
@@ -65,12 +65,7 @@ def shot(page, name: str) -> None:
 
 
 def test_a_manager_reads_the_months_figures_on_a_screen_a_phone_and_paper(browser, site: str):
-    context = browser.new_context(viewport={"width": 1366, "height": 900})
-    context.set_default_timeout(30_000)
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    context, page, problems = new_page(browser)
     # The staff pages' empty favicon (data:,) is refused by the provider pages' img-src 'self': every provider
     # page has it, and it shows nothing either way.
     favicon = "Loading the image 'data:,' violates"

@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 from urllib.request import Request, urlopen
 
 import pytest
-from auxil.browser import browser  # noqa: F401  (the fixture)
+from auxil.browser import browser, new_page  # noqa: F401  (browser: the fixture)
 from twilio.request_validator import RequestValidator
 from werkzeug.serving import make_server
 
@@ -105,12 +105,7 @@ def live_studio(tmp_path: Path, data_key: str) -> Iterator[LiveStudio]:
 
 @pytest.fixture
 def page(browser, live_studio: LiveStudio):
-    context = browser.new_context(viewport={"width": 1366, "height": 900})
-    context.set_default_timeout(30_000)
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    context, page, problems = new_page(browser)
     page.goto(f"{live_studio.base}/studio/")
     page.get_by_label("Email").fill(live_studio.email)
     page.get_by_label("Password").fill(live_studio.password)
