@@ -171,12 +171,14 @@ class ReferralOutcome(StrEnum):
 
 
 class StaffRole(StrEnum):
-    """Who a staff login is: a provider's duty worker or manager, or a coordinator or admin of the scripts."""
+    """Who a staff login is: a provider's duty worker or manager, a coordinator or admin of the scripts, or a
+    commissioner (a council or regional board) who reads the partnership's counts and never a child's data."""
 
     DUTY_WORKER = "duty_worker"
     PROVIDER_ADMIN = "provider_admin"
     COORDINATOR = "coordinator"
     ADMIN = "admin"
+    COMMISSIONER = "commissioner"
 
 
 class OutboxKind(StrEnum):

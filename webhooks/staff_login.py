@@ -148,8 +148,18 @@ STUDIO = StaffArea(
     frozenset({StaffRole.COORDINATOR, StaffRole.ADMIN}),
     "studio.index",
 )
-AREAS = (STUDIO, PROVIDER_PAGES)  # in this order, the page a person lands on after logging in
+PARTNERSHIP = StaffArea(
+    "the partnership's report",
+    "commissioners and admins",
+    frozenset({StaffRole.COMMISSIONER, StaffRole.ADMIN}),
+    "partnership.partnership",
+)
+AREAS = (STUDIO, PROVIDER_PAGES, PARTNERSHIP)  # in this order, the page a person lands on after logging in
 PROVIDER_ADMINS = frozenset({StaffRole.PROVIDER_ADMIN, StaffRole.ADMIN})  # may change a provider's set-up
+# A provider's reports: for its admins and managers, not every duty worker.
+PROVIDER_REPORTS = StaffArea(
+    "the provider's reports", "a provider's admins", PROVIDER_ADMINS, "provider_pages.reports", needs_provider=True
+)
 
 
 def home(person: Staff) -> str:

@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 from urllib.request import Request, urlopen
 
 import pytest
+from auxil.browser import browser, new_page  # noqa: F401  (browser: the fixture)
 from twilio.request_validator import RequestValidator
 from werkzeug.serving import make_server
 
@@ -34,17 +35,6 @@ from models.migrate import upgrade
 from webhooks.app import create_app
 from webhooks.staff_login import WRONG_LOGIN
 
-playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extra")
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "studio"
 PUBLIC_BASE_URL = "https://rhi.example.org"
 TWILIO_AUTH_TOKEN = "studio-test-auth-token"
@@ -113,22 +103,9 @@ def live_studio(tmp_path: Path, data_key: str) -> Iterator[LiveStudio]:
     studio.close()
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
-
-
 @pytest.fixture
 def page(browser, live_studio: LiveStudio):
-    context = browser.new_context(viewport={"width": 1366, "height": 900})
-    context.set_default_timeout(30_000)
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("pageerror", lambda error: problems.append(str(error)))
-    page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
+    context, page, problems = new_page(browser)
     page.goto(f"{live_studio.base}/studio/")
     page.get_by_label("Email").fill(live_studio.email)
     page.get_by_label("Password").fill(live_studio.password)

@@ -201,6 +201,8 @@ def operation(
             if body is not None:
                 arguments["body"] = _body(body)
             result = view(**arguments)
+            if isinstance(result, Response):  # another format the query asked for (a report's CSV)
+                return result
             response = Response(status=status) if result is None else jsonify(jsonable(result))
             response.status_code = status
             return response

@@ -119,6 +119,8 @@ def _operation(rule: Rule, view: Any, schemas: dict[str, Any]) -> dict[str, Any]
     if spec.body:
         operation["requestBody"] = {"required": True, "content": _json(spec.body)}
     answer = {"description": ANSWERS[spec.status], **({"content": _json(spec.answer)} if spec.answer else {})}
+    if "csv" in query.get("properties", {}).get("format", {}).get("enum", ()):
+        answer["content"]["text/csv"] = {"schema": {"type": "string"}}  # with format=csv
     codes = sorted({401, 422, *spec.errors, *([404] if rule.arguments else [])})
     operation["responses"] = {str(spec.status): answer, **{str(code): _error(code) for code in codes}}
     return operation

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import g
+from flask import Response, g
 
 from bot.providers import actions as provider_actions
 from bot.providers import queue as provider_queue
 from bot.providers import reports
+from bot.providers import return_interviews as report
 from webhooks.provider_api.common import api, operation, runtime, told_answer, transaction, valid_id
 from webhooks.provider_api.schemas import (
     AlertAcknowledged,
@@ -36,6 +37,8 @@ from webhooks.provider_api.schemas import (
     ReferralDetail,
     Referrals,
     ReferralsQuery,
+    ReturnInterviews,
+    ReturnInterviewsQuery,
     Timeliness,
     TimelinessQuery,
     Workers,
@@ -109,6 +112,23 @@ def timeliness_report(query: TimelinessQuery) -> dict[str, Any]:
     with transaction() as session:
         rows = reports.timeliness(session, start, end, now, provider_id=g.actor.provider_id)
     return {"from": first.isoformat(), "to": last.isoformat(), "as_of": now, "providers": rows}
+
+
+@api.get("/reports/return-interviews")
+@operation(query=ReturnInterviewsQuery, answer=ReturnInterviews)
+def return_interviews_report(query: ReturnInterviewsQuery) -> dict[str, Any] | Response:
+    """The toolkit's data items a-g, the 72 hours and hidden episodes, overall and per setting.
+
+    For the referrals made from the first to the last day given (local days, both included, in either order),
+    as things stand now (as_of). Counts from 1 to 4 are hidden (null; `<5` in the CSV). With format=csv, the
+    same as CSV: one row per setting and measure."""
+    scope = report.Scope.of(query.from_, query.to, runtime().timezone, (g.actor.provider_id,), query.area)
+    with transaction() as session:
+        figures = report.suppressed(report.return_interviews(session, scope))
+    if query.format == "csv":
+        attachment = f'attachment; filename="{report.csv_filename(figures)}"'
+        return Response(report.as_csv(figures), mimetype="text/csv", headers={"Content-Disposition": attachment})
+    return {**figures, "as_of": runtime().clock()}
 
 
 # --- acting --------------------------------------------------------------------------------------------

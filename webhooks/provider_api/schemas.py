@@ -36,6 +36,7 @@ from bot.outbox.events import data_schema
 from bot.providers.actions import MAX_FOLLOW_UP_TEXT, MAX_WORKER_MESSAGE
 from bot.providers.queue import MAX_QUEUE_PAGE
 from bot.providers.reports import DELAY_REASON_KEYS
+from bot.providers.return_interviews import COUNTS, FIXED_KEYS, SETTINGS, SMALL_NUMBER
 from bot.providers.setup import (
     BOOKING_SETTINGS,
     MAX_ID,
@@ -133,6 +134,15 @@ class ReferralsQuery(Request):
 class TimelinessQuery(Request):
     from_: ReportDay = Field(alias="from", description="the first local day (either order)")
     to: ReportDay = Field(description="the last local day, included")
+
+
+class ReturnInterviewsQuery(Request):
+    from_: ReportDay = Field(alias="from", description="the first local day (either order)")
+    to: ReportDay = Field(description="the last local day, included")
+    area: str = Field(
+        None, pattern=r"^[a-z][a-z_]{0,63}$", description="only referrals from this area (a key in bot/data/areas.yaml)"
+    )
+    format: Literal["json", "csv"] = Field("json", description="csv: one row per setting and measure")
 
 
 class AssignRequest(Request):
@@ -525,6 +535,59 @@ class Timeliness(BaseModel):
     to: date
     as_of: datetime
     providers: list[TimelinessRow]
+
+
+SmallCount = Annotated[
+    Count | None, Field(description=f"null: from 1 to {SMALL_NUMBER - 1}, hidden so that no child can be told apart")
+]
+# What each count means is the README's "Reports" section; the one home of the rules is
+# bot/providers/return_interviews.py.
+FIGURE_ABOUT = {
+    "episodes": "(a) missing episodes told in the period, each counted once",
+    "hidden_episodes": "episodes the police were not told of",
+    "repeat": "people with more than one episode in the period",
+    "offered": "(b) referrals offered an interview",
+    "accepted": "(c) offered and not (or no longer) declined",
+    "declined": "(e) declined, to the bot or in person",
+    "held": "(d) interviews held",
+    "held_within_72_hours": "held at or before the 72-hour deadline",
+    "held_after_72_hours": "held after it; delay_reasons says why",
+    "follow_up_needed": "(g) referrals with follow-up support recorded as needed",
+    "follow_up_provided": "(g) referrals with follow-up support recorded as provided",
+    "self_referrals": "referrals a young person made",
+    "parent_reports": "referrals a parent or carer made",
+}
+_BREAKDOWNS = {
+    name: create_model("".join(part.title() for part in name.split("_")), **dict.fromkeys(keys, (SmallCount, ...)))
+    for name, keys in FIXED_KEYS.items()
+}
+Figures = create_model(
+    "ReturnInterviewFigures",
+    __doc__="One setting's figures (or all settings'): counts of referrals made in the period unless said.",
+    **{name: (SmallCount, Field(description=FIGURE_ABOUT[name])) for name in COUNTS},
+    **{name: (model, ...) for name, model in _BREAKDOWNS.items()},
+    by_area=(dict[str, SmallCount], Field(description="by the area the referral came from")),
+)
+FiguresBySetting = create_model("FiguresBySetting", **dict.fromkeys(SETTINGS, (Figures, ...)))
+
+
+class ReportWeek(BaseModel):
+    week: date = Field(description="the Monday (local) of a week in the period")
+    held: SmallCount
+    held_within_72_hours: SmallCount
+
+
+class ReturnInterviews(BaseModel):
+    """The toolkit's data items a-g for the calling provider's referrals made in the period, overall and per
+    setting, with counts from 1 to 4 hidden (null)."""
+
+    from_: date = Field(alias="from")
+    to: date
+    area: str | None
+    as_of: datetime
+    overall: Figures
+    settings: FiguresBySetting
+    weeks: list[ReportWeek]
 
 
 class WorkerDetail(BaseModel):

@@ -64,7 +64,7 @@ def _load_staff() -> None:
 
 
 @provider_pages.after_request
-def _security_headers(response: Response) -> Response:
+def security_headers(response: Response) -> Response:
     response.headers["Content-Security-Policy"] = CONTENT_SECURITY_POLICY
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
