@@ -27,6 +27,9 @@ class StaffUser(Base):
     role: Mapped[StaffRole] = mapped_column(enum_type(StaffRole))
     active: Mapped[bool] = mapped_column(default=True)
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Set when someone else chose the password (a new account, a reset): the person must choose their own
+    # before anything else opens.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -111,10 +111,19 @@ class Staff(UserMixin):
     role: StaffRole
     provider_id: int | None
     generation: int  # the account's session generation this login was made in
+    must_change_password: bool = False  # a one-time password: nothing opens until they choose their own
 
     @classmethod
     def of(cls, user: StaffUser) -> Staff:
-        return cls(user.id, user.email, user.display_name, user.role, user.provider_id, user.session_generation)
+        return cls(
+            user.id,
+            user.email,
+            user.display_name,
+            user.role,
+            user.provider_id,
+            user.session_generation,
+            user.must_change_password,
+        )
 
     def get_id(self) -> str:
         # What the cookie holds: a login made before the account's last logout or new password no longer loads.
@@ -188,6 +197,10 @@ def refusal(area: StaffArea) -> Any | None:
     """None when the person logged in may use ``area``; else the way to the login page, or a 403 page."""
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
+    if current_user.must_change_password:
+        if request.is_json:
+            return jsonify(error="Choose your own password first, at /password."), 403
+        return redirect(url_for("staff.password"))
     if area.admits(current_user):
         return None
     if request.is_json:
@@ -265,6 +278,8 @@ def login() -> Any:
         return _login_page(error=WRONG_LOGIN, email=email), 401
     person = Staff.of(user)
     _start(person)
+    if person.must_change_password:
+        return redirect(url_for("staff.password"))
     return redirect(safe_next(request.form.get("next")) or home(person))
 
 

@@ -62,6 +62,7 @@ def provider_for_token(session: Session, token: str) -> Provider | None:
 def set_password(user: StaffUser, password: str) -> None:
     """A new password; every login the person had ends (their cookies carry the old generation)."""
     user.password_hash = generate_password_hash(password, method=PASSWORD_HASH_METHOD)
+    user.must_change_password = False
     end_sessions(user)
 
 
@@ -92,6 +93,8 @@ def change_password(session: Session, user: StaffUser, current: str, new: str, a
         return f"The new password needs at least {MIN_PASSWORD_LENGTH} characters."
     if new != again:
         return "The two new passwords are not the same."
+    if new == current:
+        return "Choose a password different from the one you have now."
     set_password(user, new)
     return None
 
