@@ -606,6 +606,13 @@ class Slot(BaseModel):
     ends_local: datetime
 
 
+class RetentionSettings(BaseModel):
+    closed_referral_days: int = Field(description="words kept this long after the last activity on closed referrals")
+    never_referred_days: int = Field(
+        description="words kept this long after the last message of one who never referred"
+    )
+
+
 class Slots(BaseModel):
     slots: list[Slot] = Field(description="earliest first")
     timezone: str
