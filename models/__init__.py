@@ -4,6 +4,7 @@ Importing this package registers every table on ``Base.metadata``.
 """
 
 from models.area import Area
+from models.audit import AuditEntry
 from models.availability import AvailabilityException, WeeklyAvailability
 from models.base import Base, UTCDateTime, utcnow
 from models.booking import Booking
@@ -55,6 +56,7 @@ __all__ = [
     "DELETED_ADDRESS_PREFIX",
     "AgeBand",
     "Area",
+    "AuditEntry",
     "AvailabilityException",
     "Base",
     "Booking",

@@ -157,7 +157,13 @@ STUDIO = StaffArea(
     frozenset({StaffRole.COORDINATOR, StaffRole.ADMIN}),
     "studio.index",
 )
-AREAS = (STUDIO, PROVIDER_PAGES)  # in this order, the page a person lands on after logging in
+ADMIN_PAGES = StaffArea(
+    "administration",
+    "admins, and provider admins for their own provider's people",
+    frozenset({StaffRole.PROVIDER_ADMIN, StaffRole.ADMIN}),
+    "admin.index",
+)
+AREAS = (STUDIO, PROVIDER_PAGES, ADMIN_PAGES)  # in this order, the page a person lands on after logging in
 PROVIDER_ADMINS = frozenset({StaffRole.PROVIDER_ADMIN, StaffRole.ADMIN})  # may change a provider's set-up
 
 

@@ -20,7 +20,9 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bot.admin.audit import SYSTEM, Action, record
 from bot.conversation.erasure import erase_person
+from bot.routing import provider_id_for_area
 from bot.runtime import Runtime
 from bot.settings import Settings
 from models import Contact, ConversationState, Referral, ReferralStatus
@@ -65,10 +67,17 @@ def remove_words_past_their_time(session: Session, policy: RetentionPolicy, now:
     """One batch, in the caller's transaction: how many people's words were removed."""
     ids = list(session.scalars(due_for_removal(policy, now).limit(BATCH)))
     for contact in session.scalars(sa.select(Contact).where(Contact.id.in_(ids)).with_for_update()):
-        erase_person(session, contact)
-        session.execute(sa.delete(ConversationState).where(ConversationState.contact_id == contact.id))
-        contact.words_removed_at = now
+        remove_person(session, contact, now)
+        record(session, now, SYSTEM, Action.RETENTION, "words removed: their time to be kept ran out",
+               contact_id=contact.id, provider_id=provider_id_for_area(session, contact.area))  # fmt: skip
     return len(ids)
+
+
+def remove_person(session: Session, contact: Contact, now: datetime) -> None:
+    """Remove a person's words and number as "delete my data" does, and their conversation's saved answers."""
+    erase_person(session, contact)
+    session.execute(sa.delete(ConversationState).where(ConversationState.contact_id == contact.id))
+    contact.words_removed_at = now
 
 
 def retention_job(runtime: Runtime, now: datetime) -> int:
