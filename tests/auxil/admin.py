@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from auxil.providers import PASSWORD
 from auxil.staff import csrf, log_in
-
 from bot.admin.staff import add_staff
 from bot.providers.accounts import set_password
 from models import StaffRole

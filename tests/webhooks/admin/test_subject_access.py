@@ -9,8 +9,8 @@ import io
 import sqlalchemy as sa
 from auxil.admin import post, staff_member
 from auxil.providers import other_provider, self_referral
-
 from conftest import Conversation
+
 from models import Contact, Message, Referral, StaffRole
 
 
