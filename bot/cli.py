@@ -85,6 +85,9 @@ def _parser() -> argparse.ArgumentParser:
 
     db = commands.add_parser("db", help="the database").add_subparsers(title="database commands")
     db.add_parser("upgrade", help="create or upgrade the database schema").set_defaults(run=_db_upgrade)
+    db.add_parser(
+        "reencrypt", help="re-encrypt every stored value under the first RHI_DATA_KEY (after a rotation)"
+    ).set_defaults(run=_db_reencrypt)
 
     staff = commands.add_parser("staff", help="staff logins").add_subparsers(title="staff commands")
     clear_wait = staff.add_parser("clear-wait", help="let an email try to log in again now, after failed logins")
@@ -509,6 +512,19 @@ def _db_upgrade(args: argparse.Namespace) -> int:
     settings = load_settings()
     upgrade(settings.database_url)
     print("The database is up to date.")
+    return 0
+
+
+def _db_reencrypt(args: argparse.Namespace) -> int:
+    from models.rotation import reencrypt_all
+
+    runtime = _staff_runtime()
+    try:
+        with runtime.session() as session, session.begin():
+            changed = reencrypt_all(session)
+    finally:
+        runtime.close()
+    print(f"{changed} stored values are now encrypted under the first key in RHI_DATA_KEY.")
     return 0
 
 
