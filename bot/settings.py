@@ -16,6 +16,7 @@ DEFAULT_TIMEZONE = "Europe/London"
 DEFAULT_SERVICE_NAME = "the Return Home service"
 DEFAULT_KEEP_CLOSED_DAYS = 90
 DEFAULT_KEEP_UNREFERRED_DAYS = 30
+OFF = ("0", "off", "false", "no")
 
 
 class ConfigError(SystemExit):
@@ -47,6 +48,9 @@ class Settings:
     # referrals once all are closed or declined, and after the last message of someone who never referred.
     keep_closed_days: int = DEFAULT_KEEP_CLOSED_DAYS
     keep_unreferred_days: int = DEFAULT_KEEP_UNREFERRED_DAYS
+    # Two-factor sign-in for staff who can read children's messages (off only for a deployment that has
+    # another second factor in front of the web app, such as single sign-on at its proxy).
+    require_two_factor: bool = True
     extra: dict[str, str] = field(default_factory=dict)
 
     def require(self, *names: str) -> None:
@@ -86,6 +90,8 @@ def load_settings(environ: Mapping[str, str] | None = None, instance_dir: Path |
         timezone=get("TIMEZONE", DEFAULT_TIMEZONE) or DEFAULT_TIMEZONE,
         keep_closed_days=_days(env, "RHI_KEEP_CLOSED_DAYS", DEFAULT_KEEP_CLOSED_DAYS),
         keep_unreferred_days=_days(env, "RHI_KEEP_UNREFERRED_DAYS", DEFAULT_KEEP_UNREFERRED_DAYS),
+        require_two_factor=(env.get("RHI_REQUIRE_TWO_FACTOR") or "1").strip().lower()
+        not in ("0", "off", "false", "no"),
     )
 
 

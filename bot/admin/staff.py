@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from bot.admin import Refused
 from bot.admin.providers import find_provider
+from bot.providers import two_factor
 from bot.providers.accounts import end_sessions, find_staff, new_password, set_password
 from models import StaffRole, StaffUser
 
@@ -85,9 +86,11 @@ def disable_staff(session: Session, email: str, *, scope: int | None = None) -> 
 
 
 def reset_staff(session: Session, email: str, *, scope: int | None = None) -> OneTimePassword:
-    """A forgotten password: a new one-time password; every login they had ends. The account is active again."""
+    """A forgotten password or a lost phone: a new one-time password and no second factor until they enrol
+    again; every login they had ends. The account is active again."""
     user = find_account(session, email, scope=scope)
     user.active = True
+    two_factor.clear(user)  # a lost phone is the other common reason to ask
     return _one_time_password(user)
 
 

@@ -164,6 +164,19 @@ def _count_failure(session: Session, key: str, now: datetime) -> None:
     failures.not_before = now + min(FIRST_WAIT * 2 ** min(beyond - 1, 16), LONGEST_WAIT) if beyond > 0 else None
 
 
+def login_wait(session: Session, email: str, now: datetime) -> datetime | None:
+    """Until when ``email`` must wait after its failures (a password or a second factor), or None."""
+    failures = session.get(LoginFailures, _email_key(email))
+    if failures is not None and failures.not_before is not None and failures.not_before > now:
+        return failures.not_before
+    return None
+
+
+def count_failed_login(session: Session, email: str, now: datetime) -> None:
+    """A wrong second factor counts like a wrong password: guessing codes meets the same growing wait."""
+    _count_failure(session, _email_key(email), now)
+
+
 def clear_login_failures(session: Session, email: str) -> bool:
     """For an admin: forget the failed logins for ``email``, so its next try is checked at once."""
     return session.execute(sa.delete(LoginFailures).where(LoginFailures.email_hash == _email_key(email))).rowcount > 0
