@@ -1,5 +1,7 @@
-"""One login for every staff page: the provider pages (``/provider/``) and the coordinators' studio
-(``/studio/``), at ``/login`` and ``/logout``.
+"""One login for every staff page: the provider pages (``/provider/``), the coordinators' studio (``/studio/``)
+and the administration pages (``/admin/``), at ``/login`` and ``/logout``; with a second step (``/login/code``)
+for whoever has two-factor sign-in, and, before anything else opens, a password of their own (``/password``)
+and two-factor sign-in set up (``/two-factor``) where those are required.
 
 Built on three Flask extensions rather than by hand:
 

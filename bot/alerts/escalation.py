@@ -171,3 +171,4 @@ def current_referral(session: Session, contact: Contact, state: dict[str, Any]) 
     return session.scalars(
         sa.select(Referral).where(Referral.contact_id == contact.id).order_by(Referral.id.desc()).limit(1)
     ).first()
+
