@@ -4,6 +4,7 @@ Every command that is refused says why in one line, exits non-zero and changes n
 
 from __future__ import annotations
 
+import os
 import re
 
 import pytest
@@ -12,7 +13,7 @@ from auxil.staff import csrf, log_in
 
 from bot import cli
 from bot.routing import provider_for_area
-from models import Area, Provider, StaffUser
+from models import Area, Provider, StaffUser, crypto
 from webhooks.app import create_app
 
 
@@ -160,3 +161,14 @@ def test_a_coordinator_or_admin_may_work_for_no_provider(runtime, rhi):
     assert rhi("staff", "add", "cy@rhi.example", "--role", "coordinator")[0] == 0
     assert rhi("staff", "add", "root@rhi.example", "--role", "admin")[0] == 0
     assert "root@rhi.example\tadmin\t-\tactive" in rhi("staff", "list")[1]
+
+
+def test_after_a_new_data_key_goes_first_reencrypt_leaves_nothing_needing_the_old_one(runtime, rhi, monkeypatch):
+    secret = re.search(r"secret.*: (whsec_\S+)", rhi("provider", "token", "demo")[1]).group(1)
+    new_key = crypto.generate_key()
+    monkeypatch.setenv("RHI_DATA_KEY", f"{new_key},{os.environ['RHI_DATA_KEY']}")
+    code, out, _ = rhi("db", "reencrypt")
+    assert code == 0 and "encrypted under the first key" in out
+    crypto.configure_keys([new_key])  # the old key is gone: everything must read with the new one alone
+    with runtime.session() as session:
+        assert session.scalars(sa.select(Provider.webhook_secret).where(Provider.slug == "demo")).one() == secret
