@@ -8,11 +8,14 @@ safeguarding model, and a command's missing piece cannot stop the others.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import gc
 import logging
+import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.settings import ConfigError, Settings, load_settings
@@ -84,6 +87,9 @@ def _parser() -> argparse.ArgumentParser:
 
     db = commands.add_parser("db", help="the database").add_subparsers(title="database commands")
     db.add_parser("upgrade", help="create or upgrade the database schema").set_defaults(run=_db_upgrade)
+    db.add_parser(
+        "reencrypt", help="re-encrypt every stored value under the first RHI_DATA_KEY (after a rotation)"
+    ).set_defaults(run=_db_reencrypt)
 
     staff = commands.add_parser("staff", help="staff logins").add_subparsers(title="staff commands")
     clear_wait = staff.add_parser("clear-wait", help="let an email try to log in again now, after failed logins")
@@ -92,6 +98,40 @@ def _parser() -> argparse.ArgumentParser:
     log_out = staff.add_parser("log-out", help="end every login a member of staff has, in every browser")
     log_out.add_argument("email")
     log_out.set_defaults(run=_staff_log_out)
+    add_staff = staff.add_parser("add", help="a new account; prints a one-time password, changed at first login")
+    add_staff.add_argument("email")
+    add_staff.add_argument("--role", required=True, help="duty_worker, provider_admin, coordinator or admin")
+    add_staff.add_argument("--provider", metavar="SLUG", help="the provider they work for")
+    add_staff.add_argument("--name", help="their name as colleagues see it (default: the email's first part)")
+    add_staff.set_defaults(run=_staff_add)
+    staff.add_parser("list", help="every staff account").set_defaults(run=_staff_list)
+    disable = staff.add_parser("disable", help="stop an account logging in, and end its logins")
+    disable.add_argument("email")
+    disable.set_defaults(run=_staff_disable)
+    reset = staff.add_parser("reset", help="a new one-time password (a forgotten password)")
+    reset.add_argument("email")
+    reset.set_defaults(run=_staff_reset)
+
+    provider = commands.add_parser("provider", help="providers").add_subparsers(title="provider commands")
+    add_provider = provider.add_parser("add", help="a provider and the areas it covers")
+    add_provider.add_argument("slug")
+    add_provider.add_argument("--name", required=True)
+    add_provider.add_argument("--area", action="append", default=[], help="an area key it covers (repeat)")
+    add_provider.add_argument("--webhook-url", help="where its events are sent")
+    add_provider.add_argument("--default", action="store_true", help="messages from areas nobody covers go to it")
+    add_provider.set_defaults(run=_provider_add)
+    provider.add_parser("list", help="every provider, its areas and staff").set_defaults(run=_provider_list)
+    token = provider.add_parser("token", help="a new API token and webhook secret, printed once")
+    token.add_argument("slug")
+    token.set_defaults(run=_provider_token)
+
+    area = commands.add_parser("area", help="areas").add_subparsers(title="area commands")
+    area.add_parser("list", help="every area, its names and who covers it").set_defaults(run=_area_list)
+    name_area = area.add_parser("name", help="add an area or change its names")
+    name_area.add_argument("key")
+    name_area.add_argument("--en", help="its English name")
+    name_area.add_argument("--cy", help="its Welsh name")
+    name_area.set_defaults(run=_area_name)
 
     scripts = commands.add_parser("scripts", help="check and test the conversation scripts").add_subparsers(
         title="script commands"
@@ -153,6 +193,9 @@ def _demo(args: argparse.Namespace) -> int:
     from bot.conversation.terminal import TerminalChat
 
     settings = load_settings()
+    if "RHI_REQUIRE_TWO_FACTOR" not in os.environ:
+        # The demo serves 127.0.0.1 only and its logins change at every start: its printed logins just work.
+        settings = dataclasses.replace(settings, require_two_factor=False)
     runtime = _runtime(settings, demo=True)
     _load_demo(runtime)
     print(f"Database: {settings.database_url}")
@@ -276,7 +319,6 @@ def serve_wsgi(load_app: Callable[[], Any], *, host: str, port: int, workers: in
 
 
 def _worker(args: argparse.Namespace) -> int:
-    import os
     from datetime import timedelta
 
     from bot.runtime import Runtime
@@ -355,12 +397,138 @@ def _staff_log_out(args: argparse.Namespace) -> int:
     return 0
 
 
+def _administer(change: Callable[[Any, datetime], Sequence[str]]) -> int:
+    """Run one administrative change in one transaction: print its lines, or, when it is refused, one line on
+    stderr, exit 1, and nothing changed (the transaction rolls back)."""
+    from bot.admin import Refused
+
+    runtime = _staff_runtime()
+    try:
+        with runtime.session() as session, session.begin():
+            lines = change(session, runtime.clock())
+    except Refused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        runtime.close()
+    print("\n".join(lines))
+    return 0
+
+
+def _staff_add(args: argparse.Namespace) -> int:
+    from bot.admin.staff import add_staff, staff_role
+
+    def change(session, now):  # type: ignore[no-untyped-def]
+        made = add_staff(session, args.email, staff_role(args.role), args.provider, args.name)
+        return [f"{made.user.email} ({made.user.role.value}) may log in at /login with the one-time password",
+                f"    {made.password}", "which they must change at their first login."]  # fmt: skip
+
+    return _administer(change)
+
+
+def _staff_list(args: argparse.Namespace) -> int:
+    from bot.admin.staff import all_staff
+
+    def listing(session, now):  # type: ignore[no-untyped-def]
+        return [f"{user.email}\t{user.role.value}\t{user.provider.slug if user.provider else '-'}\t"
+                f"{'active' if user.active else 'disabled'}" for user in all_staff(session)]  # fmt: skip
+
+    return _administer(listing)
+
+
+def _staff_disable(args: argparse.Namespace) -> int:
+    from bot.admin.staff import disable_staff
+
+    return _administer(lambda session, now: [f"{disable_staff(session, args.email).email} can no longer log in."])
+
+
+def _staff_reset(args: argparse.Namespace) -> int:
+    from bot.admin.staff import reset_staff
+
+    def change(session, now):  # type: ignore[no-untyped-def]
+        made = reset_staff(session, args.email)
+        return [f"{made.user.email}'s one-time password (to change at the next login):", f"    {made.password}"]
+
+    return _administer(change)
+
+
+def _provider_add(args: argparse.Namespace) -> int:
+    from bot.admin.providers import add_provider
+
+    def change(session, now):  # type: ignore[no-untyped-def]
+        added = add_provider(session, args.slug, args.name, args.area, args.webhook_url, default=args.default)
+        areas = ", ".join(added.areas) or "no areas yet"
+        default = " (the default provider)" if added.is_default else ""
+        return [f"Added {added.slug} ({added.name}), covering {areas}{default}.",
+                f"Its API token and webhook secret: rhi provider token {added.slug}"]  # fmt: skip
+
+    return _administer(change)
+
+
+def _provider_list(args: argparse.Namespace) -> int:
+    from bot.admin.providers import all_providers, staff_counts
+
+    def listing(session, now):  # type: ignore[no-untyped-def]
+        counts = staff_counts(session)
+        return [f"{row.slug}\t{row.name}\t{','.join(row.areas) or '-'}\t{counts.get(row.id, 0)} staff"
+                f"{chr(9) + 'default' if row.is_default else ''}" for row in all_providers(session)]  # fmt: skip
+
+    return _administer(listing)
+
+
+def _provider_token(args: argparse.Namespace) -> int:
+    from bot.admin.providers import find_provider, rotate_credentials
+
+    def change(session, now):  # type: ignore[no-untyped-def]
+        made = rotate_credentials(session, find_provider(session, args.slug), now)
+        grace = (f"the old secret still verifies until {made.previous_secret_until:%Y-%m-%d %H:%M} UTC"
+                 if made.previous_secret_until else "")  # fmt: skip
+        return [f"API token (the old one has stopped working): {made.api_token}",
+                f"Webhook signing secret{' (' + grace + ')' if grace else ''}: {made.webhook_secret}",
+                "Shown once: only the token's hash is kept."]  # fmt: skip
+
+    return _administer(change)
+
+
+def _area_list(args: argparse.Namespace) -> int:
+    from bot.admin.areas import all_areas
+
+    def listing(session, now):  # type: ignore[no-untyped-def]
+        return [f"{row.key}\t{row.name_en}\t{row.name_cy}\t{row.provider.slug if row.provider else '-'}"
+                for row in all_areas(session)]  # fmt: skip
+
+    return _administer(listing)
+
+
+def _area_name(args: argparse.Namespace) -> int:
+    from bot.admin.areas import name_area
+
+    def change(session, now):  # type: ignore[no-untyped-def]
+        area = name_area(session, args.key, args.en, args.cy)
+        return [f"{area.key}: {area.name_en} / {area.name_cy}"]
+
+    return _administer(change)
+
+
 def _db_upgrade(args: argparse.Namespace) -> int:
     from models.migrate import upgrade
 
     settings = load_settings()
     upgrade(settings.database_url)
     print("The database is up to date.")
+    return 0
+
+
+def _db_reencrypt(args: argparse.Namespace) -> int:
+    from models.rotation import reencrypt_all
+
+    runtime = _staff_runtime()
+    try:
+        with runtime.session() as session, session.begin():
+            changed = reencrypt_all(session)
+    finally:
+        runtime.close()
+    print(f"{changed} stored values are now encrypted under the first key in RHI_DATA_KEY.")
     return 0
 
 

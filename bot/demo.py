@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bot.admin.providers import add_provider
 from bot.booking.availability import day_hours, refresh_slots, slots_in_hours
 from bot.providers.accounts import issue_api_token, new_password, set_password
 from models import (
@@ -75,8 +76,7 @@ def load_demo_data(session: Session, now: datetime, timezone: ZoneInfo) -> Provi
     """The demo provider, its workers, places and weekly hours, and slots from ``now``."""
     provider = session.scalars(sa.select(Provider).where(Provider.slug == DEMO_PROVIDER_SLUG)).one_or_none()
     if provider is None:
-        provider = Provider(slug=DEMO_PROVIDER_SLUG, name="Demo Return Home Service", areas=DEMO_AREAS, is_default=True)
-        session.add(provider)
+        provider = add_provider(session, DEMO_PROVIDER_SLUG, "Demo Return Home Service", DEMO_AREAS, default=True)
         session.flush()
     known_workers = {worker.display_name: worker for worker in provider.workers}
     for name, languages, gender in DEMO_WORKERS:

@@ -1,10 +1,13 @@
-"""Which provider a referral (and every event about it) goes to.
+"""Which provider a referral (and every event about it) goes to, and what the areas are called.
 
-A deployment serves one or more providers, each covering named areas (local authorities). A young person
-who names their area goes to the provider covering it; "not sure", or an area nobody covers, goes to the
-default provider (``is_default``; the first provider when none is marked). With no provider rows at all the
-events carry no provider and go to ``RHI_PROVIDER_WEBHOOK_URL``: one provider configured from the
-environment.
+A deployment serves one or more providers, each covering named areas (local authorities; rows of ``areas``,
+one provider at most each). A young person who names their area goes to the provider covering it; "not
+sure", or an area nobody covers, goes to the default provider (``is_default``, the deployment's setting an
+admin chooses; the first provider when none is marked). With no provider rows at all the events carry no
+provider and go to ``RHI_PROVIDER_WEBHOOK_URL``: one provider configured from the environment.
+
+``bot/data/areas.yaml`` ships the Welsh councils' names in both languages: an area added without names is
+named from it, and the demo is seeded from it; after that the names are the database's, editable by an admin.
 """
 
 from __future__ import annotations
@@ -17,10 +20,13 @@ import sqlalchemy as sa
 import yaml
 from sqlalchemy.orm import Session
 
+from models import Area as AreaRow
 from models import Contact, Escalation, Provider
 
 AREAS_FILE = Path(__file__).resolve().parent / "data" / "areas.yaml"
 NOT_SURE = "not_sure"
+# An area's key, as referrals and contacts record it: lowercase letters, digits and underscores.
+AREA_KEY = r"^[a-z][a-z0-9_]{0,63}$"
 
 
 @dataclass(frozen=True)
@@ -30,17 +36,23 @@ class Area:
 
 
 @cache
-def _area_names() -> dict[str, dict[str, str]]:
+def _shipped_names() -> dict[str, dict[str, str]]:
     return yaml.safe_load(AREAS_FILE.read_text(encoding="utf-8")) or {}
 
 
-def area_names(key: str) -> dict[str, str]:
-    """An area's name in English and Welsh; an area missing from the data file is shown by its key."""
-    known = _area_names().get(key)
+def shipped_area_names(key: str) -> dict[str, str]:
+    """An area's names from the shipped list; an area missing from it is named by its key."""
+    known = _shipped_names().get(key)
     if known:
         return {"en": known["en"], "cy": known["cy"]}
     fallback = key.replace("_", " ").title()
     return {"en": fallback, "cy": fallback}
+
+
+def area_names(session: Session, key: str) -> dict[str, str]:
+    """An area's name in English and Welsh, as the deployment has named it."""
+    row = session.get(AreaRow, key)
+    return row.names if row is not None else shipped_area_names(key)
 
 
 # The default first, then the oldest: the order every routing decision reads them in.
@@ -49,16 +61,21 @@ _BY_ROUTING_ORDER = sa.select(Provider).order_by(Provider.is_default.desc(), Pro
 
 def deployment_areas(session: Session) -> list[Area]:
     """The areas some provider covers, in alphabetical order of their English names."""
-    keys = {area for areas in session.scalars(sa.select(Provider.areas)) for area in (areas or [])}
-    areas = [Area(key, area_names(key)) for key in keys]
-    return sorted(areas, key=lambda area: area.names["en"])
+    rows = session.scalars(sa.select(AreaRow).where(AreaRow.provider_id.is_not(None)).order_by(AreaRow.name_en))
+    return [Area(row.key, row.names) for row in rows]
+
+
+def default_provider(session: Session) -> Provider | None:
+    """Where a message from an area nobody covers goes; None when there are no providers."""
+    return session.scalars(_BY_ROUTING_ORDER.limit(1)).first()
 
 
 def provider_for_area(session: Session, area: str | None) -> Provider | None:
     """The provider covering ``area``; otherwise the default provider; None when there are no providers."""
-    providers = session.scalars(_BY_ROUTING_ORDER).all()
-    chosen = next((row for row in providers if area and area != NOT_SURE and area in (row.areas or [])), None)
-    return chosen or (providers[0] if providers else None)
+    row = session.get(AreaRow, area) if area and area != NOT_SURE else None
+    if row is not None and row.provider is not None:
+        return row.provider
+    return default_provider(session)
 
 
 def provider_id_for_area(session: Session, area: str | None) -> int | None:

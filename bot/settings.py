@@ -14,6 +14,9 @@ from models.db import default_database_url
 
 DEFAULT_TIMEZONE = "Europe/London"
 DEFAULT_SERVICE_NAME = "the Return Home service"
+DEFAULT_KEEP_CLOSED_DAYS = 90
+DEFAULT_KEEP_UNREFERRED_DAYS = 30
+OFF = ("0", "off", "false", "no")
 
 
 class ConfigError(SystemExit):
@@ -41,6 +44,13 @@ class Settings:
     trusted_proxies: int = 0
     service_name: str = DEFAULT_SERVICE_NAME
     timezone: str = DEFAULT_TIMEZONE
+    # How long a young person's words are kept (``bot.admin.retention``): after the last activity on their
+    # referrals once all are closed or declined, and after the last message of someone who never referred.
+    keep_closed_days: int = DEFAULT_KEEP_CLOSED_DAYS
+    keep_unreferred_days: int = DEFAULT_KEEP_UNREFERRED_DAYS
+    # Two-factor sign-in for staff who can read children's messages (off only for a deployment that has
+    # another second factor in front of the web app, such as single sign-on at its proxy).
+    require_two_factor: bool = True
     extra: dict[str, str] = field(default_factory=dict)
 
     def require(self, *names: str) -> None:
@@ -78,10 +88,23 @@ def load_settings(environ: Mapping[str, str] | None = None, instance_dir: Path |
         trusted_proxies=_count(get("TRUSTED_PROXIES", "0") or "0", "RHI_TRUSTED_PROXIES"),
         service_name=get("SERVICE_NAME", DEFAULT_SERVICE_NAME) or DEFAULT_SERVICE_NAME,
         timezone=get("TIMEZONE", DEFAULT_TIMEZONE) or DEFAULT_TIMEZONE,
+        keep_closed_days=_days(env, "RHI_KEEP_CLOSED_DAYS", DEFAULT_KEEP_CLOSED_DAYS),
+        keep_unreferred_days=_days(env, "RHI_KEEP_UNREFERRED_DAYS", DEFAULT_KEEP_UNREFERRED_DAYS),
+        require_two_factor=(env.get("RHI_REQUIRE_TWO_FACTOR") or "1").strip().lower()
+        not in ("0", "off", "false", "no"),
     )
 
 
 def _count(value: str, name: str) -> int:
     if not value.strip().isdigit():
         raise ConfigError(f"error: the setting {name} must be a whole number (0 or more), not {value!r}")
+    return int(value)
+
+
+def _days(env: Mapping[str, str], name: str, default: int) -> int:
+    value = env.get(name)
+    if not value:
+        return default
+    if not value.strip().isdigit() or int(value) < 1:
+        raise ConfigError(f"error: the setting {name} must be a whole number of days (1 or more), not {value!r}")
     return int(value)

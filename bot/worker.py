@@ -19,6 +19,7 @@ from typing import TextIO
 
 import sqlalchemy as sa
 
+from bot.admin.retention import retention_job
 from bot.alerts.duty import renotify_unacknowledged, renotify_unread, tell_of_provider_outages
 from bot.booking.availability import extend_slot_horizons
 from bot.booking.reminders import send_due_reminders
@@ -57,6 +58,7 @@ PERIODIC_JOBS: dict[str, PeriodicJob] = {
     "renotify_unread_messages": renotify_unread,
     "tell_duty_of_provider_outages": tell_of_provider_outages,
     "send_reminders": send_due_reminders,
+    "remove_words_past_their_time": retention_job,
 }
 
 

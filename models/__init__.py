@@ -3,6 +3,8 @@
 Importing this package registers every table on ``Base.metadata``.
 """
 
+from models.area import Area
+from models.audit import AuditEntry
 from models.availability import AvailabilityException, WeeklyAvailability
 from models.base import Base, UTCDateTime, utcnow
 from models.booking import Booking
@@ -53,6 +55,8 @@ from models.worker import Worker
 __all__ = [
     "DELETED_ADDRESS_PREFIX",
     "AgeBand",
+    "Area",
+    "AuditEntry",
     "AvailabilityException",
     "Base",
     "Booking",

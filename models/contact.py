@@ -40,7 +40,10 @@ class Contact(Base):
     found_via: Mapped[str | None] = mapped_column(sa.String(64))
     area: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    # When their words were last removed because the time to keep them ran out (``bot.admin.retention``); a
+    # message after it starts the clock again.
+    words_removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     state: Mapped["ConversationState | None"] = relationship(
         back_populates="contact", cascade="all, delete-orphan", passive_deletes=True

@@ -4,8 +4,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
+from sqlalchemy.ext.associationproxy import AssociationProxy, association_proxy
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from models.area import Area
 from models.base import Base, UTCDateTime, utcnow
 from models.crypto import EncryptedJSON, EncryptedText
 from models.db import take_write_lock
@@ -13,6 +15,10 @@ from models.db import take_write_lock
 if TYPE_CHECKING:
     from models.place import Place
     from models.worker import Worker
+
+
+def _new_area(key: str) -> Area:
+    return Area(key=key, name_en=key.replace("_", " ").title(), name_cy=key.replace("_", " ").title())
 
 
 class Provider(Base):
@@ -26,10 +32,13 @@ class Provider(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
     name: Mapped[str] = mapped_column(sa.String(200))
-    areas: Mapped[list[str]] = mapped_column(sa.JSON, default=list)
     is_default: Mapped[bool] = mapped_column(default=False)
     webhook_url: Mapped[str | None] = mapped_column(sa.String(500))
     webhook_secret: Mapped[str | None] = mapped_column(EncryptedText)
+    # The secret before the last rotation: events are signed with both until this time, so the provider's
+    # system can change its secret in the meantime without refusing a single event.
+    previous_webhook_secret: Mapped[str | None] = mapped_column(EncryptedText)
+    previous_webhook_secret_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     api_token_hash: Mapped[str | None] = mapped_column(sa.String(128), unique=True)
     auto_confirm: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -52,6 +61,10 @@ class Provider(Base):
     places: Mapped[list["Place"]] = relationship(
         back_populates="provider", cascade="all, delete-orphan", passive_deletes=True
     )
+    # The areas it covers (an area has one row, so one provider). ``areas`` reads and sets them by key; a key
+    # set here that has no row yet gets one named from the shipped list (``bot.routing`` names them).
+    covered_areas: Mapped[list[Area]] = relationship(back_populates="provider", order_by="Area.key")
+    areas: AssociationProxy[list[str]] = association_proxy("covered_areas", "key", creator=_new_area)
 
     @classmethod
     def for_change(cls, session: Session, provider_id: int) -> "Provider | None":

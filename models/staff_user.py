@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, UTCDateTime, enum_type, utcnow
+from models.crypto import EncryptedText
 from models.enums import StaffRole
 from models.provider import Provider
 
@@ -27,6 +28,15 @@ class StaffUser(Base):
     role: Mapped[StaffRole] = mapped_column(enum_type(StaffRole))
     active: Mapped[bool] = mapped_column(default=True)
     session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Set when someone else chose the password (a new account, a reset): the person must choose their own
+    # before anything else opens.
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # Two-factor sign-in (``bot.providers.two_factor``): the TOTP secret, set when enrolment starts and in use
+    # once confirmed; the last time step used (a code works once); hashes of the unused recovery codes.
+    totp_secret: Mapped[str | None] = mapped_column(EncryptedText)
+    totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    totp_last_step: Mapped[int | None] = mapped_column(sa.BigInteger)
+    recovery_code_hashes: Mapped[list[str] | None] = mapped_column(sa.JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 

@@ -160,7 +160,9 @@ def runtime(database_url: str, data_key: str, session_factory: sessionmaker[Sess
     from bot.runtime import Runtime
     from bot.settings import load_settings
 
-    environ = {"RHI_DATABASE_URL": database_url, "RHI_DATA_KEY": data_key, "RHI_INSTANCE_PATH": str(tmp_path)}
+    # Two-factor sign-in is off here: its own tests (tests/webhooks/test_two_factor.py) turn it on.
+    environ = {"RHI_DATABASE_URL": database_url, "RHI_DATA_KEY": data_key, "RHI_INSTANCE_PATH": str(tmp_path),
+               "RHI_REQUIRE_TWO_FACTOR": "off"}  # fmt: skip
     runtime = Runtime(load_settings(environ), catalog=_builtin_catalog())
     with runtime.session() as session, session.begin():
         load_demo_data(session, runtime.clock(), runtime.timezone)

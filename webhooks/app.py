@@ -14,6 +14,7 @@ from bot.outbox.relay import outbox_health
 from bot.providers.accounts import provider_for_token
 from bot.runtime import Runtime
 from webhooks import staff_login
+from webhooks.admin.views import admin
 from webhooks.channels import register_channel_webhooks
 from webhooks.provider_api import register_api
 from webhooks.provider_pages import register_provider_pages
@@ -88,5 +89,6 @@ def create_app(runtime: Runtime, test_config: dict[str, Any] | None = None) -> F
 
     # Coordinators' studio: edit, check, try and publish the scripts, the lexicon and the helplines.
     app.register_blueprint(studio)
+    app.register_blueprint(admin)
 
     return app

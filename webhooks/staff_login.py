@@ -1,5 +1,7 @@
-"""One login for every staff page: the provider pages (``/provider/``) and the coordinators' studio
-(``/studio/``), at ``/login`` and ``/logout``.
+"""One login for every staff page: the provider pages (``/provider/``), the coordinators' studio (``/studio/``)
+and the administration pages (``/admin/``), at ``/login`` and ``/logout``; with a second step (``/login/code``)
+for whoever has two-factor sign-in, and, before anything else opens, a password of their own (``/password``)
+and two-factor sign-in set up (``/two-factor``) where those are required.
 
 Built on three Flask extensions rather than by hand:
 
@@ -59,7 +61,16 @@ from flask_login import LoginManager, UserMixin, current_user, login_user, logou
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from itsdangerous import BadSignature
 
-from bot.providers.accounts import MIN_PASSWORD_LENGTH, LoginWait, change_password, check_login, end_sessions
+from bot.providers import two_factor
+from bot.providers.accounts import (
+    MIN_PASSWORD_LENGTH,
+    LoginWait,
+    change_password,
+    check_login,
+    count_failed_login,
+    end_sessions,
+    login_wait,
+)
 from bot.settings import Settings
 from models import StaffRole, StaffUser
 from models.db import take_write_lock
@@ -72,6 +83,9 @@ LOGIN_LIMIT = "20 per 10 minutes"
 CSRF_EXEMPT_PATHS = ("/webhooks/", "/api/")
 CHANNEL_WEBHOOKS = "/webhooks/"  # the path every channel's webhook is under (ARCHITECTURE.md)
 _LOGGED_IN_AT = "staff_logged_in_at"
+_PENDING = "staff_second_factor_for"  # whose code the login asks for, between the password and the code
+PENDING_LIFETIME = timedelta(minutes=5)
+WRONG_CODE = "That code is not right. Type the 6 digits your app shows now, or one of your recovery codes."
 
 WRONG_LOGIN = "That email and password do not match. Check them and try again, or ask an admin."
 # Said for any email after its wrong passwords, whether or not it has an account.
@@ -111,10 +125,22 @@ class Staff(UserMixin):
     role: StaffRole
     provider_id: int | None
     generation: int  # the account's session generation this login was made in
+    must_change_password: bool = False  # a one-time password: nothing opens until they choose their own
+    must_enrol: bool = False  # two-factor sign-in is required of them and not set up yet
 
     @classmethod
     def of(cls, user: StaffUser) -> Staff:
-        return cls(user.id, user.email, user.display_name, user.role, user.provider_id, user.session_generation)
+        required = current_app.extensions["rhi.runtime"].settings.require_two_factor
+        return cls(
+            user.id,
+            user.email,
+            user.display_name,
+            user.role,
+            user.provider_id,
+            user.session_generation,
+            user.must_change_password,
+            two_factor.must_enrol(user, required),
+        )
 
     def get_id(self) -> str:
         # What the cookie holds: a login made before the account's last logout or new password no longer loads.
@@ -154,7 +180,13 @@ PARTNERSHIP = StaffArea(
     frozenset({StaffRole.COMMISSIONER, StaffRole.ADMIN}),
     "partnership.partnership",
 )
-AREAS = (STUDIO, PROVIDER_PAGES, PARTNERSHIP)  # in this order, the page a person lands on after logging in
+ADMIN_PAGES = StaffArea(
+    "administration",
+    "admins, and provider admins for their own provider's people",
+    frozenset({StaffRole.PROVIDER_ADMIN, StaffRole.ADMIN}),
+    "admin.index",
+)
+AREAS = (STUDIO, PROVIDER_PAGES, PARTNERSHIP, ADMIN_PAGES)  # in this order, the page a person lands on after logging in
 PROVIDER_ADMINS = frozenset({StaffRole.PROVIDER_ADMIN, StaffRole.ADMIN})  # may change a provider's set-up
 # A provider's reports: for its admins and managers, not every duty worker.
 PROVIDER_REPORTS = StaffArea(
@@ -198,6 +230,14 @@ def refusal(area: StaffArea) -> Any | None:
     """None when the person logged in may use ``area``; else the way to the login page, or a 403 page."""
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
+    if current_user.must_change_password:
+        if request.is_json:
+            return jsonify(error="Choose your own password first, at /password."), 403
+        return redirect(url_for("staff.password"))
+    if current_user.must_enrol:
+        if request.is_json:
+            return jsonify(error="Set up two-factor sign-in first, at /two-factor."), 403
+        return redirect(url_for("staff.two_factor_setup"))
     if area.admits(current_user):
         return None
     if request.is_json:
@@ -273,9 +313,72 @@ def login() -> Any:
     if user is None:
         # The same words whether the email is unknown or the password wrong.
         return _login_page(error=WRONG_LOGIN, email=email), 401
-    person = Staff.of(user)
+    if two_factor.is_enrolled(user):
+        # Not logged in yet: the cookie only says whose code to ask for, for a few minutes.
+        session.clear()
+        session[_PENDING] = {"id": user.id, "generation": user.session_generation, "at": _now(),
+                             "next": safe_next(request.form.get("next"))}  # fmt: skip
+        return redirect(url_for("staff.second_factor"))
+    return _logged_in(Staff.of(user), safe_next(request.form.get("next")))
+
+
+def _logged_in(person: Staff, target: str | None) -> Any:
     _start(person)
-    return redirect(safe_next(request.form.get("next")) or home(person))
+    if person.must_change_password:
+        return redirect(url_for("staff.password"))
+    if person.must_enrol:
+        return redirect(url_for("staff.two_factor_setup"))
+    return redirect(target or home(person))
+
+
+@staff.route("/login/code", methods=["GET", "POST"])
+def second_factor() -> Any:
+    """The second step of a login: a code from their authenticator app, or a recovery code."""
+    pending = session.get(_PENDING)
+    if not pending or _now() - pending["at"] > PENDING_LIFETIME.total_seconds():
+        session.pop(_PENDING, None)
+        return redirect(url_for("staff.login"))
+    if request.method == "GET":
+        return render_template("staff/code.html")
+    runtime = current_app.extensions["rhi.runtime"]
+    now = runtime.clock()
+    with runtime.session() as db, db.begin():
+        take_write_lock(db)
+        user = db.get(StaffUser, pending["id"])
+        if user is None or not user.active or user.session_generation != pending["generation"]:
+            session.pop(_PENDING, None)
+            return redirect(url_for("staff.login"))
+        if login_wait(db, user.email, now) is not None:
+            return render_template("staff/code.html", error=WAIT_FOR_EMAIL), 429
+        right = two_factor.check_second_factor(user, request.form.get("code", "")[:64], now)
+        if not right:
+            count_failed_login(db, user.email, now)
+        person = Staff.of(user)
+    if not right:
+        return render_template("staff/code.html", error=WRONG_CODE), 401
+    return _logged_in(person, pending.get("next"))
+
+
+@staff.route("/two-factor", methods=["GET", "POST"])
+def two_factor_setup() -> Any:
+    """Set up two-factor sign-in: the key for an authenticator app, then a code from it; recovery codes once."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    runtime = current_app.extensions["rhi.runtime"]
+    with runtime.session() as db, db.begin():
+        take_write_lock(db)
+        user = db.get(StaffUser, current_user.id)
+        if two_factor.is_enrolled(user):
+            left = len(user.recovery_code_hashes or [])
+            return render_template("staff/two_factor.html", enrolled=True, recovery_left=left)
+        uri = two_factor.start_enrolment(user)
+        key = user.totp_secret
+        codes = None
+        if request.method == "POST":
+            codes = two_factor.confirm_enrolment(user, request.form.get("code", "")[:64], runtime.clock())
+    if request.method == "POST" and codes is None:
+        return render_template("staff/two_factor.html", uri=uri, key=key, error=WRONG_CODE), 400
+    return render_template("staff/two_factor.html", uri=uri, key=key, recovery_codes=codes, enrolled=codes is not None)
 
 
 def _start(person: Staff) -> None:

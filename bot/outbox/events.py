@@ -15,7 +15,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from bot.outbox.writing import EVENT_TYPES, enqueue_provider_events
 from bot.routing import area_names
@@ -88,7 +88,7 @@ def referral_summary(referral: Referral) -> dict[str, Any]:
         "language": _value(referral.language),
         "channel": _value(referral.channel),
         "area": referral.area,
-        "area_name": area_names(referral.area)["en"] if referral.area else None,
+        "area_name": area_names(object_session(referral), referral.area)["en"] if referral.area else None,
         "deadline_at": _iso(referral.deadline_at),
         "consent_given": referral.consent_given,
         "child_agrees": referral.child_agrees,

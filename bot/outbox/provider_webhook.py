@@ -5,6 +5,10 @@ events with no provider row: one provider configured from the environment), with
 ``Idempotency-Key: <event id>`` and ``X-RHI-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret,
 "<t>.<raw body>")>``. Any 2xx is delivered; anything else, or no answer in 10 seconds, is retried by the
 relay with the same id and the same body.
+
+For ``WEBHOOK_SECRET_GRACE`` after a provider's secret is rotated (``rhi provider token``), the header carries
+a second ``v1`` made with the previous secret (``t=...,v1=<new>,v1=<previous>``): a provider's check that
+accepts any ``v1`` keeps working while its system moves to the new secret.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ import threading
 import time
 import weakref
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -53,6 +58,8 @@ _targets_lock = threading.Lock()
 class WebhookTarget:
     url: str
     secret: str | None
+    previous_secret: str | None = None  # the secret before a rotation, until its grace ends
+    previous_secret_until: datetime | None = None
 
 
 def event_body(payload: dict[str, Any]) -> bytes:
@@ -60,10 +67,14 @@ def event_body(payload: dict[str, Any]) -> bytes:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def signature(secret: str, body: bytes, timestamp: int) -> str:
-    """The ``X-RHI-Signature`` value for ``body`` sent at ``timestamp`` (unix seconds)."""
-    digest = hmac.new(secret.encode("utf-8"), f"{timestamp}.".encode("ascii") + body, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={digest}"
+def signature(secret: str, body: bytes, timestamp: int, previous_secret: str | None = None) -> str:
+    """The ``X-RHI-Signature`` value for ``body`` sent at ``timestamp`` (unix seconds), with a second ``v1`` from
+    the previous secret while a rotation's grace lasts."""
+    signed = f"{timestamp}.".encode("ascii") + body
+    digests = [
+        hmac.new(key.encode("utf-8"), signed, hashlib.sha256).hexdigest() for key in (secret, previous_secret) if key
+    ]
+    return f"t={timestamp}," + ",".join(f"v1={digest}" for digest in digests)
 
 
 def cached_webhook_target(runtime: Runtime, provider_id: int | None) -> WebhookTarget | None:
@@ -92,7 +103,12 @@ def webhook_target(runtime: Runtime, provider_id: int | None) -> WebhookTarget |
         with runtime.session() as session:
             provider = session.get(Provider, provider_id)
             if provider is not None and provider.webhook_url:
-                return WebhookTarget(provider.webhook_url, provider.webhook_secret)
+                return WebhookTarget(
+                    provider.webhook_url,
+                    provider.webhook_secret,
+                    provider.previous_webhook_secret,
+                    provider.previous_webhook_secret_until,
+                )
             if provider is not None and not provider.is_default:
                 environment_applies = session.scalar(sa.select(sa.func.count()).select_from(Provider)) == 1
     if settings.provider_webhook_url and environment_applies:
@@ -142,7 +158,7 @@ def deliver_provider_webhook(runtime: Runtime, event: OutboxEvent) -> str | None
     headers = {
         "Content-Type": "application/json",
         "Idempotency-Key": event.id,
-        SIGNATURE_HEADER: signature(target.secret, body, int(time.time())),
+        SIGNATURE_HEADER: signature(target.secret, body, int(time.time()), _previous_secret(runtime, target)),
     }
     # The reasons below are stored for operators: a status code or an error kind, never the body.
     try:
@@ -156,6 +172,11 @@ def deliver_provider_webhook(runtime: Runtime, event: OutboxEvent) -> str | None
     if response.is_success:
         return None
     raise RetryLater(f"the provider's webhook answered HTTP {response.status_code}", _retry_after(response))
+
+
+def _previous_secret(runtime: Runtime, target: WebhookTarget) -> str | None:
+    until = target.previous_secret_until
+    return target.previous_secret if until is not None and until > runtime.clock() else None
 
 
 def _retry_after(response: httpx.Response) -> float | None:

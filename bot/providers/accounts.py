@@ -62,6 +62,7 @@ def provider_for_token(session: Session, token: str) -> Provider | None:
 def set_password(user: StaffUser, password: str) -> None:
     """A new password; every login the person had ends (their cookies carry the old generation)."""
     user.password_hash = generate_password_hash(password, method=PASSWORD_HASH_METHOD)
+    user.must_change_password = False
     end_sessions(user)
 
 
@@ -92,6 +93,8 @@ def change_password(session: Session, user: StaffUser, current: str, new: str, a
         return f"The new password needs at least {MIN_PASSWORD_LENGTH} characters."
     if new != again:
         return "The two new passwords are not the same."
+    if new == current:
+        return "Choose a password different from the one you have now."
     set_password(user, new)
     return None
 
@@ -159,6 +162,19 @@ def _count_failure(session: Session, key: str, now: datetime) -> None:
     failures.last_failure_at = now
     beyond = failures.failures - FREE_FAILURES
     failures.not_before = now + min(FIRST_WAIT * 2 ** min(beyond - 1, 16), LONGEST_WAIT) if beyond > 0 else None
+
+
+def login_wait(session: Session, email: str, now: datetime) -> datetime | None:
+    """Until when ``email`` must wait after its failures (a password or a second factor), or None."""
+    failures = session.get(LoginFailures, _email_key(email))
+    if failures is not None and failures.not_before is not None and failures.not_before > now:
+        return failures.not_before
+    return None
+
+
+def count_failed_login(session: Session, email: str, now: datetime) -> None:
+    """A wrong second factor counts like a wrong password: guessing codes meets the same growing wait."""
+    _count_failure(session, _email_key(email), now)
 
 
 def clear_login_failures(session: Session, email: str) -> bool:

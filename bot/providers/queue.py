@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from bot.outbox.events import episode_summary
 from bot.outbox.writing import ordering_key_for, without_alert_prefix
@@ -245,7 +245,7 @@ def queue_item(
         "status": _value(referral.status),
         "referred_by": _value(referral.referred_by),
         "area": referral.area,
-        "area_name": area_names(referral.area)["en"] if referral.area else None,
+        "area_name": area_names(object_session(referral), referral.area)["en"] if referral.area else None,
         "language": _value(referral.language),
         "channel": _value(referral.channel),
         "created_at": referral.created_at,

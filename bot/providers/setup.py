@@ -14,18 +14,15 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import date, datetime, time, timedelta
-from functools import cache
 from itertools import pairwise
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-import yaml
 from sqlalchemy.orm import Session
 
 from bot.booking.availability import SlotChanges, refresh_slots
 from bot.providers.actions import Invalid, NotFound
-from bot.routing import AREAS_FILE
 from models import (
     AvailabilityException,
     Gender,
@@ -67,12 +64,6 @@ MAX_ID = 2_147_483_647  # ids are 32-bit integers in the database
 
 class Clash(Invalid):
     """Values that are each valid but do not fit together, or do not fit what is already there."""
-
-
-@cache
-def known_areas() -> tuple[str, ...]:
-    """Every area key the bot has names for (``bot/data/areas.yaml``)."""
-    return tuple(sorted(yaml.safe_load(AREAS_FILE.read_text(encoding="utf-8")) or {}))
 
 
 # --- reading values (the pages send strings, the API JSON; both come through here) ----------------------

@@ -22,7 +22,7 @@ from bot.channels.sms import sms_texts
 from bot.conversation.effects import reading_of_time
 from bot.conversation.records import CONVERSATION_EXPIRY
 from bot.demo import DEMO_AREAS, demo_times
-from bot.routing import area_names
+from bot.routing import shipped_area_names
 from bot.safeguarding import Helplines, Lexicon, assess, safety_message
 from conversations import sms
 from conversations.catalog import Catalog
@@ -207,7 +207,7 @@ RECORDED_ONLY = frozenset(
 
 def demo_areas() -> list[dict[str, Any]]:
     """The demo provider's areas as options, in the order the bot lists a deployment's areas."""
-    areas = [{"value": key, "label": area_names(key)} for key in DEMO_AREAS]
+    areas = [{"value": key, "label": shipped_area_names(key)} for key in DEMO_AREAS]
     return sorted(areas, key=lambda area: area["label"]["en"])
 
 

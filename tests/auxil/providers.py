@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from bot.admin.providers import add_provider
 from bot.demo import DEMO_PROVIDER_SLUG
 from bot.providers.accounts import issue_api_token, set_password
 from models import Gender, Provider, Referral, Slot, StaffRole, StaffUser, Worker, utcnow
@@ -57,8 +58,7 @@ def demo_login(runtime, *, staff: bool = True) -> ProviderLogin:
 def other_provider(runtime, *, staff: bool = True) -> ProviderLogin:
     """A second provider on the deployment, covering one other area, with a worker of its own."""
     with runtime.session() as session, session.begin():
-        provider = Provider(slug="valleys", name="Valleys Return Home", areas=[OTHER_AREA])
-        session.add(provider)
+        provider = add_provider(session, "valleys", "Valleys Return Home", [OTHER_AREA])
         session.flush()
         dai = Worker(provider_id=provider.id, display_name="Dai", languages=["en", "cy"], areas=[OTHER_AREA])
         session.add(dai)

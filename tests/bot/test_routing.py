@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from auxil.providers import OTHER_AREA, self_referral
 from conftest import Conversation
 
+from bot.admin.providers import add_provider
 from bot.conversation.effects import EffectContext, remember_area
 from bot.routing import deployment_areas, provider_for_area
 from models import Escalation, OutboxEvent, OutboxKind, Provider, Referral, utcnow
@@ -18,8 +19,7 @@ from models import Escalation, OutboxEvent, OutboxKind, Provider, Referral, utcn
 def valleys(runtime) -> int:
     """A second provider on the deployment, covering Rhondda Cynon Taf."""
     with runtime.session() as session, session.begin():
-        provider = Provider(slug="valleys", name="Valleys Return Home", areas=[OTHER_AREA])
-        session.add(provider)
+        provider = add_provider(session, "valleys", "Valleys Return Home", [OTHER_AREA])
         session.flush()
         return provider.id
 

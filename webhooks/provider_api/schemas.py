@@ -46,8 +46,8 @@ from bot.providers.setup import (
     MAX_WEEKLY_LINES,
     MAX_WORKER_NAME,
     WORKER_LANGUAGES,
-    known_areas,
 )
+from bot.routing import AREA_KEY
 from models import (
     AgeBand,
     BookingStatus,
@@ -86,7 +86,7 @@ Count = Annotated[int, Field(ge=0)]
 Time = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$", description="local time, 24-hour clock")]
 # At least one character that is neither a space nor a control character (those become spaces).
 VISIBLE = r"[^\s\x00-\x1f\x7f-\x9f]"
-Area = Annotated[Literal[known_areas()], Field(description="an area key (bot/data/areas.yaml) your service covers")]
+Area = Annotated[str, Field(pattern=AREA_KEY, max_length=64, description="the key of an area your service covers")]
 Areas = Annotated[list[Area], AfterValidator(_unique), Field(json_schema_extra={"uniqueItems": True})]
 Languages = Annotated[
     list[Literal[WORKER_LANGUAGES]],
@@ -667,6 +667,13 @@ class Slot(BaseModel):
     ends_at: datetime
     starts_local: datetime = Field(description="the same instant in local time, with its offset")
     ends_local: datetime
+
+
+class RetentionSettings(BaseModel):
+    closed_referral_days: int = Field(description="words kept this long after the last activity on closed referrals")
+    never_referred_days: int = Field(
+        description="words kept this long after the last message of one who never referred"
+    )
 
 
 class Slots(BaseModel):

@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import g
 
+from bot.admin.retention import RetentionPolicy
 from bot.providers.setup import (
     MAX_LISTING_DAYS,
     Clash,
@@ -40,6 +41,7 @@ from webhooks.provider_api.schemas import (
     PlaceCreateRequest,
     Places,
     PlaceUpdateRequest,
+    RetentionSettings,
     Slots,
     SlotsQuery,
     WorkerCreateRequest,
@@ -183,6 +185,13 @@ def change_booking_settings(body: BookingSettingsRequest) -> dict[str, Any]:
     with _setup() as setup:
         provider = setup.change_booking_settings(body.model_dump(exclude_unset=True))
         return {**settings_view(provider), "slot_changes": _changes(setup)}
+
+
+@api.get("/settings/retention")
+@operation(answer=RetentionSettings)
+def get_retention_settings() -> dict[str, Any]:
+    """How long young people's words are kept before the worker removes them (the deployment's settings)."""
+    return RetentionPolicy.of(runtime().settings).describe()
 
 
 @api.get("/slots")

@@ -97,7 +97,10 @@ def _age(band: str | None) -> str:
 
 
 def _area_name(key: str | None) -> str:
-    return area_names(key)["en"] if key else "not given"
+    if not key:
+        return "not given"
+    with runtime().session() as db:
+        return area_names(db, key)["en"]
 
 
 def _local(moment: datetime | None) -> str:

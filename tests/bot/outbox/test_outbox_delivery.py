@@ -86,11 +86,12 @@ def undelivered(runtime) -> int:
 
 def verify_signature(receipt, secret: str = WEBHOOK_SECRET) -> None:
     """The provider's side of the contract, written with hmac directly (not the project's helper)."""
-    fields = dict(part.split("=", 1) for part in receipt.headers["X-RHI-Signature"].split(","))
-    signed = fields["t"].encode() + b"." + receipt.body
-    expected = hmac.new(secret.encode(), signed, hashlib.sha256).hexdigest()
-    assert hmac.compare_digest(fields["v1"], expected)
-    assert abs(int(fields["t"]) - time.time()) < 120
+    parts = [part.split("=", 1) for part in receipt.headers["X-RHI-Signature"].split(",")]
+    [timestamp] = [value for key, value in parts if key == "t"]
+    expected = hmac.new(secret.encode(), timestamp.encode() + b"." + receipt.body, hashlib.sha256).hexdigest()
+    # Any v1 may match: during a secret's rotation there is one per secret.
+    assert any(hmac.compare_digest(value, expected) for key, value in parts if key == "v1")
+    assert abs(int(timestamp) - time.time()) < 120
 
 
 def test_every_event_arrives_once_in_order_through_errors_time_outs_and_refused_connections(
