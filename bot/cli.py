@@ -100,7 +100,9 @@ def _parser() -> argparse.ArgumentParser:
     log_out.set_defaults(run=_staff_log_out)
     add_staff = staff.add_parser("add", help="a new account; prints a one-time password, changed at first login")
     add_staff.add_argument("email")
-    add_staff.add_argument("--role", required=True, help="duty_worker, provider_admin, coordinator or admin")
+    add_staff.add_argument(
+        "--role", required=True, help="duty_worker, provider_admin, coordinator, admin or commissioner"
+    )
     add_staff.add_argument("--provider", metavar="SLUG", help="the provider they work for")
     add_staff.add_argument("--name", help="their name as colleagues see it (default: the email's first part)")
     add_staff.set_defaults(run=_staff_add)

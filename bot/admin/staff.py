@@ -60,6 +60,8 @@ def add_staff(
     provider = find_provider(session, provider_slug) if provider_slug else None
     if role in PROVIDER_ROLES and provider is None:
         raise Refused(f"a {role.value} works for a provider: name it with --provider SLUG")
+    if role == StaffRole.COMMISSIONER and provider is not None:
+        raise Refused("a commissioner sees the partnership's counts across providers: give no --provider")
     if scope is not None and (role not in ROLES_A_PROVIDER_ADMIN_GIVES or provider is None or provider.id != scope):
         raise Refused("a provider admin adds duty workers and provider admins to their own provider only")
     display_name = " ".join((name or email.split("@")[0]).split())[:MAX_STAFF_NAME]

@@ -38,8 +38,9 @@ def site(tmp_path: Path, data_key: str) -> Iterator[str]:
     """The web app on its own SQLite file, with a week of referrals and a provider admin."""
     url = f"sqlite:///{tmp_path / 'reports.sqlite3'}"
     upgrade(url)
+    # Two-factor sign-in is off: its own tests (tests/webhooks/test_two_factor.py) turn it on.
     runtime = Runtime(load_settings({"RHI_DATABASE_URL": url, "RHI_DATA_KEY": data_key,
-                                     "RHI_INSTANCE_PATH": str(tmp_path)}))  # fmt: skip
+                                     "RHI_INSTANCE_PATH": str(tmp_path), "RHI_REQUIRE_TWO_FACTOR": "off"}))  # fmt: skip
     runtime.clock = lambda: NOW
     with runtime.session() as session, session.begin():
         provider = load_demo_data(session, NOW, runtime.timezone)

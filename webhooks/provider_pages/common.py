@@ -83,7 +83,7 @@ def _helpers() -> dict[str, Any]:
         "local": _local,
         "countdown": _countdown,
         "words": _words,
-        "area": _area_name,
+        "area": area_name,
         "age": _age,
         "staff": g.get("staff"),
     }
@@ -96,7 +96,7 @@ def _age(band: str | None) -> str:
     return AGE_BANDS.get(band or "", "not given")
 
 
-def _area_name(key: str | None) -> str:
+def area_name(key: str | None) -> str:
     if not key:
         return "not given"
     with runtime().session() as db:

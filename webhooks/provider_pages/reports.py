@@ -22,7 +22,7 @@ from bot.routing import area_names, deployment_areas
 from models import Provider
 from webhooks import staff_login
 from webhooks.provider_pages.charts import Row, bars, compliance
-from webhooks.provider_pages.common import AGE_BANDS, provider_pages, runtime, security_headers
+from webhooks.provider_pages.common import AGE_BANDS, area_name, provider_pages, runtime, security_headers
 
 partnership_pages = Blueprint("partnership", __name__, url_prefix="/partnership", template_folder="templates")
 partnership_pages.after_request(security_headers)
@@ -97,7 +97,7 @@ KEY_LABELS = {
 
 def key_label(breakdown: str, key: str) -> str:
     if breakdown == "by_area" and key != report.NOT_KNOWN:
-        return area_names(key)["en"]
+        return area_name(key)
     return KEY_LABELS.get(key, key.replace("_", " "))
 
 
@@ -189,7 +189,7 @@ def _csv(figures: dict[str, Any]) -> Response:
 def _provider_report() -> tuple[dict[str, Any], list[str], list[str]]:
     with runtime().session() as db:
         provider = db.get(Provider, g.actor.provider_id)
-        areas = sorted(provider.areas or [], key=lambda key: area_names(key)["en"])
+        areas = sorted(provider.areas or [], key=lambda key: area_names(db, key)["en"])
         scope, problems = _asked_scope((provider.id,), areas)
         figures = report.return_interviews(db, scope)
     return figures, problems, areas

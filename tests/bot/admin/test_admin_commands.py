@@ -91,6 +91,7 @@ def test_an_area_nobody_covered_can_be_named_and_still_goes_to_the_default_provi
         (["staff", "add", "duty@demo.example", "--provider", "demo", "--role", "duty_worker"], "already a member"),
         (["staff", "add", "gwen@valleys.example", "--provider", "demo", "--role", "boss"], "is not a role"),
         (["staff", "add", "gwen@valleys.example", "--role", "duty_worker"], "name it with --provider"),
+        (["staff", "add", "cllr@council.example", "--provider", "demo", "--role", "commissioner"], "no --provider"),
         (["staff", "add", "not an email", "--provider", "demo", "--role", "duty_worker"], "is not an email"),
         (["staff", "disable", "nobody@demo.example"], "no member of staff"),
         (["staff", "reset", "nobody@demo.example"], "no member of staff"),
