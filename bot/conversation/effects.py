@@ -40,6 +40,9 @@ from models import (
     DelayReason,
     Episode,
     Language,
+    Offer,
+    OfferMethod,
+    OfferStatus,
     PlaceKind,
     PoliceInformed,
     Referral,
@@ -52,6 +55,7 @@ from models import (
     SlotStatus,
     WorkerPreference,
 )
+from models.enums import OPEN_OFFER_STATUSES
 
 SKIP_WORDS = frozenset({"pass", "skip", "pasio", "no", "na"})  # "other" reason left blank on purpose
 # Answers to "what suits you?" with no day or time in them before their words are passed on as they are.
@@ -75,6 +79,7 @@ READING_EFFECTS = frozenset(
         "understand_time",
         "find_slots_near",
         "provider_news",
+        "offer_news",
     }
 )
 
@@ -454,6 +459,14 @@ def provider_news(context: EffectContext) -> dict[str, Any]:
     return {"provider_news": "none"}
 
 
+def offer_news(context: EffectContext) -> dict[str, Any]:
+    """Reached only by a script that goes to the offer script itself: there is no offer to make then.
+
+    When a service reports an episode, ``bot.offers`` starts the offer script after this step, with the offer.
+    """
+    return {"offer_kind": "none"}
+
+
 def accept_proposed_time(context: EffectContext) -> dict[str, Any]:
     """The young person said yes to the time a worker suggested: it is booked, and the provider told."""
     booking = book_proposed_time(context.session, context.contact, context.var("proposal") or {}, context.now)
@@ -464,6 +477,18 @@ def request_human(context: EffectContext) -> dict[str, Any]:
     """Someone asked for a person: make sure the provider's queue has them."""
     referral = _open_referral(context)
     return {"referral_id": referral.id}
+
+
+def wrong_number(context: EffectContext) -> dict[str, Any]:
+    """The bot's offer reached someone it was not for: the worker sees the offer marked so (and finds the young
+    person another way), and no re-offer goes to this number."""
+    context.session.execute(
+        sa.update(Offer)
+        .where(Offer.contact_id == context.contact_id, Offer.status.in_(OPEN_OFFER_STATUSES))
+        .values(status=OfferStatus.WRONG_NUMBER, due_at=None, closed_at=context.now)
+        .execution_options(synchronize_session=False)
+    )
+    return {}
 
 
 def delete_my_data(context: EffectContext) -> dict[str, Any]:
@@ -493,8 +518,10 @@ EFFECTS: dict[str, Handler] = {
     "record_decline": record_decline,
     "request_human": request_human,
     "provider_news": provider_news,
+    "offer_news": offer_news,
     "accept_proposed_time": accept_proposed_time,
     "delete_my_data": delete_my_data,
+    "wrong_number": wrong_number,
 }
 assert set(EFFECTS) == set(DECLARED_EFFECTS), "every effect a script may name needs a handler here"
 assert set(EFFECTS) >= READING_EFFECTS, "a reading effect needs a handler too"
@@ -542,6 +569,9 @@ def _open_referral(context: EffectContext) -> Referral:
         "updated_at": context.now,
     }
     referral = Referral(**values, contact=contact, provider=provider, episodes=episodes)
+    if referral.referred_by == ReferredBy.SELF:
+        # They came to the bot themselves, and the conversation told them what an interview is and offered one.
+        referral.record_offer(context.now, OfferMethod.IN_CONVERSATION)
     session.add(referral)
     session.flush()
     context.held.append(referral)
