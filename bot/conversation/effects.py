@@ -245,7 +245,7 @@ def record_episode(context: EffectContext) -> dict[str, Any]:
 
 def create_referral(context: EffectContext) -> dict[str, Any]:
     referral = _open_referral(context)
-    return {"referral_id": referral.id, "deadline": _deadline_label(referral, context.timezone)}
+    return {"referral_id": referral.id, "deadline": deadline_label(referral, context.timezone)}
 
 
 def find_slots_effect(context: EffectContext) -> dict[str, Any]:
@@ -646,7 +646,7 @@ def _estimate(context: EffectContext, band_variable: str) -> datetime | None:
     return datetime(day.year, day.month, day.day, 12, tzinfo=context.timezone).astimezone(context.now.tzinfo)
 
 
-def _deadline_label(referral: Referral, timezone: ZoneInfo) -> dict[str, str]:
+def deadline_label(referral: Referral, timezone: ZoneInfo) -> dict[str, str]:
     if referral.deadline_at is None:
         return {"en": "", "cy": ""}
     local = referral.deadline_at.astimezone(timezone)
