@@ -207,6 +207,7 @@ def remember_area(context: EffectContext) -> dict[str, Any]:
 def opt_out(context: EffectContext) -> dict[str, Any]:
     context.contact.opted_out = True
     context.contact.opted_out_at = context.now
+    _close_offers(context, OfferStatus.STOPPED)  # no re-offer, and the worker sees why at once
     return {}
 
 
@@ -482,13 +483,18 @@ def request_human(context: EffectContext) -> dict[str, Any]:
 def wrong_number(context: EffectContext) -> dict[str, Any]:
     """The bot's offer reached someone it was not for: the worker sees the offer marked so (and finds the young
     person another way), and no re-offer goes to this number."""
+    _close_offers(context, OfferStatus.WRONG_NUMBER)
+    return {}
+
+
+def _close_offers(context: EffectContext, status: OfferStatus) -> None:
+    """The bot's offers to this number still open end here: nothing more about them is sent to it."""
     context.session.execute(
         sa.update(Offer)
         .where(Offer.contact_id == context.contact_id, Offer.status.in_(OPEN_OFFER_STATUSES))
-        .values(status=OfferStatus.WRONG_NUMBER, due_at=None, closed_at=context.now)
+        .values(status=status, due_at=None, closed_at=context.now)
         .execution_options(synchronize_session=False)
     )
-    return {}
 
 
 def delete_my_data(context: EffectContext) -> dict[str, Any]:

@@ -261,6 +261,7 @@ def report_episode(
     if earlier is not None:
         return Reported(earlier[0], earlier[1], created=False)
     child = _contact(session, report.phone, Role.YOUNG_PERSON, report, now)
+    parent = _contact(session, report.parent_phone, Role.PARENT_CARER, report, now) if report.parent_phone else None
     episode = Episode(
         contact=child,
         reported_by=ReportedBy.PROVIDER,
@@ -289,8 +290,7 @@ def report_episode(
         updated_at=now,
     )
     offers = [Offer(referral=referral, contact=child, to_parent=False)]
-    if report.parent_phone:
-        parent = _contact(session, report.parent_phone, Role.PARENT_CARER, report, now)
+    if parent is not None:
         offers.append(Offer(referral=referral, contact=parent, to_parent=True))
     first_due = in_hours(now, runtime.timezone)
     for offer in offers:

@@ -134,7 +134,9 @@ def send_due_offers(runtime: Runtime, now: datetime) -> int:
         take_write_lock(session)
         # Locked, so a second worker skips these (PostgreSQL) or waits and then finds them done (SQLite).
         for offer in session.scalars(_due(now).with_for_update(skip_locked=True, of=Offer)).all():
-            if offer.status != OfferStatus.SCHEDULED and _answered(session, offer):
+            if offer.contact.why_not_reachable() is not None:
+                _close(offer, OfferStatus.STOPPED, now)
+            elif offer.status != OfferStatus.SCHEDULED and _answered(session, offer):
                 _close(offer, OfferStatus.ANSWERED, now)
             elif offer.status == OfferStatus.REOFFERED:
                 _close(offer, OfferStatus.NO_RESPONSE, now)
