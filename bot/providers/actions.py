@@ -35,6 +35,7 @@ from models import (
     Contact,
     DelayReason,
     Escalation,
+    OfferMethod,
     PlaceKind,
     Referral,
     ReferralOutcome,
@@ -405,6 +406,22 @@ def record_outcome(
     if follow_up_provided is not None:
         referral.follow_up_provided = follow_up_provided.strip() or None
     referral.status = ReferralStatus.CLOSED
+    return referral
+
+
+def record_phone_offer(
+    session: Session, actor: Actor, referral_id: int, now: datetime, *, offered_at: datetime | None = None
+) -> Referral:
+    """A worker offered the young person an interview by phone (``offered_at``, else now): recorded as the
+    referral's offer, which keeps the first one made."""
+    take_write_lock(session)
+    referral = find_referral(session, actor.provider_id, referral_id)
+    when = now if offered_at is None else offered_at
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise Invalid("offered_at", "give a time zone, e.g. 2026-11-24T16:00:00Z or +00:00")
+    if when > now:
+        raise Invalid("offered_at", "is in the future: give when you phoned them")
+    referral.record_offer(when, OfferMethod.WORKER_PHONE)
     return referral
 
 

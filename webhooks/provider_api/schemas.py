@@ -56,10 +56,13 @@ from models import (
     DelayReason,
     Gender,
     Language,
+    OfferMethod,
+    OfferStatus,
     PlaceKind,
     PoliceInformed,
     ReferralOutcome,
     ReferralStatus,
+    ReferredBy,
     Setting,
     Severity,
     SlotStatus,
@@ -380,7 +383,7 @@ class BookingRef(BaseModel):
 class QueueItem(BaseModel):
     id: Id
     status: ReferralStatus
-    referred_by: Literal["self", "parent_carer"]
+    referred_by: ReferredBy = Field(description="provider: an episode your service reported, offered by the bot")
     area: str | None
     area_name: str | None
     language: Literal["en", "cy"]
@@ -400,6 +403,15 @@ class QueueItem(BaseModel):
     hidden: bool | None = Field(description="the police were never told")
     booking: BookingRef | None
     outcome: ReferralOutcome | None
+    offered_at: datetime | None = Field(description="when the young person was first offered an interview")
+    offer_method: OfferMethod | None = Field(
+        description="bot_sms: the bot's text; worker_phone: a worker's call, recorded on the referral's page; "
+        "in_conversation: they came to the bot themselves and were offered one there"
+    )
+    offer_status: OfferStatus | None = Field(
+        description="where the bot's text offer to the young person got to (for an episode your service reported): "
+        "no_response and wrong_number are for a worker to follow up another way before the deadline"
+    )
 
 
 class Referrals(BaseModel):
