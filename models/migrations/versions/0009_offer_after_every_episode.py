@@ -23,6 +23,7 @@ def _enum(name: str, *values: str) -> sa.Enum:
 
 REPORTED_BY = ("young_person", "parent_carer")
 REFERRED_BY = ("self", "parent_carer")
+OFFER_METHOD = ("bot_sms", "worker_phone", "in_conversation")
 OFFER_STATUS = ("scheduled", "sent", "reoffered", "answered", "no_response", "wrong_number", "stopped")
 
 
@@ -51,9 +52,7 @@ def upgrade() -> None:
             existing_nullable=False,
         )
         batch_op.add_column(sa.Column("offered_at", sa.DateTime(timezone=True), nullable=True))
-        batch_op.add_column(
-            sa.Column("offer_method", _enum("offer_method", "bot_sms", "worker_phone", "in_conversation"), nullable=True)
-        )
+        batch_op.add_column(sa.Column("offer_method", _enum("offer_method", *OFFER_METHOD), nullable=True))
     op.create_table(
         "offers",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -86,6 +85,7 @@ def downgrade() -> None:
     op.execute("DELETE FROM referrals WHERE referred_by = 'provider'")
     op.execute("DELETE FROM episodes WHERE reported_by = 'provider'")
     with op.batch_alter_table("referrals", schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f("ck_referrals_offer_method"), type_="check")
         batch_op.drop_column("offer_method")
         batch_op.drop_column("offered_at")
         batch_op.alter_column(

@@ -11,7 +11,7 @@ import auxil.channels as channel_fixtures
 import pytest
 import sqlalchemy as sa
 from auxil.offers import CHILD, LONDON, PARENT, clock_at, report
-from auxil.providers import demo_login
+from auxil.providers import demo_login, self_referral
 from conftest import Conversation
 
 from bot.offers.episodes import check_report, report_episode
@@ -177,3 +177,10 @@ def test_the_young_person_can_say_no_and_why(channels, dispatcher):
     with channels.session() as session:
         referral = session.get(Referral, referral_id)
         assert (referral.status, referral.decline_reason) == ("declined", "too_formal")
+
+
+def test_a_young_person_who_comes_to_the_bot_themselves_is_offered_in_the_conversation(runtime, young_person):
+    young_person.says(*self_referral("cardiff"))
+    with runtime.session() as session:
+        referral = session.scalars(sa.select(Referral)).one()
+        assert referral.offer_method == "in_conversation" and referral.offered_at == referral.created_at
