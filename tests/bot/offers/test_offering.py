@@ -11,12 +11,12 @@ import auxil.channels as channel_fixtures
 import pytest
 import sqlalchemy as sa
 from auxil.offers import CHILD, LONDON, PARENT, clock_at, report
+from auxil.provider_endpoint import relay_everything
 from auxil.providers import demo_login, self_referral
 from conftest import Conversation
 
 from bot.offers.episodes import check_report, report_episode
 from bot.offers.offering import NO_RESPONSE_AFTER, REOFFER_AFTER, in_hours
-from bot.outbox.relay import Relay
 from bot.worker import run_periodic_jobs
 from models import Offer, OfferStatus, Referral
 
@@ -33,14 +33,8 @@ def reported(runtime, **fields) -> int:
     assert not problems, problems
     with runtime.session() as session, session.begin():
         referral_id = report_episode(session, runtime, demo.id, episode, now).referral_id
-    relay(runtime)
+    relay_everything(runtime)
     return referral_id
-
-
-def relay(runtime) -> None:
-    relay = Relay(runtime)
-    while relay.run_once():
-        pass
 
 
 def offers(runtime) -> dict[bool, Offer]:
@@ -51,7 +45,7 @@ def offers(runtime) -> dict[bool, Offer]:
 
 def jobs(runtime) -> int:
     done = run_periodic_jobs(runtime)["send_offers"]
-    relay(runtime)
+    relay_everything(runtime)
     return done
 
 

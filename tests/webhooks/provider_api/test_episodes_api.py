@@ -14,10 +14,9 @@ import requests
 import sqlalchemy as sa
 from auxil.fake_twilio import SmsUser
 from auxil.offers import CHILD, clock_at, report
-from auxil.provider_endpoint import ProviderEndpoint, use_as_demo_webhook
+from auxil.provider_endpoint import ProviderEndpoint, relay_everything, use_as_demo_webhook
 from auxil.providers import demo_login, other_provider
 
-from bot.outbox.relay import Relay
 from bot.worker import run_periodic_jobs
 from conversations.validate import PREVIEW_ALARM_WORDS
 from models import Episode, Offer, OfferMethod, OfferStatus, OutboxEvent, Referral
@@ -33,12 +32,6 @@ PUBLIC_BASE_URL = channel_fixtures.PUBLIC_BASE_URL
 def case_system(channels):
     with ProviderEndpoint() as endpoint:
         yield use_as_demo_webhook(channels, endpoint)
-
-
-def relay_everything(runtime) -> None:
-    relay = Relay(runtime)
-    while relay.run_once():
-        pass
 
 
 def post(server: str, auth: dict[str, str], body: dict) -> requests.Response:
