@@ -18,7 +18,7 @@ from conftest import Conversation
 from bot.offers.episodes import check_report, report_episode
 from bot.offers.offering import NO_RESPONSE_AFTER, REOFFER_AFTER, in_hours
 from bot.worker import run_periodic_jobs
-from models import Offer, OfferStatus, Referral
+from models import Escalation, Offer, OfferStatus, Referral
 
 channels = channel_fixtures.channels
 telegram_api = channel_fixtures.telegram_api
@@ -160,6 +160,20 @@ def test_a_parent_gets_the_parents_version_which_never_says_what_the_young_perso
     assert "mum" not in "\n".join(twilio_api.sent_to(PARENT))
     parent = Conversation(dispatcher, "sms", PARENT)
     assert "Your child chooses when, where and who" in "\n".join(parent("tell me more"))
+
+
+def test_a_reply_to_the_offer_is_checked_for_safety_like_any_message(channels, dispatcher):
+    channels.clock = clock_at(9)
+    referral_id = reported(channels)
+    young_person = Conversation(dispatcher, "sms", CHILD)
+
+    replies = young_person("yes but I'm being kept somewhere and I'm scared")
+
+    assert "999" in replies[0]  # the safety message comes first
+    assert "Where would you like to meet?" in "\n".join(replies)  # and the conversation carries on
+    with channels.session() as session:
+        [alert] = session.scalars(sa.select(Escalation)).all()
+        assert (alert.referral_id, alert.severity) == (referral_id, "immediate")
 
 
 def test_the_young_person_can_say_no_and_why(channels, dispatcher):
