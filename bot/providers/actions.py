@@ -10,7 +10,6 @@ phone number.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -49,8 +48,6 @@ from models.db import take_write_lock
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
-
-log = logging.getLogger(__name__)
 
 PROVIDER_SCRIPT_ENTRY = "provider.what"  # after its "news" step, which the action itself stands in for
 MAX_WORKER_MESSAGE = 480  # three SMS parts at most; a longer talk is a phone call
