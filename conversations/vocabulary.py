@@ -90,7 +90,7 @@ EFFECTS: dict[str, EffectSpec] = {
     "offer_news": EffectSpec(
         "the bot's own offer after a service reported an episode (the bot fills this in when it sends the offer): "
         "offer_kind is first, again, parent or none; episode_known is yes, as the service already has the request",
-        sets=("offer_kind", "episode_known", "referral_id", "deadline"),
+        sets=("offer_kind", "episode_known", "referral_id", "deadline", "role"),
     ),
     "accept_proposed_time": EffectSpec(
         "book the new time a worker suggested; proposal_taken is no when that time has gone",
