@@ -1,4 +1,5 @@
-"""``rhi worker``: the outbox relay (provider webhooks, messages to contacts) and the periodic jobs.
+"""``rhi worker``: the outbox relay (provider webhooks, messages to contacts) and the periodic jobs (among them the
+offers after an episode, their re-offers and "no response").
 
 Run as many as you like against one PostgreSQL: the relays claim with ``FOR UPDATE SKIP LOCKED`` and each
 periodic job is safe to run in several workers at once. SIGTERM (or Ctrl-C) lets the send in progress
@@ -23,6 +24,7 @@ from bot.admin.retention import retention_job
 from bot.alerts.duty import renotify_unacknowledged, renotify_unread, tell_of_provider_outages
 from bot.booking.availability import extend_slot_horizons
 from bot.booking.reminders import send_due_reminders
+from bot.offers.offering import send_due_offers
 from bot.outbox.provider_webhook import close_http_client
 from bot.outbox.relay import DEFAULT_MAX_AGE, IDLE_POLL_SECONDS, Relay
 from bot.runtime import Runtime
@@ -59,6 +61,7 @@ PERIODIC_JOBS: dict[str, PeriodicJob] = {
     "tell_duty_of_provider_outages": tell_of_provider_outages,
     "send_reminders": send_due_reminders,
     "remove_words_past_their_time": retention_job,
+    "send_offers": send_due_offers,
 }
 
 

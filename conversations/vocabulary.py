@@ -70,6 +70,10 @@ EFFECTS: dict[str, EffectSpec] = {
         "record that the young person said no, with the reason code and their own words", sets=("referral_id",)
     ),
     "request_human": EffectSpec("ask a worker at the service to message this person"),
+    "wrong_number": EffectSpec(
+        "whoever has this number says the bot's offer was not for them: the offer is marked wrong number for the "
+        "worker, and nothing more about it is sent here"
+    ),
     "provider_news": EffectSpec(
         "what a worker at the service just did (the bot fills this in when they act from the queue or the API): "
         "provider_news is confirmed, proposed, message, cancelled, moved or none",
@@ -82,6 +86,11 @@ EFFECTS: dict[str, EffectSpec] = {
             "worker_message",
             "was_mid_question",
         ),
+    ),
+    "offer_news": EffectSpec(
+        "the bot's own offer after a service reported an episode (the bot fills this in when it sends the offer): "
+        "offer_kind is first, again, parent or none; episode_known is yes, as the service already has the request",
+        sets=("offer_kind", "episode_known", "referral_id", "deadline", "role"),
     ),
     "accept_proposed_time": EffectSpec(
         "book the new time a worker suggested; proposal_taken is no when that time has gone",

@@ -22,6 +22,8 @@ from models.enums import (
     Direction,
     Gender,
     Language,
+    OfferMethod,
+    OfferStatus,
     OutboxKind,
     PlaceKind,
     PoliceInformed,
@@ -42,6 +44,7 @@ from models.episode import Episode
 from models.escalation import Escalation
 from models.inbound_event import InboundEvent
 from models.message import Message
+from models.offer import Offer
 from models.outbox import OutboxEvent, WebhookOutage
 from models.place import Place
 from models.provider import Provider
@@ -78,6 +81,9 @@ __all__ = [
     "LiveRelease",
     "LoginFailures",
     "Message",
+    "Offer",
+    "OfferMethod",
+    "OfferStatus",
     "OutboxEvent",
     "OutboxKind",
     "Place",

@@ -54,6 +54,7 @@ class SlotStatus(StrEnum):
 class ReportedBy(StrEnum):
     YOUNG_PERSON = "young_person"
     PARENT_CARER = "parent_carer"
+    PROVIDER = "provider"  # the provider heard of it (from the police or the council) and told the bot
 
 
 class ReturnedEstimate(StrEnum):
@@ -94,6 +95,7 @@ class AgeBand(StrEnum):
 class ReferredBy(StrEnum):
     SELF = "self"
     PARENT_CARER = "parent_carer"
+    PROVIDER = "provider"  # an episode the provider reported: the bot makes the offer
 
 
 class ChildAgrees(StrEnum):
@@ -159,6 +161,29 @@ class ReviewReason(StrEnum):
     NOT_UNDERSTOOD = "not_understood"  # the script could not place it
     FREE_TEXT = "free_text"  # an answer in the person's own words
     CONCERN = "concern"  # the safeguarding check was not sure, or read a negation or a past mention
+
+
+class OfferMethod(StrEnum):
+    """How the young person was first offered an interview (``Referral.offer_method``)."""
+
+    BOT_SMS = "bot_sms"  # the bot's offer text, after the provider reported the episode
+    WORKER_PHONE = "worker_phone"  # a worker phoned them and recorded it on the referral's page
+    IN_CONVERSATION = "in_conversation"  # they came to the bot themselves and were told about it there
+
+
+class OfferStatus(StrEnum):
+    """Where the bot's offer to one number has got to (``Offer.status``)."""
+
+    SCHEDULED = "scheduled"  # waiting for the hours the bot texts in
+    SENT = "sent"
+    REOFFERED = "reoffered"  # no reply to the first: the one gentle re-offer went
+    ANSWERED = "answered"  # they replied: the conversation carries on
+    NO_RESPONSE = "no_response"  # no reply to either: the worker follows up by other means
+    WRONG_NUMBER = "wrong_number"  # whoever has the number said it is not theirs
+    STOPPED = "stopped"  # STOP, or their data deleted: nothing more is sent
+
+
+OPEN_OFFER_STATUSES = (OfferStatus.SCHEDULED, OfferStatus.SENT, OfferStatus.REOFFERED)
 
 
 class ReferralOutcome(StrEnum):

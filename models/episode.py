@@ -21,6 +21,8 @@ class Episode(Base):
     """
 
     __tablename__ = "episodes"
+    # A provider's own reference names one episode: the same report sent again makes no second one.
+    __table_args__ = (sa.UniqueConstraint("provider_id", "provider_reference"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contact_id: Mapped[int] = mapped_column(sa.ForeignKey("contacts.id", ondelete="CASCADE"), index=True)
@@ -33,6 +35,9 @@ class Episode(Base):
     setting: Mapped[Setting] = mapped_column(enum_type(Setting))
     age_band: Mapped[AgeBand | None] = mapped_column(enum_type(AgeBand))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Set when the provider reported the episode (``ReportedBy.PROVIDER``): whose it is and their reference.
+    provider_id: Mapped[int | None] = mapped_column(sa.ForeignKey("providers.id", ondelete="SET NULL"))
+    provider_reference: Mapped[str | None] = mapped_column(sa.String(64))
 
     contact: Mapped["Contact"] = relationship(back_populates="episodes")
     referrals: Mapped[list["Referral"]] = relationship(

@@ -12,6 +12,7 @@ from models.enums import (
     Channel,
     DeclineReason,
     Language,
+    OfferMethod,
     PlaceKind,
     ReferralStatus,
     ReferredBy,
@@ -22,6 +23,7 @@ if TYPE_CHECKING:
     from models.booking import Booking
     from models.contact import Contact
     from models.episode import Episode
+    from models.offer import Offer
     from models.provider import Provider
 
 # One interview may cover several episodes.
@@ -68,6 +70,9 @@ class Referral(Base):
     outcome_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     follow_up_needed: Mapped[str | None] = mapped_column(EncryptedText)
     follow_up_provided: Mapped[str | None] = mapped_column(EncryptedText)
+    # When the young person was first offered an interview, and how (see ``record_offer``).
+    offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    offer_method: Mapped[OfferMethod | None] = mapped_column(enum_type(OfferMethod))
 
     contact: Mapped["Contact"] = relationship(back_populates="referrals")
     provider: Mapped["Provider | None"] = relationship()
@@ -77,3 +82,14 @@ class Referral(Base):
     bookings: Mapped[list["Booking"]] = relationship(
         back_populates="referral", cascade="all, delete-orphan", passive_deletes=True
     )
+    offers: Mapped[list["Offer"]] = relationship(
+        back_populates="referral", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    def record_offer(self, at: datetime, method: OfferMethod) -> None:
+        """The young person was offered an interview at ``at`` by ``method``: the one place ``offered_at`` and
+        ``offer_method`` are set. The first offer is the one kept, since the reports count offers made within 24
+        hours of the return; a later one (a worker's call after the bot's text) changes nothing."""
+        if self.offered_at is None or at < self.offered_at:
+            self.offered_at = at
+            self.offer_method = method

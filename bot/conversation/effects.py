@@ -40,6 +40,9 @@ from models import (
     DelayReason,
     Episode,
     Language,
+    Offer,
+    OfferMethod,
+    OfferStatus,
     PlaceKind,
     PoliceInformed,
     Referral,
@@ -52,6 +55,7 @@ from models import (
     SlotStatus,
     WorkerPreference,
 )
+from models.enums import OPEN_OFFER_STATUSES
 
 SKIP_WORDS = frozenset({"pass", "skip", "pasio", "no", "na"})  # "other" reason left blank on purpose
 # Answers to "what suits you?" with no day or time in them before their words are passed on as they are.
@@ -75,6 +79,7 @@ READING_EFFECTS = frozenset(
         "understand_time",
         "find_slots_near",
         "provider_news",
+        "offer_news",
     }
 )
 
@@ -202,6 +207,7 @@ def remember_area(context: EffectContext) -> dict[str, Any]:
 def opt_out(context: EffectContext) -> dict[str, Any]:
     context.contact.opted_out = True
     context.contact.opted_out_at = context.now
+    _close_offers(context, OfferStatus.STOPPED)  # no re-offer, and the worker sees why at once
     return {}
 
 
@@ -240,7 +246,7 @@ def record_episode(context: EffectContext) -> dict[str, Any]:
 
 def create_referral(context: EffectContext) -> dict[str, Any]:
     referral = _open_referral(context)
-    return {"referral_id": referral.id, "deadline": _deadline_label(referral, context.timezone)}
+    return {"referral_id": referral.id, "deadline": deadline_label(referral, context.timezone)}
 
 
 def find_slots_effect(context: EffectContext) -> dict[str, Any]:
@@ -454,6 +460,14 @@ def provider_news(context: EffectContext) -> dict[str, Any]:
     return {"provider_news": "none"}
 
 
+def offer_news(context: EffectContext) -> dict[str, Any]:
+    """Reached only by a script that goes to the offer script itself: there is no offer to make then.
+
+    When a service reports an episode, ``bot.offers`` starts the offer script after this step, with the offer.
+    """
+    return {"offer_kind": "none"}
+
+
 def accept_proposed_time(context: EffectContext) -> dict[str, Any]:
     """The young person said yes to the time a worker suggested: it is booked, and the provider told."""
     booking = book_proposed_time(context.session, context.contact, context.var("proposal") or {}, context.now)
@@ -464,6 +478,23 @@ def request_human(context: EffectContext) -> dict[str, Any]:
     """Someone asked for a person: make sure the provider's queue has them."""
     referral = _open_referral(context)
     return {"referral_id": referral.id}
+
+
+def wrong_number(context: EffectContext) -> dict[str, Any]:
+    """The bot's offer reached someone it was not for: the worker sees the offer marked so (and finds the young
+    person another way), and no re-offer goes to this number."""
+    _close_offers(context, OfferStatus.WRONG_NUMBER)
+    return {}
+
+
+def _close_offers(context: EffectContext, status: OfferStatus) -> None:
+    """The bot's offers to this number still open end here: nothing more about them is sent to it."""
+    context.session.execute(
+        sa.update(Offer)
+        .where(Offer.contact_id == context.contact_id, Offer.status.in_(OPEN_OFFER_STATUSES))
+        .values(status=status, due_at=None, closed_at=context.now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def delete_my_data(context: EffectContext) -> dict[str, Any]:
@@ -493,8 +524,10 @@ EFFECTS: dict[str, Handler] = {
     "record_decline": record_decline,
     "request_human": request_human,
     "provider_news": provider_news,
+    "offer_news": offer_news,
     "accept_proposed_time": accept_proposed_time,
     "delete_my_data": delete_my_data,
+    "wrong_number": wrong_number,
 }
 assert set(EFFECTS) == set(DECLARED_EFFECTS), "every effect a script may name needs a handler here"
 assert set(EFFECTS) >= READING_EFFECTS, "a reading effect needs a handler too"
@@ -542,6 +575,9 @@ def _open_referral(context: EffectContext) -> Referral:
         "updated_at": context.now,
     }
     referral = Referral(**values, contact=contact, provider=provider, episodes=episodes)
+    if referral.referred_by == ReferredBy.SELF:
+        # They came to the bot themselves, and the conversation told them what an interview is and offered one.
+        referral.record_offer(context.now, OfferMethod.IN_CONVERSATION)
     session.add(referral)
     session.flush()
     context.held.append(referral)
@@ -616,7 +652,7 @@ def _estimate(context: EffectContext, band_variable: str) -> datetime | None:
     return datetime(day.year, day.month, day.day, 12, tzinfo=context.timezone).astimezone(context.now.tzinfo)
 
 
-def _deadline_label(referral: Referral, timezone: ZoneInfo) -> dict[str, str]:
+def deadline_label(referral: Referral, timezone: ZoneInfo) -> dict[str, str]:
     if referral.deadline_at is None:
         return {"en": "", "cy": ""}
     local = referral.deadline_at.astimezone(timezone)

@@ -10,7 +10,6 @@ phone number.
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -25,21 +24,17 @@ from bot.booking.changes import (
     cancel_live_bookings,
     confirmed_delay_reason,
 )
-from bot.conversation.effects import EffectContext, apply_effect
-from bot.conversation.records import log_messages, resumed_state, said_by_the_bot, save_state, scripts_for
+from bot.conversation.outreach import speak_first
 from bot.outbox import events
-from bot.outbox.delivery import enqueue_channel_message
 from bot.routing import escalation_provider_id
 from conversations.dates import both_languages, format_slot
-from conversations.interpreter import Effect, EffectDone
-from conversations.turn import take_turn
 from models import (
     Booking,
     BookingStatus,
     Contact,
-    ConversationState,
     DelayReason,
     Escalation,
+    OfferMethod,
     PlaceKind,
     Referral,
     ReferralOutcome,
@@ -53,8 +48,6 @@ from models.db import take_write_lock
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
-
-log = logging.getLogger(__name__)
 
 PROVIDER_SCRIPT_ENTRY = "provider.what"  # after its "news" step, which the action itself stands in for
 MAX_WORKER_MESSAGE = 480  # three SMS parts at most; a longer talk is a phone call
@@ -413,6 +406,22 @@ def record_outcome(
     return referral
 
 
+def record_phone_offer(
+    session: Session, actor: Actor, referral_id: int, now: datetime, *, offered_at: datetime | None = None
+) -> Referral:
+    """A worker offered the young person an interview by phone (``offered_at``, else now): recorded as the
+    referral's offer, which keeps the first one made."""
+    take_write_lock(session)
+    referral = find_referral(session, actor.provider_id, referral_id)
+    when = now if offered_at is None else offered_at
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise Invalid("offered_at", "give a time zone, e.g. 2026-11-24T16:00:00Z or +00:00")
+    if when > now:
+        raise Invalid("offered_at", "is in the future: give when you phoned them")
+    referral.record_offer(when, OfferMethod.WORKER_PHONE)
+    return referral
+
+
 def send_message(
     session: Session,
     runtime: Runtime,
@@ -513,44 +522,18 @@ def _tell(
     reason = contact.why_not_reachable()
     if reason:
         return Told(False, reason)
-    # Locked as a person's message locks it (bot.conversation.dispatcher): the two are carried out in turn.
-    row = session.execute(
-        sa.select(ConversationState.version, ConversationState.variables, ConversationState.expires_at)
-        .where(ConversationState.contact_id == contact.id)
-        .with_for_update()
-    ).one_or_none()
-    # The helplines published in the studio, as the dispatcher gives them (not the packaged ones).
-    releases = runtime.live_releases(session)
-    given = runtime.variables_for(releases.get("helplines"))
-    if row is None:
-        state = resumed_state(None, None, str(contact.language), given, now)
-        state["waiting"] = "finished"
-    else:
-        state = resumed_state(row.variables, row.expires_at, str(contact.language), given, now)
-    mid_question = state.get("waiting") == "input"
-    catalog = scripts_for(runtime, state, releases.get("scripts"))
-    if PROVIDER_SCRIPT_ENTRY.partition(".")[0] not in catalog.scripts:
-        # A release published before the provider script existed: the conversation carries on with the
-        # scripts shipped with the application.
-        catalog = runtime.catalog
-        state["release"] = None
-    state["return_to"] = f"{state['script']}.{state['step']}" if mid_question else None
-    state["resume"] = PROVIDER_SCRIPT_ENTRY
-    state["vars"]["referral_id"] = referral.id
-    news_values = {"provider_news": news, "was_mid_question": "yes" if mid_question else "no", **values}
-    effects = EffectContext(session, contact, {}, now, runtime.timezone)
-
-    def do(effect: Effect) -> dict[str, Any]:  # only if a coordinator made the provider script record something
-        effects.variables = dict(effect.variables)
-        return apply_effect(effect.name, effects)
-
-    ran = take_turn(catalog, state, EffectDone(news_values), do)
-    save_state(session, contact.id, None if row is None else row.version, ran.turn.state, given, now)
-    if not ran.replies:
-        log.warning("the provider script said nothing for news %r", news)
+    spoken = speak_first(
+        session,
+        runtime,
+        contact,
+        PROVIDER_SCRIPT_ENTRY,
+        {"referral_id": referral.id, "provider_news": news, **values},
+        now,
+        kind_of_message="provider",
+        back_after=True,
+    )
+    if not spoken.replies:
         return Told(False, "the provider script has nothing to say for this")
-    enqueue_channel_message(session, contact, ran.replies, kind_of_message="provider")
-    log_messages(session, contact.id, contact.channel, said_by_the_bot(ran.replies), now)
     return Told(True)
 
 

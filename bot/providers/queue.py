@@ -260,6 +260,9 @@ def queue_item(
         "hidden": episode.hidden if episode else None,
         "booking": _booking_ref(_live_booking(referral)),
         "outcome": referral.outcome,
+        "offered_at": referral.offered_at,
+        "offer_method": _value(referral.offer_method),
+        "offer_status": next((_value(offer.status) for offer in referral.offers if not offer.to_parent), None),
     }
 
 
@@ -279,7 +282,7 @@ def list_queue(
     query = (
         sa.select(Referral)
         .where(Referral.provider_id == provider_id)
-        .options(selectinload(Referral.episodes), selectinload(Referral.bookings))
+        .options(selectinload(Referral.episodes), selectinload(Referral.bookings), selectinload(Referral.offers))
     )
     query = query.where(Referral.status.in_(list(statuses) if statuses else list(ACTIVE_STATUSES)))
     if area:

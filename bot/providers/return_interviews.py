@@ -39,6 +39,7 @@ from models import (
     Episode,
     Escalation,
     Language,
+    OfferMethod,
     PoliceInformed,
     Referral,
     ReferralOutcome,
@@ -86,14 +87,11 @@ BREAKDOWNS = (*FIXED_KEYS, "by_area")
 
 
 def offered() -> sa.ColumnElement[bool]:
-    """Which referrals count as an RHI offered (data item b): today every one, because every referral comes
-    through the conversation, where the bot explains the interview before anyone asks for one or says no.
-
-    For the integrator: once ``Referral.offered_at`` exists (set when the bot sends its offer after a provider
-    reports a return, or tells a young person about the RHI in a conversation they started), this becomes
-    ``Referral.offered_at.is_not(None)``, and ``accepted`` below should then also leave out a referral whose
-    offer nobody has answered yet. Nothing else here changes."""
-    return sa.true()
+    """Which referrals count as an RHI offered (data item b): those with ``Referral.offered_at``, set when the
+    bot's text offer went after the service reported a return, when a worker recorded an offer by phone, or when
+    a young person came to the bot themselves and the conversation offered one. A parent's report is not an
+    offer to the young person."""
+    return Referral.offered_at.is_not(None)
 
 
 def declined() -> sa.ColumnElement[bool]:
@@ -104,8 +102,15 @@ def declined() -> sa.ColumnElement[bool]:
 
 
 def accepted() -> sa.ColumnElement[bool]:
-    """Offered and not (or no longer) declined: asking for an interview, booking one, or having had one."""
-    return sa.and_(offered(), sa.not_(declined()))
+    """Offered and not (or no longer) declined: asking for an interview, booking one, or having had one. An offer
+    the bot texted counts once the young person said yes to it (gave consent or has a booking), not while it is
+    still unanswered."""
+    said_yes = sa.or_(
+        Referral.consent_given.is_(True),
+        sa.exists().where(Booking.referral_id == Referral.id),
+    )
+    texted = sa.func.coalesce(Referral.offer_method, "") == OfferMethod.BOT_SMS
+    return sa.and_(offered(), sa.not_(declined()), sa.or_(sa.not_(texted), said_yes))
 
 
 @dataclass(frozen=True)

@@ -192,6 +192,8 @@ def pretend_effect(
         return {"booking_cancelled": "no"}
     if name == "provider_news":
         return {"provider_news": "none"}
+    if name == "offer_news":
+        return {"offer_kind": "none"}
     if name == "accept_proposed_time":
         return {"proposal_taken": "no"}
     if name in RECORDED_ONLY:
@@ -201,7 +203,16 @@ def pretend_effect(
 
 # Effects whose results no script reads: the simulator only notes that they were done.
 RECORDED_ONLY = frozenset(
-    {"opt_out", "opt_in", "remember_role", "remember_area", "set_language", "delete_my_data", "request_human"}
+    {
+        "opt_out",
+        "opt_in",
+        "remember_role",
+        "remember_area",
+        "set_language",
+        "delete_my_data",
+        "request_human",
+        "wrong_number",
+    }
 )
 
 

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from bot.outbox.relay import Relay
+
 
 @dataclass(frozen=True)
 class Receipt:
@@ -193,3 +195,10 @@ def use_as_demo_webhook(runtime, endpoint: ProviderEndpoint) -> ProviderEndpoint
         provider.webhook_url = endpoint.url
         provider.webhook_secret = WEBHOOK_SECRET
     return endpoint
+
+
+def relay_everything(runtime) -> None:
+    """Deliver everything the outbox holds that is due, as ``rhi worker`` would, until nothing is left."""
+    relay = Relay(runtime)
+    while relay.run_once():
+        pass

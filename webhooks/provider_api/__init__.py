@@ -1,12 +1,12 @@
-"""The provider API (``/api/v1``): referrals, alerts and reports, setting up workers, places and hours, and its
-OpenAPI document, each module adding its routes to the one blueprint in ``common``."""
+"""The provider API (``/api/v1``): referrals, alerts and reports, episodes the provider reports, setting up workers,
+places and hours, and its OpenAPI document, each module adding its routes to the one blueprint in ``common``."""
 
 from flask import Flask
 
-from webhooks.provider_api import openapi, referrals, setup
+from webhooks.provider_api import episodes, openapi, referrals, setup
 from webhooks.provider_api.common import api, api_http_error
 
-ROUTES = (referrals, setup, openapi)  # imported for the routes they add to ``api``
+ROUTES = (referrals, setup, episodes, openapi)  # imported for the routes they add to ``api``
 
 
 def register_api(app: Flask) -> None:

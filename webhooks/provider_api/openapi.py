@@ -19,6 +19,7 @@ from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema, models_json_schema
 from werkzeug.routing import Rule
 
+import webhooks.provider_api.episodes
 import webhooks.provider_api.setup  # noqa: F401  (its routes are part of the document)
 from bot.outbox.events import data_schema, envelope_schema
 from bot.outbox.writing import EVENT_TYPES

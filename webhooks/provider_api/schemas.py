@@ -32,6 +32,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from bot.offers.episodes import MAX_REFERENCE
 from bot.outbox.events import data_schema
 from bot.providers.actions import MAX_FOLLOW_UP_TEXT, MAX_WORKER_MESSAGE
 from bot.providers.queue import MAX_QUEUE_PAGE
@@ -55,9 +56,14 @@ from models import (
     DeclineReason,
     DelayReason,
     Gender,
+    Language,
+    OfferMethod,
+    OfferStatus,
     PlaceKind,
+    PoliceInformed,
     ReferralOutcome,
     ReferralStatus,
+    ReferredBy,
     Setting,
     Severity,
     SlotStatus,
@@ -216,6 +222,45 @@ class MessageRequest(Request):
     worker_id: Id = None
 
 
+# --- episodes a service reports ------------------------------------------------------------------------
+
+WHEN = (
+    "ISO 8601: with a zone (2026-12-06T14:30:00Z), or UK local time without one; or the day alone (2026-12-06) when "
+    "that is all that is known"
+)
+
+
+class EpisodeReportRequest(Request):
+    """A return your service heard about (from the police or the council). The bot records the episode and a
+    referral for it, and offers the young person a chat by text: at once between 08:00 and 21:00 UK time, else at
+    08:00, in Welsh when language is cy. The same reference again makes nothing new (created is false). A number
+    that is not a mobile, a return in the future or an area your service does not cover is 422, naming the field."""
+
+    reference: str = Field(
+        min_length=1, max_length=MAX_REFERENCE, description="your own reference for this episode: it is recorded once"
+    )
+    phone: str = Field(max_length=40, description="the young person's mobile, e.g. +447700900123 or 07700 900123")
+    parent_phone: str = Field(
+        None,
+        max_length=40,
+        description="a parent's or carer's mobile: they get the parent's version, which never says what the young "
+        "person says",
+    )
+    returned_at: str = Field(max_length=40, description=f"when they came back: {WHEN}")
+    left_at: str = Field(None, max_length=40, description=f"when they went missing: {WHEN}")
+    setting: Setting = None
+    area: str = Field(max_length=64, description="an area key (bot/data/areas.yaml) your service covers")
+    language: Language = Field(None, description="cy: the offer and the chat in Welsh (default en)")
+    age_band: AgeBand = None
+    police_informed: PoliceInformed = None
+
+
+class EpisodeReported(BaseModel):
+    episode_id: Id
+    referral_id: Id
+    created: bool = Field(description="false when this reference was reported before: these are its ids")
+
+
 # --- setting up booking --------------------------------------------------------------------------------
 
 
@@ -348,7 +393,7 @@ class BookingRef(BaseModel):
 class QueueItem(BaseModel):
     id: Id
     status: ReferralStatus
-    referred_by: Literal["self", "parent_carer"]
+    referred_by: ReferredBy = Field(description="provider: an episode your service reported, offered by the bot")
     area: str | None
     area_name: str | None
     language: Literal["en", "cy"]
@@ -368,6 +413,15 @@ class QueueItem(BaseModel):
     hidden: bool | None = Field(description="the police were never told")
     booking: BookingRef | None
     outcome: ReferralOutcome | None
+    offered_at: datetime | None = Field(description="when the young person was first offered an interview")
+    offer_method: OfferMethod | None = Field(
+        description="bot_sms: the bot's text; worker_phone: a worker's call, recorded on the referral's page; "
+        "in_conversation: they came to the bot themselves and were offered one there"
+    )
+    offer_status: OfferStatus | None = Field(
+        description="where the bot's text offer to the young person got to (for an episode your service reported): "
+        "no_response and wrong_number are for a worker to follow up another way before the deadline"
+    )
 
 
 class Referrals(BaseModel):

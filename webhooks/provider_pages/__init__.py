@@ -1,12 +1,12 @@
-"""The provider's pages (``/provider``): the queue and a referral, and setting up workers, places and hours, each
-module adding its pages to the one blueprint in ``common``."""
+"""The provider's pages (``/provider``): the queue and a referral, reporting returns, and setting up workers, places and
+hours, each module adding its pages to the one blueprint in ``common``."""
 
 from flask import Flask
 
-from webhooks.provider_pages import queue, reports, setup
+from webhooks.provider_pages import episodes, queue, reports, setup
 from webhooks.provider_pages.common import provider_pages
 
-PAGES = (queue, setup, reports)  # imported for the pages they add to ``provider_pages``
+PAGES = (queue, setup, episodes, reports)  # imported for the pages they add to ``provider_pages``
 
 
 def register_provider_pages(app: Flask) -> None:

@@ -177,6 +177,18 @@ def move_booking(referral_id: int) -> Any:
     return _act(referral_id, action)
 
 
+@provider_pages.post("/referrals/<int:referral_id>/offered-by-phone")
+@login_required
+def offered_by_phone(referral_id: int) -> Any:
+    def action(db: Any) -> str:
+        provider_actions.record_phone_offer(
+            db, g.actor, referral_id, runtime().clock(), offered_at=_form_time("offered_at")
+        )
+        return "Phone offer recorded."
+
+    return _act(referral_id, action)
+
+
 @provider_pages.post("/referrals/<int:referral_id>/propose")
 @login_required
 def propose(referral_id: int) -> Any:

@@ -2,7 +2,7 @@
 
 Only the CHECK constraint on ``staff_users.role`` changes (roles are VARCHAR, never a native enum).
 
-Revision ID: 0009_reports
+Revision ID: 0009
 Revises: 0008
 Create Date: 2026-12-07 10:00:00
 """
@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009_reports"
+revision: str = "0009"
 down_revision: str | Sequence[str] | None = "0008"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

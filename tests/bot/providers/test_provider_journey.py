@@ -12,12 +12,11 @@ import hmac
 import auxil.channels as channel_fixtures
 import pytest
 import requests
-from auxil.provider_endpoint import WEBHOOK_SECRET, ProviderEndpoint, use_as_demo_webhook
+from auxil.provider_endpoint import WEBHOOK_SECRET, ProviderEndpoint, relay_everything, use_as_demo_webhook
 from auxil.providers import demo_login, latest_referral_id
 from jsonschema import Draft202012Validator
 
 from bot.outbox.events import data_schema, envelope_schema
-from bot.outbox.relay import Relay
 
 # The channel engineer's fixtures: the runtime with SMS on against a local Twilio, and the app on real HTTP.
 channels = channel_fixtures.channels
@@ -67,12 +66,6 @@ PLACE = {"en": "Where: Youth centre", "cy": "Ble: Canolfan ieuenctid"}
 def case_system(channels):
     with ProviderEndpoint() as endpoint:
         yield use_as_demo_webhook(channels, endpoint)
-
-
-def relay_everything(runtime) -> None:
-    relay = Relay(runtime)
-    while relay.run_once():
-        pass
 
 
 @pytest.mark.parametrize("language", ["en", "cy"])

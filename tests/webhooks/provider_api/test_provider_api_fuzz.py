@@ -40,6 +40,11 @@ WRITES: list[tuple[str, str, dict[str, Any]]] = [
     ("post", "/api/v1/referrals/{referral}/propose", {"starts_at": "2030-01-01T10:00:00Z", "place_kind": "cafe"}),
     ("post", "/api/v1/referrals/{referral}/messages", {"text": "Hello"}),
     ("post", "/api/v1/referrals/{referral}/outcome", {"outcome": "interview_held", "follow_up_needed": "none"}),
+    (
+        "post",
+        "/api/v1/episodes",
+        {"reference": "R-1", "phone": "07700 900321", "returned_at": "2026-01-02", "area": "cardiff"},
+    ),
 ]
 
 any_text = st.text(st.characters(exclude_categories=("Cs",)), max_size=20)

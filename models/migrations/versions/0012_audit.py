@@ -1,7 +1,7 @@
 """The audit log: who saw or changed what about a child, when.
 
-Revision ID: 0009_admin_audit
-Revises: 0009_admin_retention
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-07 10:40:00
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009_admin_audit"
-down_revision: str | Sequence[str] | None = "0009_admin_retention"
+revision: str = "0012"
+down_revision: str | Sequence[str] | None = "0011"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

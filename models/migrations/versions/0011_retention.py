@@ -1,8 +1,8 @@
 """Children's words kept only as long as needed: when a contact's words were last removed, and an index to find
 the contacts whose time is up.
 
-Revision ID: 0009_admin_retention
-Revises: 0009_admin_areas
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-07 10:30:00
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009_admin_retention"
-down_revision: str | Sequence[str] | None = "0009_admin_areas"
+revision: str = "0011"
+down_revision: str | Sequence[str] | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

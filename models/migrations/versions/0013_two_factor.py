@@ -1,8 +1,8 @@
 """Two-factor sign-in for staff: a TOTP secret (encrypted), when it was confirmed, the last time step used, and
 the hashes of unused recovery codes.
 
-Revision ID: 0009_admin_two_factor
-Revises: 0009_admin_audit
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-07 10:55:00
 """
 
@@ -11,8 +11,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009_admin_two_factor"
-down_revision: str | Sequence[str] | None = "0009_admin_audit"
+revision: str = "0013"
+down_revision: str | Sequence[str] | None = "0012"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

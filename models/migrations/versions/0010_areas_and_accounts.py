@@ -6,8 +6,8 @@ area has one row, naming it in English and Welsh and the provider covering it, i
 copied over, named from the shipped list of Welsh councils where it has them; the first provider to claim an
 area keeps it.
 
-Revision ID: 0009_admin_areas
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-07 10:20:00
 """
 
@@ -18,8 +18,8 @@ import sqlalchemy as sa
 import yaml
 from alembic import op
 
-revision: str = "0009_admin_areas"
-down_revision: str | Sequence[str] | None = "0009_reports"
+revision: str = "0010"
+down_revision: str | Sequence[str] | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
