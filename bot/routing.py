@@ -40,6 +40,11 @@ def _shipped_names() -> dict[str, dict[str, str]]:
     return yaml.safe_load(AREAS_FILE.read_text(encoding="utf-8")) or {}
 
 
+def is_shipped_area(key: str) -> bool:
+    """Whether the shipped list names this area (every Welsh council does)."""
+    return key in _shipped_names()
+
+
 def shipped_area_names(key: str) -> dict[str, str]:
     """An area's names from the shipped list; an area missing from it is named by its key."""
     known = _shipped_names().get(key)

@@ -22,8 +22,7 @@ from bot.booking.offer import RETURN_INTERVIEW_WINDOW
 from bot.offers.offering import in_hours, make_offer
 from bot.outbox import events
 from bot.providers.actions import Invalid, NotFound
-from bot.providers.setup import known_areas
-from bot.routing import area_names
+from bot.routing import is_shipped_area, shipped_area_names
 from models import (
     AgeBand,
     Channel,
@@ -153,11 +152,11 @@ def check_report(
     if not area:
         problems.append(Problem("area", f"give the area they live in: {_listed(areas)}"))
     elif area not in areas:
-        known = area in known_areas()
+        known = is_shipped_area(area)
         problems.append(
             Problem(
                 "area",
-                f"{area_names(area)['en'] if known else repr(area)} is "
+                f"{shipped_area_names(area)['en'] if known else repr(area)} is "
                 f"{'not an area your service covers' if known else 'not an area we know'}: use one of {_listed(areas)}",
             )
         )

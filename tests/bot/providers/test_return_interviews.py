@@ -73,7 +73,7 @@ class Month:
         settings = {name: empty_figures() for name in SETTINGS}
         for played in self.referrals:
             figures = settings[played.setting]
-            figures["offered"] += 1
+            figures["offered"] += not played.parent  # a parent's report is not an offer to the young person
             figures["parent_reports" if played.parent else "self_referrals"] += 1
             figures["by_age_band"][played.age_band] += 1
             figures["by_area"][played.area] = figures["by_area"].get(played.area, 0) + 1
@@ -82,7 +82,7 @@ class Month:
             if played.declined:
                 figures["declined"] += 1
                 figures["decline_reasons"][played.declined] += 1
-            else:
+            elif not played.parent:
                 figures["accepted"] += 1
             if played.held:
                 figures["held"] += 1
@@ -326,7 +326,7 @@ def test_a_month_of_journeys_is_counted_in_the_api_the_csv_and_the_pages(channel
     hidden = suppressed({**expected, "weeks": []})
     assert body["overall"] == hidden["overall"]
     assert body["settings"] == hidden["settings"]
-    assert body["overall"]["offered"] == 12 and body["overall"]["episodes"] == 9  # enough to be shown
+    assert body["overall"]["offered"] == 11 and body["overall"]["episodes"] == 9  # enough to be shown
     assert (body["from"], body["to"], body["area"]) == ("2027-01-01", "2027-01-31", None)
     # Held by the week the referral was made: Amy, Ben and Cai in the week of Monday 4 January, Jon in the week
     # of the 18th (hidden: fewer than 5).
@@ -365,8 +365,8 @@ def test_a_month_of_journeys_is_counted_in_the_api_the_csv_and_the_pages(channel
     partnership = create_app(channels, {"TESTING": True}).test_client()
     log_in_as(channels, partnership, StaffRole.COMMISSIONER, provider=False)
     seen = page_figures(partnership.get("/partnership/", query_string=JANUARY).get_data(as_text=True))
-    assert seen["overall", "offered"] == "13" and seen["overall", "by_area.rhondda_cynon_taf"] == "<5"
-    assert seen["home", "offered"] == "6" and seen["home", "episodes"] == "6"
+    assert seen["overall", "offered"] == "12" and seen["overall", "by_area.rhondda_cynon_taf"] == "<5"
+    assert seen["home", "offered"] == "5" and seen["home", "episodes"] == "6"
     assert partnership.get("/provider/").status_code == 403  # never a child's referral
 
 
