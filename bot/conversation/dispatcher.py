@@ -173,6 +173,8 @@ class Dispatcher:
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 now = self.runtime.clock()
+                # The person is read on the connection itself; the deciding session joins it only when an effect
+                # reads (most messages have none), so a plain answer pays for no session transaction here.
                 with self.runtime.reading_engine.connect() as reading, _DECIDING(bind=reading) as deciding:
                     decision = self._decide(deciding, inbound, self._person(reading, inbound), now)
                 with self.runtime.session() as session, session.begin():
