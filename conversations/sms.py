@@ -24,6 +24,8 @@ GSM7_BASIC = frozenset(
 # The extension table: each of these is sent as the escape plus one septet, so it counts as two.
 GSM7_EXTENSION = frozenset("\f^{}\\[~]|€")
 _GSM7 = GSM7_BASIC | GSM7_EXTENSION
+# The extension characters found in one pass (every reply is measured, several times while it is joined and split).
+_EXTENSION_CHARACTER = re.compile(f"[{re.escape(''.join(sorted(GSM7_EXTENSION)))}]")
 
 GSM7_SINGLE = 160
 GSM7_PART = 153
@@ -124,7 +126,7 @@ def split_for_sms(text: str, max_segments_each: int = 1) -> list[str]:
 def _length(text: str, kind: Encoding) -> int:
     """``sum(_units(text, kind))``, counted by str's own methods."""
     if kind == "GSM-7":
-        return len(text) + sum(text.count(char) for char in GSM7_EXTENSION)
+        return len(text) + len(_EXTENSION_CHARACTER.findall(text))
     return len(text.encode("utf-16-le")) // 2
 
 

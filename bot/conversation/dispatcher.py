@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
@@ -167,12 +168,15 @@ class Dispatcher:
 
     def handle(self, inbound: Inbound) -> Outcome:
         """Process one inbound message; safe to call again with the same delivery."""
-        inbound = dataclasses.replace(inbound, text=inbound.text[:MAX_INBOUND_CHARS])
+        if len(inbound.text) > MAX_INBOUND_CHARS:
+            inbound = dataclasses.replace(inbound, text=inbound.text[:MAX_INBOUND_CHARS])
         for attempt in range(1, MAX_ATTEMPTS + 1):
             try:
                 now = self.runtime.clock()
-                with _DECIDING(bind=self.runtime.reading_engine) as deciding:
-                    decision = self._decide(deciding, inbound, self._person(deciding, inbound), now)
+                # The person is read on the connection itself; the deciding session joins it only when an effect
+                # reads (most messages have none), so a plain answer pays for no session transaction here.
+                with self.runtime.reading_engine.connect() as reading, _DECIDING(bind=reading) as deciding:
+                    decision = self._decide(deciding, inbound, self._person(reading, inbound), now)
                 with self.runtime.session() as session, session.begin():
                     return self._carry_out(session, inbound, decision, now)
             except IntegrityError:
@@ -190,10 +194,10 @@ class Dispatcher:
     # --- deciding: reads only ------------------------------------------------------------------------
 
     @staticmethod
-    def _person(session: Session, inbound: Inbound) -> Person:
+    def _person(reading: Connection, inbound: Inbound) -> Person:
         """The sender and their saved conversation, in one query."""
         parameters = {"channel": inbound.channel, "hash": hash_address(inbound.channel, inbound.address)}
-        row = session.connection().execute(_PERSON, parameters).one_or_none()
+        row = reading.execute(_PERSON, parameters).one_or_none()
         if row is None:
             return Person(None, Language.EN, False, None, None, None, None)
         contact_id, language, opted_out, last_seen_at, version, variables, expires_at = row

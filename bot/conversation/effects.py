@@ -536,9 +536,13 @@ assert set(EFFECTS) >= READING_EFFECTS, "a reading effect needs a handler too"
 # --- helpers ----------------------------------------------------------------------------------------
 
 
+# Built once: a loader option is a small object tree that costs more to build than the lookup it steers.
+_WITH_PROVIDER = [sa.orm.joinedload(Referral.provider)]
+
+
 def _referral(session: Session, referral_id: int) -> Referral | None:
     """The referral with its provider, whose notice and horizon decide which times are offered."""
-    return session.get(Referral, referral_id, options=[sa.orm.joinedload(Referral.provider)])
+    return session.get(Referral, referral_id, options=_WITH_PROVIDER)
 
 
 def _open_referral(context: EffectContext) -> Referral:

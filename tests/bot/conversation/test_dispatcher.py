@@ -330,3 +330,23 @@ def test_a_referral_made_is_among_the_contacts_referrals_at_once(runtime, young_
         assert [referral.id for referral in contact.referrals] == [made["referral_id"]]
         assert contact.referrals[0].provider_id is not None and contact.referrals[0].episodes == []
     assert count(runtime, Referral) == 1
+
+
+def test_an_answer_to_a_question_is_one_read_and_three_writes(runtime, young_person):
+    """The person and their conversation are read in one statement; the conversation, the delivery with its
+    answer, and the log are written in one each; nothing is read back. (Which release is live is asked at most
+    once a second, so it is left out of the count.)"""
+    young_person("hi")
+    young_person("1")  # a young person: the bot asks what they would like to do
+    statements: list[str] = []
+
+    def counted(connection, cursor, statement, parameters, context, executemany) -> None:
+        if "live_releases" not in statement:
+            statements.append(statement.split(None, 1)[0].upper())
+
+    sa.event.listen(runtime.engine, "before_cursor_execute", counted)
+    try:
+        assert any("How old are you?" in text for text in young_person("2"))
+    finally:
+        sa.event.remove(runtime.engine, "before_cursor_execute", counted)
+    assert statements == ["SELECT", "UPDATE", "INSERT", "INSERT"]
