@@ -3,6 +3,7 @@
 Importing this package registers every table on ``Base.metadata``.
 """
 
+from models.action_record import ActionRecord
 from models.availability import AvailabilityException, WeeklyAvailability
 from models.base import Base, UTCDateTime, utcnow
 from models.booking import Booking
@@ -52,6 +53,7 @@ from models.worker import Worker
 
 __all__ = [
     "DELETED_ADDRESS_PREFIX",
+    "ActionRecord",
     "AgeBand",
     "AvailabilityException",
     "Base",
