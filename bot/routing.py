@@ -34,6 +34,18 @@ def _area_names() -> dict[str, dict[str, str]]:
     return yaml.safe_load(AREAS_FILE.read_text(encoding="utf-8")) or {}
 
 
+def areas_matching(words: str) -> list[str]:
+    """The keys of the areas whose key or English or Welsh name contains ``words`` (any case)."""
+    folded = words.strip().casefold()
+    if not folded:
+        return []
+    return [
+        key
+        for key, names in _area_names().items()
+        if any(folded in name.casefold() for name in (key.replace("_", " "), *names.values()))
+    ]
+
+
 def area_names(key: str) -> dict[str, str]:
     """An area's name in English and Welsh; an area missing from the data file is shown by its key."""
     known = _area_names().get(key)

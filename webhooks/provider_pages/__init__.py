@@ -3,10 +3,10 @@ module adding its pages to the one blueprint in ``common``."""
 
 from flask import Flask
 
-from webhooks.provider_pages import queue, setup
+from webhooks.provider_pages import duty, queue, setup
 from webhooks.provider_pages.common import provider_pages
 
-PAGES = (queue, setup)  # imported for the pages they add to ``provider_pages``
+PAGES = (queue, duty, setup)  # imported for the pages they add to ``provider_pages``
 
 
 def register_provider_pages(app: Flask) -> None:

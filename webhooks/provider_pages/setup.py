@@ -19,6 +19,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from bot.providers.actions import Invalid, NotFound
+from bot.providers.closures import bookings_on_closure
 from bot.providers.setup import (
     BOOKING_SETTINGS,
     WEEKDAYS,
@@ -321,7 +322,13 @@ def add_exception() -> Any:
             note=request.form.get("note"),
         )
         kind = "Extra hours" if exception.available else "Closed"
-        return f"{kind} on {exception.day.strftime('%a %d %b %Y')} saved."
+        said = f"{kind} on {exception.day.strftime('%a %d %b %Y')} saved."
+        if not exception.available and bookings_on_closure(setup.session, setup.provider.id, exception, setup.timezone):
+            # The bookings already made that day are each moved or cancelled, with the young person told.
+            return f"{said} It falls on booked chats: choose what to do with each.", url_for(
+                "provider_pages.closed_day", exception_id=exception.id
+            )
+        return said
 
     return _change(action, _exceptions_page, url_for("provider_pages.exceptions"))
 
