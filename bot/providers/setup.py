@@ -93,16 +93,18 @@ def parse_time(value: Any, field: str) -> time:
 
 
 def parse_day(value: Any, field: str) -> date:
-    """ "2026-12-25"."""
+    """ "2026-12-25", or as people in the UK write it, "25/12/2026"."""
     if isinstance(value, date):
         return value
     text = str(value or "").strip()
     try:
         if len(text) != len("2026-12-25"):
             raise ValueError(text)
+        if "/" in text:
+            return datetime.strptime(text, "%d/%m/%Y").date()
         return date.fromisoformat(text)
     except ValueError:
-        raise Invalid(field, "give a date like 2026-12-25") from None
+        raise Invalid(field, "give a date like 25/12/2026") from None
 
 
 def _whole_number(value: Any, field: str, low: int, high: int) -> int:
