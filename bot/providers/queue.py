@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -333,22 +334,22 @@ def list_queue(
 
     ``search`` finds a referral number, an area (its key or name) or a worker's name; ``booked_today_unconfirmed``
     (the service's time zone) keeps those with a time today, local, that nobody has confirmed yet."""
-    query = (
-        sa.select(Referral)
-        .where(Referral.provider_id == provider_id)
-        .options(selectinload(Referral.episodes), selectinload(Referral.bookings))
-    )
-    query = query.where(Referral.status.in_(list(statuses) if statuses else list(ACTIVE_STATUSES)))
+    # Only the page's referrals are loaded whole: the order (and the at-risk filter) is worked out on a few
+    # columns of each, which is what keeps the queue quick with thousands of open referrals.
+    conditions = [
+        Referral.provider_id == provider_id,
+        Referral.status.in_(list(statuses) if statuses else list(ACTIVE_STATUSES)),
+    ]
     if area:
-        query = query.where(Referral.area == area)
+        conditions.append(Referral.area == area)
     if assigned_worker_id is not None:
-        query = query.where(Referral.assigned_worker_id == assigned_worker_id)
+        conditions.append(Referral.assigned_worker_id == assigned_worker_id)
     if assigned_staff_id is not None:
-        query = query.where(Referral.assigned_staff_id == assigned_staff_id)
+        conditions.append(Referral.assigned_staff_id == assigned_staff_id)
     if language:
-        query = query.where(Referral.language == language)
+        conditions.append(Referral.language == language)
     if search:
-        query = query.where(_matching(session, provider_id, search))
+        conditions.append(_matching(session, provider_id, search))
     if booked_today_unconfirmed is not None:
         start = now.astimezone(booked_today_unconfirmed).replace(hour=0, minute=0, second=0, microsecond=0)
         today = sa.select(Booking.referral_id).where(
@@ -356,8 +357,13 @@ def list_queue(
             Booking.starts_at >= start,
             Booking.starts_at < start + timedelta(days=1),
         )
-        query = query.where(Referral.id.in_(today))
-    referrals = list(session.scalars(query))
+        conditions.append(Referral.id.in_(today))
+    rows = session.execute(
+        sa.select(Referral.id, Referral.contact_id, Referral.status, Referral.deadline_at).where(*conditions)
+    ).all()
+    if at_risk is not None:
+        risky = _at_risk_rows(session, conditions, now)
+        rows = [row for row in rows if risky.get(row.id, False) == at_risk]
     alerts_by_referral: dict[int, list[str]] = {}
     alerts_by_contact: dict[int, list[str]] = {}
     for group in group_alerts(_unacknowledged(session, provider_id)):
@@ -366,22 +372,54 @@ def list_queue(
             alerts_by_referral.setdefault(group[0].referral_id, []).append(severity)
         else:
             alerts_by_contact.setdefault(group[0].contact_id, []).append(severity)
+    found = {row.id: alerts_by_referral.get(row.id, []) + alerts_by_contact.get(row.contact_id, []) for row in rows}
+    worst = {key: min(seen, key=lambda s: SEVERITY_ORDER[s]) if seen else None for key, seen in found.items()}
+    far_future = now + timedelta(days=365 * 100)
+    rows.sort(key=lambda row: (SEVERITY_ORDER[worst[row.id]], row.deadline_at or far_future, row.id))
+    wanted = [row.id for row in rows[offset : offset + min(limit, MAX_QUEUE_PAGE)]]
+    if not wanted:
+        return []
+    loaded = {
+        referral.id: referral
+        for referral in session.scalars(
+            sa.select(Referral)
+            .where(Referral.id.in_(wanted))
+            .options(selectinload(Referral.episodes), selectinload(Referral.bookings))
+        )
+    }
     staff = {
         worker.id: worker for worker in session.scalars(sa.select(Worker).where(Worker.provider_id == provider_id))
     }
-    items = []
-    for referral in referrals:
-        found = alerts_by_referral.get(referral.id, []) + alerts_by_contact.get(referral.contact_id, [])
-        severity = min(found, key=lambda s: SEVERITY_ORDER[s]) if found else None
-        worker = staff.get(referral.assigned_worker_id) if referral.assigned_worker_id else None
-        item = queue_item(referral, now, worker=worker, severity=severity, open_alert_count=len(found))
-        if at_risk is None or item["at_risk"] == at_risk:
-            items.append(item)
-    far_future = now + timedelta(days=365 * 100)
-    items.sort(key=lambda item: (SEVERITY_ORDER[item["severity"]], item["deadline_at"] or far_future, item["id"]))
-    page = items[offset : offset + min(limit, MAX_QUEUE_PAGE)]
-    _mark_unread(session, page, {referral.id: referral for referral in referrals})
+    page = [
+        queue_item(
+            loaded[key],
+            now,
+            worker=staff.get(loaded[key].assigned_worker_id or 0),
+            severity=worst[key],
+            open_alert_count=len(found[key]),
+        )
+        for key in wanted
+    ]
+    _mark_unread(session, page, loaded)
     return page
+
+
+def _at_risk_rows(session: Session, conditions: list[Any], now: datetime) -> dict[int, bool]:
+    """Whether each referral matching ``conditions`` is at risk, from a few columns of it and its bookings."""
+    referrals = session.execute(sa.select(Referral.id, Referral.status, Referral.deadline_at).where(*conditions)).all()
+    bookings: dict[int, list[Any]] = {}
+    for booking in session.execute(
+        sa.select(Booking.referral_id, Booking.id, Booking.status, Booking.starts_at, Booking.outside_window,
+                  Booking.delay_reason)
+        .where(Booking.referral_id.in_(sa.select(Referral.id).where(*conditions)))
+    ):  # fmt: skip
+        bookings.setdefault(booking.referral_id, []).append(booking)
+    return {
+        row.id: is_at_risk(
+            SimpleNamespace(status=row.status, deadline_at=row.deadline_at, bookings=bookings.get(row.id, [])), now
+        )
+        for row in referrals
+    }
 
 
 def _matching(session: Session, provider_id: int, search: str) -> sa.ColumnElement[bool]:

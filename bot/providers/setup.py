@@ -203,6 +203,8 @@ def settings_view(provider: Provider) -> dict[str, Any]:
         "booking_horizon_days": provider.booking_horizon_days,
         "review_within_minutes": provider.review_within_minutes,
         "auto_confirm": provider.auto_confirm,
+        "opens_at": provider.opens_at.strftime(TIME_FORMAT),
+        "closes_at": provider.closes_at.strftime(TIME_FORMAT),
     }
 
 
@@ -510,5 +512,11 @@ class ProviderSetup:
                 setattr(self.provider, name, _whole_number(changes[name], name, low, high))
         if "auto_confirm" in changes:
             self.provider.auto_confirm = bool(changes["auto_confirm"])
+        # The opening hours: a worker's move or new time must fall inside them (bot/booking/guards.py).
+        opens = parse_time(changes["opens_at"], "opens_at") if changes.get("opens_at") else self.provider.opens_at
+        closes = parse_time(changes["closes_at"], "closes_at") if changes.get("closes_at") else self.provider.closes_at
+        if closes <= opens:
+            raise Clash("closes_at", "the service must close after it opens")
+        self.provider.opens_at, self.provider.closes_at = opens, closes
         self.refresh()
         return self.provider

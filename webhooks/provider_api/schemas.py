@@ -292,12 +292,15 @@ class SlotsQuery(DaysQuery):
 
 SETTING_NUMBERS = {name: whole(low, high) for name, (low, high) in BOOKING_SETTINGS.items()}
 AUTO_CONFIRM = "confirm a young person's chosen time without a worker"
+OPENING = "the service's opening hours, local time: a time a worker sets must fall inside them (and never at night)"
 BookingSettingsRequest = create_model(
     "BookingSettingsRequest",
     __base__=Request,
     __doc__="How interviews are booked; only the fields given change. Slots are remade at once.",
     **{name: (number, None) for name, number in SETTING_NUMBERS.items()},
     auto_confirm=(bool, Field(None, description=AUTO_CONFIRM)),
+    opens_at=(Time, Field(None, description=OPENING)),
+    closes_at=(Time, Field(None, description=OPENING)),
 )
 
 
@@ -596,6 +599,8 @@ BookingSettings = create_model(
     "BookingSettings",
     **{name: (number, ...) for name, number in SETTING_NUMBERS.items()},
     auto_confirm=(bool, ...),
+    opens_at=(Time, Field(..., description=OPENING)),
+    closes_at=(Time, Field(..., description=OPENING)),
     slot_changes=(SlotChanges, None),
 )
 

@@ -31,6 +31,7 @@ from models import PlaceKind
 from webhooks.provider_pages.common import back_or, login_required, provider_pages, runtime
 
 LANGUAGES = {"en": "English", "cy": "Cymraeg"}
+PAGE_SIZE = 50  # requests a page shows; the next ones are a link away
 
 
 def _areas() -> list[Any]:
@@ -62,6 +63,8 @@ def _queue_filters() -> dict[str, Any]:
 def queue() -> Any:
     show = request.args.get("show", "active")
     now = runtime().clock()
+    raw_offset = request.args.get("from", "0")
+    offset = min(int(raw_offset), 1_000_000) if raw_offset.isdigit() else 0
     with runtime().session() as db:
         provider_id = g.actor.provider_id
         areas = deployment_areas(db)
@@ -70,7 +73,7 @@ def queue() -> Any:
         unread = provider_queue.to_read(db, provider_id)
         dead = provider_queue.dead_letters(db, provider_id)
         referrals = provider_queue.list_queue(
-            db, provider_id, now, limit=provider_queue.MAX_QUEUE_PAGE, **_queue_filters()
+            db, provider_id, now, limit=PAGE_SIZE + 1, offset=offset, **_queue_filters()
         )
     return render_template(
         "provider/queue.html",
@@ -78,7 +81,9 @@ def queue() -> Any:
         in_progress=in_progress,
         unread=unread,
         dead=dead,
-        referrals=referrals,
+        referrals=referrals[:PAGE_SIZE],
+        more=len(referrals) > PAGE_SIZE,
+        next_from=offset + PAGE_SIZE,
         show=show,
         now=now,
         areas=areas,

@@ -53,6 +53,8 @@ FIELD_LABELS = {
     "minimum_notice_minutes": "Minimum notice",
     "booking_horizon_days": "How far ahead",
     "review_within_minutes": "Unread messages",
+    "opens_at": "Opens at",
+    "closes_at": "Closes at",
 }
 
 
@@ -367,6 +369,7 @@ def change_booking_settings() -> Any:
         # a setting the form does not carry (a page from before it existed) stays as it is
         changes: dict[str, Any] = {name: request.form[name] for name in BOOKING_SETTINGS if name in request.form}
         changes["auto_confirm"] = _checked("auto_confirm")
+        changes.update({name: request.form[name] for name in ("opens_at", "closes_at") if name in request.form})
         setup.change_booking_settings(changes)
         return "Booking settings saved."
 

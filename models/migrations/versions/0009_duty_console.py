@@ -50,6 +50,8 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("done_at", sa.DateTime(timezone=True), nullable=True))
         batch_op.create_foreign_key(batch_op.f("fk_escalations_assigned_staff_id_staff_users"), "staff_users",
                                     ["assigned_staff_id"], ["id"], ondelete="SET NULL")  # fmt: skip
+    # Alerts acknowledged before this version are not "in progress": their handling is already history.
+    op.execute("UPDATE escalations SET done_at = acknowledged_at WHERE acknowledged_at IS NOT NULL")
     with op.batch_alter_table("referrals", schema=None) as batch_op:
         batch_op.add_column(sa.Column("assigned_staff_id", sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column("staff_read_at", sa.DateTime(timezone=True), nullable=True))
