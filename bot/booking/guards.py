@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from bot.booking.availability import day_hours
-from models import AvailabilityException, Provider, WeeklyAvailability, Worker
+from models import AvailabilityException, Provider, Slot, WeeklyAvailability, Worker
 
 # A young person is never met at night, whatever a provider's opening hours say.
 NIGHT_ENDS = time(8)
@@ -50,6 +50,9 @@ def check_meeting_time(
         )
     if worker is None:
         return
+    at_a_slot = sa.select(Slot.id).where(Slot.worker_id == worker.id, Slot.starts_at == starts_at).limit(1)
+    if session.scalar(at_a_slot) is not None:
+        return  # a time made from their hours (free or not: whether it is free is the booking's to say)
     weekly = session.scalars(
         sa.select(WeeklyAvailability).where(
             WeeklyAvailability.worker_id == worker.id, WeeklyAvailability.weekday == local.weekday()

@@ -456,7 +456,8 @@ def move_booking(
     worker = _worker(session, actor.provider_id, worker_id) if worker_id else old.worker
     if worker is None:
         raise Invalid("worker_id", "say which worker will meet them: the booking has no worker yet")
-    _fits_hours(session, runtime, referral, worker, when)
+    if (when, worker.id) != (old.starts_at, old.worker_id):  # only a new time or worker is checked again
+        _fits_hours(session, runtime, referral, worker, when)
     place = _place_kind(place_kind) if place_kind else old.place_kind
     slot = session.scalars(sa.select(Slot).where(Slot.worker_id == worker.id, Slot.starts_at == when)).one_or_none()
     if slot is not None and slot.id != old.slot_id and slot.status != SlotStatus.OPEN:

@@ -11,7 +11,19 @@ import sqlalchemy as sa
 
 from bot.demo import DEMO_PROVIDER_SLUG
 from bot.providers.accounts import issue_api_token, set_password
-from models import Gender, Provider, Referral, Slot, SlotStatus, StaffRole, StaffUser, Worker, utcnow
+from models import (
+    Gender,
+    OutboxEvent,
+    OutboxKind,
+    Provider,
+    Referral,
+    Slot,
+    SlotStatus,
+    StaffRole,
+    StaffUser,
+    Worker,
+    utcnow,
+)
 
 PASSWORD = "correct horse battery staple"
 OTHER_AREA = "rhondda_cynon_taf"
@@ -86,3 +98,14 @@ def working_time(runtime, after: datetime, worker_id: int | None = None) -> date
         if worker_id is not None:
             query = query.where(Slot.worker_id == worker_id)
         return session.scalars(query.order_by(Slot.starts_at).limit(1)).one()
+
+
+def messages_to(runtime, contact_id: int) -> list[str]:
+    """What the bot will send this person from the outbox (not replies in a webhook response), oldest first."""
+    with runtime.session() as session:
+        events = session.scalars(
+            sa.select(OutboxEvent)
+            .where(OutboxEvent.kind == OutboxKind.CHANNEL_MESSAGE, OutboxEvent.contact_id == contact_id)
+            .order_by(OutboxEvent.created_at)
+        ).all()
+        return [reply["text"] for event in events for reply in event.payload["replies"]]

@@ -18,13 +18,13 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from auxil.live_app import CHROMIUM, CHROMIUM_ARGS, LiveApp
-from auxil.providers import self_referral
+from auxil.live_app import LiveApp
+from auxil.providers import messages_to, self_referral
 
 from bot.demo import reset_demo_logins
 from bot.providers import actions as provider_actions
 from bot.providers.record import Actor
-from models import OutboxEvent, OutboxKind, Referral, Slot, SlotStatus
+from models import Referral, Slot, SlotStatus
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extra")
 
@@ -47,29 +47,12 @@ class LiveService(LiveApp):
         with self.runtime.session() as session:
             return session.scalars(sa.select(Referral).order_by(Referral.id.desc()).limit(1)).one()
 
-    def sent_to(self, contact_id: int) -> list[str]:
-        with self.runtime.session() as session:
-            events = session.scalars(
-                sa.select(OutboxEvent)
-                .where(OutboxEvent.kind == OutboxKind.CHANNEL_MESSAGE, OutboxEvent.contact_id == contact_id)
-                .order_by(OutboxEvent.created_at)
-            ).all()
-            return [reply["text"] for event in events for reply in event.payload["replies"]]
-
 
 @pytest.fixture
 def service(tmp_path: Path, data_key: str) -> Iterator[LiveService]:
     live = LiveService(tmp_path, data_key)
     yield live
     live.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _open(browser, service: LiveService, viewport: dict[str, int]):
@@ -182,7 +165,7 @@ def test_a_duty_workers_night(browser, service: LiveService):
         assert "Booking moved." in page.locator(".flash").first.inner_text()
     assert "No booked chat falls on it now." in page.locator("main").inner_text()
     for contact_id in moved["contacts"]:
-        assert "Your chat has moved." in service.sent_to(contact_id)[-1]
+        assert "Your chat has moved." in messages_to(service.runtime, contact_id)[-1]
 
     for path in ("/provider/checklists", "/provider/workers", "/provider/places", "/provider/settings",
                  "/provider/slots", f"/provider/workers/{moved['worker_id']}", "/provider/"):  # fmt: skip

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from auxil.live_app import CHROMIUM, CHROMIUM_ARGS, LiveApp
+from auxil.live_app import LiveApp
 
 from bot.demo import reset_demo_coordinator
 from bot.releases import builtin_files, check
@@ -46,14 +46,6 @@ def live_studio(tmp_path: Path, data_key: str) -> Iterator[LiveStudio]:
     studio = LiveStudio(tmp_path, data_key)
     yield studio
     studio.close()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 @pytest.fixture

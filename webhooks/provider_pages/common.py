@@ -8,6 +8,7 @@ like one that does not exist. The rules live in ``bot/``; this module is HTTP on
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -15,15 +16,18 @@ from urllib.parse import urlsplit
 from flask import (
     Blueprint,
     Response,
+    abort,
     current_app,
+    flash,
     g,
+    redirect,
     request,
     session,
 )
 from flask_login import current_user
 
 from bot.booking.guards import NIGHT_ENDS, NIGHT_STARTS
-from bot.providers.actions import Actor
+from bot.providers.actions import Actor, Conflict, Invalid, NotFound
 from bot.providers.record import DELAY_WORDS, EVENT_WORDS, category_words, when_words
 from bot.routing import area_names
 from bot.runtime import Runtime
@@ -95,6 +99,21 @@ def back_or(default: str) -> str:
     parts = urlsplit(back)
     safe = not parts.scheme and not parts.netloc and back.startswith(f"{provider_pages.url_prefix}/")
     return back if safe else default
+
+
+def act_then_back(action: Callable[[Any], str], page: str) -> Any:
+    """Run an action in one transaction and say what happened, back on the page the form came from (else
+    ``page``); another provider's (or no such) referral, person or alert is 404."""
+    try:
+        with runtime().session() as db, db.begin():
+            flash(action(db), "done")
+    except NotFound:
+        abort(404)
+    except Invalid as exc:
+        flash(f"{exc.field.replace('_', ' ')}: {exc}", "error")
+    except Conflict as exc:
+        flash(str(exc), "error")
+    return redirect(back_or(page), code=303)
 
 
 # --- pages ---------------------------------------------------------------------------------------------

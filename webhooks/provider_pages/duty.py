@@ -17,11 +17,11 @@ from bot.alerts.checklists import builtin_checklists, checklist_for, checklist_l
 from bot.providers import actions as provider_actions
 from bot.providers import closures, people
 from bot.providers import queue as provider_queue
-from bot.providers.actions import Conflict, Invalid, NotFound
+from bot.providers.actions import NotFound
 from bot.safeguarding.categories import CATEGORIES, CATEGORY_WORDS
 from models import PlaceKind, Provider
 from models.db import take_write_lock
-from webhooks.provider_pages.common import back_or, login_required, provider_pages, runtime
+from webhooks.provider_pages.common import act_then_back, login_required, provider_pages, runtime
 from webhooks.staff_login import PROVIDER_ADMINS
 
 
@@ -39,17 +39,7 @@ def person(person_id: int) -> Any:
 
 
 def _on_person_page(person_id: int, action: Callable[[Any], str]) -> Any:
-    """Run an action in one transaction; say what happened back on the page it came from (or 404)."""
-    try:
-        with runtime().session() as db, db.begin():
-            flash(action(db), "done")
-    except NotFound:
-        abort(404)
-    except Invalid as exc:
-        flash(f"{exc.field.replace('_', ' ')}: {exc}", "error")
-    except Conflict as exc:
-        flash(str(exc), "error")
-    return redirect(back_or(url_for("provider_pages.person", person_id=person_id)), code=303)
+    return act_then_back(action, url_for("provider_pages.person", person_id=person_id))
 
 
 @provider_pages.post("/people/<int:person_id>/message")
@@ -76,42 +66,35 @@ def add_note(person_id: int) -> Any:
     return _on_person_page(person_id, action)
 
 
-def _alert_person(db: Any, alert_id: int) -> int:
-    return provider_actions.find_escalation(db, g.actor.provider_id, alert_id).contact_id
+def _person_of_alert(alert_id: int) -> int:
+    """Whose alert this is (404 for another provider's): its actions say what happened on their page."""
+    with runtime().session() as db:
+        try:
+            return provider_actions.find_escalation(db, g.actor.provider_id, alert_id).contact_id
+        except NotFound:
+            abort(404)
 
 
 @provider_pages.post("/alerts/<int:alert_id>/tick")
 @login_required
 def tick(alert_id: int) -> Any:
-    with runtime().session() as db:
-        try:
-            person_id = _alert_person(db, alert_id)
-        except NotFound:
-            abort(404)
-
     def action(db: Any) -> str:
         ticked = request.form.get("ticked") == "yes"
         item = request.form.get("item", "")
         provider_actions.tick_checklist(db, g.actor, alert_id, item, ticked, runtime().clock())
         return f"Ticked: {item}" if ticked else f"Unticked: {item}"
 
-    return _on_person_page(person_id, action)
+    return _on_person_page(_person_of_alert(alert_id), action)
 
 
 @provider_pages.post("/alerts/<int:alert_id>/done")
 @login_required
 def alert_done(alert_id: int) -> Any:
-    with runtime().session() as db:
-        try:
-            person_id = _alert_person(db, alert_id)
-        except NotFound:
-            abort(404)
-
     def action(db: Any) -> str:
         provider_actions.finish_alert(db, g.actor, alert_id, runtime().clock())
         return "Alert marked done: it has left the In progress list."
 
-    return _on_person_page(person_id, action)
+    return _on_person_page(_person_of_alert(alert_id), action)
 
 
 # --- what to do now: the checklists a provider admin edits --------------------------------------------------

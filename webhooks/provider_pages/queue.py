@@ -24,11 +24,11 @@ from flask import (
 
 from bot.providers import actions as provider_actions
 from bot.providers import queue as provider_queue
-from bot.providers.actions import Conflict, Invalid, NotFound
+from bot.providers.actions import Invalid, NotFound
 from bot.providers.record import DELAY_WORDS, OUTCOME_WORDS
 from bot.routing import deployment_areas
 from models import PlaceKind
-from webhooks.provider_pages.common import back_or, login_required, provider_pages, runtime
+from webhooks.provider_pages.common import act_then_back, back_or, login_required, provider_pages, runtime
 
 LANGUAGES = {"en": "English", "cy": "Cymraeg"}
 PAGE_SIZE = 50  # requests a page shows; the next ones are a link away
@@ -117,17 +117,7 @@ def referral(referral_id: int) -> Any:
 
 
 def _act(referral_id: int, action: Callable[[Any], str]) -> Any:
-    """Run an action in one transaction; say what happened on the referral's page (or 404)."""
-    try:
-        with runtime().session() as db, db.begin():
-            flash(action(db), "done")
-    except NotFound:
-        abort(404)
-    except Invalid as exc:
-        flash(f"{exc.field.replace('_', ' ')}: {exc}", "error")
-    except Conflict as exc:
-        flash(str(exc), "error")
-    return redirect(back_or(url_for("provider_pages.referral", referral_id=referral_id)), code=303)
+    return act_then_back(action, url_for("provider_pages.referral", referral_id=referral_id))
 
 
 def _form_int(name: str) -> int | None:

@@ -5,14 +5,14 @@ Thursdays)."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 
 from bot.booking.guards import TimeRefused, check_meeting_time
-from models import AvailabilityException, Provider, Worker
+from models import AvailabilityException, Provider, Slot, Worker
 
 LONDON = ZoneInfo("Europe/London")
 A_TUESDAY = date(2027, 3, 2)
@@ -70,3 +70,14 @@ def test_a_closed_day_closes_the_workers_hours(runtime, eleri):
         session.add(AvailabilityException(provider_id=provider_id, worker_id=worker_id, day=A_TUESDAY))
     with pytest.raises(TimeRefused, match="not working that day"):
         _check(runtime, eleri, _at(A_TUESDAY, 10))
+
+
+def test_a_time_the_worker_has_a_slot_at_counts_as_theirs_but_never_at_night(runtime, eleri):
+    worker_id, _ = eleri
+    with runtime.session() as session, session.begin():
+        for hour in (14, 22):  # extra times made by hand, outside the weekly hours
+            starts = _at(A_TUESDAY, hour)
+            session.add(Slot(worker_id=worker_id, starts_at=starts, ends_at=starts + timedelta(hours=1)))
+    _check(runtime, eleri, _at(A_TUESDAY, 14))
+    with pytest.raises(TimeRefused, match="at night"):
+        _check(runtime, eleri, _at(A_TUESDAY, 22))

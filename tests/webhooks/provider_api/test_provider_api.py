@@ -11,7 +11,15 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from auxil.providers import OTHER_AREA, demo_login, latest_referral_id, other_provider, self_referral, working_time
+from auxil.providers import (
+    OTHER_AREA,
+    demo_login,
+    latest_referral_id,
+    messages_to,
+    other_provider,
+    self_referral,
+    working_time,
+)
 from conftest import Conversation
 
 from models import (
@@ -52,17 +60,6 @@ def two_providers(world, runtime, dispatcher):
     dee = Conversation(dispatcher, "sms", "+447700900102")
     dee.says(*self_referral(OTHER_AREA.replace("_", " ")))
     return {**world, "other": other, "dee": dee, "other_referral": latest_referral_id(runtime, other.id)}
-
-
-def messages_to(runtime, contact_id: int) -> list[str]:
-    """What the bot will send this young person from the outbox (not replies in a webhook response)."""
-    with runtime.session() as session:
-        events = session.scalars(
-            sa.select(OutboxEvent)
-            .where(OutboxEvent.kind == OutboxKind.CHANNEL_MESSAGE, OutboxEvent.contact_id == contact_id)
-            .order_by(OutboxEvent.created_at)
-        ).all()
-        return [reply["text"] for event in events for reply in event.payload["replies"]]
 
 
 def provider_events(runtime, referral_id: int) -> list[tuple[str, dict]]:

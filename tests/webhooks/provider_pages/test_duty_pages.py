@@ -17,6 +17,7 @@ from auxil.providers import (
     PASSWORD,
     demo_login,
     latest_referral_id,
+    messages_to,
     other_provider,
     self_referral,
     working_time,
@@ -32,8 +33,6 @@ from models import (
     Booking,
     BookingStatus,
     Escalation,
-    OutboxEvent,
-    OutboxKind,
     Referral,
     StaffUser,
     utcnow,
@@ -54,16 +53,6 @@ def night(runtime, dispatcher):
 def _alert_id(runtime, contact_id: int) -> int:
     with runtime.session() as session:
         return session.scalars(sa.select(Escalation.id).where(Escalation.contact_id == contact_id)).first()
-
-
-def _messages_to(runtime, contact_id: int) -> list[str]:
-    with runtime.session() as session:
-        events = session.scalars(
-            sa.select(OutboxEvent)
-            .where(OutboxEvent.kind == OutboxKind.CHANNEL_MESSAGE, OutboxEvent.contact_id == contact_id)
-            .order_by(OutboxEvent.created_at)
-        ).all()
-        return [reply["text"] for event in events for reply in event.payload["replies"]]
 
 
 def test_an_alert_from_someone_new_leads_to_their_page_and_the_worker_can_act_on_it(night, runtime):
@@ -92,7 +81,7 @@ def test_an_alert_from_someone_new_leads_to_their_page_and_the_worker_can_act_on
 
     response = form(client, f"/provider/people/{contact_id}/message", text="Are you safe right now? I'm here.")
     assert response.status_code == 303
-    assert any("Are you safe right now?" in text for text in _messages_to(runtime, contact_id))
+    assert any("Are you safe right now?" in text for text in messages_to(runtime, contact_id))
     ana("yes im at my nans")
     page = client.get(f"/provider/people/{contact_id}").get_data(as_text=True)
     assert page.index("Are you safe right now?") < page.index("yes im at my nans"), "in order"
@@ -153,8 +142,8 @@ def test_every_action_is_on_the_record_with_who_and_when_in_plain_words(night, r
         assert words in record
     assert not re.search(r"\b[a-z]+_[a-z_]+\b", re.sub(r"<[^>]+>", "", record)), "no codes"
     assert not re.search(r"\d{2}/\d{2}/\d{4}|[AP]M\b", record), "one format: en-GB, 24-hour"
-    assert "Your chat is booked." in _messages_to(runtime, dai.last.contact_id)[0]
-    assert "Sorry, the service had to cancel your chat" in _messages_to(runtime, dai.last.contact_id)[1]
+    assert "Your chat is booked." in messages_to(runtime, dai.last.contact_id)[0]
+    assert "Sorry, the service had to cancel your chat" in messages_to(runtime, dai.last.contact_id)[1]
 
 
 def test_welsh_bot_messages_show_the_scripts_own_english_under_them(night, runtime):
@@ -232,7 +221,7 @@ def test_a_closed_day_lists_the_bookings_it_falls_on_and_each_is_moved_with_the_
                  back=response.headers["Location"])  # fmt: skip
     assert moved.headers["Location"] == response.headers["Location"]
     assert "No booked chat falls on it now." in client.get(moved.headers["Location"]).get_data(as_text=True)
-    assert "Your chat has moved." in _messages_to(runtime, hal.last.contact_id)[-1]
+    assert "Your chat has moved." in messages_to(runtime, hal.last.contact_id)[-1]
     with runtime.session() as session:
         assert session.scalars(sa.select(AvailabilityException)).first().note == "Sick"
         assert (
@@ -258,7 +247,7 @@ def test_after_a_confirmation_or_cancellation_the_young_person_is_not_sent_the_m
     referral_id = latest_referral_id(runtime, demo.id)
     form(client, f"/provider/referrals/{referral_id}/confirm")
     form(client, f"/provider/referrals/{referral_id}/booking/cancel")
-    sent = _messages_to(runtime, ivy.last.contact_id)
+    sent = messages_to(runtime, ivy.last.contact_id)
     assert len(sent) == 2 and "Your chat is booked." in sent[0] and "had to cancel your chat" in sent[1]
     assert not any(menu.splitlines()[0] in text for text in sent), "the menu is not sent again"
     answer = ivy("1")
