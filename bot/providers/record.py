@@ -110,7 +110,9 @@ ACTION_WORDS: dict[str, Any] = {
     ),
     "proposed": lambda d, tz: f"suggested a new time: {_time(d, 'starts_at', tz)}",
     "cancelled": lambda d, tz: (
-        f"cancelled the chat on {_time(d, 'starts_at', tz)}" + (f" ({d['why']})" if d.get("why") else "")
+        "cancelled the chat"
+        + (f" on {_time(d, 'starts_at', tz)}" if d.get("starts_at") else "")
+        + (f" ({d['why']})" if d.get("why") else "")
     ),
     "moved": lambda d, tz: (
         f"moved the chat to {_time(d, 'starts_at', tz)}"
