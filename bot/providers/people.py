@@ -137,6 +137,28 @@ def _conversation(session: Session, contact_id: int) -> dict[str, Any]:
     return {"messages": [message_entry(message) for message in shown], "older_left_out": len(latest) > len(shown)}
 
 
+def _unread(session: Session, provider_id: int, contact_id: int) -> sa.ColumnElement[bool] | None:
+    wrote = session.scalar(
+        sa.select(sa.func.max(Message.created_at)).where(
+            Message.contact_id == contact_id, Message.direction == Direction.INBOUND
+        )
+    )
+    if wrote is None:
+        return None
+    return sa.and_(
+        Referral.contact_id == contact_id,
+        Referral.provider_id == provider_id,
+        sa.or_(Referral.staff_read_at.is_(None), Referral.staff_read_at < wrote),
+    )
+
+
+def has_unread(session: Session, provider_id: int, contact_id: int) -> bool:
+    """Whether the person wrote since staff last read their messages (checked before writing anything: the page
+    looks again every few seconds)."""
+    unread = _unread(session, provider_id, contact_id)
+    return unread is not None and session.scalar(sa.select(Referral.id).where(unread).limit(1)) is not None
+
+
 def mark_conversation_read(session: Session, provider_id: int, contact_id: int, now: datetime) -> None:
     """Staff have read the person's messages: their referrals lose the unread marker."""
     take_write_lock(session)

@@ -30,11 +30,14 @@ from webhooks.staff_login import PROVIDER_ADMINS
 def person(person_id: int) -> Any:
     now = runtime().clock()
     try:
-        with runtime().session() as db, db.begin():
+        with runtime().session() as db:
             detail = people.person_detail(db, g.actor.provider_id, person_id, now, runtime().timezone)
-            people.mark_conversation_read(db, g.actor.provider_id, person_id, now)
+            unread = people.has_unread(db, g.actor.provider_id, person_id)
     except NotFound:
         abort(404)
+    if unread:  # a write only when they wrote since: a writer's transaction starts with its lock
+        with runtime().session() as db, db.begin():
+            people.mark_conversation_read(db, g.actor.provider_id, person_id, now)
     return render_template("provider/person.html", person=detail, now=now, place_kinds=[k.value for k in PlaceKind])
 
 
