@@ -67,9 +67,8 @@ CATEGORY_AT: Final = 0.5
 IMMEDIATE_AT: Final = 0.5
 # The categories whose alerts are immediate: a message the model reads as one of them alerts from the lower
 # `alert_immediate` threshold, because their recall target (0.95) is higher than the others' (0.90).
-IMMEDIATE_CATEGORIES: Final = tuple(
-    category for category, severity in CATEGORY_SEVERITY.items() if severity == "immediate"
-)
+IMMEDIATE_CATEGORIES: Final = tuple(category for category, severity in CATEGORY_SEVERITY.items()
+                                    if severity == "immediate")
 # The thresholds used when a model file carries none (a model trained for a test, say); a file without
 # `alert_immediate` (one trained before it existed) uses its `alert` for every message.
 DEFAULT_THRESHOLDS: Final = {"alert": 0.5, "with_lexicon": 0.2, "read": 0.5}
@@ -87,20 +86,13 @@ class Assessment:
     def to_json(self, text: str | None = None) -> dict[str, Any]:
         """The `rhi safeguarding check` line for this assessment (with "text" first when given)."""
         result: dict[str, Any] = {} if text is None else {"text": text}
-        result.update(
-            escalate=self.escalate,
-            severity=self.severity,
-            categories=list(self.categories),
-            matches=list(self.matches),
-            outcome=self.outcome,
-            score=round(self.score, 4),
-        )
+        result.update(escalate=self.escalate, severity=self.severity, categories=list(self.categories),
+                      matches=list(self.matches), outcome=self.outcome, score=round(self.score, 4))
         return result
 
 
-def assess(
-    text: str, lexicon: Lexicon | None = None, *, use_model: bool = True, use_lexicon: bool = True
-) -> Assessment:
+def assess(text: str, lexicon: Lexicon | None = None, *, use_model: bool = True,
+           use_lexicon: bool = True) -> Assessment:
     """Assess one message against the lexicon and its model (default: the packaged ones).
 
     ``use_model`` / ``use_lexicon`` switch one reader off, to measure what each adds on its own."""
@@ -194,12 +186,8 @@ def decide(
     if outcome == "none":
         return Assessment(False, None, [], [], "none", score)
     # The phrases' categories when they name any (a person can see why); else the model's.
-    named = [
-        category
-        for entry, categories in found
-        for category in categories
-        if outcome == "concern" or entry.alone or len(matches) >= 2
-    ]
+    named = [category for entry, categories in found for category in categories
+             if outcome == "concern" or entry.alone or len(matches) >= 2]
     if not named and prediction is not None:
         named = [category for category in CATEGORIES if prediction.categories[category] >= CATEGORY_AT]
         named = named or [max(CATEGORIES, key=prediction.categories.__getitem__)]
@@ -223,7 +211,8 @@ class _Reading:
         cached, read = lexicon.cached_readings, lexicon.readings
         self.readings = [cached.get(key) or read(key) for key in self.keys]
         for position, variants in stream.variants.items():
-            self.readings[position] += tuple(reading for variant in variants for reading in lexicon.readings(variant))
+            self.readings[position] += tuple(
+                reading for variant in variants for reading in lexicon.readings(variant))
         # two neighbouring tokens read as one word: "my self", "step dad", "ki ll"; never two whose letters
         # would run together ("hi its" is not "hits": repeated letters are read as one)
         self.joins: dict[int, str] = {}
@@ -243,20 +232,15 @@ class _Reading:
         hits = self._hits()
         if not hits:
             return []
-        hits = {
-            hit
-            for hit in hits
-            if not any(
-                self.occurs(context, hit[1] - EXCLUDE_WINDOW, hit[2] + EXCLUDE_WINDOW) for context in hit[0].exclude
-            )
-        }
+        hits = {hit for hit in hits if not any(
+            self.occurs(context, hit[1] - EXCLUDE_WINDOW, hit[2] + EXCLUDE_WINDOW) for context in hit[0].exclude)}
         kept = sorted(_without_covered(hits), key=lambda hit: (hit[1], hit[2], hit[0].phrase))
         return [(self._unless_negated(entry, start), self._categories(entry, start, end)) for entry, start, end in kept]
 
     def _unless_negated(self, entry: LexiconEntry, start: int) -> LexiconEntry:
         """A phrase just after a negation ("I'm not suicidal", "dw i ddim yn...") no longer alerts on its own:
         with the model sure on its own it still alerts, else it is a concern a person reads."""
-        before = self.keys[max(0, start - NEGATION_WINDOW) : start]
+        before = self.keys[max(0, start - NEGATION_WINDOW):start]
         if entry.alone and any(key in self.lexicon.negations for key in before):
             return dataclasses.replace(entry, alone=False)
         return entry
@@ -339,11 +323,8 @@ class _Reading:
             return bool(starts)
         class_of = self.lexicon.class_of
         return any(
-            all(
-                keys[at + offset] == key or (key.startswith("{") and key in class_of.get(keys[at + offset], ()))
-                for offset, key in enumerate(context)
-                if offset
-            )
+            all(keys[at + offset] == key or (key.startswith("{") and key in class_of.get(keys[at + offset], ()))
+                for offset, key in enumerate(context) if offset)
             for at in starts
         )
 
