@@ -64,6 +64,18 @@ def area_names(session: Session, key: str) -> dict[str, str]:
 _BY_ROUTING_ORDER = sa.select(Provider).order_by(Provider.is_default.desc(), Provider.id)
 
 
+def areas_matching(session: Session, words: str) -> list[str]:
+    """The keys of the areas whose key or English or Welsh name contains ``words`` (any case)."""
+    folded = words.strip().casefold()
+    if not folded:
+        return []
+    return [
+        row.key
+        for row in session.scalars(sa.select(AreaRow))
+        if any(folded in name.casefold() for name in (row.key.replace("_", " "), *row.names.values()))
+    ]
+
+
 def deployment_areas(session: Session) -> list[Area]:
     """The areas some provider covers, in alphabetical order of their English names."""
     rows = session.scalars(sa.select(AreaRow).where(AreaRow.provider_id.is_not(None)).order_by(AreaRow.name_en))

@@ -48,6 +48,9 @@ class EffectDone:
 class Reply:
     text: str
     options: tuple[str, ...] = ()
+    # The same reply in the script's own English, when it was said in another language: kept beside the message
+    # for a worker who reads no Welsh. Not part of what was said, so two replies that read the same are equal.
+    english: Reply | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -323,7 +326,7 @@ class _Run:
         if text_name != "reask_empty":
             self.heard = "not_understood"
         if self.flagged:  # the safety reply (if any) came first; the question stays open
-            self.replies.append(Reply(self._render(self.catalog.system_text("read_soon")), self._option_labels(step)))
+            self.replies.append(self._reply(self.catalog.system_text("read_soon"), step))
             return self._turn()
         self.state["misunderstandings"] += 1
         if self.state["misunderstandings"] >= MAX_MISUNDERSTANDINGS:
@@ -331,7 +334,7 @@ class _Run:
             self._remember_return_point()
             return self._run(SYSTEM_SCRIPT, "stuck")
         hint = step.retry if (step.retry and text_name != "reask_empty") else self.catalog.system_text(text_name)
-        self.replies.append(Reply(self._render(hint), self._option_labels(step)))
+        self.replies.append(self._reply(hint, step))
         return self._turn()
 
     # --- running steps -------------------------------------------------------------------------
@@ -364,7 +367,7 @@ class _Run:
                 self._say(step.text)
                 step_id = step.next
             elif step.kind in ("choose", "ask"):
-                self.replies.append(Reply(self._render(step.text), self._option_labels(step)))
+                self.replies.append(self._reply(step.text, step))
                 self.state["waiting"] = "input"
                 return self._turn()
             elif step.kind == "do":
@@ -409,20 +412,26 @@ class _Run:
 
     def _say(self, text: Text | None) -> None:
         if text is not None:
-            self.replies.append(Reply(self._render(text)))
+            self.replies.append(self._reply(text))
 
-    def _option_labels(self, step: Step) -> tuple[str, ...]:
-        if step.kind != "choose":
+    def _reply(self, text: Text | None, step: Step | None = None) -> Reply:
+        said = Reply(self._render(text, self.language), self._option_labels(step, self.language))
+        if self.language == "en":
+            return said
+        return Reply(said.text, said.options, Reply(self._render(text, "en"), self._option_labels(step, "en")))
+
+    def _option_labels(self, step: Step | None, language: str) -> tuple[str, ...]:
+        if step is None or step.kind != "choose":
             return ()
-        dynamic = [_in_language(item["label"], self.language) for item in self._dynamic_options(step)]
-        return (*dynamic, *(option.label.in_language(self.language) for option in step.options))
+        dynamic = [_in_language(item["label"], language) for item in self._dynamic_options(step)]
+        return (*dynamic, *(option.label.in_language(language) for option in step.options))
 
-    def _render(self, text: Text | None) -> str:
+    def _render(self, text: Text | None, language: str) -> str:
         if text is None:
             return ""
         variables = self.state["vars"]
         return PLACEHOLDER.sub(
-            lambda m: _in_language(variables.get(m.group(1), ""), self.language), text.in_language(self.language)
+            lambda m: _in_language(variables.get(m.group(1), ""), language), text.in_language(language)
         ).strip()
 
 

@@ -3,6 +3,7 @@
 Importing this package registers every table on ``Base.metadata``.
 """
 
+from models.action_record import ActionRecord
 from models.area import Area
 from models.audit import AuditEntry
 from models.availability import AvailabilityException, WeeklyAvailability
@@ -57,6 +58,7 @@ from models.worker import Worker
 
 __all__ = [
     "DELETED_ADDRESS_PREFIX",
+    "ActionRecord",
     "AgeBand",
     "Area",
     "AuditEntry",

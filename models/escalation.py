@@ -33,6 +33,9 @@ class Escalation(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     acknowledged_by: Mapped[str | None] = mapped_column(sa.String(128))
+    # The member of staff who acknowledged it has it until they mark it done ("In progress" until then).
+    assigned_staff_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_users.id", ondelete="SET NULL"))
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # Duty-worker notifications: how many were sent and when the last went out (re-notify if no ack).
     notified_count: Mapped[int] = mapped_column(default=0)
     last_notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -24,6 +24,8 @@ class Message(Base):
     direction: Mapped[Direction] = mapped_column(enum_type(Direction))
     channel: Mapped[Channel] = mapped_column(enum_type(Channel))
     text: Mapped[str] = mapped_column(EncryptedText)
+    # A bot message sent in Welsh, as the script's own English says it: what a worker who reads no Welsh sees.
+    english_text: Mapped[str | None] = mapped_column(EncryptedText)
     inbound_event_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("inbound_events.id", ondelete="SET NULL"), index=True
     )

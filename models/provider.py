@@ -1,6 +1,6 @@
 """An organisation that holds Return Home Interviews for some areas."""
 
-from datetime import datetime
+from datetime import datetime, time
 from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
@@ -54,6 +54,11 @@ class Provider(Base):
     booking_horizon_days: Mapped[int] = mapped_column(default=21, server_default="21")
     # A message on the "To read" list that nobody has read after this long is told to the duty rota.
     review_within_minutes: Mapped[int] = mapped_column(default=60, server_default="60")
+    # When the service meets young people at all (local time): a worker's move or new time must fall inside.
+    opens_at: Mapped[time] = mapped_column(sa.Time, default=time(9), server_default="09:00:00")
+    closes_at: Mapped[time] = mapped_column(sa.Time, default=time(20), server_default="20:00:00")
+    # What to do now, per alert category: the provider's own short checklist (None: the built-in one).
+    alert_checklists: Mapped[dict[str, list[str]] | None] = mapped_column(sa.JSON)
 
     workers: Mapped[list["Worker"]] = relationship(
         back_populates="provider", cascade="all, delete-orphan", passive_deletes=True

@@ -66,6 +66,10 @@ class Referral(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     # What the provider did: who is on it, how it ended, and the support it led to.
     assigned_worker_id: Mapped[int | None] = mapped_column(sa.ForeignKey("workers.id", ondelete="SET NULL"))
+    # The member of staff holding the case (a duty worker who acknowledged its alert), apart from the worker
+    # who will meet the young person; and when staff last read the young person's messages (the unread marker).
+    assigned_staff_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_users.id", ondelete="SET NULL"))
+    staff_read_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     outcome: Mapped[str | None] = mapped_column(sa.String(32))  # see enums.ReferralOutcome
     outcome_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     follow_up_needed: Mapped[str | None] = mapped_column(EncryptedText)

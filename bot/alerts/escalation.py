@@ -53,7 +53,10 @@ def safety_replies(
     )
     due = [category for category in assessment.categories if category not in recently_told]
     helplines = runtime.helplines_for(releases.get("helplines"))
-    return (Reply(safety_message(due, language, helplines=helplines)),) if due else ()
+    if not due:
+        return ()
+    english = Reply(safety_message(due, "en", helplines=helplines)) if language != "en" else None
+    return (Reply(safety_message(due, language, helplines=helplines), english=english),)
 
 
 def escalate(
@@ -171,4 +174,3 @@ def current_referral(session: Session, contact: Contact, state: dict[str, Any]) 
     return session.scalars(
         sa.select(Referral).where(Referral.contact_id == contact.id).order_by(Referral.id.desc()).limit(1)
     ).first()
-

@@ -22,6 +22,7 @@ from bot.conversation.records import log_messages, resumed_state, said_by_the_bo
 from bot.outbox.delivery import enqueue_channel_message
 from bot.runtime import with_given
 from conversations.interpreter import Effect, EffectDone, Reply, restart
+from conversations.script import ENTRY_SCRIPT
 from conversations.turn import take_turn
 from models import Contact, ConversationState
 
@@ -70,6 +71,11 @@ def speak_first(
     if fresh:
         state = with_given(restart(state, keep=()), given)
     mid_question = state.get("waiting") == "input"
+    # The menu they were left at (the first script's first question) is not asked again after a worker's news (a
+    # confirmed time, say): it stays open, unsaid, so an answer to it still works.
+    at_menu = back_after and mid_question and state.get("script") == ENTRY_SCRIPT
+    left_at = (state.get("script"), state.get("step"))
+    mid_question = mid_question and not at_menu
     catalog = scripts_for(runtime, state, releases.get("scripts"))
     if entry.partition(".")[0] not in catalog.scripts:
         # A release published before this script existed: the conversation carries on with the scripts shipped
@@ -87,6 +93,8 @@ def speak_first(
         return apply_effect(effect.name, effects)
 
     ran = take_turn(catalog, state, EffectDone(news), do)
+    if at_menu and ran.turn.finished:
+        ran.turn.state.update(script=left_at[0], step=left_at[1], waiting="input")
     save_state(session, contact.id, None if row is None else row.version, ran.turn.state, given, now)
     if ran.replies:
         enqueue_channel_message(session, contact, ran.replies, kind_of_message=kind_of_message)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
@@ -147,28 +147,46 @@ def log_messages(
     session: Session,
     contact_id: int,
     channel: Channel,
-    said: Iterable[tuple[Direction, str, str | None]],
+    said: Iterable[tuple[Direction, str, str | None] | Said],
     now: datetime,
     *,
     inbound_event_id: int | None = None,
 ) -> None:
-    """Add to the person's message log, in order: (who said it, the text, its id on the channel)."""
+    """Add to the person's message log, in order: (who said it, the text, its id on the channel[, English])."""
     rows = [
         {
             "contact_id": contact_id,
-            "direction": direction,
+            "direction": line.direction,
             "channel": channel,
-            "text": text,
+            "text": line.text,
+            "english_text": line.english,
             "inbound_event_id": inbound_event_id,
             "created_at": now,
-            "external_id": external_id,
+            "external_id": line.external_id,
         }
-        for direction, text, external_id in said
+        for line in (Said(*item) for item in said)
     ]
     if rows:
         _rows(session).execute(_LOG, rows)
 
 
-def said_by_the_bot(replies: Iterable[Reply]) -> list[tuple[Direction, str, str | None]]:
+class Said(NamedTuple):
+    """One line of the message log: who said it, the text, its id on the channel, and (for a bot message sent in
+    Welsh) the script's own English for it."""
+
+    direction: Direction
+    text: str
+    external_id: str | None = None
+    english: str | None = None
+
+
+def said_by_the_bot(replies: Iterable[Reply]) -> list[Said]:
     """The bot's replies as the log keeps them."""
-    return [(Direction.OUTBOUND, as_numbered_text(reply), None) for reply in replies]
+    return [
+        Said(
+            Direction.OUTBOUND,
+            as_numbered_text(reply),
+            english=as_numbered_text(reply.english) if reply.english else None,
+        )
+        for reply in replies
+    ]

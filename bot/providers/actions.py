@@ -24,9 +24,11 @@ from bot.booking.changes import (
     cancel_live_bookings,
     confirmed_delay_reason,
 )
+from bot.booking.guards import TimeRefused, check_meeting_time
 from bot.conversation.outreach import speak_first
 from bot.outbox import events
-from bot.routing import escalation_provider_id
+from bot.providers.record import Actor, record_action
+from bot.routing import escalation_provider_id, provider_id_for_area
 from conversations.dates import both_languages, format_slot
 from models import (
     Booking,
@@ -52,6 +54,9 @@ if TYPE_CHECKING:
 PROVIDER_SCRIPT_ENTRY = "provider.what"  # after its "news" step, which the action itself stands in for
 MAX_WORKER_MESSAGE = 480  # three SMS parts at most; a longer talk is a phone call
 MAX_FOLLOW_UP_TEXT = 2000
+MAX_NOTE_TEXT = 2000
+# Outcomes that say the young person and the worker met: recorded only once the interview has started.
+MET_OUTCOMES = (ReferralOutcome.INTERVIEW_HELD, ReferralOutcome.DECLINED_IN_PERSON)
 
 
 class ActionError(Exception):
@@ -70,15 +75,6 @@ class Invalid(ActionError):
 
 class Conflict(ActionError):
     pass
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who is acting: a provider, and the person (a staff login) or system (an API token) acting for it."""
-
-    provider_id: int
-    label: str  # kept as who acknowledged an alert: a staff email, or "api"
-    display_name: str | None = None  # a staff login's name, used when they write to a young person
 
 
 @dataclass(frozen=True)
@@ -108,6 +104,38 @@ def find_escalation(session: Session, provider_id: int, escalation_id: int) -> E
     return escalation
 
 
+def find_contact(session: Session, provider_id: int, contact_id: int) -> Contact:
+    """A young person (or parent) this provider may see: one with a referral to it, a message on its To read
+    list, or, with neither yet (an alert from someone new), one in an area it covers."""
+    contact = session.get(Contact, contact_id)
+    if contact is None:
+        raise NotFound("no such person")
+    for model in (Referral, ReviewItem):
+        found = sa.select(model.id).where(model.contact_id == contact.id, model.provider_id == provider_id)
+        if session.scalar(found.limit(1)) is not None:
+            return contact
+    has_referral = session.scalar(sa.select(Referral.id).where(Referral.contact_id == contact.id).limit(1))
+    if has_referral is None and provider_id_for_area(session, contact.area) == provider_id:
+        return contact
+    raise NotFound("no such person")
+
+
+def latest_referral(session: Session, provider_id: int, contact_id: int) -> Referral | None:
+    """The person's newest referral to this provider: where an alert raised before it was made belongs now."""
+    return session.scalars(
+        sa.select(Referral)
+        .where(Referral.contact_id == contact_id, Referral.provider_id == provider_id)
+        .order_by(Referral.id.desc())
+        .limit(1)
+    ).first()
+
+
+def referral_of_alert(session: Session, provider_id: int, escalation: Escalation) -> Referral | None:
+    if escalation.referral is not None:
+        return escalation.referral
+    return latest_referral(session, provider_id, escalation.contact_id)
+
+
 def mark_read(session: Session, actor: Actor, item_id: int, now: datetime) -> ReviewItem:
     """A person has read a message on the "To read" list (it leaves the list)."""
     take_write_lock(session)
@@ -117,6 +145,7 @@ def mark_read(session: Session, actor: Actor, item_id: int, now: datetime) -> Re
     if item.read_at is None:
         item.read_at = now
         item.read_by = actor.label[:128]
+        record_action(session, actor, "read", now, contact_id=item.contact_id, referral_id=item.referral_id)
     return item
 
 
@@ -135,6 +164,16 @@ def _future(moment: datetime, now: datetime, field: str = "starts_at") -> dateti
     return moment
 
 
+def _fits_hours(session: Session, runtime: Runtime, referral: Referral, worker: Worker | None, when: datetime) -> None:
+    """A time a worker sets: never at night, inside opening hours and the worker's own (``bot/booking/guards``)."""
+    if referral.provider is None:
+        return
+    try:
+        check_meeting_time(session, referral.provider, worker, when, runtime.timezone)
+    except TimeRefused as refused:
+        raise Invalid("starts_at", str(refused)) from None
+
+
 # --- actions ---------------------------------------------------------------------------------------
 
 
@@ -148,17 +187,87 @@ def acknowledge_alert(session: Session, actor: Actor, escalation_id: int, now: d
     else:
         query = query.where(Escalation.id == escalation.id)
     alert = list(session.scalars(query.order_by(Escalation.id)))
+    if all(item.acknowledged_at is not None for item in alert):
+        return alert  # again changes nothing, and is not recorded twice
+    referral = referral_of_alert(session, actor.provider_id, escalation)
     for item in alert:
         if item.acknowledged_at is None:
             item.acknowledged_at = now
             item.acknowledged_by = actor.label[:128]
+            item.assigned_staff_id = actor.staff_id
+    if referral is not None and actor.staff_id is not None:
+        referral.assigned_staff_id = actor.staff_id
+    record_action(
+        session,
+        actor,
+        "acknowledged",
+        now,
+        contact_id=escalation.contact_id,
+        referral_id=referral.id if referral else None,
+        escalation_id=alert[0].id,
+    )
     return alert
 
 
-def assign_worker(session: Session, actor: Actor, referral_id: int, worker_id: int | None) -> Referral:
+def finish_alert(session: Session, actor: Actor, escalation_id: int, now: datetime) -> list[Escalation]:
+    """The person who has the alert has done what it needed: it leaves the In progress list."""
+    alert = acknowledge_alert(session, actor, escalation_id, now)
+    if all(item.done_at is not None for item in alert):
+        return alert
+    for item in alert:
+        item.done_at = now
+    record_action(session, actor, "alert_done", now, contact_id=alert[0].contact_id,
+                  referral_id=alert[0].referral_id, escalation_id=alert[0].id)  # fmt: skip
+    return alert
+
+
+def tick_checklist(
+    session: Session, actor: Actor, escalation_id: int, item: str, ticked: bool, now: datetime
+) -> Escalation:
+    """A line of the alert's checklist done (or undone), on the record with who and when."""
+    take_write_lock(session)
+    escalation = find_escalation(session, actor.provider_id, escalation_id)
+    item = item.strip()
+    if not item or len(item) > 200:
+        raise Invalid("item", "tick a line of the checklist")
+    referral = referral_of_alert(session, actor.provider_id, escalation)
+    record_action(
+        session,
+        actor,
+        "ticked" if ticked else "unticked",
+        now,
+        contact_id=escalation.contact_id,
+        referral_id=referral.id if referral else None,
+        escalation_id=escalation.id,
+        item=item,
+    )
+    return escalation
+
+
+def add_note(session: Session, actor: Actor, contact_id: int, text: str, now: datetime) -> None:
+    """A worker's note on the young person's case: the provider's own record."""
+    take_write_lock(session)
+    contact = find_contact(session, actor.provider_id, contact_id)
+    text = text.strip()
+    if not text:
+        raise Invalid("text", "write a note")
+    if len(text) > MAX_NOTE_TEXT:
+        raise Invalid("text", f"at most {MAX_NOTE_TEXT} characters")
+    referral = latest_referral(session, actor.provider_id, contact.id)
+    record_action(session, actor, "note", now, contact_id=contact.id, referral_id=referral.id if referral else None,
+                  text=text)  # fmt: skip
+
+
+def _on_record(session: Session, actor: Actor, referral: Referral, kind: str, now: datetime, **details: Any) -> None:
+    record_action(session, actor, kind, now, contact_id=referral.contact_id, referral_id=referral.id, **details)
+
+
+def assign_worker(session: Session, actor: Actor, referral_id: int, worker_id: int | None, now: datetime) -> Referral:
     take_write_lock(session)
     referral = find_referral(session, actor.provider_id, referral_id)
-    referral.assigned_worker_id = _worker(session, actor.provider_id, worker_id).id if worker_id else None
+    worker = _worker(session, actor.provider_id, worker_id) if worker_id else None
+    referral.assigned_worker_id = worker.id if worker else None
+    _on_record(session, actor, referral, "assigned", now, worker=worker.display_name if worker else None)
     return referral
 
 
@@ -191,6 +300,8 @@ def confirm_booking(
     when = _future(starts_at, now) if starts_at else booking.starts_at
     if when is None:
         raise Invalid("starts_at", "they described a time in their own words: give the time you agreed")
+    if starts_at:  # a time the worker sets, rather than the one offered and chosen
+        _fits_hours(session, runtime, referral, worker, when)
     place = _place_kind(place_kind) if place_kind else booking.place_kind
     if place is None:
         raise Invalid("place_kind", "say where (or how) you will meet: the booking has no place yet")
@@ -215,6 +326,7 @@ def confirm_booking(
     referral.status = ReferralStatus.BOOKED
     referral.assigned_worker_id = worker.id
     _slots_follow(session, runtime, booking, now)
+    _on_record(session, actor, referral, "confirmed", now, starts_at=when.isoformat(), worker=worker.display_name)
     told = _tell(
         session,
         runtime,
@@ -250,9 +362,11 @@ def propose_time(
         raise Conflict(f"the referral is {referral.status}: suggest a time only on an open referral")
     when = _future(starts_at, now)
     worker = _worker(session, actor.provider_id, worker_id) if worker_id else None
+    _fits_hours(session, runtime, referral, worker, when)
     place = _place_kind(place_kind) if place_kind else None
     given_reason = _delay_reason(delay_reason) if delay_reason else None
     _require_reachable(referral.contact)
+    _on_record(session, actor, referral, "proposed", now, starts_at=when.isoformat())
     proposal = {
         "referral_id": referral.id,
         "starts_at": when.isoformat(),
@@ -278,9 +392,11 @@ def cancel_booking(
     now: datetime,
     *,
     booking_id: int | None = None,
+    why: str | None = None,
 ) -> tuple[Booking, Told]:
     """The provider cancels the booking: its slot is freed, the referral stays open for a new time, and the
-    young person is told in their language (with how to choose a new time)."""
+    young person is told in their language (with how to choose a new time). ``why`` is for the record (a
+    closed day, say)."""
     take_write_lock(session)
     referral = find_referral(session, actor.provider_id, referral_id)
     _booking_exists(referral, booking_id)
@@ -291,6 +407,8 @@ def cancel_booking(
     cancel_live_bookings(session, referral, reason="provider", now=now)
     if referral.status not in CLOSED_STATUSES:
         referral.status = ReferralStatus.OPEN
+    starts = booking.starts_at.isoformat() if booking.starts_at else None
+    _on_record(session, actor, referral, "cancelled", now, starts_at=starts, why=why)
     told = _tell(session, runtime, referral, "cancelled", {"booking_when": when}, now)
     return booking, told
 
@@ -306,6 +424,7 @@ def move_booking(
     starts_at: datetime | None = None,
     worker_id: int | None = None,
     place_kind: str | None = None,
+    why: str | None = None,
 ) -> tuple[Booking, Told]:
     """The provider moves the booking to a new time, worker or place, and the young person is told.
 
@@ -329,6 +448,8 @@ def move_booking(
     worker = _worker(session, actor.provider_id, worker_id) if worker_id else old.worker
     if worker is None:
         raise Invalid("worker_id", "say which worker will meet them: the booking has no worker yet")
+    if (when, worker.id) != (old.starts_at, old.worker_id):  # only a new time or worker is checked again
+        _fits_hours(session, runtime, referral, worker, when)
     place = _place_kind(place_kind) if place_kind else old.place_kind
     slot = session.scalars(sa.select(Slot).where(Slot.worker_id == worker.id, Slot.starts_at == when)).one_or_none()
     if slot is not None and slot.id != old.slot_id and slot.status != SlotStatus.OPEN:
@@ -362,6 +483,7 @@ def move_booking(
     referral.status = ReferralStatus.BOOKED
     referral.assigned_worker_id = worker.id
     session.flush()
+    _on_record(session, actor, referral, "moved", now, starts_at=when.isoformat(), worker=worker.display_name, why=why)
     events.booking_requested(session, referral, booking)
     _slots_follow(session, runtime, booking, now)
     labels = booking_labels(session, booking, runtime.timezone)
@@ -391,9 +513,12 @@ def record_outcome(
     take_write_lock(session)
     referral = find_referral(session, actor.provider_id, referral_id)
     try:
-        referral.outcome = ReferralOutcome(outcome).value
+        chosen = ReferralOutcome(outcome)
     except ValueError:
         raise Invalid("outcome", f"must be one of {', '.join(item.value for item in ReferralOutcome)}") from None
+    if chosen in MET_OUTCOMES:
+        _interview_started(referral, now)
+    referral.outcome = chosen.value
     for field, text in (("follow_up_needed", follow_up_needed), ("follow_up_provided", follow_up_provided)):
         if text is not None and len(text) > MAX_FOLLOW_UP_TEXT:
             raise Invalid(field, f"at most {MAX_FOLLOW_UP_TEXT} characters")
@@ -403,6 +528,7 @@ def record_outcome(
     if follow_up_provided is not None:
         referral.follow_up_provided = follow_up_provided.strip() or None
     referral.status = ReferralStatus.CLOSED
+    _on_record(session, actor, referral, "outcome", now, outcome=referral.outcome)
     return referral
 
 
@@ -422,6 +548,15 @@ def record_phone_offer(
     return referral
 
 
+def _interview_started(referral: Referral, now: datetime) -> None:
+    """An outcome saying they met needs a booked interview whose start has come."""
+    times = [b.starts_at for b in referral.bookings if b.status != BookingStatus.CANCELLED and b.starts_at]
+    if not times:
+        raise Invalid("outcome", "there is no booked interview: record that they met once a time is booked and held")
+    if min(times) > now:
+        raise Invalid("outcome", "the interview has not started yet: record how it went after it starts")
+
+
 def send_message(
     session: Session,
     runtime: Runtime,
@@ -435,23 +570,47 @@ def send_message(
     """A message to the young person through the bot; their reply shows in the referral's timeline."""
     take_write_lock(session)
     referral = find_referral(session, actor.provider_id, referral_id)
+    return _message(session, runtime, actor, referral.contact, referral, text, now, worker_id=worker_id)
+
+
+def message_person(session: Session, runtime: Runtime, actor: Actor, contact_id: int, text: str, now: datetime) -> Told:
+    """A message through the bot to someone who may have no referral yet (an alert from someone new)."""
+    take_write_lock(session)
+    contact = find_contact(session, actor.provider_id, contact_id)
+    referral = latest_referral(session, actor.provider_id, contact.id)
+    return _message(session, runtime, actor, contact, referral, text, now)
+
+
+def _message(
+    session: Session,
+    runtime: Runtime,
+    actor: Actor,
+    contact: Contact,
+    referral: Referral | None,
+    text: str,
+    now: datetime,
+    *,
+    worker_id: int | None = None,
+) -> Told:
     text = text.strip()
     if not text:
         raise Invalid("text", "write a message")
     if len(text) > MAX_WORKER_MESSAGE:
         raise Invalid("text", f"at most {MAX_WORKER_MESSAGE} characters (three text messages)")
-    _require_reachable(referral.contact)
+    _require_reachable(contact)
     if worker_id:
         name = _worker(session, actor.provider_id, worker_id).display_name
     elif actor.display_name:
         name = actor.display_name
-    elif referral.assigned_worker_id:
+    elif referral is not None and referral.assigned_worker_id:
         name = session.get(Worker, referral.assigned_worker_id).display_name
     else:
         # Nobody assigned yet (a duty worker writing at night): the message comes from the service itself,
         # rather than refusing a message that may be urgent.
         name = runtime.settings.service_name
-    return _tell(session, runtime, referral, "message", {"worker_name": name, "worker_message": text}, now)
+    record_action(session, actor, "message", now, contact_id=contact.id, referral_id=referral.id if referral else None)
+    values = {"worker_name": name, "worker_message": text}
+    return _tell_contact(session, runtime, contact, referral.id if referral else None, "message", values, now)
 
 
 # --- bookings (also used by the effects, when the young person answers) -----------------------------
@@ -518,7 +677,18 @@ def _tell(
     session: Session, runtime: Runtime, referral: Referral, news: str, values: dict[str, Any], now: datetime
 ) -> Told:
     """Run the provider script on the young person's conversation and send what it says."""
-    contact = referral.contact
+    return _tell_contact(session, runtime, referral.contact, referral.id, news, values, now)
+
+
+def _tell_contact(
+    session: Session,
+    runtime: Runtime,
+    contact: Contact,
+    referral_id: int | None,
+    news: str,
+    values: dict[str, Any],
+    now: datetime,
+) -> Told:
     reason = contact.why_not_reachable()
     if reason:
         return Told(False, reason)
@@ -527,7 +697,7 @@ def _tell(
         runtime,
         contact,
         PROVIDER_SCRIPT_ENTRY,
-        {"referral_id": referral.id, "provider_news": news, **values},
+        {"referral_id": referral_id, "provider_news": news, **values},
         now,
         kind_of_message="provider",
         back_after=True,

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session, object_session, selectinload
@@ -17,8 +19,10 @@ from sqlalchemy.orm import Session, object_session, selectinload
 from bot.outbox.events import episode_summary
 from bot.outbox.writing import ordering_key_for, without_alert_prefix
 from bot.providers.actions import find_referral
-from bot.routing import area_names, escalation_provider_id
+from bot.providers.record import DELIVERY_WORDS, EVENT_WORDS, OUTCOME_WORDS, action_words, category_words
+from bot.routing import area_names, areas_matching, escalation_provider_id
 from models import (
+    ActionRecord,
     Booking,
     BookingStatus,
     Direction,
@@ -29,6 +33,7 @@ from models import (
     Referral,
     ReferralStatus,
     ReviewItem,
+    StaffUser,
     Worker,
 )
 
@@ -90,7 +95,7 @@ def _unacknowledged(session: Session, provider_id: int) -> list[Escalation]:
     return [item for item in candidates if escalation_provider_id(session, item) == provider_id]
 
 
-def _group_alerts(escalations: Iterable[Escalation]) -> list[list[Escalation]]:
+def group_alerts(escalations: Iterable[Escalation]) -> list[list[Escalation]]:
     """One alert per message: a message may raise several categories."""
     groups: dict[tuple[int, int], list[Escalation]] = {}
     for item in escalations:
@@ -99,7 +104,8 @@ def _group_alerts(escalations: Iterable[Escalation]) -> list[list[Escalation]]:
     return list(groups.values())
 
 
-def alert_of(group: list[Escalation]) -> dict[str, Any]:
+def alert_of(group: list[Escalation], referral_id: int | None = None) -> dict[str, Any]:
+    """One alert; ``referral_id`` is where it belongs when it was raised before the young person's referral."""
     first = group[0]
     severity = min((_value(item.severity) for item in group), key=lambda s: SEVERITY_ORDER[s])
     return {
@@ -109,19 +115,59 @@ def alert_of(group: list[Escalation]) -> dict[str, Any]:
         "severity": severity,
         "excerpt": first.excerpt,
         "created_at": first.created_at,
-        "referral_id": first.referral_id,
+        "referral_id": first.referral_id or referral_id,
+        "person_id": first.contact_id,
         "area": first.contact.area if first.contact else None,
         "channel": _value(first.contact.channel) if first.contact else None,
         "language": _value(first.contact.language) if first.contact else None,
         "acknowledged_at": first.acknowledged_at,
         "acknowledged_by": first.acknowledged_by,
+        "assigned_staff_id": first.assigned_staff_id,
+        "done_at": first.done_at,
         "notified_count": max(item.notified_count for item in group),
     }
 
 
+def latest_referrals(session: Session, provider_id: int, contact_ids: Iterable[int]) -> dict[int, int]:
+    """Each person's newest referral to this provider, by person: where their earlier alerts and messages belong."""
+    wanted = sorted(set(contact_ids))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        sa.select(Referral.contact_id, sa.func.max(Referral.id))
+        .where(Referral.provider_id == provider_id, Referral.contact_id.in_(wanted))
+        .group_by(Referral.contact_id)
+    )
+    return {contact_id: referral_id for contact_id, referral_id in rows}
+
+
+def _alerts(session: Session, provider_id: int, groups: list[list[Escalation]]) -> list[dict[str, Any]]:
+    newest = latest_referrals(session, provider_id, (group[0].contact_id for group in groups))
+    return [alert_of(group, newest.get(group[0].contact_id)) for group in groups]
+
+
 def open_alerts(session: Session, provider_id: int) -> list[dict[str, Any]]:
     """Alerts nobody has acknowledged: immediate before urgent, then the oldest first."""
-    alerts = [alert_of(group) for group in _group_alerts(_unacknowledged(session, provider_id))]
+    alerts = _alerts(session, provider_id, group_alerts(_unacknowledged(session, provider_id)))
+    return sorted(alerts, key=lambda alert: (SEVERITY_ORDER[alert["severity"]], alert["created_at"]))
+
+
+def in_progress(session: Session, provider_id: int) -> list[dict[str, Any]]:
+    """Alerts a person has acknowledged and not yet marked done, with who has each: the most serious first."""
+    candidates = session.scalars(
+        sa.select(Escalation)
+        .where(Escalation.acknowledged_at.is_not(None), Escalation.done_at.is_(None))
+        .options(selectinload(Escalation.referral), selectinload(Escalation.contact))
+        .order_by(Escalation.created_at, Escalation.id)
+    )
+    mine = [item for item in candidates if escalation_provider_id(session, item) == provider_id]
+    alerts = _alerts(session, provider_id, group_alerts(mine))
+    holders = {alert["assigned_staff_id"] for alert in alerts} - {None}
+    names = dict(
+        session.execute(sa.select(StaffUser.id, StaffUser.display_name).where(StaffUser.id.in_(holders))).all()
+    ) if holders else {}  # fmt: skip
+    for alert in alerts:
+        alert["held_by"] = names.get(alert["assigned_staff_id"]) or alert["acknowledged_by"]
     return sorted(alerts, key=lambda alert: (SEVERITY_ORDER[alert["severity"]], alert["created_at"]))
 
 
@@ -141,7 +187,8 @@ def to_read(session: Session, provider_id: int, limit: int = MAX_QUEUE_PAGE) -> 
         .where(ReviewItem.provider_id == provider_id, ReviewItem.read_at.is_(None))
         .order_by((ReviewItem.reason != "concern"), ReviewItem.received_at, ReviewItem.id)
         .limit(limit)
-    )
+    ).all()
+    newest = latest_referrals(session, provider_id, (item.contact_id for item in items))
     return [
         {
             "id": item.id,
@@ -152,7 +199,8 @@ def to_read(session: Session, provider_id: int, limit: int = MAX_QUEUE_PAGE) -> 
             "language": _value(item.language),
             "channel": _value(item.channel),
             "received_at": item.received_at,
-            "referral_id": item.referral_id,
+            "referral_id": item.referral_id or newest.get(item.contact_id),
+            "person_id": item.contact_id,
         }
         for item in items
     ]
@@ -240,8 +288,10 @@ def queue_item(
     open_alert_count: int = 0,
 ) -> dict[str, Any]:
     episode = referral.episodes[-1] if referral.episodes else None
+    counting = referral.deadline_at is not None and referral.status in ACTIVE_STATUSES  # none once it is closed
     return {
         "id": referral.id,
+        "person_id": referral.contact_id,
         "status": _value(referral.status),
         "referred_by": _value(referral.referred_by),
         "area": referral.area,
@@ -250,11 +300,12 @@ def queue_item(
         "channel": _value(referral.channel),
         "created_at": referral.created_at,
         "deadline_at": referral.deadline_at,
-        "seconds_to_deadline": int((referral.deadline_at - now).total_seconds()) if referral.deadline_at else None,
+        "seconds_to_deadline": int((referral.deadline_at - now).total_seconds()) if counting else None,
         "at_risk": is_at_risk(referral, now),
         "severity": severity,
         "open_alerts": open_alert_count,
         "assigned_worker": _worker_ref(worker),
+        "assigned_staff_id": referral.assigned_staff_id,
         "age_band": _value(episode.age_band) if episode else None,
         "setting": _value(episode.setting) if episode else None,
         "hidden": episode.hidden if episode else None,
@@ -275,43 +326,137 @@ def list_queue(
     area: str | None = None,
     at_risk: bool | None = None,
     assigned_worker_id: int | None = None,
+    assigned_staff_id: int | None = None,
+    language: str | None = None,
+    search: str | None = None,
+    booked_today_unconfirmed: ZoneInfo | None = None,
     limit: int = 100,
     offset: int = 0,
 ) -> list[dict[str, Any]]:
-    """The provider's requests: those with an open alert first (immediate, then urgent), then by deadline."""
-    query = (
-        sa.select(Referral)
-        .where(Referral.provider_id == provider_id)
-        .options(selectinload(Referral.episodes), selectinload(Referral.bookings), selectinload(Referral.offers))
-    )
-    query = query.where(Referral.status.in_(list(statuses) if statuses else list(ACTIVE_STATUSES)))
+    """The provider's requests: those with an open alert first (immediate, then urgent), then by deadline.
+
+    ``search`` finds a referral number, an area (its key or name) or a worker's name; ``booked_today_unconfirmed``
+    (the service's time zone) keeps those with a time today, local, that nobody has confirmed yet."""
+    # Only the page's referrals are loaded whole: the order (and the at-risk filter) is worked out on a few
+    # columns of each, which is what keeps the queue quick with thousands of open referrals.
+    conditions = [
+        Referral.provider_id == provider_id,
+        Referral.status.in_(list(statuses) if statuses else list(ACTIVE_STATUSES)),
+    ]
     if area:
-        query = query.where(Referral.area == area)
+        conditions.append(Referral.area == area)
     if assigned_worker_id is not None:
-        query = query.where(Referral.assigned_worker_id == assigned_worker_id)
-    referrals = list(session.scalars(query))
+        conditions.append(Referral.assigned_worker_id == assigned_worker_id)
+    if assigned_staff_id is not None:
+        conditions.append(Referral.assigned_staff_id == assigned_staff_id)
+    if language:
+        conditions.append(Referral.language == language)
+    if search:
+        conditions.append(_matching(session, provider_id, search))
+    if booked_today_unconfirmed is not None:
+        start = now.astimezone(booked_today_unconfirmed).replace(hour=0, minute=0, second=0, microsecond=0)
+        today = sa.select(Booking.referral_id).where(
+            Booking.status == BookingStatus.REQUESTED,
+            Booking.starts_at >= start,
+            Booking.starts_at < start + timedelta(days=1),
+        )
+        conditions.append(Referral.id.in_(today))
+    rows = session.execute(
+        sa.select(Referral.id, Referral.contact_id, Referral.status, Referral.deadline_at).where(*conditions)
+    ).all()
+    if at_risk is not None:
+        risky = _at_risk_rows(session, conditions, now)
+        rows = [row for row in rows if risky.get(row.id, False) == at_risk]
     alerts_by_referral: dict[int, list[str]] = {}
     alerts_by_contact: dict[int, list[str]] = {}
-    for group in _group_alerts(_unacknowledged(session, provider_id)):
+    for group in group_alerts(_unacknowledged(session, provider_id)):
         severity = alert_of(group)["severity"]
         if group[0].referral_id is not None:
             alerts_by_referral.setdefault(group[0].referral_id, []).append(severity)
         else:
             alerts_by_contact.setdefault(group[0].contact_id, []).append(severity)
+    found = {row.id: alerts_by_referral.get(row.id, []) + alerts_by_contact.get(row.contact_id, []) for row in rows}
+    worst = {key: min(seen, key=lambda s: SEVERITY_ORDER[s]) if seen else None for key, seen in found.items()}
+    far_future = now + timedelta(days=365 * 100)
+    rows.sort(key=lambda row: (SEVERITY_ORDER[worst[row.id]], row.deadline_at or far_future, row.id))
+    wanted = [row.id for row in rows[offset : offset + min(limit, MAX_QUEUE_PAGE)]]
+    if not wanted:
+        return []
+    loaded = {
+        referral.id: referral
+        for referral in session.scalars(
+            sa.select(Referral)
+            .where(Referral.id.in_(wanted))
+            .options(selectinload(Referral.episodes), selectinload(Referral.bookings), selectinload(Referral.offers))
+        )
+    }
     staff = {
         worker.id: worker for worker in session.scalars(sa.select(Worker).where(Worker.provider_id == provider_id))
     }
-    items = []
-    for referral in referrals:
-        found = alerts_by_referral.get(referral.id, []) + alerts_by_contact.get(referral.contact_id, [])
-        severity = min(found, key=lambda s: SEVERITY_ORDER[s]) if found else None
-        worker = staff.get(referral.assigned_worker_id) if referral.assigned_worker_id else None
-        item = queue_item(referral, now, worker=worker, severity=severity, open_alert_count=len(found))
-        if at_risk is None or item["at_risk"] == at_risk:
-            items.append(item)
-    far_future = now + timedelta(days=365 * 100)
-    items.sort(key=lambda item: (SEVERITY_ORDER[item["severity"]], item["deadline_at"] or far_future, item["id"]))
-    return items[offset : offset + min(limit, MAX_QUEUE_PAGE)]
+    page = [
+        queue_item(
+            loaded[key],
+            now,
+            worker=staff.get(loaded[key].assigned_worker_id or 0),
+            severity=worst[key],
+            open_alert_count=len(found[key]),
+        )
+        for key in wanted
+    ]
+    _mark_unread(session, page, loaded)
+    return page
+
+
+def _at_risk_rows(session: Session, conditions: list[Any], now: datetime) -> dict[int, bool]:
+    """Whether each referral matching ``conditions`` is at risk, from a few columns of it and its bookings."""
+    referrals = session.execute(sa.select(Referral.id, Referral.status, Referral.deadline_at).where(*conditions)).all()
+    bookings: dict[int, list[Any]] = {}
+    for booking in session.execute(
+        sa.select(Booking.referral_id, Booking.id, Booking.status, Booking.starts_at, Booking.outside_window,
+                  Booking.delay_reason)
+        .where(Booking.referral_id.in_(sa.select(Referral.id).where(*conditions)))
+    ):  # fmt: skip
+        bookings.setdefault(booking.referral_id, []).append(booking)
+    return {
+        row.id: is_at_risk(
+            SimpleNamespace(status=row.status, deadline_at=row.deadline_at, bookings=bookings.get(row.id, [])), now
+        )
+        for row in referrals
+    }
+
+
+def _matching(session: Session, provider_id: int, search: str) -> sa.ColumnElement[bool]:
+    """A referral number ("1234", "#1234"), an area (key or name) or a worker's name, any case."""
+    words = search.strip().lstrip("#").casefold()[:100]
+    conditions: list[sa.ColumnElement[bool]] = []
+    if words.isdigit():
+        conditions.append(Referral.id == int(words[:9]))
+    areas = areas_matching(session, words)
+    if areas:
+        conditions.append(Referral.area.in_(areas))
+    named = sa.select(Worker.id).where(
+        Worker.provider_id == provider_id, sa.func.lower(Worker.display_name).contains(words, autoescape=True)
+    )
+    conditions.append(Referral.assigned_worker_id.in_(named))
+    return sa.or_(*conditions)
+
+
+def _mark_unread(session: Session, items: list[dict[str, Any]], referrals: dict[int, Referral]) -> None:
+    """A referral whose young person wrote since staff last read their messages is marked unread."""
+    people = {referrals[item["id"]].contact_id for item in items}
+    if not people:
+        return
+    last_in = dict(
+        session.execute(
+            sa.select(Message.contact_id, sa.func.max(Message.created_at))
+            .where(Message.contact_id.in_(sorted(people)), Message.direction == Direction.INBOUND)
+            .group_by(Message.contact_id)
+        ).all()
+    )
+    for item in items:
+        referral = referrals[item["id"]]
+        wrote = last_in.get(referral.contact_id)
+        item["unread"] = bool(wrote and wrote > (referral.staff_read_at or referral.created_at))
 
 
 def workers(session: Session, provider_id: int) -> list[dict[str, Any]]:
@@ -334,22 +479,22 @@ def workers(session: Session, provider_id: int) -> list[dict[str, Any]]:
 # --- one referral ----------------------------------------------------------------------------------
 
 
-def referral_detail(session: Session, provider_id: int, referral_id: int, now: datetime) -> dict[str, Any]:
+def escalations_of(session: Session, contact_id: int, referral_id: int | None) -> list[Escalation]:
+    """A person's alerts: with a referral, its own and those raised before any referral existed."""
+    query = sa.select(Escalation).where(Escalation.contact_id == contact_id)
+    if referral_id is not None:
+        query = query.where(sa.or_(Escalation.referral_id == referral_id, Escalation.referral_id.is_(None)))
+    return list(session.scalars(query.order_by(Escalation.created_at, Escalation.id)))
+
+
+def referral_detail(
+    session: Session, provider_id: int, referral_id: int, now: datetime, timezone: ZoneInfo
+) -> dict[str, Any]:
     """Everything a worker needs about one referral, with its timeline. NotFound for another provider's."""
     referral = find_referral(session, provider_id, referral_id)
-    escalations = list(
-        session.scalars(
-            sa.select(Escalation)
-            .where(
-                sa.or_(
-                    Escalation.referral_id == referral.id,
-                    sa.and_(Escalation.referral_id.is_(None), Escalation.contact_id == referral.contact_id),
-                )
-            )
-            .order_by(Escalation.created_at, Escalation.id)
-        )
-    )
-    open_groups = [group for group in _group_alerts(escalations) if group[0].acknowledged_at is None]
+    escalations = escalations_of(session, referral.contact_id, referral.id)
+    groups = group_alerts(escalations)
+    open_groups = [group for group in groups if group[0].acknowledged_at is None]
     severities = [alert_of(group)["severity"] for group in open_groups]
     severity = min(severities, key=lambda s: SEVERITY_ORDER[s]) if severities else None
     worker = session.get(Worker, referral.assigned_worker_id) if referral.assigned_worker_id else None
@@ -369,7 +514,7 @@ def referral_detail(session: Session, provider_id: int, referral_id: int, now: d
         },
         episodes=[episode_summary(episode) for episode in referral.episodes],
         bookings=[booking_of(booking) for booking in sorted(referral.bookings, key=lambda b: b.id)],
-        alerts=[alert_of(group) for group in _group_alerts(escalations)],
+        alerts=[alert_of(group, referral.id) for group in groups],
         outcome={
             "outcome": referral.outcome,
             "outcome_at": referral.outcome_at,
@@ -378,7 +523,13 @@ def referral_detail(session: Session, provider_id: int, referral_id: int, now: d
         },
         can_message=unreachable is None,
         cannot_message_reason=unreachable,
-        timeline=_timeline(session, referral, escalations),
+        timeline=sorted(
+            [
+                *record_of(session, referral.contact_id, [referral], escalations, timezone),
+                *_conversation_with_workers(session, referral),
+            ],
+            key=lambda entry: entry["at"],
+        ),
     )
     return detail
 
@@ -403,7 +554,7 @@ def booking_of(booking: Booking) -> dict[str, Any]:
 def _conversation_with_workers(session: Session, referral: Referral) -> list[dict[str, Any]]:
     """Messages sent for a worker, and what the young person wrote after the first of them.
 
-    Not the scripted chat before it: its answers are the referral's fields, and a worker needs no more.
+    Not the scripted chat before it: its answers are the referral's fields (the person's page has it all).
     """
     sent_for_worker = sa.and_(Message.direction == Direction.OUTBOUND, Message.inbound_event_id.is_(None))
     first = session.scalar(
@@ -423,64 +574,76 @@ def _conversation_with_workers(session: Session, referral: Referral) -> list[dic
         .order_by(Message.created_at.desc(), Message.id.desc())
         .limit(TIMELINE_MESSAGES)
     ).all()
-    return [
-        {
-            "at": message.created_at,
-            "kind": "message",
-            "what": "from the young person" if message.direction == Direction.INBOUND else "to the young person",
-            "direction": _value(message.direction),
-            "text": message.text,
-        }
-        for message in reversed(messages)
-    ]
+    return [message_entry(message) for message in reversed(messages)]
 
 
-def _timeline(session: Session, referral: Referral, escalations: list[Escalation]) -> list[dict[str, Any]]:
-    """What happened, oldest first: events sent to the provider, alerts, messages with the young person."""
-    entries: list[dict[str, Any]] = [{"at": referral.created_at, "kind": "referral", "what": "referral created"}]
-    key = f"referral:{referral.id}"  # its alerts are ordered apart, under a key of their own
-    sent = session.execute(
-        sa.select(
-            OutboxEvent.type,
-            OutboxEvent.created_at,
-            OutboxEvent.delivered_at,
-            OutboxEvent.dead_at,
-            OutboxEvent.attempts,
-            OutboxEvent.last_error,
-        )
-        .where(
-            OutboxEvent.kind == OutboxKind.PROVIDER_WEBHOOK,
-            OutboxEvent.ordering_key.in_([key, ordering_key_for("safeguarding.alert", key)]),
-        )
-        .order_by(OutboxEvent.created_at)
-    ).all()
-    for row in sent:
-        delivery = "delivered" if row.delivered_at else "dead-lettered" if row.dead_at else "waiting"
-        entries.append(
-            {
-                "at": row.created_at,
-                "kind": "event",
-                "what": row.type,
-                "delivery": delivery,
-                "attempts": row.attempts,
-                "last_error": row.last_error,
-            }
-        )
-    for item in escalations:
-        entries.append(
-            {"at": item.created_at, "kind": "alert", "what": f"{_value(item.severity)} alert: {item.category}"}
-        )
-        if item.acknowledged_at:
+def message_entry(message: Message) -> dict[str, Any]:
+    inbound = message.direction == Direction.INBOUND
+    return {
+        "at": message.created_at,
+        "kind": "message",
+        "what": "from the young person" if inbound else "to the young person",
+        "direction": _value(message.direction),
+        "text": message.text,
+        "english": message.english_text,
+    }
+
+
+def record_of(
+    session: Session, contact_id: int, referrals: list[Referral], escalations: list[Escalation], timezone: ZoneInfo
+) -> list[dict[str, Any]]:
+    """What happened on the person's case, oldest first, in plain words: referrals made, events sent to the
+    provider's system, alerts, and every action with who did it."""
+    entries: list[dict[str, Any]] = []
+    keys = []
+    for referral in referrals:
+        entries.append({"at": referral.created_at, "kind": "referral", "what": f"referral {referral.id} made"})
+        if referral.declined_at:
+            entries.append({"at": referral.declined_at, "kind": "declined", "what": "they said no to an interview"})
+        if referral.outcome_at and not _has_action(session, referral.id, "outcome"):
+            words = OUTCOME_WORDS.get(referral.outcome or "", "recorded")
+            entries.append({"at": referral.outcome_at, "kind": "outcome", "what": f"outcome: {words}"})
+        key = f"referral:{referral.id}"  # its alerts are ordered apart, under a key of their own
+        keys += [key, ordering_key_for("safeguarding.alert", key)]
+    if keys:
+        sent = session.execute(
+            sa.select(OutboxEvent.type, OutboxEvent.created_at, OutboxEvent.delivered_at, OutboxEvent.dead_at,
+                      OutboxEvent.attempts, OutboxEvent.last_error)
+            .where(OutboxEvent.kind == OutboxKind.PROVIDER_WEBHOOK, OutboxEvent.ordering_key.in_(keys))
+            .order_by(OutboxEvent.created_at)
+        ).all()  # fmt: skip
+        for row in sent:
+            delivery = "delivered" if row.delivered_at else "dead-lettered" if row.dead_at else "waiting"
             entries.append(
                 {
-                    "at": item.acknowledged_at,
-                    "kind": "acknowledged",
-                    "what": f"alert acknowledged by {item.acknowledged_by}",
+                    "at": row.created_at,
+                    "kind": "event",
+                    "what": f"{EVENT_WORDS.get(row.type, row.type)}: {DELIVERY_WORDS[delivery]}",
+                    "event_type": row.type,
+                    "delivery": delivery,
+                    "attempts": row.attempts,
+                    "last_error": row.last_error,
                 }
             )
-    entries.extend(_conversation_with_workers(session, referral))
-    if referral.declined_at:
-        entries.append({"at": referral.declined_at, "kind": "declined", "what": "declined"})
-    if referral.outcome_at:
-        entries.append({"at": referral.outcome_at, "kind": "outcome", "what": f"outcome: {referral.outcome}"})
+    recorded = session.scalars(
+        sa.select(ActionRecord).where(ActionRecord.contact_id == contact_id).order_by(ActionRecord.at, ActionRecord.id)
+    ).all()
+    acknowledged_on_record = {row.escalation_id for row in recorded if row.kind == "acknowledged"}
+    for group in group_alerts(escalations):
+        alert = alert_of(group)
+        entries.append(
+            {"at": alert["created_at"], "kind": "alert",
+             "what": f"{alert['severity']} alert: {category_words(alert['categories'])}"}
+        )  # fmt: skip
+        if alert["acknowledged_at"] and not acknowledged_on_record & set(alert["escalation_ids"]):
+            entries.append(
+                {"at": alert["acknowledged_at"], "kind": "acknowledged", "who": alert["acknowledged_by"],
+                 "what": "acknowledged the alert"}
+            )  # fmt: skip
+    entries.extend(action_words(row, timezone) for row in recorded)
     return sorted(entries, key=lambda entry: entry["at"])
+
+
+def _has_action(session: Session, referral_id: int, kind: str) -> bool:
+    found = sa.select(ActionRecord.id).where(ActionRecord.referral_id == referral_id, ActionRecord.kind == kind)
+    return session.scalar(found.limit(1)) is not None

@@ -84,16 +84,18 @@ def parse_time(value: Any, field: str) -> time:
 
 
 def parse_day(value: Any, field: str) -> date:
-    """ "2026-12-25"."""
+    """ "2026-12-25", or as people in the UK write it, "25/12/2026"."""
     if isinstance(value, date):
         return value
     text = str(value or "").strip()
     try:
         if len(text) != len("2026-12-25"):
             raise ValueError(text)
+        if "/" in text:
+            return datetime.strptime(text, "%d/%m/%Y").date()
         return date.fromisoformat(text)
     except ValueError:
-        raise Invalid(field, "give a date like 2026-12-25") from None
+        raise Invalid(field, "give a date like 25/12/2026") from None
 
 
 def _whole_number(value: Any, field: str, low: int, high: int) -> int:
@@ -192,6 +194,8 @@ def settings_view(provider: Provider) -> dict[str, Any]:
         "booking_horizon_days": provider.booking_horizon_days,
         "review_within_minutes": provider.review_within_minutes,
         "auto_confirm": provider.auto_confirm,
+        "opens_at": provider.opens_at.strftime(TIME_FORMAT),
+        "closes_at": provider.closes_at.strftime(TIME_FORMAT),
     }
 
 
@@ -499,5 +503,11 @@ class ProviderSetup:
                 setattr(self.provider, name, _whole_number(changes[name], name, low, high))
         if "auto_confirm" in changes:
             self.provider.auto_confirm = bool(changes["auto_confirm"])
+        # The opening hours: a worker's move or new time must fall inside them (bot/booking/guards.py).
+        opens = parse_time(changes["opens_at"], "opens_at") if changes.get("opens_at") else self.provider.opens_at
+        closes = parse_time(changes["closes_at"], "closes_at") if changes.get("closes_at") else self.provider.closes_at
+        if closes <= opens:
+            raise Clash("closes_at", "the service must close after it opens")
+        self.provider.opens_at, self.provider.closes_at = opens, closes
         self.refresh()
         return self.provider

@@ -24,6 +24,16 @@ CATEGORY_SEVERITY: Final[dict[str, Severity]] = {
 }
 
 CATEGORIES: Final[tuple[str, ...]] = tuple(CATEGORY_SEVERITY)
+# Each category in plain words, for the staff who read an alert.
+CATEGORY_WORDS: Final[dict[str, str]] = {
+    "suicide_self_harm": "suicide or self-harm",
+    "unsafe_now": "not safe right now",
+    "criminal_exploitation": "criminal exploitation",
+    "sexual_exploitation": "sexual exploitation",
+    "abuse_at_home": "abuse at home",
+    "violence_weapons": "violence or weapons",
+    "health": "health",
+}
 SEVERITY_RANK: Final[dict[Severity, int]] = {"immediate": 0, "urgent": 1}
 _CATEGORY_RANK: Final[dict[str, int]] = {name: rank for rank, name in enumerate(CATEGORIES)}
 

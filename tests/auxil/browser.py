@@ -1,34 +1,8 @@
-"""Debian's headless Chromium, driven by Playwright, for the browser tests: never a browser of Playwright's own.
-
-A test module imports ``browser_fixture`` (as ``browser``); without playwright (the dev extra) it is skipped.
-"""
+"""A page for a browser test (the browser itself is the ``browser`` fixture of tests/browser/conftest.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
-
-playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extra")
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-
-
-@pytest.fixture(name="browser", scope="module")
-def browser_fixture() -> Iterator[object]:
-    with playwright_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def new_page(browser: Any) -> tuple[Any, Any, list[str]]:
@@ -41,6 +15,3 @@ def new_page(browser: Any) -> tuple[Any, Any, list[str]]:
     page.on("pageerror", lambda error: problems.append(str(error)))
     page.on("console", lambda message: problems.append(message.text) if message.type == "error" else None)
     return context, page, problems
-
-
-browser = browser_fixture  # under its own name as well, for modules that import it that way

@@ -5,14 +5,26 @@ deployment, each with an API token and a duty worker, and young people who refer
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
 from bot.admin.providers import add_provider
 from bot.demo import DEMO_PROVIDER_SLUG
 from bot.providers.accounts import issue_api_token, set_password
-from models import Gender, Provider, Referral, Slot, StaffRole, StaffUser, Worker, utcnow
+from models import (
+    Gender,
+    OutboxEvent,
+    OutboxKind,
+    Provider,
+    Referral,
+    Slot,
+    SlotStatus,
+    StaffRole,
+    StaffUser,
+    Worker,
+    utcnow,
+)
 
 PASSWORD = "correct horse battery staple"
 OTHER_AREA = "rhondda_cynon_taf"
@@ -76,3 +88,24 @@ def latest_referral_id(runtime, provider_id: int) -> int:
         return session.scalars(
             sa.select(Referral.id).where(Referral.provider_id == provider_id).order_by(Referral.id.desc())
         ).first()
+
+
+def working_time(runtime, after: datetime, worker_id: int | None = None) -> datetime:
+    """The first time from ``after`` that a worker (any, or ``worker_id``) is offered, so inside their hours and
+    the opening hours: a time a worker may set (``bot/booking/guards.py``)."""
+    with runtime.session() as session:
+        query = sa.select(Slot.starts_at).where(Slot.starts_at >= after, Slot.status == SlotStatus.OPEN)
+        if worker_id is not None:
+            query = query.where(Slot.worker_id == worker_id)
+        return session.scalars(query.order_by(Slot.starts_at).limit(1)).one()
+
+
+def messages_to(runtime, contact_id: int) -> list[str]:
+    """What the bot will send this person from the outbox (not replies in a webhook response), oldest first."""
+    with runtime.session() as session:
+        events = session.scalars(
+            sa.select(OutboxEvent)
+            .where(OutboxEvent.kind == OutboxKind.CHANNEL_MESSAGE, OutboxEvent.contact_id == contact_id)
+            .order_by(OutboxEvent.created_at)
+        ).all()
+        return [reply["text"] for event in events for reply in event.payload["replies"]]

@@ -11,89 +11,33 @@ These run on SQLite only (a file of their own); the same code is tested on Postg
 from __future__ import annotations
 
 import random
-import threading
 import time
-import uuid
-import xml.etree.ElementTree as ElementTree
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlencode
-from urllib.request import Request, urlopen
 
 import pytest
-from auxil.browser import browser, new_page  # noqa: F401  (browser: the fixture)
-from twilio.request_validator import RequestValidator
-from werkzeug.serving import make_server
+from auxil.browser import new_page
+from auxil.live_app import LiveApp
 
-from bot.demo import load_demo_data, reset_demo_coordinator
+from bot.demo import reset_demo_coordinator
 from bot.releases import builtin_files, check
-from bot.runtime import Runtime
-from bot.settings import load_settings
 from conversations import sms
 from conversations.validate import PREVIEW_ALARM_WORDS, _alarm_pattern
-from models.migrate import upgrade
-from webhooks.app import create_app
 from webhooks.staff_login import WRONG_LOGIN
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "studio"
-PUBLIC_BASE_URL = "https://rhi.example.org"
-TWILIO_AUTH_TOKEN = "studio-test-auth-token"
 OLD_WELSH = "Anfonwch STOP i stopio, neu HELP am help."
 NEW_WELSH = "Anfonwch STOP unrhyw bryd i stopio, neu HELP am help."
 TEST_NAME = "Welsh welcome says STOP works any time"
 
 
-class LiveStudio:
-    """The whole web app on 127.0.0.1 (studio and SMS webhook), on a SQLite database of its own."""
+class LiveStudio(LiveApp):
+    """The whole web app on 127.0.0.1 (studio and SMS webhook), with a coordinator's login."""
 
     def __init__(self, workdir: Path, data_key: str) -> None:
-        url = f"sqlite:///{workdir / 'studio.sqlite3'}"
-        environ = {
-            "RHI_DATABASE_URL": url,
-            "RHI_DATA_KEY": data_key,
-            "RHI_INSTANCE_PATH": str(workdir),
-            "RHI_PUBLIC_BASE_URL": PUBLIC_BASE_URL,
-            "RHI_TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
-            "RHI_TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
-            "RHI_TWILIO_FROM": "+447700900000",
-            "RHI_TWILIO_API_BASE_URL": "http://127.0.0.1:9",  # nothing may leave by the REST API here
-        }
-        upgrade(url)
-        self.runtime = Runtime(load_settings(environ))
+        super().__init__(workdir, data_key)
         with self.runtime.session() as session, session.begin():
-            load_demo_data(session, self.runtime.clock(), self.runtime.timezone)
             self.email, self.password = reset_demo_coordinator(session)
-        self.server = make_server("127.0.0.1", 0, create_app(self.runtime), threaded=True)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-        self.base = f"http://127.0.0.1:{self.server.server_port}"
-
-    def text_the_bot(self, sender: str, body: str) -> list[str]:
-        """Send an SMS as Twilio would deliver it (signed form post); the messages of the TwiML answer."""
-        fields = {
-            "MessageSid": "SM" + uuid.uuid4().hex,
-            "AccountSid": "AC" + "0" * 32,
-            "From": sender,
-            "To": "+447700900000",
-            "Body": body,
-            "NumMedia": "0",
-            "NumSegments": "1",
-            "ApiVersion": "2010-04-01",
-        }
-        signature = RequestValidator(TWILIO_AUTH_TOKEN).compute_signature(f"{PUBLIC_BASE_URL}/webhooks/sms", fields)
-        request = Request(
-            f"{self.base}/webhooks/sms",
-            data=urlencode(fields).encode(),
-            headers={"Content-Type": "application/x-www-form-urlencoded", "X-Twilio-Signature": signature},
-        )
-        with urlopen(request, timeout=30) as response:
-            assert response.status == 200
-            root = ElementTree.fromstring(response.read())
-        return [message.text or "" for message in root.iter("Message")]
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.runtime.close()
 
 
 @pytest.fixture

@@ -71,7 +71,7 @@ def get_referral(referral_id: int) -> dict[str, Any]:
     """One referral with its episodes, answers, bookings, alerts and timeline."""
     with transaction() as session:
         return provider_queue.referral_detail(
-            session, g.actor.provider_id, valid_id(referral_id, "referral"), runtime().clock()
+            session, g.actor.provider_id, valid_id(referral_id, "referral"), runtime().clock(), runtime().timezone
         )
 
 
@@ -148,7 +148,9 @@ def acknowledge_alert(alert_id: int) -> dict[str, Any]:
 def assign_worker(referral_id: int, body: AssignRequest) -> dict[str, Any]:
     """Assign a worker (or none)."""
     with transaction() as session:
-        referral = provider_actions.assign_worker(session, g.actor, valid_id(referral_id, "referral"), body.worker_id)
+        referral = provider_actions.assign_worker(
+            session, g.actor, valid_id(referral_id, "referral"), body.worker_id, runtime().clock()
+        )
         return {
             "referral_id": referral.id,
             "assigned_worker": provider_queue.worker_ref(session, referral.assigned_worker_id),

@@ -347,12 +347,15 @@ class SlotsQuery(DaysQuery):
 
 SETTING_NUMBERS = {name: whole(low, high) for name, (low, high) in BOOKING_SETTINGS.items()}
 AUTO_CONFIRM = "confirm a young person's chosen time without a worker"
+OPENING = "the service's opening hours, local time: a time a worker sets must fall inside them (and never at night)"
 BookingSettingsRequest = create_model(
     "BookingSettingsRequest",
     __base__=Request,
     __doc__="How interviews are booked; only the fields given change. Slots are remade at once.",
     **{name: (number, None) for name, number in SETTING_NUMBERS.items()},
     auto_confirm=(bool, Field(None, description=AUTO_CONFIRM)),
+    opens_at=(Time, Field(None, description=OPENING)),
+    closes_at=(Time, Field(None, description=OPENING)),
 )
 
 
@@ -400,7 +403,9 @@ class QueueItem(BaseModel):
     channel: Literal["sms", "telegram", "terminal"]
     created_at: datetime
     deadline_at: datetime | None = Field(description="72 hours after the (estimated) return")
-    seconds_to_deadline: int | None = Field(description="negative once the deadline has passed")
+    seconds_to_deadline: int | None = Field(
+        description="negative once the deadline has passed; none once the referral is declined or closed"
+    )
     at_risk: bool = Field(
         description="no confirmed time inside the 72 hours and the deadline is less than a day away (or gone), or "
         "a booking after the deadline with no reason recorded for the delay"
@@ -471,11 +476,14 @@ class Booking(BaseModel):
 
 class TimelineEntry(BaseModel):
     at: datetime
-    kind: Literal["referral", "event", "alert", "acknowledged", "message", "declined", "outcome"]
-    what: str
+    kind: Literal["referral", "event", "alert", "acknowledged", "message", "declined", "outcome", "action"]
+    what: str = Field(description="in plain words")
+    who: str | None = Field(None, description="who acted: a member of staff, or your case system (API)")
+    event_type: str = Field(None, description="an event sent to your system: its type, e.g. referral.created")
     delivery: Literal["delivered", "waiting", "dead-lettered"] = None
     direction: Literal["inbound", "outbound"] = None
-    text: str = None
+    text: str | None = None
+    english: str | None = Field(None, description="a bot message sent in Welsh, in the script's own English")
 
 
 class Answers(BaseModel):
@@ -708,6 +716,8 @@ BookingSettings = create_model(
     "BookingSettings",
     **{name: (number, ...) for name, number in SETTING_NUMBERS.items()},
     auto_confirm=(bool, ...),
+    opens_at=(Time, Field(..., description=OPENING)),
+    closes_at=(Time, Field(..., description=OPENING)),
     slot_changes=(SlotChanges, None),
 )
 

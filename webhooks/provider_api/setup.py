@@ -179,7 +179,7 @@ def get_booking_settings() -> dict[str, Any]:
 
 
 @api.patch("/settings/booking")
-@operation(body=BookingSettingsRequest, answer=BookingSettings)
+@operation(body=BookingSettingsRequest, answer=BookingSettings, errors=(409,))
 def change_booking_settings(body: BookingSettingsRequest) -> dict[str, Any]:
     """Change booking settings; the slots offered are remade (held and booked ones stay)."""
     with _setup() as setup:

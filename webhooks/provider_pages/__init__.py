@@ -3,10 +3,10 @@ hours, each module adding its pages to the one blueprint in ``common``."""
 
 from flask import Flask
 
-from webhooks.provider_pages import episodes, queue, reports, setup
+from webhooks.provider_pages import duty, episodes, queue, reports, setup
 from webhooks.provider_pages.common import provider_pages
 
-PAGES = (queue, setup, episodes, reports)  # imported for the pages they add to ``provider_pages``
+PAGES = (queue, duty, setup, episodes, reports)  # imported for the pages they add to ``provider_pages``
 
 
 def register_provider_pages(app: Flask) -> None:

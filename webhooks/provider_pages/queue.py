@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from flask import (
     abort,
@@ -25,27 +24,71 @@ from flask import (
 
 from bot.providers import actions as provider_actions
 from bot.providers import queue as provider_queue
-from bot.providers.actions import Conflict, Invalid, NotFound
-from models import DelayReason, PlaceKind, ReferralOutcome
-from webhooks.provider_pages.common import login_required, provider_pages, runtime
+from bot.providers.actions import Invalid, NotFound
+from bot.providers.record import DELAY_WORDS, OUTCOME_WORDS
+from bot.routing import deployment_areas
+from models import PlaceKind
+from webhooks.provider_pages.common import act_then_back, back_or, login_required, provider_pages, runtime
+
+LANGUAGES = {"en": "English", "cy": "Cymraeg"}
+PAGE_SIZE = 50  # requests a page shows; the next ones are a link away
+
+
+def _areas() -> list[Any]:
+    with runtime().session() as db:
+        return deployment_areas(db)
+
+
+def _queue_filters() -> dict[str, Any]:
+    """What the worker asked to see: which requests, searched and filtered (unknown values are ignored)."""
+    show = request.args.get("show", "active")
+    filters: dict[str, Any] = {"at_risk": True} if show == "at_risk" else {}
+    if show == "all":
+        filters["statuses"] = ["open", "booking_requested", "booked", "declined", "closed"]
+    if request.args.get("q", "").strip():
+        filters["search"] = request.args["q"].strip()[:100]
+    if request.args.get("area") in {area.key for area in _areas()}:
+        filters["area"] = request.args["area"]
+    if request.args.get("language") in LANGUAGES:
+        filters["language"] = request.args["language"]
+    if request.args.get("mine") and g.actor.staff_id:
+        filters["assigned_staff_id"] = g.actor.staff_id
+    if request.args.get("today"):
+        filters["booked_today_unconfirmed"] = runtime().timezone
+    return filters
 
 
 @provider_pages.get("/")
 @login_required
 def queue() -> Any:
     show = request.args.get("show", "active")
-    filters: dict[str, Any] = {"at_risk": True} if show == "at_risk" else {}
-    if show == "all":
-        filters["statuses"] = ["open", "booking_requested", "booked", "declined", "closed"]
     now = runtime().clock()
+    raw_offset = request.args.get("from", "0")
+    offset = min(int(raw_offset), 1_000_000) if raw_offset.isdigit() else 0
     with runtime().session() as db:
         provider_id = g.actor.provider_id
+        areas = deployment_areas(db)
         alerts = provider_queue.open_alerts(db, provider_id)
+        in_progress = provider_queue.in_progress(db, provider_id)
         unread = provider_queue.to_read(db, provider_id)
         dead = provider_queue.dead_letters(db, provider_id)
-        referrals = provider_queue.list_queue(db, provider_id, now, limit=provider_queue.MAX_QUEUE_PAGE, **filters)
+        referrals = provider_queue.list_queue(
+            db, provider_id, now, limit=PAGE_SIZE + 1, offset=offset, **_queue_filters()
+        )
     return render_template(
-        "provider/queue.html", alerts=alerts, unread=unread, dead=dead, referrals=referrals, show=show, now=now
+        "provider/queue.html",
+        alerts=alerts,
+        in_progress=in_progress,
+        unread=unread,
+        dead=dead,
+        referrals=referrals[:PAGE_SIZE],
+        more=len(referrals) > PAGE_SIZE,
+        next_from=offset + PAGE_SIZE,
+        show=show,
+        now=now,
+        areas=areas,
+        languages=LANGUAGES,
+        asked=request.args,
     )
 
 
@@ -55,7 +98,7 @@ def referral(referral_id: int) -> Any:
     now = runtime().clock()
     with runtime().session() as db:
         try:
-            detail = provider_queue.referral_detail(db, g.actor.provider_id, referral_id, now)
+            detail = provider_queue.referral_detail(db, g.actor.provider_id, referral_id, now, runtime().timezone)
         except NotFound:
             abort(404)
         workers = provider_queue.workers(db, g.actor.provider_id)
@@ -64,8 +107,8 @@ def referral(referral_id: int) -> Any:
         referral=detail,
         workers=workers,
         place_kinds=[kind.value for kind in PlaceKind],
-        outcomes=[outcome.value for outcome in ReferralOutcome],
-        delay_reasons=[reason.value for reason in DelayReason],
+        outcomes=OUTCOME_WORDS,
+        delay_reasons=DELAY_WORDS,
         now=now,
     )
 
@@ -74,17 +117,7 @@ def referral(referral_id: int) -> Any:
 
 
 def _act(referral_id: int, action: Callable[[Any], str]) -> Any:
-    """Run an action in one transaction; say what happened on the referral's page (or 404)."""
-    try:
-        with runtime().session() as db, db.begin():
-            flash(action(db), "done")
-    except NotFound:
-        abort(404)
-    except Invalid as exc:
-        flash(f"{exc.field.replace('_', ' ')}: {exc}", "error")
-    except Conflict as exc:
-        flash(str(exc), "error")
-    return redirect(url_for("provider_pages.referral", referral_id=referral_id), code=303)
+    return act_then_back(action, url_for("provider_pages.referral", referral_id=referral_id))
 
 
 def _form_int(name: str) -> int | None:
@@ -97,8 +130,14 @@ def _form_int(name: str) -> int | None:
 
 
 def _form_time(name: str) -> datetime | None:
-    """A ``datetime-local`` field, read in the service's time zone."""
+    """A day and a time chosen from the lists (``<name>_day``, ``<name>_time``), or one ISO 8601 field, read in
+    the service's time zone."""
     raw = request.form.get(name, "").strip()
+    day, clock = request.form.get(f"{name}_day", "").strip(), request.form.get(f"{name}_time", "").strip()
+    if day or clock:
+        if not (day and clock):
+            raise Invalid(name, "choose both a day and a time")
+        raw = f"{day}T{clock}"
     if not raw:
         return None
     try:
@@ -106,6 +145,11 @@ def _form_time(name: str) -> datetime | None:
     except ValueError:
         raise Invalid(name, "give a date and time") from None
     return moment if moment.tzinfo else moment.replace(tzinfo=runtime().timezone)
+
+
+def _why() -> str | None:
+    """Why a booking is moved or cancelled, for the record (a closed day), from the page that asked."""
+    return request.form.get("why", "").strip()[:100] or None
 
 
 def _told_words(told: provider_actions.Told, done: str) -> str:
@@ -118,7 +162,7 @@ def _told_words(told: provider_actions.Told, done: str) -> str:
 @login_required
 def assign(referral_id: int) -> Any:
     def action(db: Any) -> str:
-        referral = provider_actions.assign_worker(db, g.actor, referral_id, _form_int("worker_id"))
+        referral = provider_actions.assign_worker(db, g.actor, referral_id, _form_int("worker_id"), runtime().clock())
         return "Worker assigned." if referral.assigned_worker_id else "Nobody is assigned now."
 
     return _act(referral_id, action)
@@ -150,7 +194,7 @@ def confirm(referral_id: int) -> Any:
 def cancel_booking(referral_id: int) -> Any:
     def action(db: Any) -> str:
         _, told = provider_actions.cancel_booking(
-            db, runtime(), g.actor, referral_id, runtime().clock(), booking_id=_form_int("booking_id")
+            db, runtime(), g.actor, referral_id, runtime().clock(), booking_id=_form_int("booking_id"), why=_why()
         )
         return _told_words(told, "Booking cancelled; the time is free again.")
 
@@ -171,6 +215,7 @@ def move_booking(referral_id: int) -> Any:
             starts_at=_form_time("starts_at"),
             worker_id=_form_int("worker_id"),
             place_kind=request.form.get("place_kind") or None,
+            why=_why(),
         )
         return _told_words(told, "Booking moved.")
 
@@ -250,11 +295,8 @@ def acknowledge(alert_id: int) -> Any:
             provider_actions.acknowledge_alert(db, g.actor, alert_id, runtime().clock())
     except NotFound:
         abort(404)
-    flash("Alert acknowledged: you have it.", "done")
-    back = request.form.get("back", "")
-    parts = urlsplit(back)
-    safe = not parts.scheme and not parts.netloc and back.startswith(f"{provider_pages.url_prefix}/")
-    return redirect(back if safe else url_for("provider_pages.queue"), code=303)
+    flash("Alert acknowledged: you have it, and its referral is assigned to you.", "done")
+    return redirect(back_or(url_for("provider_pages.queue")), code=303)
 
 
 @provider_pages.post("/to-read/<int:item_id>/read")

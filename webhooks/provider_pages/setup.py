@@ -19,6 +19,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from bot.providers.actions import Invalid, NotFound
+from bot.providers.closures import bookings_on_closure
 from bot.providers.setup import (
     BOOKING_SETTINGS,
     WEEKDAYS,
@@ -52,6 +53,8 @@ FIELD_LABELS = {
     "minimum_notice_minutes": "Minimum notice",
     "booking_horizon_days": "How far ahead",
     "review_within_minutes": "Unread messages",
+    "opens_at": "Opens at",
+    "closes_at": "Closes at",
 }
 
 
@@ -321,7 +324,13 @@ def add_exception() -> Any:
             note=request.form.get("note"),
         )
         kind = "Extra hours" if exception.available else "Closed"
-        return f"{kind} on {exception.day.strftime('%a %d %b %Y')} saved."
+        said = f"{kind} on {exception.day.strftime('%a %d %b %Y')} saved."
+        if not exception.available and bookings_on_closure(setup.session, setup.provider.id, exception, setup.timezone):
+            # The bookings already made that day are each moved or cancelled, with the young person told.
+            return f"{said} It falls on booked chats: choose what to do with each.", url_for(
+                "provider_pages.closed_day", exception_id=exception.id
+            )
+        return said
 
     return _change(action, _exceptions_page, url_for("provider_pages.exceptions"))
 
@@ -360,6 +369,7 @@ def change_booking_settings() -> Any:
         # a setting the form does not carry (a page from before it existed) stays as it is
         changes: dict[str, Any] = {name: request.form[name] for name in BOOKING_SETTINGS if name in request.form}
         changes["auto_confirm"] = _checked("auto_confirm")
+        changes.update({name: request.form[name] for name in ("opens_at", "closes_at") if name in request.form})
         setup.change_booking_settings(changes)
         return "Booking settings saved."
 

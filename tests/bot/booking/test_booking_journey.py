@@ -5,7 +5,7 @@ at any time; a time that has gone; times in their own words; and a provider's ca
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import auxil.channels as channel_fixtures
@@ -335,29 +335,31 @@ def test_the_provider_moves_a_booking_and_the_young_person_is_told(channels, ser
         text(sms_user, message)
     demo = demo_login(channels, staff=False)
     referral = latest_referral_id(channels, demo.id)
+    elsewhen = daytime_slot(channels, "Eleri", 11)
     with channels.session() as session:
         eleri = session.scalars(sa.select(Worker).where(Worker.display_name == "Eleri")).one()
-        eleri_id, new_time = eleri.id, session.get(Slot, times[("Eleri", 7)]).starts_at
+        eleri_id, new_time = eleri.id, session.get(Slot, elsewhen).starts_at
     body = {"starts_at": new_time.isoformat(), "worker_id": eleri_id, "place_kind": "youth_centre"}
     response = requests.post(f"{server}/api/v1/referrals/{referral}/booking/move", json=body, headers=demo.auth,
                              timeout=30)  # fmt: skip
     assert response.status_code == 200, response.text
     assert response.json()["booking"]["status"] == "confirmed"
     [news] = messages_from_outbox(channels)
-    assert news.startswith("Your chat has moved.") and label(channels, times[("Eleri", 7)]) in news
+    assert news.startswith("Your chat has moved.") and label(channels, elsewhen) in news
     assert "Where: Youth centre" in news and "Who: Eleri" in news
     assert slot_status(channels, times[("Tom", 5)]) == SlotStatus.OPEN
-    assert slot_status(channels, times[("Eleri", 7)]) == SlotStatus.BOOKED
+    assert slot_status(channels, elsewhen) == SlotStatus.BOOKED
     assert [t for t, _ in provider_events(channels)][-2:] == ["booking.cancelled", "booking.requested"]
     # "change" now shows the moved booking.
     assert "Who: Eleri" in text(sms_user, "change")
     # Moving onto a time someone else has is refused, and nothing changes.
-    taken = put_times_keep(channels, "Rhys", 9, SlotStatus.BOOKED)
+    with channels.session() as session:
+        taken = session.get(Slot, daytime_slot(channels, "Rhys", 15, SlotStatus.BOOKED)).starts_at
     body = {"starts_at": taken.isoformat(), "worker_id": worker_id(channels, "Rhys")}
     response = requests.post(f"{server}/api/v1/referrals/{referral}/booking/move", json=body, headers=demo.auth,
                              timeout=30)  # fmt: skip
     assert response.status_code == 409
-    assert slot_status(channels, times[("Eleri", 7)]) == SlotStatus.BOOKED
+    assert slot_status(channels, elsewhen) == SlotStatus.BOOKED
 
 
 def test_a_provider_that_confirms_automatically_books_at_once(channels, server, sms_user, times):
@@ -373,12 +375,15 @@ def test_a_provider_that_confirms_automatically_books_at_once(channels, server, 
         assert session.scalars(sa.select(Referral.status)).one() == ReferralStatus.BOOKED
 
 
-def put_times_keep(runtime, name: str, hours: float, status: SlotStatus) -> datetime:
+def daytime_slot(runtime, name: str, hour: int, status: SlotStatus = SlotStatus.OPEN) -> int:
+    """A time of the worker's tomorrow at ``hour`` (local): a worker may move a chat only in the day."""
+    starts = datetime.combine(datetime.now(LONDON).date() + timedelta(days=1), time(hour), tzinfo=LONDON)
     with runtime.session() as session, session.begin():
         worker = session.scalars(sa.select(Worker).where(Worker.display_name == name)).one()
-        starts = hours_from_now(hours)
-        session.add(Slot(worker=worker, starts_at=starts, ends_at=starts + timedelta(hours=1), status=status))
-    return starts
+        slot = Slot(worker=worker, starts_at=starts, ends_at=starts + timedelta(hours=1), status=status)
+        session.add(slot)
+        session.flush()
+        return slot.id
 
 
 def worker_id(runtime, name: str) -> int:
@@ -395,8 +400,9 @@ def test_a_worker_moves_then_cancels_from_the_referral_page(channels, server, sm
     staff.log_in(client, demo.email, PASSWORD)
     page = client.get(f"/provider/referrals/{referral}").get_data(as_text=True)
     assert "Move the booking" in page and "Cancel the booking" in page
+    elsewhen = daytime_slot(channels, "Tom", 12)
     with channels.session() as session:
-        new_time = session.get(Slot, times[("Tom", 8)]).starts_at.astimezone(channels.timezone)
+        new_time = session.get(Slot, elsewhen).starts_at.astimezone(channels.timezone)
     moved = client.post(
         f"/provider/referrals/{referral}/booking/move",
         data={"csrf_token": csrf(page), "starts_at": new_time.strftime("%Y-%m-%dT%H:%M")},
@@ -404,10 +410,10 @@ def test_a_worker_moves_then_cancels_from_the_referral_page(channels, server, sm
     assert "Booking moved. The young person is being told." in client.get(moved.headers["Location"]).get_data(
         as_text=True
     )
-    assert slot_status(channels, times[("Tom", 8)]) == SlotStatus.BOOKED
+    assert slot_status(channels, elsewhen) == SlotStatus.BOOKED
     cancelled = client.post(f"/provider/referrals/{referral}/booking/cancel", data={"csrf_token": csrf(page)})
     assert "Booking cancelled" in client.get(cancelled.headers["Location"]).get_data(as_text=True)
-    assert slot_status(channels, times[("Tom", 8)]) == SlotStatus.OPEN
+    assert slot_status(channels, elsewhen) == SlotStatus.OPEN
     for event_type, data in provider_events(channels):
         Draft202012Validator(data_schema(event_type)).validate(data)
     news = messages_from_outbox(channels)

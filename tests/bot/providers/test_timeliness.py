@@ -10,7 +10,14 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 from auxil import staff
-from auxil.providers import PASSWORD, demo_login, latest_referral_id, other_provider, self_referral
+from auxil.providers import (
+    PASSWORD,
+    demo_login,
+    latest_referral_id,
+    other_provider,
+    self_referral,
+    working_time,
+)
 from conftest import Conversation
 
 from bot.providers import actions as provider_actions
@@ -181,21 +188,37 @@ def test_the_queue_marks_at_risk_only_what_will_miss_the_72_hours_unexplained(ru
 # --- the reason for a delay, when the provider sets the time -------------------------------------------
 
 
+def _first_worker(runtime) -> int:
+    with runtime.session() as session:
+        return session.scalars(sa.select(Worker.id).where(Worker.provider_id == provider_id(runtime))).first()
+
+
+def _in_hours(runtime, after: datetime) -> datetime:
+    """A time the worker confirming works, from ``after`` (a worker may only set a time inside their hours)."""
+    return working_time(runtime, after, _first_worker(runtime))
+
+
 def _confirm(runtime, referral_id: int, **fields):
     with runtime.session() as session, session.begin():
         actor = Actor(provider_id(runtime), "api")
-        worker_id = session.scalars(sa.select(Worker.id).where(Worker.provider_id == actor.provider_id)).first()
+        worker_id = _first_worker(runtime)
         booking, _ = provider_actions.confirm_booking(
             session, runtime, actor, referral_id, utcnow(), worker_id=worker_id, **fields
         )
         return booking.delay_reason
 
 
-def _requested(runtime, *, starts_in: timedelta | None, delay_reason: DelayReason | None = None) -> int:
+def _requested(
+    runtime,
+    *,
+    starts_in: timedelta | None,
+    delay_reason: DelayReason | None = None,
+    deadline_in: timedelta = timedelta(hours=40),
+) -> int:
     return referral(
         runtime,
         now=utcnow(),
-        deadline_in=timedelta(hours=40),
+        deadline_in=deadline_in,
         status=ReferralStatus.BOOKING_REQUESTED,
         booking=BookingStatus.REQUESTED,
         starts_in=starts_in,
@@ -205,7 +228,8 @@ def _requested(runtime, *, starts_in: timedelta | None, delay_reason: DelayReaso
 
 def test_a_time_the_provider_moves_past_the_deadline_is_for_want_of_availability(runtime):
     referral_id = _requested(runtime, starts_in=timedelta(hours=20))
-    assert _confirm(runtime, referral_id, starts_at=utcnow() + timedelta(days=4)) == DelayReason.NO_AVAILABILITY
+    later = _in_hours(runtime, utcnow() + timedelta(days=4))
+    assert _confirm(runtime, referral_id, starts_at=later) == DelayReason.NO_AVAILABILITY
 
 
 def test_the_young_persons_own_later_choice_is_kept(runtime):
@@ -214,23 +238,33 @@ def test_the_young_persons_own_later_choice_is_kept(runtime):
 
 
 def test_their_choice_is_kept_for_an_earlier_time_but_not_for_a_later_one(runtime):
-    earlier = _requested(runtime, starts_in=timedelta(days=5), delay_reason=DelayReason.YOUNG_PERSON_CHOICE)
-    assert _confirm(runtime, earlier, starts_at=utcnow() + timedelta(days=4)) == DelayReason.YOUNG_PERSON_CHOICE
-    later = _requested(runtime, starts_in=timedelta(days=5), delay_reason=DelayReason.YOUNG_PERSON_CHOICE)
-    assert _confirm(runtime, later, starts_at=utcnow() + timedelta(days=6)) == DelayReason.NO_AVAILABILITY
+    sooner = _in_hours(runtime, utcnow() + timedelta(days=4))
+    chosen = sooner + timedelta(days=1) - utcnow()
+    earlier = _requested(runtime, starts_in=chosen, delay_reason=DelayReason.YOUNG_PERSON_CHOICE)
+    assert _confirm(runtime, earlier, starts_at=sooner) == DelayReason.YOUNG_PERSON_CHOICE
+    later = _requested(runtime, starts_in=chosen, delay_reason=DelayReason.YOUNG_PERSON_CHOICE)
+    after_it = _in_hours(runtime, utcnow() + chosen + timedelta(hours=1))
+    assert _confirm(runtime, later, starts_at=after_it) == DelayReason.NO_AVAILABILITY
 
 
 def test_a_time_in_their_own_words_confirmed_later_keeps_their_choice(runtime):
     referral_id = _requested(runtime, starts_in=None, delay_reason=DelayReason.YOUNG_PERSON_CHOICE)
-    assert _confirm(runtime, referral_id, starts_at=utcnow() + timedelta(days=6)) == DelayReason.YOUNG_PERSON_CHOICE
+    later = _in_hours(runtime, utcnow() + timedelta(days=6))
+    assert _confirm(runtime, referral_id, starts_at=later) == DelayReason.YOUNG_PERSON_CHOICE
 
 
 def test_the_worker_can_say_why_and_inside_the_window_there_is_no_reason(runtime):
     referral_id = _requested(runtime, starts_in=timedelta(hours=20))
-    when = utcnow() + timedelta(days=4)
+    when = _in_hours(runtime, utcnow() + timedelta(days=4))
     assert _confirm(runtime, referral_id, starts_at=when, delay_reason="no_contact_yet") == DelayReason.NO_CONTACT_YET
-    inside = _requested(runtime, starts_in=timedelta(days=5), delay_reason=DelayReason.YOUNG_PERSON_CHOICE)
-    assert _confirm(runtime, inside, starts_at=utcnow() + timedelta(hours=30), delay_reason="no_contact_yet") is None
+    soon = _in_hours(runtime, utcnow() + timedelta(hours=1))
+    inside = _requested(
+        runtime,
+        starts_in=soon + timedelta(days=5) - utcnow(),
+        delay_reason=DelayReason.YOUNG_PERSON_CHOICE,
+        deadline_in=soon + timedelta(hours=2) - utcnow(),
+    )
+    assert _confirm(runtime, inside, starts_at=soon, delay_reason="no_contact_yet") is None
 
 
 def test_an_unknown_reason_is_refused_and_nothing_changes(runtime):
@@ -261,13 +295,16 @@ def sam(runtime, dispatcher, demo):
     return sam
 
 
-def _deadline(runtime, referral_id: int) -> datetime:
+def _their_worker_after_the_deadline(runtime, referral_id: int) -> datetime:
+    """A time a day after the deadline that the worker of the young person's booking works."""
     with runtime.session() as session:
-        return session.get(Referral, referral_id).deadline_at
+        referral = session.get(Referral, referral_id)
+        deadline, worker_id = referral.deadline_at, referral.bookings[-1].worker_id
+    return working_time(runtime, deadline + timedelta(days=1), worker_id)
 
 
 def test_the_api_takes_the_reason_on_confirm(client, demo, sam, runtime):
-    after = (_deadline(runtime, sam.referral_id) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    after = _their_worker_after_the_deadline(runtime, sam.referral_id).strftime("%Y-%m-%dT%H:%M:%SZ")
     url = f"/api/v1/referrals/{sam.referral_id}/confirm"
     refused = client.post(url, json={"starts_at": after, "delay_reason": "later"}, headers=demo.auth)
     assert refused.status_code == 422 and refused.get_json()["field"] == "delay_reason"
@@ -283,7 +320,7 @@ def test_the_api_takes_the_reason_on_confirm(client, demo, sam, runtime):
 def test_a_proposed_time_after_the_deadline_keeps_the_reason_given_when_the_young_person_accepts(
     client, demo, sam, runtime
 ):
-    after = (_deadline(runtime, sam.referral_id) + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    after = _their_worker_after_the_deadline(runtime, sam.referral_id).strftime("%Y-%m-%dT%H:%M:%SZ")
     answer = client.post(
         f"/api/v1/referrals/{sam.referral_id}/propose",
         json={"starts_at": after, "delay_reason": "no_contact_yet"},
@@ -302,14 +339,14 @@ def test_a_proposed_time_after_the_deadline_keeps_the_reason_given_when_the_youn
 def test_the_referral_page_asks_why_when_confirming_and_the_queue_shows_it(client, demo, sam, runtime):
     staff.log_in(client, demo.email, PASSWORD)
     page = client.get(f"/provider/referrals/{sam.referral_id}").get_data(as_text=True)
-    assert 'name="delay_reason"' in page and '<option value="no_contact_yet">no contact yet</option>' in page
+    assert 'name="delay_reason"' in page and '<option value="no_contact_yet">no contact with them yet</option>' in page
 
-    after = _deadline(runtime, sam.referral_id).astimezone(LONDON) + timedelta(days=1)
+    after = _their_worker_after_the_deadline(runtime, sam.referral_id).astimezone(LONDON)
     token = staff.csrf(page)
     fields = {"csrf_token": token, "starts_at": after.strftime("%Y-%m-%dT%H:%M"), "delay_reason": "no_contact_yet"}
     assert client.post(f"/provider/referrals/{sam.referral_id}/confirm", data=fields).status_code in (302, 303)
     queue = client.get("/provider/").get_data(as_text=True)
-    assert "after the deadline: no contact yet" in queue
+    assert "after the deadline: no contact with them yet" in queue
 
 
 # --- the report ---------------------------------------------------------------------------------------

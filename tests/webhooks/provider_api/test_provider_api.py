@@ -11,7 +11,15 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from auxil.providers import OTHER_AREA, demo_login, latest_referral_id, other_provider, self_referral
+from auxil.providers import (
+    OTHER_AREA,
+    demo_login,
+    latest_referral_id,
+    messages_to,
+    other_provider,
+    self_referral,
+    working_time,
+)
 from conftest import Conversation
 
 from models import (
@@ -52,17 +60,6 @@ def two_providers(world, runtime, dispatcher):
     dee = Conversation(dispatcher, "sms", "+447700900102")
     dee.says(*self_referral(OTHER_AREA.replace("_", " ")))
     return {**world, "other": other, "dee": dee, "other_referral": latest_referral_id(runtime, other.id)}
-
-
-def messages_to(runtime, contact_id: int) -> list[str]:
-    """What the bot will send this young person from the outbox (not replies in a webhook response)."""
-    with runtime.session() as session:
-        events = session.scalars(
-            sa.select(OutboxEvent)
-            .where(OutboxEvent.kind == OutboxKind.CHANNEL_MESSAGE, OutboxEvent.contact_id == contact_id)
-            .order_by(OutboxEvent.created_at)
-        ).all()
-        return [reply["text"] for event in events for reply in event.payload["replies"]]
 
 
 def provider_events(runtime, referral_id: int) -> list[tuple[str, dict]]:
@@ -217,7 +214,7 @@ def test_a_referral_has_its_episodes_answers_bookings_alerts_and_timeline(world)
     assert detail["alerts"][0]["severity"] == "immediate" and "end my life" in detail["alerts"][0]["excerpt"]
     kinds = [entry["kind"] for entry in detail["timeline"]]
     assert {"referral", "event", "alert"} <= set(kinds)
-    events = [entry["what"] for entry in detail["timeline"] if entry["kind"] == "event"]
+    events = [entry["event_type"] for entry in detail["timeline"] if entry["kind"] == "event"]
     assert "safeguarding.alert" in events, "an alert, though ordered apart, is still on its referral's timeline"
     assert "message" not in kinds, "the scripted chat is not shown: its answers are the referral's fields"
     assert "+4477" not in str(detail), "the young person's number is never shown"
@@ -259,8 +256,8 @@ def test_confirming_a_time_given_in_words_needs_the_time_agreed(world, runtime, 
     url = f"/api/v1/referrals/{referral}/confirm"
     response = world["client"].post(url, json={"worker_id": world["demo"].worker_id}, headers=world["demo"].auth)
     assert response.status_code == 422 and response.get_json()["field"] == "starts_at"
-    saturday = (utcnow() + timedelta(days=3)).replace(hour=10, minute=0, second=0, microsecond=0)
-    body = {"starts_at": saturday.isoformat(), "worker_id": world["demo"].worker_id}
+    agreed = working_time(runtime, utcnow() + timedelta(days=3), world["demo"].worker_id)
+    body = {"starts_at": agreed.isoformat(), "worker_id": world["demo"].worker_id}
     response = world["client"].post(url, json=body, headers=world["demo"].auth)
     assert response.status_code == 200, response.get_json()
     assert "Your chat is booked." in messages_to(runtime, words.last.contact_id)[0]
@@ -268,7 +265,7 @@ def test_confirming_a_time_given_in_words_needs_the_time_agreed(world, runtime, 
 
 def test_a_new_time_is_offered_and_the_young_person_accepts_it(world, runtime):
     sam, client, demo = world["sam"], world["client"], world["demo"]
-    when = (utcnow() + timedelta(days=2)).replace(hour=15, minute=0, second=0, microsecond=0)
+    when = working_time(runtime, utcnow() + timedelta(days=2), demo.worker_id)
     body = {"starts_at": when.isoformat(), "worker_id": demo.worker_id}
     response = client.post(f"/api/v1/referrals/{world['referral']}/propose", json=body, headers=demo.auth)
     assert response.status_code == 200 and response.get_json()["young_person_told"]
@@ -341,6 +338,9 @@ def test_assigning_recording_the_outcome_and_acknowledging_an_alert(world, runti
     assert response.status_code == 200 and response.get_json()["alert"]["acknowledged_by"] == "api"
     assert client.get("/api/v1/alerts", headers=demo.auth).get_json()["alerts"] == []
     body = {"outcome": "interview_held", "follow_up_needed": "school support", "follow_up_provided": "met head of year"}
+    response = client.post(f"/api/v1/referrals/{referral}/outcome", json=body, headers=demo.auth)
+    assert response.status_code == 422 and "has not started" in response.get_json()["detail"], "the chat is ahead"
+    body["outcome"] = "could_not_contact"
     response = client.post(f"/api/v1/referrals/{referral}/outcome", json=body, headers=demo.auth)
     assert response.get_json()["status"] == "closed"
     detail = client.get(f"/api/v1/referrals/{referral}", headers=demo.auth).get_json()

@@ -265,6 +265,8 @@ def test_a_longer_interview_length_remakes_the_open_slots(client, demo, runtime)
         "booking_horizon_days": 21,
         "review_within_minutes": 60,
         "auto_confirm": False,
+        "opens_at": "09:00",
+        "closes_at": "20:00",
     }
     gwen = add_gwen(client, demo)
     client.put(f"/api/v1/workers/{gwen['id']}/availability", json=TUESDAYS_4_TO_7, headers=demo.auth)

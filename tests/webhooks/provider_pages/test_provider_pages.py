@@ -201,10 +201,12 @@ def test_another_providers_alert_cannot_be_acknowledged(logged_in, runtime):
 
 def test_the_referral_page_has_the_timeline_and_the_actions(logged_in):
     page = logged_in["client"].get(f"/provider/referrals/{logged_in['referral']}").get_data(as_text=True)
-    for words in ("Timeline", "referral.created", "booking.requested", "Assign a worker", "Confirm the booking",
-                  "Suggest another time", "Send a message through the bot", "Record the outcome"):  # fmt: skip
+    for words in ("Timeline", "request sent to your case system", "booking sent to your case system",
+                  "Assign a worker", "Confirm the booking", "Suggest another time", "Send a message through the bot",
+                  "Record the outcome"):  # fmt: skip
         assert words in page
     assert "+4477" not in page
+    assert "referral.created" not in page and "booking_requested" not in page, "plain words, not codes"
 
 
 def test_a_worker_confirms_from_the_page_and_the_young_person_is_told(logged_in, runtime):

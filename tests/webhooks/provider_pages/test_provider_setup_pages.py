@@ -223,7 +223,7 @@ def test_hours_overlapping_hours_already_there_are_refused(admin, runtime):
         ("/provider/workers", {"name": "Gwen"}, "Languages: choose at least one language"),
         ("/provider/workers", {"name": "Gwen", "languages": "en", "areas": "wrexham"}, "is not an area your service"),
         ("/provider/places", {"place_id": "new", "kind": "pub", "name": "The Vaults"}, "Kind: choose one of"),
-        ("/provider/exceptions", {"day": "next friday"}, "Day: give a date like 2026-12-25"),
+        ("/provider/exceptions", {"day": "next friday"}, "Day: give a date like 25/12/2026"),
         ("/provider/exceptions", {"day": "2026-12-24", "starts": "12:00"}, "give both times, or neither"),
         (
             "/provider/exceptions",
