@@ -1,8 +1,27 @@
-"""A page for a browser test (the browser itself is the ``browser`` fixture of tests/browser/conftest.py)."""
+"""Debian's headless Chromium, driven by Playwright, for the browser tests: never a browser of Playwright's own.
+
+A browser test module imports ``browser`` (the fixture, one Chromium per module) and ``new_page``; without
+playwright (the dev extra) the module is skipped.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
+
+import pytest
+
+from auxil.live_app import CHROMIUM, CHROMIUM_ARGS
+
+playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is in the dev extra")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with playwright_api.sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
 
 
 def new_page(browser: Any) -> tuple[Any, Any, list[str]]:

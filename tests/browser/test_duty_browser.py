@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from auxil.browser import browser  # noqa: F401  (the fixture)
 from auxil.live_app import LiveApp
 from auxil.providers import messages_to, self_referral
 

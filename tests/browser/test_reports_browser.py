@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from auxil.browser import new_page
+from auxil.browser import browser, new_page  # noqa: F401  (browser: the fixture)
 from auxil.local_server import serving
 from auxil.providers import PASSWORD
 from conftest import Conversation

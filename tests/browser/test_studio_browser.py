@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from auxil.browser import new_page
+from auxil.browser import browser, new_page  # noqa: F401  (browser: the fixture)
 from auxil.live_app import LiveApp
 
 from bot.demo import reset_demo_coordinator
