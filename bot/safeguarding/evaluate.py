@@ -21,10 +21,10 @@ import numpy as np
 from bot.safeguarding.categories import CATEGORIES
 from bot.safeguarding.corpus import Labelled
 from bot.safeguarding.detector import (
+    WITH_LEXICON_URGENT_MOST,
     Assessment,
     alerts,
     assess,
-    WITH_LEXICON_URGENT_MOST,
     decide,
     lexicon_alerts,
     lexicon_alerts_immediate,

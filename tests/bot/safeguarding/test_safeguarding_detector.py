@@ -287,16 +287,18 @@ def test_the_model_alone_needs_less_to_alert_on_a_message_it_reads_as_about_an_i
 def _words(tmp_path) -> list:
     """What the words find in two messages: a phrase of an urgent category, and one of an immediate one."""
     words = tmp_path / "words.yaml"
-    words.write_text("language: en\nentries:\n  - {phrase: on tick, category: criminal_exploitation}\n"
-                     "  - {phrase: end it all, category: suicide_self_harm}\n", encoding="utf-8")
+    words.write_text(
+        "language: en\nentries:\n  - {phrase: on tick, category: criminal_exploitation}\n"
+        "  - {phrase: end it all, category: suicide_self_harm}\n",
+        encoding="utf-8",
+    )
     lexicon = load_lexicon([words])
     return [read_words(lexicon, text).found for text in ("got the new fifa on tick", "im going to end it all")]
 
 
 def test_a_phrase_of_an_urgent_category_the_model_reads_as_clearly_harmless_is_read_by_a_person(tmp_path):
     urgent_phrase, immediate_phrase = _words(tmp_path)
-    thresholds = {"alert": 0.24, "alert_immediate": 0.12, "with_lexicon": 0.0, "with_lexicon_urgent": 0.1,
-                  "read": 0.46}
+    thresholds = {"alert": 0.24, "alert_immediate": 0.12, "with_lexicon": 0.0, "with_lexicon_urgent": 0.1, "read": 0.46}
     assert decide(urgent_phrase, _prediction(0.05), thresholds).outcome == "concern"
     assert decide(urgent_phrase, _prediction(0.1), thresholds).outcome == "alert"
     # a phrase of an immediate category alerts whatever the model says
