@@ -42,6 +42,8 @@ TRAINING_RECALL_URGENT = 0.90
 # In each language and each category the tests gate held-out recall at 0.90: the thresholds are chosen to
 # reach it on the training messages too.
 TRAINING_RECALL_PER_GROUP = 0.90
+# `with_lexicon` values tried below the grid's 0.02. Never 0: the model may overrule a phrase when all but certain.
+WITH_LEXICON_BELOW_GRID = (0.005, 0.01)
 TRAINING_READ_RECALL = 0.95  # of concerns: shown to a human at all (as an alert or a concern)
 
 
@@ -191,15 +193,17 @@ def choose_thresholds(messages: Sequence[Labelled], predictions: Sequence[Predic
     grid = [round(0.02 * step, 2) for step in range(1, 50)]
     names = ("alert", "alert_immediate", "with_lexicon", "with_lexicon_urgent")
     # `alerts` unrolled for speed (about 150,000 candidates): each part of the rule is computed once per threshold
-    # it depends on. 0 for `with_lexicon`: a phrase of an immediate category always alerts.
-    reaches = {at: score >= at for at in [0.0, *grid]}
+    # it depends on. `with_lexicon` may also be lower than the grid: a phrase of an immediate category then alerts
+    # unless the model is all but certain ("I used to self harm in year 8 but I've been clean for two years").
+    words_grid = [*WITH_LEXICON_BELOW_GRID, *grid]
+    reaches = {at: score >= at for at in words_grid}
     phrase_immediate, phrase_urgent = by_lexicon & by_immediate_phrase, by_lexicon & ~by_immediate_phrase
     best: tuple[int, tuple[float, ...]] | None = None
     for immediate_at in grid:
         looks_immediate_alerted = looks_immediate & reaches[immediate_at]
         for alert_at in (at for at in grid if at >= immediate_at):
             model_alerted = looks_immediate_alerted | (~looks_immediate & reaches[alert_at])
-            for with_lexicon in (at for at in [0.0, *grid] if at <= immediate_at):
+            for with_lexicon in (at for at in words_grid if at <= immediate_at):
                 words_immediate = model_alerted | (phrase_immediate & reaches[with_lexicon])
                 for urgent_words_at in (at for at in grid if at <= min(WITH_LEXICON_URGENT_MOST, alert_at)):
                     alerted = words_immediate | (phrase_urgent & reaches[urgent_words_at])

@@ -298,11 +298,18 @@ def _words(tmp_path) -> list:
 
 def test_a_phrase_of_an_urgent_category_the_model_reads_as_clearly_harmless_is_read_by_a_person(tmp_path):
     urgent_phrase, immediate_phrase = _words(tmp_path)
-    thresholds = {"alert": 0.24, "alert_immediate": 0.12, "with_lexicon": 0.0, "with_lexicon_urgent": 0.1, "read": 0.46}
+    thresholds = {
+        "alert": 0.24,
+        "alert_immediate": 0.12,
+        "with_lexicon": 0.005,
+        "with_lexicon_urgent": 0.1,
+        "read": 0.46,
+    }
     assert decide(urgent_phrase, _prediction(0.05), thresholds).outcome == "concern"
     assert decide(urgent_phrase, _prediction(0.1), thresholds).outcome == "alert"
-    # a phrase of an immediate category alerts whatever the model says
-    assert decide(immediate_phrase, _prediction(0.0), thresholds).outcome == "alert"
+    # a phrase of an immediate category alerts unless the model is all but certain
+    assert decide(immediate_phrase, _prediction(0.05), thresholds).outcome == "alert"
+    assert decide(immediate_phrase, _prediction(0.001), thresholds).outcome == "concern"
     # a model file from before the two bars: `with_lexicon` for every phrase
     old = with_defaults({"alert": 0.24, "with_lexicon": 0.02, "read": 0.46})
     assert decide(urgent_phrase, _prediction(0.05), old).outcome == "alert"
