@@ -10,11 +10,13 @@ Two readers, combined:
   finds wordings nobody listed and tells "I want to die" from "I'm not suicidal, don't worry".
 
 The outcome (thresholds chosen when the model was trained, on messages it had not seen; the score is the
-lower of the model's calibrated "alert" and "read" heads):
+lowest of the model's calibrated "alert", "read" and "current" heads):
 - `alert`: the score reaches the `alert` threshold, or the lower `alert_immediate` one when the model reads
   the message as about suicide and self-harm or being unsafe now (the immediate categories, whose recall
-  target is the higher one), or the still lower `with_lexicon` one when a phrase that alerts on its own
-  matched (or two phrases did): the model overrules the words only when it is sure a message is harmless;
+  target is the higher one), or, when a phrase that alerts on its own matched (or two phrases did), the still
+  lower `with_lexicon` one for a phrase of an immediate category and `with_lexicon_urgent` (never above
+  `WITH_LEXICON_URGENT_MOST`) for the others: the model overrules the words only when it is sure a message is
+  harmless, and then the message is a concern a person reads;
 - `concern`: not an alert, but a phrase matched (a negation, an everyday word alone: "knife") or the model's
   "read" head reaches `read` (a past or third-person mention, a worry);
 - `none`.
@@ -72,6 +74,9 @@ IMMEDIATE_CATEGORIES: Final = tuple(category for category, severity in CATEGORY_
 # The thresholds used when a model file carries none (a model trained for a test, say); a file without
 # `alert_immediate` (one trained before it existed) uses its `alert` for every message.
 DEFAULT_THRESHOLDS: Final = {"alert": 0.5, "with_lexicon": 0.2, "read": 0.5}
+# The most `with_lexicon_urgent` may be: a phrase of an urgent category alerts unless the model reads the message
+# as clearly harmless (less than one in ten); the phrases of the immediate categories keep `with_lexicon`.
+WITH_LEXICON_URGENT_MOST: Final = 0.1
 
 
 @dataclass(frozen=True)
@@ -137,10 +142,20 @@ def lexicon_alerts(found: list[tuple[LexiconEntry, tuple[str, ...]]]) -> bool:
     return any(entry.alone for entry, _ in found) or len({entry.phrase for entry, _ in found}) >= 2
 
 
+def lexicon_alerts_immediate(found: list[tuple[LexiconEntry, tuple[str, ...]]]) -> bool:
+    """Whether what the lexicon found alerts on its own with a phrase of an immediate category (suicide and
+    self-harm, unsafe now): the phrases that alert alone, or, with two phrases and none alone, any of them."""
+    if not lexicon_alerts(found):
+        return False
+    alone = [entry for entry, _ in found if entry.alone]
+    return any(entry.severity_rank == 0 for entry in (alone or [entry for entry, _ in found]))
+
+
 def with_defaults(thresholds: dict[str, float]) -> dict[str, float]:
     """A model's thresholds with the missing ones filled in (``DEFAULT_THRESHOLDS``)."""
     full = {**DEFAULT_THRESHOLDS, **thresholds}
     full.setdefault("alert_immediate", full["alert"])
+    full.setdefault("with_lexicon_urgent", full["with_lexicon"])
     return full
 
 
@@ -151,16 +166,23 @@ def reads_as_immediate(prediction: Prediction) -> bool:
     return any(prediction.categories[category] >= CATEGORY_AT for category in IMMEDIATE_CATEGORIES)
 
 
-def alerts(score: Any, lexicon_alert: Any, thresholds: dict[str, float], immediate: Any = False) -> Any:
+def alerts(score: Any, lexicon_alert: Any, thresholds: dict[str, float], immediate: Any = False,
+           lexicon_immediate: Any = False) -> Any:
     """The alert rule on the model's score: sure enough on its own (less sure for a message it reads as about
-    an immediate category, ``immediate``), or not saying harmless when the lexicon alerts. Works on one message
-    (floats and bools) or many at once (numpy arrays)."""
-    alert_at, immediate_at = thresholds["alert"], thresholds.get("alert_immediate", thresholds["alert"])
+    an immediate category, ``immediate``), or not saying harmless when the lexicon alerts (``lexicon_immediate``:
+    with a phrase of an immediate category). Works on one message (floats and bools) or many at once (numpy
+    arrays)."""
+    full = with_defaults(thresholds)
+    alert_at, immediate_at = full["alert"], full["alert_immediate"]
     if isinstance(immediate, bool):
         sure = score >= (immediate_at if immediate else alert_at)
     else:
         sure = np.where(immediate, score >= immediate_at, score >= alert_at)
-    return sure | (lexicon_alert & (score >= thresholds["with_lexicon"]))
+    if isinstance(lexicon_immediate, bool):
+        words_at = full["with_lexicon"] if lexicon_immediate else full["with_lexicon_urgent"]
+    else:
+        words_at = np.where(lexicon_immediate, full["with_lexicon"], full["with_lexicon_urgent"])
+    return sure | (lexicon_alert & (score >= words_at))
 
 
 def decide(
@@ -177,7 +199,8 @@ def decide(
         score = {"alert": 1.0, "concern": 0.5, "none": 0.0}[outcome]
     else:
         score = prediction.score
-        if alerts(score, lexicon_alerts(found), thresholds, reads_as_immediate(prediction)):
+        if alerts(score, lexicon_alerts(found), thresholds, reads_as_immediate(prediction),
+                  lexicon_alerts_immediate(found)):
             outcome = "alert"
         elif found or prediction.read >= thresholds["read"]:
             outcome = "concern"

@@ -21,11 +21,13 @@ import numpy as np
 from bot.safeguarding.categories import CATEGORIES
 from bot.safeguarding.corpus import Labelled
 from bot.safeguarding.detector import (
+    WITH_LEXICON_URGENT_MOST,
     Assessment,
     alerts,
     assess,
     decide,
     lexicon_alerts,
+    lexicon_alerts_immediate,
     read_words,
     reads_as_immediate,
 )
@@ -40,6 +42,8 @@ TRAINING_RECALL_URGENT = 0.90
 # In each language and each category the tests gate held-out recall at 0.90: the thresholds are chosen to
 # reach it on the training messages too.
 TRAINING_RECALL_PER_GROUP = 0.90
+# `with_lexicon` values tried below the grid's 0.02. Never 0: the model may overrule a phrase when all but certain.
+WITH_LEXICON_BELOW_GRID = (0.005, 0.01)
 TRAINING_READ_RECALL = 0.95  # of concerns: shown to a human at all (as an alert or a concern)
 
 
@@ -160,11 +164,14 @@ def choose_thresholds(messages: Sequence[Labelled], predictions: Sequence[Predic
 
     Two thresholds for the model alone: `alert_immediate` for a message it reads as about an immediate
     category, `alert` for the rest. With one threshold for both, the immediate alerts' higher recall target
-    set it, and urgent alerts were caught well beyond theirs at the cost of false alarms (README)."""
+    set it, and urgent alerts were caught well beyond theirs at the cost of false alarms (README). Two for the
+    words: `with_lexicon` for a phrase of an immediate category, `with_lexicon_urgent` (at most
+    `WITH_LEXICON_URGENT_MOST`) for the others."""
     score = np.array([prediction.score for prediction in predictions])
     read = np.array([prediction.read for prediction in predictions])
     looks_immediate = np.array([reads_as_immediate(prediction) for prediction in predictions], dtype=bool)
     by_lexicon = np.array([lexicon_alerts(entries) for entries, _ in found], dtype=bool)
+    by_immediate_phrase = np.array([lexicon_alerts_immediate(entries) for entries, _ in found], dtype=bool)
     matched = np.array([bool(entries) for entries, _ in found], dtype=bool)
     immediate = np.array([m.outcome == "alert" and m.severity == "immediate" for m in messages], dtype=bool)
     urgent = np.array([m.outcome == "alert" and m.severity == "urgent" for m in messages], dtype=bool)
@@ -184,21 +191,29 @@ def choose_thresholds(messages: Sequence[Labelled], predictions: Sequence[Predic
         return all(alerted[group].mean() >= target for group, target in groups)
 
     grid = [round(0.02 * step, 2) for step in range(1, 50)]
-    best: tuple[int, float, float, float] | None = None
+    names = ("alert", "alert_immediate", "with_lexicon", "with_lexicon_urgent")
+    # `alerts` unrolled for speed (about 150,000 candidates): each part of the rule is computed once per threshold
+    # it depends on. `with_lexicon` may also be lower than the grid: a phrase of an immediate category then alerts
+    # unless the model is all but certain ("I used to self harm in year 8 but I've been clean for two years").
+    words_grid = [*WITH_LEXICON_BELOW_GRID, *grid]
+    reaches = {at: score >= at for at in words_grid}
+    phrase_immediate, phrase_urgent = by_lexicon & by_immediate_phrase, by_lexicon & ~by_immediate_phrase
+    best: tuple[int, tuple[float, ...]] | None = None
     for immediate_at in grid:
-        for with_lexicon in (at for at in grid if at <= immediate_at):
-            for alert_at in (at for at in grid if at >= immediate_at):
-                thresholds = {"alert": alert_at, "alert_immediate": immediate_at, "with_lexicon": with_lexicon}
-                alerted = alerts(score, by_lexicon, thresholds, looks_immediate)
-                candidate = (int(alerted[harmless].sum()), -alert_at, -immediate_at, -with_lexicon)
-                if (best is None or candidate < best) and reached(alerted):
-                    best = candidate
-    if best is None:
-        alert_at = immediate_at = with_lexicon = grid[0]
-    else:
-        alert_at, immediate_at, with_lexicon = -best[1], -best[2], -best[3]
-    chosen = {"alert": alert_at, "alert_immediate": immediate_at, "with_lexicon": with_lexicon}
-    alerted = alerts(score, by_lexicon, chosen, looks_immediate)
+        looks_immediate_alerted = looks_immediate & reaches[immediate_at]
+        for alert_at in (at for at in grid if at >= immediate_at):
+            model_alerted = looks_immediate_alerted | (~looks_immediate & reaches[alert_at])
+            for with_lexicon in (at for at in words_grid if at <= immediate_at):
+                words_immediate = model_alerted | (phrase_immediate & reaches[with_lexicon])
+                for urgent_words_at in (at for at in grid if at <= min(WITH_LEXICON_URGENT_MOST, alert_at)):
+                    alerted = words_immediate | (phrase_urgent & reaches[urgent_words_at])
+                    values = (alert_at, immediate_at, with_lexicon, urgent_words_at)
+                    candidate = (int(alerted[harmless].sum()), tuple(-value for value in values))
+                    if (best is None or candidate < best) and reached(alerted):
+                        best = candidate
+    chosen = dict(zip(names, (grid[0],) * len(names) if best is None else (-value for value in best[1]),
+                      strict=True))
+    alerted = alerts(score, by_lexicon, chosen, looks_immediate, by_immediate_phrase)
     read_at = grid[0]
     for candidate_at in grid:
         if (alerted | matched | (read >= candidate_at))[concerns].mean() >= TRAINING_READ_RECALL:

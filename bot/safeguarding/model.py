@@ -13,10 +13,14 @@ Heads, each a logistic regression over those features:
 - ``alert``: a human must read this now (the writers' ``alert``), calibrated so that the score is a
   probability (sigmoid calibration on cross-validated scores: ``CalibratedClassifierCV``);
 - ``read``: a human should read this at all (``alert`` or ``concern``), calibrated the same way;
+- ``current``: of the messages a human should read, is it a risk now (``alert``) rather than negated, past,
+  hypothetical or about someone else (``concern``), calibrated the same way. The ``alert`` head learns this
+  and the topic at once from every message; this one sees only messages that share the topic, so it learns
+  the difference between "I want to die" and "I wanted to die in year 8";
 - ``immediate``: among alerts, is it happening now (the writers' severity);
 - one per category: the message is about it (alerts and concerns).
 
-A message's score (``Prediction.score``) is the lower of ``alert`` and ``read``. The thresholds that turn
+A message's score (``Prediction.score``) is the lowest of ``alert``, ``read`` and ``current``. The thresholds that turn
 it into an outcome are chosen when training, on cross-validated predictions over the training corpus (never
 on the held-out set), and saved with the weights.
 
@@ -54,7 +58,10 @@ REGULARISATION_C: Final = 16.0
 CROSS_VALIDATION_FOLDS: Final = 5
 # Words whose features are kept looked up (a bounded memo: it changes speed, never results).
 _WORDS_KEPT: Final = 50_000
-HEADS: Final = ("alert", "read", "immediate", *CATEGORIES)
+HEADS: Final = ("alert", "read", "current", "immediate", *CATEGORIES)
+# Heads a model file may lack (one trained before they existed): a missing one gives 1, which changes no score.
+OPTIONAL_HEADS: Final = frozenset({"current"})
+_MISSING_HEAD: Final = {"bias": 50.0}
 
 
 class ModelError(ValueError):
@@ -94,6 +101,7 @@ _LENGTHS: Final = ((1, "1"), (2, "2"), (4, "3-4"), (8, "5-8"), (16, "9-16"), (ma
 class Prediction:
     alert: float  # probability that a human must read this now
     read: float  # probability that a human should read it at all
+    current: float  # if a human should read it: probability that it is a risk now, not negated, past or another's
     immediate: float  # if it is an alert: probability that it is happening now
     categories: dict[str, float]
 
@@ -101,9 +109,9 @@ class Prediction:
     def score(self) -> float:
         """How likely a human must read this now: the alert head, unless the read head (trained on more
         examples of each kind: alerts and concerns against everything else) thinks nobody needs to read it at
-        all. What both heads agree on is what alerts ("hi its me again" reads like "he hit me again" to the
-        alert head alone)."""
-        return min(self.alert, self.read)
+        all, or the current head reads it as negated, past, hypothetical or someone else's. What all three agree
+        on is what alerts ("hi its me again" reads like "he hit me again" to the alert head alone)."""
+        return min(self.alert, self.read, self.current)
 
 
 class Model:
@@ -114,8 +122,9 @@ class Model:
         vocabulary = document["vocabulary"]
         self.index = {term: position for position, term in enumerate(vocabulary)}
         self.idf = _array(document["idf"], len(vocabulary))
-        heads = document["heads"]
-        self.weights = np.stack([_array(heads[name]["weights"], len(vocabulary)) for name in HEADS], axis=1)
+        heads = {name: document["heads"].get(name, _MISSING_HEAD) for name in HEADS}
+        self.weights = np.stack([_array(heads[name]["weights"], len(vocabulary)) if "weights" in heads[name]
+                                 else np.zeros(len(vocabulary)) for name in HEADS], axis=1)
         self.biases = np.array([heads[name]["bias"] for name in HEADS])
         self.calibration = {name: heads[name].get("calibration") for name in HEADS}
         self.thresholds: dict[str, float] = dict(document["thresholds"])
@@ -153,6 +162,7 @@ class Model:
         return Prediction(
             probability["alert"],
             probability["read"],
+            probability["current"],
             probability["immediate"],
             {category: probability[category] for category in CATEGORIES},
         )
@@ -219,7 +229,7 @@ def _shape_problem(document: Any) -> str | None:
     for key in ("vocabulary", "idf", "heads", "thresholds", "trained_on"):
         if key not in document:
             return f'the model has no "{key}"'
-    missing = [name for name in HEADS if name not in document["heads"]]
+    missing = [name for name in HEADS if name not in document["heads"] and name not in OPTIONAL_HEADS]
     if missing:
         return f"the model has no head for {', '.join(missing)}"
     return None
@@ -283,10 +293,10 @@ def _fit(messages: list[Labelled], keys: list[tuple[str, ...]]) -> tuple[dict[st
         # arithmetic, and the same corpus gave weights 0.5 apart on two machines.
         return LogisticRegression(C=REGULARISATION_C, solver="newton-cg", tol=1e-8, max_iter=2000, **options)
 
-    def calibrated(labels: list[bool]) -> dict[str, Any]:
+    def calibrated(rows: list[int], labels: list[bool]) -> dict[str, Any]:
         folds = StratifiedKFold(CROSS_VALIDATION_FOLDS, shuffle=True, random_state=0)
         fitted = CalibratedClassifierCV(logistic(), method="sigmoid", cv=folds, ensemble=False)
-        fitted.fit(matrix, labels)
+        fitted.fit(matrix[rows], labels)
         [classifier] = fitted.calibrated_classifiers_
         [sigmoid] = classifier.calibrators
         linear = classifier.estimator
@@ -299,11 +309,13 @@ def _fit(messages: list[Labelled], keys: list[tuple[str, ...]]) -> tuple[dict[st
         linear = logistic(class_weight="balanced").fit(matrix[rows], labels)
         return {"weights": linear.coef_[0], "bias": _single(linear.intercept_[0])}
 
+    every = list(range(len(messages)))
     raised = [index for index, message in enumerate(messages) if message.outcome != "none"]
     alerts = [index for index, message in enumerate(messages) if message.outcome == "alert"]
     heads = {
-        "alert": calibrated([message.outcome == "alert" for message in messages]),
-        "read": calibrated([message.outcome != "none" for message in messages]),
+        "alert": calibrated(every, [message.outcome == "alert" for message in messages]),
+        "read": calibrated(every, [message.outcome != "none" for message in messages]),
+        "current": calibrated(raised, [messages[index].outcome == "alert" for index in raised]),
         "immediate": plain(alerts, [messages[index].severity == "immediate" for index in alerts]),
     }
     for category in CATEGORIES:

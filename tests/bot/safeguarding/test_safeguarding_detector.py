@@ -11,7 +11,7 @@ import pytest
 
 from bot.safeguarding import CATEGORIES, assess, load_lexicon
 from bot.safeguarding.cli import check_stream
-from bot.safeguarding.detector import decide, with_defaults
+from bot.safeguarding.detector import decide, read_words, with_defaults
 from bot.safeguarding.model import Prediction
 
 S, U, C, X, A, V, H = CATEGORIES
@@ -269,7 +269,7 @@ def test_assess_needs_text():
 
 
 def _prediction(score: float, **categories: float) -> Prediction:
-    return Prediction(score, score, 0.0, {category: categories.get(category, 0.0) for category in CATEGORIES})
+    return Prediction(score, score, 1.0, 0.0, {category: categories.get(category, 0.0) for category in CATEGORIES})
 
 
 def test_the_model_alone_needs_less_to_alert_on_a_message_it_reads_as_about_an_immediate_category():
@@ -282,3 +282,34 @@ def test_the_model_alone_needs_less_to_alert_on_a_message_it_reads_as_about_an_i
     old = with_defaults({"alert": 0.16, "with_lexicon": 0.02, "read": 0.46})
     assert decide([], _prediction(0.15, suicide_self_harm=0.8), old).outcome == "none"
     assert decide([], _prediction(0.17, health=0.9), old).outcome == "alert"
+
+
+def _words(tmp_path) -> list:
+    """What the words find in two messages: a phrase of an urgent category, and one of an immediate one."""
+    words = tmp_path / "words.yaml"
+    words.write_text(
+        "language: en\nentries:\n  - {phrase: on tick, category: criminal_exploitation}\n"
+        "  - {phrase: end it all, category: suicide_self_harm}\n",
+        encoding="utf-8",
+    )
+    lexicon = load_lexicon([words])
+    return [read_words(lexicon, text).found for text in ("got the new fifa on tick", "im going to end it all")]
+
+
+def test_a_phrase_of_an_urgent_category_the_model_reads_as_clearly_harmless_is_read_by_a_person(tmp_path):
+    urgent_phrase, immediate_phrase = _words(tmp_path)
+    thresholds = {
+        "alert": 0.24,
+        "alert_immediate": 0.12,
+        "with_lexicon": 0.005,
+        "with_lexicon_urgent": 0.1,
+        "read": 0.46,
+    }
+    assert decide(urgent_phrase, _prediction(0.05), thresholds).outcome == "concern"
+    assert decide(urgent_phrase, _prediction(0.1), thresholds).outcome == "alert"
+    # a phrase of an immediate category alerts unless the model is all but certain
+    assert decide(immediate_phrase, _prediction(0.05), thresholds).outcome == "alert"
+    assert decide(immediate_phrase, _prediction(0.001), thresholds).outcome == "concern"
+    # a model file from before the two bars: `with_lexicon` for every phrase
+    old = with_defaults({"alert": 0.24, "with_lexicon": 0.02, "read": 0.46})
+    assert decide(urgent_phrase, _prediction(0.05), old).outcome == "alert"

@@ -27,7 +27,7 @@ def test_the_packaged_model_was_trained_on_the_packaged_corpus():
     corpus = training_corpus()
     assert model.trained_on["messages"] == len(corpus)
     assert model.trained_on["fingerprint"] == corpus_fingerprint(corpus), "run `rhi safeguarding train`"
-    assert set(model.thresholds) == {"alert", "alert_immediate", "with_lexicon", "read"}
+    assert set(model.thresholds) == {"alert", "alert_immediate", "with_lexicon", "with_lexicon_urgent", "read"}
 
 
 def test_rebuilding_the_model_from_the_corpus_gives_the_same_model(tmp_path, capsys):
@@ -89,3 +89,14 @@ def test_without_a_model_the_words_alone_decide(tmp_path):
     assert assess("i saw a purple elephant", lexicon).outcome == "alert"
     assert assess("pass the kitchen knife", lexicon).outcome == "concern"
     assert assess("i want to die", lexicon).outcome == "none"
+
+
+def test_a_model_file_from_before_the_current_head_still_scores_as_it_did():
+    document = json.loads(PACKAGED_MODEL.read_text(encoding="utf-8"))
+    del document["heads"]["current"]
+    older = Model.from_json(json.dumps(document))
+    keys = message_keys("i used to cut in year 8", load_lexicon().lookalikes)
+    prediction = older.predict(keys)
+    assert prediction.current == 1.0
+    assert prediction.score == min(prediction.alert, prediction.read)
+    assert prediction.alert == packaged().predict(keys).alert
