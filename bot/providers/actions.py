@@ -549,11 +549,10 @@ def record_phone_offer(
 
 
 def _interview_started(referral: Referral, now: datetime) -> None:
-    """An outcome saying they met needs a booked interview whose start has come."""
+    """An outcome saying they met is refused while their booked interview has not started. With no booking a
+    worker may still have met them (a drop-in, a visit arranged by phone), so that is taken as said."""
     times = [b.starts_at for b in referral.bookings if b.status != BookingStatus.CANCELLED and b.starts_at]
-    if not times:
-        raise Invalid("outcome", "there is no booked interview: record that they met once a time is booked and held")
-    if min(times) > now:
+    if times and min(times) > now:
         raise Invalid("outcome", "the interview has not started yet: record how it went after it starts")
 
 

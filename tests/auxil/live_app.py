@@ -41,6 +41,7 @@ class LiveApp:
             "RHI_DATABASE_URL": url,
             "RHI_DATA_KEY": data_key,
             "RHI_INSTANCE_PATH": str(workdir),
+            "RHI_REQUIRE_TWO_FACTOR": "off",  # its own tests (tests/webhooks/test_two_factor.py) turn it on
             "RHI_PUBLIC_BASE_URL": PUBLIC_BASE_URL,
             "RHI_TWILIO_ACCOUNT_SID": "AC" + "0" * 32,
             "RHI_TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,

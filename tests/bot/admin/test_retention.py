@@ -43,6 +43,7 @@ def test_words_go_after_their_time_and_the_providers_records_stay(runtime, dispa
     with runtime.session() as session, session.begin():
         referral = session.scalars(sa.select(Referral)).one()
         referral_id, provider_id = referral.id, referral.provider_id
+        clock.advance((min(booking.starts_at for booking in referral.bookings) - clock()).total_seconds() + 3600)
         record_outcome(session, Actor(provider_id, "duty@demo.test"), referral_id, clock(),
                        outcome="interview_held", follow_up_needed="school support")  # fmt: skip
     asked_only = Conversation(dispatcher, "sms", "+447700900202")

@@ -155,17 +155,24 @@ class Journeys:
         response = requests.post(f"{self.base_url}/api/v1{path}", json=body, headers=self.demo.auth, timeout=30)
         assert response.status_code == 200, response.text
 
-    def held(self, referral_id: int, *, days_late: int | None = None, reason: str | None = None, **follow_up) -> None:
-        """The provider confirms the time (or a later one, with its reason) and records the interview held."""
+    def held(self, referral_id: int, *, weeks_late: int | None = None, reason: str | None = None, **follow_up) -> None:
+        """The provider confirms the time (or the same time weeks later, past the deadline, with its reason: the
+        worker's hours that weekday) and records the interview held."""
         confirm: dict = {}
-        if days_late is not None:
+        if weeks_late is not None:
             with self.runtime.session() as session:
-                deadline = session.get(Referral, referral_id).deadline_at
-            confirm["starts_at"] = (deadline + timedelta(days=days_late)).strftime("%Y-%m-%dT%H:%M:%SZ")
+                asked = min(booking.starts_at for booking in session.get(Referral, referral_id).bookings)
+            confirm["starts_at"] = (asked + timedelta(weeks=weeks_late)).strftime("%Y-%m-%dT%H:%M:%SZ")
             if reason:
                 confirm["delay_reason"] = reason
         self.provider(f"/referrals/{referral_id}/confirm", confirm)
+        # The outcome is recorded once the interview has started (the service refuses it before), then the month
+        # goes on from where it was.
+        with self.runtime.session() as session:
+            starts = min(booking.starts_at for booking in session.get(Referral, referral_id).bookings)
+        now, self.clock.now = self.clock.now, max(self.clock.now, starts + timedelta(hours=1))
         self.provider(f"/referrals/{referral_id}/outcome", {"outcome": "interview_held", **follow_up})
+        self.clock.now = now
 
 
 def play_january(runtime, base_url: str, telegram) -> Month:
@@ -185,7 +192,7 @@ def play_january(runtime, base_url: str, telegram) -> Month:
     play.on_telegram("/start", "I'm a young person", "Ask for a chat with a worker", "16 or 17", "2 or 3 days ago",
                      "Yes", "In care near here", "Newport", "Yes, that's OK", "Youth centre", "Anyone is fine",
                      "1", "No", "Yes, send it")  # fmt: skip
-    play.held(play.latest_referral(), days_late=2, reason="young_person_choice", follow_up_needed="mentoring")
+    play.held(play.latest_referral(), weeks_late=2, reason="young_person_choice", follow_up_needed="mentoring")
     month.referrals.append(
         Played("care_local", "age_16_17", "newport", "telegram", held="young_person_choice", follow_up=(True, False))
     )
@@ -195,7 +202,7 @@ def play_january(runtime, base_url: str, telegram) -> Month:
     play.at(6)
     play.sms("hi", "1", "2", "3", "today", "not sure", "out of area", "vale of glamorgan", "yes", "cafe", "anyone",
              "1", "no", "yes")  # fmt: skip
-    play.held(play.latest_referral(), days_late=1)
+    play.held(play.latest_referral(), weeks_late=1)
     month.referrals.append(Played("care_out_of_area", "age_16_17", "vale_of_glamorgan", held="no_availability"))
     month.episodes.append(("care_out_of_area", False))
 
