@@ -49,8 +49,28 @@ ORDINARY_MESSAGE = (
     "have football on tuesday and wednesday and drama club on monday. thanks x see you then i guess"
 )[:MESSAGE_CHARS]
 
-SYLLABLES = ("ka", "lo", "mi", "tre", "vor", "sen", "dul", "pha", "gri", "zon", "bel", "quo", "wyn", "ast",
-             "ember", "ruk", "tal", "ish", "orn", "vex")
+SYLLABLES = (
+    "ka",
+    "lo",
+    "mi",
+    "tre",
+    "vor",
+    "sen",
+    "dul",
+    "pha",
+    "gri",
+    "zon",
+    "bel",
+    "quo",
+    "wyn",
+    "ast",
+    "ember",
+    "ruk",
+    "tal",
+    "ish",
+    "orn",
+    "vex",
+)
 FUNCTION_WORDS = ("i", "my", "to", "not", "me", "{someone}", "{family}", "dw", "mae")
 
 
@@ -141,8 +161,10 @@ def main() -> int:
     rng = random.Random(SEED)
     texts = corpus_texts()
     dense = [dense_message(texts, rng) for _ in range(50)]
-    print(f"Python {sys.version.split()[0]}; {len(texts)} corpus messages; {RUNS} runs per figure; "
-          f"messages of {MESSAGE_CHARS} characters")
+    print(
+        f"Python {sys.version.split()[0]}; {len(texts)} corpus messages; {RUNS} runs per figure; "
+        f"messages of {MESSAGE_CHARS} characters"
+    )
     loads = []
     for _ in range(5):
         started = time.perf_counter()

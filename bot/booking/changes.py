@@ -54,7 +54,6 @@ def cancel_live_bookings(
     return cancelled
 
 
-
 def book_proposed_time(session: Session, contact: Contact, proposal: dict[str, Any], now: datetime) -> Booking | None:
     """Book the time a worker suggested, now that the young person said yes; None if it has gone."""
     referral = session.get(Referral, proposal.get("referral_id") or 0)
@@ -104,7 +103,6 @@ def book_proposed_time(session: Session, contact: Contact, proposal: dict[str, A
     return booking
 
 
-
 def live_booking(session: Session, contact: Contact) -> Booking | None:
     """The booking that stands for this young person (requested or confirmed, on a referral still open)."""
     return session.scalars(
@@ -118,7 +116,6 @@ def live_booking(session: Session, contact: Contact) -> Booking | None:
         .order_by(Booking.id.desc())
         .limit(1)
     ).first()
-
 
 
 def booking_labels(session: Session, booking: Booking, timezone: Any) -> dict[str, Any]:
@@ -141,7 +138,6 @@ def booking_labels(session: Session, booking: Booking, timezone: Any) -> dict[st
     }
 
 
-
 @cache
 def _builtin_booking_options() -> dict[str, dict[Any, dict[str, str]]]:
     """The booking script's words for each place, worker preference and trusted-adult answer."""
@@ -155,14 +151,12 @@ def _builtin_booking_options() -> dict[str, dict[Any, dict[str, str]]]:
     return options
 
 
-
 def _option_label(step_id: str, value: Any) -> Any:
     label = _builtin_booking_options().get(step_id, {}).get(value)
     if label is None:
         text = str(value).replace("_", " ")
         return {"en": text, "cy": text}
     return label
-
 
 
 def confirmed_delay_reason(

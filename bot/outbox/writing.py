@@ -51,6 +51,7 @@ def without_alert_prefix(ordering_key: str) -> str:
     """The key as the caller gave it (``referral:12``), for an alert's key too."""
     return ordering_key.removeprefix(ALERT_KEY_PREFIX)
 
+
 # The fields of provider events that hold a person's own words (every other field is a code, a time or an id):
 # what "delete my data" empties, in events delivered or not. An event type with words of its own names them
 # here; a test reads every event schema for free-text fields and fails on one missing.

@@ -69,8 +69,9 @@ CATEGORY_AT: Final = 0.5
 IMMEDIATE_AT: Final = 0.5
 # The categories whose alerts are immediate: a message the model reads as one of them alerts from the lower
 # `alert_immediate` threshold, because their recall target (0.95) is higher than the others' (0.90).
-IMMEDIATE_CATEGORIES: Final = tuple(category for category, severity in CATEGORY_SEVERITY.items()
-                                    if severity == "immediate")
+IMMEDIATE_CATEGORIES: Final = tuple(
+    category for category, severity in CATEGORY_SEVERITY.items() if severity == "immediate"
+)
 # The thresholds used when a model file carries none (a model trained for a test, say); a file without
 # `alert_immediate` (one trained before it existed) uses its `alert` for every message.
 DEFAULT_THRESHOLDS: Final = {"alert": 0.5, "with_lexicon": 0.2, "read": 0.5}
@@ -91,13 +92,20 @@ class Assessment:
     def to_json(self, text: str | None = None) -> dict[str, Any]:
         """The `rhi safeguarding check` line for this assessment (with "text" first when given)."""
         result: dict[str, Any] = {} if text is None else {"text": text}
-        result.update(escalate=self.escalate, severity=self.severity, categories=list(self.categories),
-                      matches=list(self.matches), outcome=self.outcome, score=round(self.score, 4))
+        result.update(
+            escalate=self.escalate,
+            severity=self.severity,
+            categories=list(self.categories),
+            matches=list(self.matches),
+            outcome=self.outcome,
+            score=round(self.score, 4),
+        )
         return result
 
 
-def assess(text: str, lexicon: Lexicon | None = None, *, use_model: bool = True,
-           use_lexicon: bool = True) -> Assessment:
+def assess(
+    text: str, lexicon: Lexicon | None = None, *, use_model: bool = True, use_lexicon: bool = True
+) -> Assessment:
     """Assess one message against the lexicon and its model (default: the packaged ones).
 
     ``use_model`` / ``use_lexicon`` switch one reader off, to measure what each adds on its own."""
@@ -166,8 +174,9 @@ def reads_as_immediate(prediction: Prediction) -> bool:
     return any(prediction.categories[category] >= CATEGORY_AT for category in IMMEDIATE_CATEGORIES)
 
 
-def alerts(score: Any, lexicon_alert: Any, thresholds: dict[str, float], immediate: Any = False,
-           lexicon_immediate: Any = False) -> Any:
+def alerts(
+    score: Any, lexicon_alert: Any, thresholds: dict[str, float], immediate: Any = False, lexicon_immediate: Any = False
+) -> Any:
     """The alert rule on the model's score: sure enough on its own (less sure for a message it reads as about
     an immediate category, ``immediate``), or not saying harmless when the lexicon alerts (``lexicon_immediate``:
     with a phrase of an immediate category). Works on one message (floats and bools) or many at once (numpy
@@ -199,8 +208,9 @@ def decide(
         score = {"alert": 1.0, "concern": 0.5, "none": 0.0}[outcome]
     else:
         score = prediction.score
-        if alerts(score, lexicon_alerts(found), thresholds, reads_as_immediate(prediction),
-                  lexicon_alerts_immediate(found)):
+        if alerts(
+            score, lexicon_alerts(found), thresholds, reads_as_immediate(prediction), lexicon_alerts_immediate(found)
+        ):
             outcome = "alert"
         elif found or prediction.read >= thresholds["read"]:
             outcome = "concern"
@@ -209,8 +219,12 @@ def decide(
     if outcome == "none":
         return Assessment(False, None, [], [], "none", score)
     # The phrases' categories when they name any (a person can see why); else the model's.
-    named = [category for entry, categories in found for category in categories
-             if outcome == "concern" or entry.alone or len(matches) >= 2]
+    named = [
+        category
+        for entry, categories in found
+        for category in categories
+        if outcome == "concern" or entry.alone or len(matches) >= 2
+    ]
     if not named and prediction is not None:
         named = [category for category in CATEGORIES if prediction.categories[category] >= CATEGORY_AT]
         named = named or [max(CATEGORIES, key=prediction.categories.__getitem__)]
@@ -234,8 +248,7 @@ class _Reading:
         cached, read = lexicon.cached_readings, lexicon.readings
         self.readings = [cached.get(key) or read(key) for key in self.keys]
         for position, variants in stream.variants.items():
-            self.readings[position] += tuple(
-                reading for variant in variants for reading in lexicon.readings(variant))
+            self.readings[position] += tuple(reading for variant in variants for reading in lexicon.readings(variant))
         # two neighbouring tokens read as one word: "my self", "step dad", "ki ll"; never two whose letters
         # would run together ("hi its" is not "hits": repeated letters are read as one)
         self.joins: dict[int, str] = {}
@@ -255,15 +268,20 @@ class _Reading:
         hits = self._hits()
         if not hits:
             return []
-        hits = {hit for hit in hits if not any(
-            self.occurs(context, hit[1] - EXCLUDE_WINDOW, hit[2] + EXCLUDE_WINDOW) for context in hit[0].exclude)}
+        hits = {
+            hit
+            for hit in hits
+            if not any(
+                self.occurs(context, hit[1] - EXCLUDE_WINDOW, hit[2] + EXCLUDE_WINDOW) for context in hit[0].exclude
+            )
+        }
         kept = sorted(_without_covered(hits), key=lambda hit: (hit[1], hit[2], hit[0].phrase))
         return [(self._unless_negated(entry, start), self._categories(entry, start, end)) for entry, start, end in kept]
 
     def _unless_negated(self, entry: LexiconEntry, start: int) -> LexiconEntry:
         """A phrase just after a negation ("I'm not suicidal", "dw i ddim yn...") no longer alerts on its own:
         with the model sure on its own it still alerts, else it is a concern a person reads."""
-        before = self.keys[max(0, start - NEGATION_WINDOW):start]
+        before = self.keys[max(0, start - NEGATION_WINDOW) : start]
         if entry.alone and any(key in self.lexicon.negations for key in before):
             return dataclasses.replace(entry, alone=False)
         return entry
@@ -346,8 +364,11 @@ class _Reading:
             return bool(starts)
         class_of = self.lexicon.class_of
         return any(
-            all(keys[at + offset] == key or (key.startswith("{") and key in class_of.get(keys[at + offset], ()))
-                for offset, key in enumerate(context) if offset)
+            all(
+                keys[at + offset] == key or (key.startswith("{") and key in class_of.get(keys[at + offset], ()))
+                for offset, key in enumerate(context)
+                if offset
+            )
             for at in starts
         )
 

@@ -75,8 +75,9 @@ class Figures:
     false_alerts: list[Labelled] = field(default_factory=list)
 
 
-def measure(messages: Sequence[Labelled], check: Callable[[str], Assessment] | None = None,
-            *, by_language: bool = True) -> Figures:
+def measure(
+    messages: Sequence[Labelled], check: Callable[[str], Assessment] | None = None, *, by_language: bool = True
+) -> Figures:
     """The figures of ``check`` (default: the packaged lexicon and model) on ``messages``."""
     check = check or assess
     return _figures(messages, [check(message.text) for message in messages], by_language)
@@ -87,18 +88,22 @@ def _figures(messages: Sequence[Labelled], results: Sequence[Assessment], by_lan
     alerted = [(message, result) for message, result in pairs if result.escalate]
     figures = Figures(
         messages=len(pairs),
-        recall_immediate=_share(pairs, lambda m, r: m.outcome == "alert" and m.severity == "immediate",
-                                lambda m, r: r.escalate),
-        recall_urgent=_share(pairs, lambda m, r: m.outcome == "alert" and m.severity == "urgent",
-                             lambda m, r: r.escalate),
+        recall_immediate=_share(
+            pairs, lambda m, r: m.outcome == "alert" and m.severity == "immediate", lambda m, r: r.escalate
+        ),
+        recall_urgent=_share(
+            pairs, lambda m, r: m.outcome == "alert" and m.severity == "urgent", lambda m, r: r.escalate
+        ),
         precision=_share(alerted, lambda m, r: True, lambda m, r: m.outcome == "alert"),
         everyday_alerting=_share(pairs, lambda m, r: m.everyday, lambda m, r: r.escalate),
         concerns_read=_share(pairs, lambda m, r: m.outcome == "concern", lambda m, r: r.outcome != "none"),
-        severity_immediate=_share(pairs, lambda m, r: m.severity == "immediate" and r.escalate,
-                                  lambda m, r: r.severity == "immediate"),
+        severity_immediate=_share(
+            pairs, lambda m, r: m.severity == "immediate" and r.escalate, lambda m, r: r.severity == "immediate"
+        ),
         categories={
-            category: _share(pairs, lambda m, r, c=category: m.outcome == "alert" and c in m.categories,
-                             lambda m, r: r.escalate)
+            category: _share(
+                pairs, lambda m, r, c=category: m.outcome == "alert" and c in m.categories, lambda m, r: r.escalate
+            )
             for category in CATEGORIES
         },
         missed=[message for message, result in pairs if message.outcome == "alert" and not result.escalate],
@@ -111,8 +116,11 @@ def _figures(messages: Sequence[Labelled], results: Sequence[Assessment], by_lan
     return figures
 
 
-def _share(pairs: Iterable[tuple[Labelled, Assessment]], counted: Callable[[Labelled, Assessment], bool],
-           hit: Callable[[Labelled, Assessment], bool]) -> Ratio:
+def _share(
+    pairs: Iterable[tuple[Labelled, Assessment]],
+    counted: Callable[[Labelled, Assessment], bool],
+    hit: Callable[[Labelled, Assessment], bool],
+) -> Ratio:
     chosen = [(message, result) for message, result in pairs if counted(message, result)]
     return Ratio(sum(1 for message, result in chosen if hit(message, result)), len(chosen))
 
@@ -130,8 +138,12 @@ def report(figures: Figures, title: str) -> str:
         ("immediate given as immediate", lambda f: str(f.severity_immediate)),
         *((f"recall, {category}", lambda f, c=category: str(f.categories[c])) for category in CATEGORIES),
     ]
-    lines = [f"### {title}", "", "| | " + " | ".join(name for name, _ in columns) + " |",
-             "|---|" + "---|" * len(columns)]
+    lines = [
+        f"### {title}",
+        "",
+        "| | " + " | ".join(name for name, _ in columns) + " |",
+        "|---|" + "---|" * len(columns),
+    ]
     lines += [f"| {label} | " + " | ".join(value(f) for _, f in columns) + " |" for label, value in rows]
     return "\n".join(lines) + "\n"
 
@@ -147,8 +159,10 @@ def train_with(lexicon: Lexicon, corpus: Sequence[Labelled]) -> tuple[str, Figur
     def choose(messages: list[Labelled], predictions: list[Prediction]) -> dict[str, float]:
         found = [(reading.found, reading.now) for reading in (read_words(lexicon, m.text) for m in messages)]
         thresholds = choose_thresholds(messages, predictions, found)
-        results = [decide(entries, prediction, thresholds, now)
-                   for (entries, now), prediction in zip(found, predictions, strict=True)]
+        results = [
+            decide(entries, prediction, thresholds, now)
+            for (entries, now), prediction in zip(found, predictions, strict=True)
+        ]
         unseen.append(_figures(messages, results, True))
         return thresholds
 
@@ -156,8 +170,9 @@ def train_with(lexicon: Lexicon, corpus: Sequence[Labelled]) -> tuple[str, Figur
     return text, unseen[0]
 
 
-def choose_thresholds(messages: Sequence[Labelled], predictions: Sequence[Prediction],
-                      found: Sequence[tuple[list[Any], bool]]) -> dict[str, float]:
+def choose_thresholds(
+    messages: Sequence[Labelled], predictions: Sequence[Prediction], found: Sequence[tuple[list[Any], bool]]
+) -> dict[str, float]:
     """The thresholds with the fewest false alarms that still reach the training recall targets on predictions
     the model made for messages it had not seen, for immediate and urgent alerts, in each language and (0.90)
     in each category (ties: the higher thresholds); when none do, the lowest tried.
@@ -180,11 +195,17 @@ def choose_thresholds(messages: Sequence[Labelled], predictions: Sequence[Predic
     groups = [(immediate, TRAINING_RECALL_IMMEDIATE), (urgent, TRAINING_RECALL_URGENT)]
     for language in sorted({m.language for m in messages}):
         in_language = np.array([m.language == language for m in messages], dtype=bool)
-        groups += [(immediate & in_language, TRAINING_RECALL_PER_GROUP),
-                   (urgent & in_language, TRAINING_RECALL_PER_GROUP)]
+        groups += [
+            (immediate & in_language, TRAINING_RECALL_PER_GROUP),
+            (urgent & in_language, TRAINING_RECALL_PER_GROUP),
+        ]
     for category in CATEGORIES:
-        groups.append((np.array([m.outcome == "alert" and category in m.categories for m in messages], dtype=bool),
-                       TRAINING_RECALL_PER_GROUP))
+        groups.append(
+            (
+                np.array([m.outcome == "alert" and category in m.categories for m in messages], dtype=bool),
+                TRAINING_RECALL_PER_GROUP,
+            )
+        )
     groups = [(group, target) for group, target in groups if group.any()]
 
     def reached(alerted: np.ndarray) -> bool:
@@ -211,8 +232,7 @@ def choose_thresholds(messages: Sequence[Labelled], predictions: Sequence[Predic
                     candidate = (int(alerted[harmless].sum()), tuple(-value for value in values))
                     if (best is None or candidate < best) and reached(alerted):
                         best = candidate
-    chosen = dict(zip(names, (grid[0],) * len(names) if best is None else (-value for value in best[1]),
-                      strict=True))
+    chosen = dict(zip(names, (grid[0],) * len(names) if best is None else (-value for value in best[1]), strict=True))
     alerted = alerts(score, by_lexicon, chosen, looks_immediate, by_immediate_phrase)
     read_at = grid[0]
     for candidate_at in grid:

@@ -91,8 +91,7 @@ def _read_helpline(source: SourceFile, helpline_id: str, node: yaml.Node) -> Hel
         for name, (key_node, value_node) in number_fields.items():
             value = value_node.value if isinstance(value_node, yaml.ScalarNode) else None
             if not isinstance(value, str) or not _NUMBER_RE.fullmatch(value):
-                source.problem(value_node, f'helpline "{helpline_id}": number "{name}" must be digits '
-                                           f'(spaces allowed)')
+                source.problem(value_node, f'helpline "{helpline_id}": number "{name}" must be digits (spaces allowed)')
                 ok = False
             elif not name.isidentifier():
                 source.problem(key_node, f'helpline "{helpline_id}": number name "{name}" must be a word')
@@ -104,8 +103,9 @@ def _read_helpline(source: SourceFile, helpline_id: str, node: yaml.Node) -> Hel
         listed = source.text_list(fields["languages"][1], f'the languages of "{helpline_id}"') or []
         bad = [name for _, name in listed if name not in LANGUAGES]
         if bad or not listed:
-            source.problem(fields["languages"][1], f'helpline "{helpline_id}": languages must be some of: '
-                                                   f'{", ".join(LANGUAGES)}')
+            source.problem(
+                fields["languages"][1], f'helpline "{helpline_id}": languages must be some of: {", ".join(LANGUAGES)}'
+            )
             ok = False
         else:
             languages = tuple(name for _, name in listed)
@@ -124,13 +124,16 @@ def _read_helpline(source: SourceFile, helpline_id: str, node: yaml.Node) -> Hel
         unknown = sorted(used - numbers.keys())
         unused = sorted(numbers.keys() - used)
         if unknown:
-            source.problem(value_node, f'helpline "{helpline_id}" {language} text uses {{{unknown[0]}}}, '
-                                       f'which is not one of its numbers')
+            source.problem(
+                value_node,
+                f'helpline "{helpline_id}" {language} text uses {{{unknown[0]}}}, which is not one of its numbers',
+            )
             ok = False
             continue
         if unused and "numbers" in fields:
-            source.problem(value_node, f'helpline "{helpline_id}" {language} text does not give the number '
-                                       f'{{{unused[0]}}}')
+            source.problem(
+                value_node, f'helpline "{helpline_id}" {language} text does not give the number {{{unused[0]}}}'
+            )
             ok = False
         text[language] = template.format(**numbers)
         _check_text(source, value_node, text[language], language, f'helpline "{helpline_id}" {language} text')
@@ -187,8 +190,9 @@ def _read(path: Path | str) -> tuple[Helplines | None, list[str]]:
             listed = source.text_list(list_node, f'the helplines for "{name}"') or []
             for item_node, helpline_id in listed:
                 if helpline_id not in helpline_fields:
-                    source.problem(item_node, f'category "{name}" gives helpline "{helpline_id}", '
-                                              f'which is not in "helplines"')
+                    source.problem(
+                        item_node, f'category "{name}" gives helpline "{helpline_id}", which is not in "helplines"'
+                    )
             ids = [helpline_id for _, helpline_id in listed]
             if len(set(ids)) != len(ids):
                 source.problem(list_node, f'category "{name}" lists a helpline twice')
@@ -259,8 +263,11 @@ def script_variables(helplines: Helplines | None = None) -> dict[str, dict[str, 
         for helpline in data.helplines.values()
     }
     variables["helplines"] = {
-        language: "\n".join(data.helplines[helpline_id].text[language] for helpline_id in data.general
-                            if language in data.helplines[helpline_id].languages)
+        language: "\n".join(
+            data.helplines[helpline_id].text[language]
+            for helpline_id in data.general
+            if language in data.helplines[helpline_id].languages
+        )
         for language in LANGUAGES
     }
     return variables

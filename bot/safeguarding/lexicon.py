@@ -114,8 +114,9 @@ class LexiconEntry:
     def __post_init__(self) -> None:
         categories = (self.category, *self.also)
         object.__setattr__(self, "categories", categories)
-        object.__setattr__(self, "severity_rank",
-                           min(SEVERITY_RANK[CATEGORY_SEVERITY[category]] for category in categories))
+        object.__setattr__(
+            self, "severity_rank", min(SEVERITY_RANK[CATEGORY_SEVERITY[category]] for category in categories)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,10 +152,16 @@ class _ParsedFile:
 class Lexicon:
     """A loaded lexicon and its index. Build it with `load_lexicon()`."""
 
-    def __init__(self, entries: Iterable[LexiconEntry], classes: dict[str, frozenset[str]] | None = None,
-                 lookalikes: Iterable[str] = (), rules: Iterable[ContextRule] = (),
-                 now: Iterable[tuple[str, ...]] = (), model: Model | None = None,
-                 negations: Iterable[str] = ()) -> None:
+    def __init__(
+        self,
+        entries: Iterable[LexiconEntry],
+        classes: dict[str, frozenset[str]] | None = None,
+        lookalikes: Iterable[str] = (),
+        rules: Iterable[ContextRule] = (),
+        now: Iterable[tuple[str, ...]] = (),
+        model: Model | None = None,
+        negations: Iterable[str] = (),
+    ) -> None:
         self.entries = tuple(entries)
         self.negations = frozenset(negations)
         self.model = model
@@ -186,8 +193,12 @@ class Lexicon:
             self._add(entry.keys, entry)
             words = [key for key in entry.keys if not key.startswith("{")]
             joined = squeeze("".join(words))
-            if (len(entry.keys) > 1 and len(words) == len(entry.keys) and joined.isalpha()
-                    and len(joined) >= JOINED_PHRASE_MIN):
+            if (
+                len(entry.keys) > 1
+                and len(words) == len(entry.keys)
+                and joined.isalpha()
+                and len(joined) >= JOINED_PHRASE_MIN
+            ):
                 self._add((joined,), entry)  # "killmyself", "sewerslide"
         for word in self.vocabulary:
             self.word_beginnings.update(word[:cut] for cut in range(1, len(word)))
@@ -203,7 +214,7 @@ class Lexicon:
         now = self.now
         for position, key in enumerate(keys):
             for phrase in now.get(key, ()):
-                if tuple(keys[position:position + len(phrase)]) == phrase:
+                if tuple(keys[position : position + len(phrase)]) == phrase:
                     return True
         return False
 
@@ -243,12 +254,12 @@ class Lexicon:
         readings = [(key, False)]
         readings.extend((name, False) for name in self.class_of.get(key, ()))
         if key.isdigit():
-            readings.extend(("{" + name + "}", False) for name, numbers in NUMBER_CLASSES.items()
-                            if int(key) in numbers)
+            readings.extend(
+                ("{" + name + "}", False) for name, numbers in NUMBER_CLASSES.items() if int(key) in numbers
+            )
         elif key.isalpha():
             if len(key) >= MUTATION_MIN_WORD:
-                readings.extend((radical, False) for radical in welsh_radicals(key)
-                                if radical in self.welsh_vocabulary)
+                readings.extend((radical, False) for radical in welsh_radicals(key) if radical in self.welsh_vocabulary)
             if key not in self.vocabulary and key not in self.lookalikes and len(key) >= FUZZY_MIN_WORD - 1:
                 readings.extend((word, True) for word in self._misspelt(key))
         result = tuple(readings)
@@ -273,7 +284,7 @@ def _deletions(word: str, depth: int) -> set[str]:
     found = {word}
     frontier = {word}
     for _ in range(depth):
-        frontier = {w[:i] + w[i + 1:] for w in frontier for i in range(1, len(w))}
+        frontier = {w[:i] + w[i + 1 :] for w in frontier for i in range(1, len(w))}
         found |= frontier
     return found
 
@@ -305,15 +316,16 @@ def phrase_keys(phrase: str, lookalikes: frozenset[str] = frozenset()) -> tuple[
     keys: list[str] = []
     position = 0
     for placeholder in _CLASS_RE.finditer(phrase):
-        keys.extend(tokenise(phrase[position:placeholder.start()], lookalikes).main.keys)
+        keys.extend(tokenise(phrase[position : placeholder.start()], lookalikes).main.keys)
         keys.append("{" + placeholder.group(1).lower() + "}")
         position = placeholder.end()
     keys.extend(tokenise(phrase[position:], lookalikes).main.keys)
     return tuple(keys)
 
 
-def _parse_file(source: SourceFile, classes: dict[str, set[str]], class_lines: dict[str, str],
-                lookalikes: set[str]) -> _ParsedFile:
+def _parse_file(
+    source: SourceFile, classes: dict[str, set[str]], class_lines: dict[str, str], lookalikes: set[str]
+) -> _ParsedFile:
     parsed = _ParsedFile()
     root = source.compose()
     if root is None:
@@ -325,7 +337,7 @@ def _parse_file(source: SourceFile, classes: dict[str, set[str]], class_lines: d
     if "language" in fields:
         language = source.scalar(fields["language"][1])
         if language not in LANGUAGES:
-            source.problem(fields["language"][1], f'language must be one of: {", ".join(LANGUAGES)}')
+            source.problem(fields["language"][1], f"language must be one of: {', '.join(LANGUAGES)}")
         else:
             parsed.language = str(language)
     if "classes" in fields:
@@ -385,8 +397,14 @@ def _parse_file(source: SourceFile, classes: dict[str, set[str]], class_lines: d
     return parsed
 
 
-def _build_entry(source: SourceFile, line: int, values: dict[str, yaml.Node], language: str,
-                 lookalikes: frozenset[str], known_classes: set[str]) -> LexiconEntry | None:
+def _build_entry(
+    source: SourceFile,
+    line: int,
+    values: dict[str, yaml.Node],
+    language: str,
+    lookalikes: frozenset[str],
+    known_classes: set[str],
+) -> LexiconEntry | None:
     ok = True
     phrase_node = values.get("phrase")
     # The phrase as written (a plain scalar's text), so "yes" or "999" stay text.
@@ -445,8 +463,10 @@ def _build_entry(source: SourceFile, line: int, values: dict[str, yaml.Node], la
     keys = phrase_keys(phrase, lookalikes)
     unknown = _unknown_class(keys, known_classes)
     if unknown:
-        source.problem(phrase_node, f'phrase "{phrase}" uses unknown class {{{unknown}}} '
-                                    f'(known: {", ".join(sorted(known_classes))})')
+        source.problem(
+            phrase_node,
+            f'phrase "{phrase}" uses unknown class {{{unknown}}} (known: {", ".join(sorted(known_classes))})',
+        )
         return None
     if not keys:
         source.problem(phrase_node, f'phrase "{phrase}" has no words or emoji to match')
@@ -455,9 +475,18 @@ def _build_entry(source: SourceFile, line: int, values: dict[str, yaml.Node], la
         source.problem(phrase_node, f'phrase "{phrase}" is only a class: it would match every word in it')
         return None
     return LexiconEntry(
-        phrase=phrase.strip(), category=str(category), keys=keys, also=tuple(also), gap=gap,
-        fuzzy=flags["fuzzy"], alone=flags["alone"], exclude=tuple(exclude), reviewed=flags["reviewed"], notes=notes,
-        language=language, source=f"{source.path}:{line}",
+        phrase=phrase.strip(),
+        category=str(category),
+        keys=keys,
+        also=tuple(also),
+        gap=gap,
+        fuzzy=flags["fuzzy"],
+        alone=flags["alone"],
+        exclude=tuple(exclude),
+        reviewed=flags["reviewed"],
+        notes=notes,
+        language=language,
+        source=f"{source.path}:{line}",
     )
 
 
@@ -477,8 +506,9 @@ def _unknown_class(keys: tuple[str, ...], known_classes: set[str]) -> str | None
     return next((key[1:-1] for key in keys if key.startswith("{") and key[1:-1] not in known_classes), None)
 
 
-def _build_rule(source: SourceFile, line: int, values: dict[str, yaml.Node], lookalikes: frozenset[str],
-                known_classes: set[str]) -> ContextRule | None:
+def _build_rule(
+    source: SourceFile, line: int, values: dict[str, yaml.Node], lookalikes: frozenset[str], known_classes: set[str]
+) -> ContextRule | None:
     category = _category(source, values.get("category"), line, "category")
     near_node = values.get("near")
     near = source.text(near_node, 'field "near"') if near_node is not None else None
@@ -496,8 +526,13 @@ def _build_rule(source: SourceFile, line: int, values: dict[str, yaml.Node], loo
         return None
     if category is None or not near_keys or unknown or None in outcomes.values():
         return None
-    return ContextRule(category=category, near=near_keys, becomes=outcomes.get("becomes"),
-                       also=outcomes.get("also"), source=f"{source.path}:{line}")
+    return ContextRule(
+        category=category,
+        near=near_keys,
+        becomes=outcomes.get("becomes"),
+        also=outcomes.get("also"),
+        source=f"{source.path}:{line}",
+    )
 
 
 def _read_lexicon(paths: Sequence[Path | str]) -> tuple[Lexicon | None, list[str]]:
@@ -524,13 +559,16 @@ def _read_lexicon(paths: Sequence[Path | str]) -> tuple[Lexicon | None, list[str
             if entry is None:
                 continue
             if entry.keys in first_line_of:
-                source.problem(line, f'duplicate phrase "{entry.phrase}" (reads the same as line '
-                                     f'{first_line_of[entry.keys]})')
+                source.problem(
+                    line, f'duplicate phrase "{entry.phrase}" (reads the same as line {first_line_of[entry.keys]})'
+                )
                 continue
             first_line_of[entry.keys] = line
             entries.append(entry)
     rules = [
-        rule for source, parsed_file in zip(sources, parsed, strict=True) for line, values in parsed_file.rules
+        rule
+        for source, parsed_file in zip(sources, parsed, strict=True)
+        for line, values in parsed_file.rules
         if (rule := _build_rule(source, line, values, lookalikes, known_classes)) is not None
     ]
     problems = [problem for source in sources for problem in source.problems] + model_problems

@@ -86,7 +86,7 @@ def features(keys: Sequence[str]) -> list[str]:
         previous = key
         padded = f" {key} "
         for size in CHARACTER_NGRAMS:
-            found.extend("c " + padded[start:start + size] for start in range(len(padded) - size + 1))
+            found.extend("c " + padded[start : start + size] for start in range(len(padded) - size + 1))
     return found
 
 
@@ -123,8 +123,15 @@ class Model:
         self.index = {term: position for position, term in enumerate(vocabulary)}
         self.idf = _array(document["idf"], len(vocabulary))
         heads = {name: document["heads"].get(name, _MISSING_HEAD) for name in HEADS}
-        self.weights = np.stack([_array(heads[name]["weights"], len(vocabulary)) if "weights" in heads[name]
-                                 else np.zeros(len(vocabulary)) for name in HEADS], axis=1)
+        self.weights = np.stack(
+            [
+                _array(heads[name]["weights"], len(vocabulary))
+                if "weights" in heads[name]
+                else np.zeros(len(vocabulary))
+                for name in HEADS
+            ],
+            axis=1,
+        )
         self.biases = np.array([heads[name]["bias"] for name in HEADS])
         self.calibration = {name: heads[name].get("calibration") for name in HEADS}
         self.thresholds: dict[str, float] = dict(document["thresholds"])
@@ -144,8 +151,9 @@ class Model:
         try:
             return cls(document)
         except (ValueError, TypeError, KeyError) as exc:
-            raise ModelError(f"{name}:1: the weights cannot be read ({exc}); rebuild it with "
-                             "`rhi safeguarding train`") from None
+            raise ModelError(
+                f"{name}:1: the weights cannot be read ({exc}); rebuild it with `rhi safeguarding train`"
+            ) from None
 
     def predict(self, keys: Sequence[str]) -> Prediction:
         """Score one message from its normalised tokens (``message_keys``)."""
@@ -154,7 +162,7 @@ class Model:
         if counts:
             positions = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
             # tf-idf as TfidfVectorizer(sublinear_tf=True) computes it: (1 + log tf) * idf, scaled to length 1
-            values = (np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts))) + 1.0)
+            values = np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts))) + 1.0
             values *= self.idf[positions]
             values /= np.sqrt(values @ values)
             scores += values @ self.weights[positions]
@@ -184,7 +192,8 @@ class Model:
                 if len(known) >= _WORDS_KEPT:
                     known.clear()
                 positions = known[key] = tuple(
-                    position for feature in features((key,))[1:] if (position := index.get(feature)) is not None)
+                    position for feature in features((key,))[1:] if (position := index.get(feature)) is not None
+                )
             yield from positions
             if previous:
                 position = index.get(f"b {previous} {key}")
@@ -242,8 +251,12 @@ def corpus_fingerprint(corpus: Sequence[Labelled]) -> str:
     """What the model was trained on, as a hash of every message and its labels, in order."""
     digest = hashlib.sha256()
     for message in corpus:
-        digest.update(json.dumps([message.text, message.language, list(message.categories), message.outcome,
-                                  message.severity], ensure_ascii=False).encode("utf-8"))
+        digest.update(
+            json.dumps(
+                [message.text, message.language, list(message.categories), message.outcome, message.severity],
+                ensure_ascii=False,
+            ).encode("utf-8")
+        )
     return digest.hexdigest()
 
 
@@ -283,8 +296,9 @@ def _fit(messages: list[Labelled], keys: list[tuple[str, ...]]) -> tuple[dict[st
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
 
-    vectorizer = TfidfVectorizer(analyzer=features, min_df=MIN_MESSAGES_PER_FEATURE, sublinear_tf=True,
-                                 dtype=np.float64)
+    vectorizer = TfidfVectorizer(
+        analyzer=features, min_df=MIN_MESSAGES_PER_FEATURE, sublinear_tf=True, dtype=np.float64
+    )
     matrix = vectorizer.fit_transform(keys)
 
     def logistic(**options: Any) -> LogisticRegression:
@@ -300,8 +314,11 @@ def _fit(messages: list[Labelled], keys: list[tuple[str, ...]]) -> tuple[dict[st
         [classifier] = fitted.calibrated_classifiers_
         [sigmoid] = classifier.calibrators
         linear = classifier.estimator
-        return {"weights": linear.coef_[0], "bias": _single(linear.intercept_[0]),
-                "calibration": [_single(sigmoid.a_), _single(sigmoid.b_)]}
+        return {
+            "weights": linear.coef_[0],
+            "bias": _single(linear.intercept_[0]),
+            "calibration": [_single(sigmoid.a_), _single(sigmoid.b_)],
+        }
 
     def plain(rows: list[int], labels: list[bool]) -> dict[str, Any]:
         if len(set(labels)) < 2:  # nothing to tell apart (a tiny corpus): a head that says "no"
@@ -329,8 +346,9 @@ def _single(value: Any) -> float:
     return float(np.float32(value))
 
 
-def _document(heads: dict[str, dict[str, Any]], vectorizer: Any, thresholds: dict[str, float],
-              trained_on: dict[str, Any]) -> dict[str, Any]:
+def _document(
+    heads: dict[str, dict[str, Any]], vectorizer: Any, thresholds: dict[str, float], trained_on: dict[str, Any]
+) -> dict[str, Any]:
     vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
     return {
         "format": MODEL_FORMAT,
@@ -338,8 +356,5 @@ def _document(heads: dict[str, dict[str, Any]], vectorizer: Any, thresholds: dic
         "thresholds": thresholds,
         "vocabulary": vocabulary,
         "idf": _encoded(vectorizer.idf_),
-        "heads": {
-            name: {**head, "weights": _encoded(head["weights"])}
-            for name, head in heads.items()
-        },
+        "heads": {name: {**head, "weights": _encoded(head["weights"])} for name, head in heads.items()},
     }

@@ -25,8 +25,9 @@ from dataclasses import dataclass, field
 
 # Characters that change nothing a person reads: zero-width space/joiners, word joiner, BOM, soft
 # hyphen, Mongolian vowel separator, variation selectors, emoji skin tones and flag tag characters.
-_INVISIBLE_RE = re.compile("[\u200b-\u200d\u2060\ufeff\u00ad\u180e\ufe0e\ufe0f\U0001f3fb-\U0001f3ff"
-                           "\U000e0020-\U000e007f]+")
+_INVISIBLE_RE = re.compile(
+    "[\u200b-\u200d\u2060\ufeff\u00ad\u180e\ufe0e\ufe0f\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f]+"
+)
 _HOMOGLYPHS = "аеорсухіјѕԁӏοαικνρτυε"
 _HOMOGLYPHS_RE = re.compile(f"[{_HOMOGLYPHS}]")
 _HOMOGLYPHS_TABLE = str.maketrans(_HOMOGLYPHS, "aeopcyxijsdloaikvptue")
@@ -54,8 +55,9 @@ _SQUEEZE_RE = re.compile(r"([a-z])\1+")
 _TOKEN_RE = re.compile(r"[\w@$!|*€]+|[^\w\s\x00-\x7f]")
 # Three one-character tokens in a row, in the tokens joined by NUL: a cheap first look for spelt-out words.
 _SPACED_RUN_HINT_RE = re.compile("\x00[^\x00]\x00[^\x00]\x00[^\x00]\x00")
-_LEET = str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t",
-                       "@": "a", "$": "s", "!": "i", "|": "l", "€": "e"})
+_LEET = str.maketrans(
+    {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", "$": "s", "!": "i", "|": "l", "€": "e"}
+)
 _LEET_ONE_AS_L = str.maketrans({"1": "l"})
 _LEET_CHARS = frozenset("0134579@$!|€")
 _EDGE_SYMBOLS = "!|*"
@@ -74,34 +76,111 @@ SPACED_RUN_CONTEXT = 12
 # looked up before leetspeak is decoded.
 _EXPANSION_SOURCE = {
     # English
-    "wanna": "want to", "wana": "want to", "wanta": "want to", "wnt": "want",
-    "gonna": "going to", "gunna": "going to", "gona": "going to", "finna": "going to",
-    "gotta": "got to", "tryna": "trying to", "hafta": "have to",
-    "dont": "do not", "dnt": "do not", "doesnt": "does not", "didnt": "did not",
-    "cant": "can not", "cannot": "can not", "cnt": "can not", "wont": "will not",
-    "isnt": "is not", "arent": "are not", "wasnt": "was not", "werent": "were not",
-    "havent": "have not", "hasnt": "has not", "wouldnt": "would not", "couldnt": "could not",
-    "shouldnt": "should not", "aint": "am not",
-    "im": "i am", "ive": "i have", "imma": "i am going to", "ima": "i am going to",
-    "hes": "he is", "shes": "she is", "theyre": "they are", "youre": "you are",
-    "theyll": "they will", "youll": "you will", "itll": "it will",
-    "theyve": "they have", "youve": "you have", "weve": "we have",
-    "u": "you", "ya": "you", "yu": "you", "ur": "your", "ure": "you are", "r": "are",
-    "urself": "yourself", "yaself": "yourself", "meself": "myself", "mysef": "myself",
-    "2": "to", "4": "for",
-    "bf": "boyfriend", "gf": "girlfriend", "mom": "mum", "mommy": "mum", "mummy": "mum",
-    "pls": "please", "plz": "please", "ppl": "people", "sum1": "someone", "some1": "someone",
-    "sumone": "someone", "any1": "anyone", "no1": "no one", "every1": "everyone",
-    "lifes": "life is", "thats": "that is", "whats": "what is",
-    "2day": "today", "2nite": "tonight", "2night": "tonight", "tonite": "tonight",
-    "2moro": "tomorrow", "2mrw": "tomorrow", "b4": "before", "h8": "hate", "m8": "mate",
-    "coz": "because", "cuz": "because", "cos": "because", "bc": "because", "bcos": "because",
-    "years": "year", "yrs": "year", "yo": "year old",
+    "wanna": "want to",
+    "wana": "want to",
+    "wanta": "want to",
+    "wnt": "want",
+    "gonna": "going to",
+    "gunna": "going to",
+    "gona": "going to",
+    "finna": "going to",
+    "gotta": "got to",
+    "tryna": "trying to",
+    "hafta": "have to",
+    "dont": "do not",
+    "dnt": "do not",
+    "doesnt": "does not",
+    "didnt": "did not",
+    "cant": "can not",
+    "cannot": "can not",
+    "cnt": "can not",
+    "wont": "will not",
+    "isnt": "is not",
+    "arent": "are not",
+    "wasnt": "was not",
+    "werent": "were not",
+    "havent": "have not",
+    "hasnt": "has not",
+    "wouldnt": "would not",
+    "couldnt": "could not",
+    "shouldnt": "should not",
+    "aint": "am not",
+    "im": "i am",
+    "ive": "i have",
+    "imma": "i am going to",
+    "ima": "i am going to",
+    "hes": "he is",
+    "shes": "she is",
+    "theyre": "they are",
+    "youre": "you are",
+    "theyll": "they will",
+    "youll": "you will",
+    "itll": "it will",
+    "theyve": "they have",
+    "youve": "you have",
+    "weve": "we have",
+    "u": "you",
+    "ya": "you",
+    "yu": "you",
+    "ur": "your",
+    "ure": "you are",
+    "r": "are",
+    "urself": "yourself",
+    "yaself": "yourself",
+    "meself": "myself",
+    "mysef": "myself",
+    "2": "to",
+    "4": "for",
+    "bf": "boyfriend",
+    "gf": "girlfriend",
+    "mom": "mum",
+    "mommy": "mum",
+    "mummy": "mum",
+    "pls": "please",
+    "plz": "please",
+    "ppl": "people",
+    "sum1": "someone",
+    "some1": "someone",
+    "sumone": "someone",
+    "any1": "anyone",
+    "no1": "no one",
+    "every1": "everyone",
+    "lifes": "life is",
+    "thats": "that is",
+    "whats": "what is",
+    "2day": "today",
+    "2nite": "tonight",
+    "2night": "tonight",
+    "tonite": "tonight",
+    "2moro": "tomorrow",
+    "2mrw": "tomorrow",
+    "b4": "before",
+    "h8": "hate",
+    "m8": "mate",
+    "coz": "because",
+    "cuz": "because",
+    "cos": "because",
+    "bc": "because",
+    "bcos": "because",
+    "years": "year",
+    "yrs": "year",
+    "yo": "year old",
     # Welsh: colloquial forms read as one spelling ("isio", "isie", "moyn" all mean "eisiau")
-    "dwi": "dw i", "eisie": "eisiau", "isio": "eisiau", "isie": "eisiau",
-    "ishe": "eisiau", "isho": "eisiau", "eisio": "eisiau", "moyn": "eisiau",
-    "adre": "adref", "adra": "adref", "efo": "gyda", "gydag": "gyda", "mas": "allan",
-    "bant": "i ffwrdd", "rwan": "nawr",
+    "dwi": "dw i",
+    "eisie": "eisiau",
+    "isio": "eisiau",
+    "isie": "eisiau",
+    "ishe": "eisiau",
+    "isho": "eisiau",
+    "eisio": "eisiau",
+    "moyn": "eisiau",
+    "adre": "adref",
+    "adra": "adref",
+    "efo": "gyda",
+    "gydag": "gyda",
+    "mas": "allan",
+    "bant": "i ffwrdd",
+    "rwan": "nawr",
 }
 
 
@@ -114,8 +193,20 @@ def squeeze(word: str) -> str:
 # come from. Soft: c>g p>b t>d g>- b>f m>f rh>r; nasal: c>ngh p>mh t>nh g>ng b>m d>n; aspirate:
 # c>ch p>ph t>th, h- before a vowel. ("ll">"l" and "d">"dd" need nothing: squeezing already merges them.)
 _WELSH_RADICALS: dict[str, tuple[str, ...]] = {
-    "ngh": ("c",), "mh": ("p",), "nh": ("t",), "ng": ("g",), "ch": ("c",), "ph": ("p",), "th": ("t",),
-    "g": ("c",), "b": ("p",), "d": ("t",), "f": ("b", "m"), "m": ("b",), "n": ("d",), "r": ("rh",),
+    "ngh": ("c",),
+    "mh": ("p",),
+    "nh": ("t",),
+    "ng": ("g",),
+    "ch": ("c",),
+    "ph": ("p",),
+    "th": ("t",),
+    "g": ("c",),
+    "b": ("p",),
+    "d": ("t",),
+    "f": ("b", "m"),
+    "m": ("b",),
+    "n": ("d",),
+    "r": ("rh",),
 }
 _VOWELS = frozenset("aeiouwy")
 
@@ -287,9 +378,9 @@ def tokenise(text: str, lookalikes: frozenset[str] = frozenset()) -> Tokens:
         word = squeeze(typed.translate(_LEET))
         tokens.joined_words.append(word)
         around = [
-            *raw[max(0, start - SPACED_RUN_CONTEXT):start],
+            *raw[max(0, start - SPACED_RUN_CONTEXT) : start],
             (word, typed if typed.isalpha() else word),
-            *raw[end:end + SPACED_RUN_CONTEXT],
+            *raw[end : end + SPACED_RUN_CONTEXT],
         ]
         tokens.joined.append(_read(around, lookalikes))
     return tokens

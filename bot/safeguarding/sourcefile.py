@@ -69,8 +69,7 @@ class SourceFile:
                 fields[key] = (key_node, value_node)
         return fields
 
-    def unknown_fields(self, fields: dict[str, tuple[yaml.Node, yaml.Node]], known: tuple[str, ...],
-                       what: str) -> None:
+    def unknown_fields(self, fields: dict[str, tuple[yaml.Node, yaml.Node]], known: tuple[str, ...], what: str) -> None:
         for name, (key_node, _) in fields.items():
             if name not in known:
                 self.problem(key_node, f'unknown field "{name}" in {what} (expected one of: {", ".join(known)})')

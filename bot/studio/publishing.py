@@ -204,5 +204,7 @@ def _model_summary(text: str | None) -> str:
     except ModelError:
         return "a model that cannot be read"
     trained_on = model.trained_on
-    return (f"a model trained on {trained_on.get('messages', '?')} messages "
-            f"(corpus {str(trained_on.get('fingerprint', '?'))[:12]}), thresholds {model.thresholds}")
+    return (
+        f"a model trained on {trained_on.get('messages', '?')} messages "
+        f"(corpus {str(trained_on.get('fingerprint', '?'))[:12]}), thresholds {model.thresholds}"
+    )

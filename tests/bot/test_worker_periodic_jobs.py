@@ -58,5 +58,3 @@ def test_a_job_that_finds_the_database_busy_is_one_line_and_the_next_job_still_r
     assert record.exc_info is None  # no traceback for a database that was busy: it runs again in seconds
     assert "busy" in record.getMessage() and "next run" in record.getMessage()
     assert "slots" not in record.getMessage()  # the statement (and its values) stays out of the log
-
-

@@ -196,6 +196,7 @@ def test_no_phrase_that_alerts_alone_is_as_often_everyday_talk_as_an_alert_in_th
                 alerts[name] = alerts.get(name, 0) + 1
             elif message.everyday:
                 everyday[name] = everyday.get(name, 0) + 1
-    too_everyday = sorted(name for name, count in everyday.items()
-                          if count >= EVERYDAY_MATCHES_TO_JUDGE and count >= alerts.get(name, 0))
+    too_everyday = sorted(
+        name for name, count in everyday.items() if count >= EVERYDAY_MATCHES_TO_JUDGE and count >= alerts.get(name, 0)
+    )
     assert too_everyday == [], "mark these `alone: false`"
