@@ -32,8 +32,9 @@ def test_the_packaged_model_was_trained_on_the_packaged_corpus():
 
 def test_rebuilding_the_model_from_the_corpus_gives_the_same_model(tmp_path, capsys):
     """The same corpus and lexicon give the same file byte for byte on one machine. On another processor the
-    last digits of a float32 weight may differ (its arithmetic rounds differently), so the numbers are compared
-    to 1e-5 and everything else exactly."""
+    linear algebra rounds differently and the solver ends a step apart: weights built on two machines differed by
+    up to 1.1e-4, so the numbers are compared to 1e-3 (a score moves by less than the thresholds' steps) and
+    everything else, the vocabulary and the thresholds chosen, exactly."""
     rebuilt_file = tmp_path / MODEL_FILE_NAME
     assert train_command(sys.stdout, sys.stderr, rebuilt_file) == 0
     assert "cross-validated" in capsys.readouterr().out
@@ -46,7 +47,7 @@ def test_rebuilding_the_model_from_the_corpus_gives_the_same_model(tmp_path, cap
         (rebuilt.biases, shipped.biases),
         *[(np.array(rebuilt.calibration[head] or []), np.array(shipped.calibration[head] or [])) for head in HEADS],
     ]:
-        np.testing.assert_allclose(rebuilt_numbers, shipped_numbers, rtol=0, atol=1e-5)
+        np.testing.assert_allclose(rebuilt_numbers, shipped_numbers, rtol=0, atol=1e-3)
 
 
 @pytest.mark.parametrize("text", ["i want to die", "hi its me", "dwi isio marw heno", "sat on the tracks 🚆", ""])
