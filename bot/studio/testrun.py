@@ -14,6 +14,8 @@ import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass, field
+from datetime import date
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -51,8 +53,23 @@ class TestRun:
 def run_tests(
     scripts: dict[str, str], lexicon: dict[str, str] | None = None, helplines: dict[str, str] | None = None
 ) -> TestRun:
-    """Run every transcript among ``scripts`` against those scripts (and this lexicon and these helplines)."""
-    job = json.dumps({"scripts": scripts, "lexicon": lexicon, "helplines": helplines})
+    """Run every transcript among ``scripts`` against those scripts (and this lexicon and these helplines).
+
+    A run depends only on the files (and the day), so the same files give the answer of their last run: the
+    coordinator's checks page and then the publishing of what it checked run the tests once, not twice."""
+    job = json.dumps({"scripts": scripts, "lexicon": lexicon, "helplines": helplines}, sort_keys=True)
+    try:
+        return _run_once_per_files(job, date.today())
+    except _NotRun as not_run:
+        return TestRun(error=str(not_run))
+
+
+class _NotRun(Exception):
+    """The tests could not be run at all (raised, so that the cache never keeps it: the next try runs again)."""
+
+
+@lru_cache(maxsize=8)
+def _run_once_per_files(job: str, _day: date) -> TestRun:
     env = {name: value for name, value in os.environ.items() if not name.startswith("RHI_")}
     try:
         completed = subprocess.run(
@@ -65,10 +82,10 @@ def run_tests(
             check=False,
         )
     except subprocess.TimeoutExpired:
-        return TestRun(error=f"the tests took longer than {TIMEOUT_SECONDS} seconds and were stopped")
+        raise _NotRun(f"the tests took longer than {TIMEOUT_SECONDS} seconds and were stopped") from None
     if completed.returncode != 0:
         last = (completed.stderr.strip().splitlines() or ["no message"])[-1]
-        return TestRun(error=f"the tests could not run ({last})")
+        raise _NotRun(f"the tests could not run ({last})")
     answer = json.loads(completed.stdout)
     return TestRun([TestResult(item["file"], item["name"], tuple(item["failures"])) for item in answer["results"]])
 
