@@ -97,7 +97,11 @@ KEY_LABELS = {
 
 def key_label(breakdown: str, key: str) -> str:
     if breakdown == "by_area" and key != report.NOT_KNOWN:
-        return area_name(key)
+        # Once per area and request: the table, the charts and the form each name every area.
+        named: dict[str, str] = g.setdefault("area_names", {})
+        if key not in named:
+            named[key] = area_name(key)
+        return named[key]
     return KEY_LABELS.get(key, key.replace("_", " "))
 
 
