@@ -37,9 +37,10 @@ class ProviderEndpoint:
         self.status = 200
         self.delay = 0.0  # seconds before answering
         self.retry_after: str | None = None
-        self.received: list[Receipt] = []  # every request, duplicates included
-        self.applied: dict[str, Receipt] = {}  # the first acknowledged copy of each event
-        self.applied_order: list[str] = []
+        self._received: list[Receipt] = []  # every request, duplicates included
+        self._applied: dict[str, Receipt] = {}  # the first acknowledged copy of each event
+        self._applied_order: list[str] = []
+        self._answering = 0  # answers written but not yet recorded
         self.in_flight: dict[str, int] = {}
         self.most_in_flight_per_event = 0
         self.arrived = threading.Condition()
@@ -105,6 +106,26 @@ class ProviderEndpoint:
 
     # --- reading -----------------------------------------------------------------------------------
 
+    def _settled(self) -> None:
+        """Wait for answers already on the wire to be recorded: the sender can read a 200 and the test go on
+        before this server's thread has noted the receipt (seen on a loaded machine)."""
+        self.wait_for(lambda endpoint: endpoint._answering == 0, timeout=10.0)
+
+    @property
+    def received(self) -> list[Receipt]:
+        self._settled()
+        return self._received
+
+    @property
+    def applied(self) -> dict[str, Receipt]:
+        self._settled()
+        return self._applied
+
+    @property
+    def applied_order(self) -> list[str]:
+        self._settled()
+        return self._applied_order
+
     def applied_events(self) -> list[dict[str, Any]]:
         return [self.applied[key].event for key in self.applied_order]
 
@@ -142,11 +163,15 @@ class ProviderEndpoint:
                     )
                 with endpoint.arrived:
                     endpoint.arrived.notify_all()
+                answering = False
                 try:
                     if hold is not None:
                         hold.wait(60)
                     if delay:
                         time.sleep(delay)
+                    with endpoint._lock:
+                        endpoint._answering += 1
+                        answering = True
                     self._answer(status, retry_after)
                 except OSError:  # the sender gave up (timed out, or was killed): no answer reached it
                     status = 0
@@ -154,10 +179,12 @@ class ProviderEndpoint:
                     with endpoint._lock:
                         endpoint.in_flight[key] -= 1
                         receipt = Receipt(key, headers, body, status, arrived_at)
-                        endpoint.received.append(receipt)
-                        if 200 <= status < 300 and key not in endpoint.applied:
-                            endpoint.applied[key] = receipt
-                            endpoint.applied_order.append(key)
+                        endpoint._received.append(receipt)
+                        if 200 <= status < 300 and key not in endpoint._applied:
+                            endpoint._applied[key] = receipt
+                            endpoint._applied_order.append(key)
+                        if answering:
+                            endpoint._answering -= 1
                     with endpoint.arrived:
                         endpoint.arrived.notify_all()
 
