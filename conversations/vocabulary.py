@@ -43,13 +43,17 @@ EFFECTS: dict[str, EffectSpec] = {
         sets=(
             "time_understood",
             "time_wanted",
+            "time_wanted_from",
+            "time_wanted_until",
             "time_wanted_label",
             "preferred_time_text",
             "preferred_time_text_label",
         ),
     ),
     "find_slots_near": EffectSpec(
-        "look up free times nearest to the time they named (time_wanted)", sets=("slots", "slots_found")
+        "look up free times nearest to the time they named (time_wanted); slot_fits is yes, with that time as "
+        "slot, when one is inside what they named (time_wanted_from to time_wanted_until)",
+        sets=("slots", "slots_found", "slot_fits", "slot", "slot_label"),
     ),
     "request_booking": EffectSpec(
         "record the chosen time, place, worker and trusted adult as a booking on the referral and hold the "
