@@ -112,17 +112,16 @@ def _segments(rules: Rules, clause: str) -> list[str]:
             for match in pattern.finditer(clause)
         }
     )
-    # A match inside an earlier one ("went" in "went home") is the same event.
+    # A match inside an earlier one ("went" in "went home"), or right after it ("left home"), is the same event.
+    patterns = (rules.still_missing, rules.returned, rules.left)
     cuts: list[int] = []
     end = -1
     for start in starts:
-        if start >= end:
+        if start < end:
+            continue
+        if not cuts or clause[end:start].strip():
             cuts.append(start)
-            end = max(
-                (m.end() for p in (rules.still_missing, rules.returned, rules.left) for m in p.finditer(clause, start)
-                 if m.start() == start),
-                default=start,
-            )  # fmt: skip
+        end = max((m.end() for p in patterns for m in p.finditer(clause, start) if m.start() == start), default=start)
     bounds = [0, *cuts[1:], len(clause)]
     return [clause[a:b].strip() for a, b in itertools.pairwise(bounds) if clause[a:b].strip()]
 
@@ -131,16 +130,23 @@ def _read_days(rules: Rules, cleaned: str, today: date, found: dict[str, Any]) -
     """When they left and came back: each day goes with the thing that happened in its clause (or, for a
     day on its own, with the last thing said without one: "came back, it was sunday")."""
     waiting_for_day: str | None = None
+    loose_day: date | None = None  # "from friday" before "till sunday"
     for clause, after_until in _clauses(rules, cleaned):
         day = answers.parse_past_day(rules.not_now_words.sub(" ", clause), today)
         event: str | None = None
+        came_back = rules.returned.search(clause)
         if rules.still_missing.search(clause):
             found["still_missing"] = True
             event = "left" if rules.since.search(clause) else None
-        elif after_until or rules.returned.search(clause):
+        elif after_until:
             event = "returned"
-        elif rules.since.search(clause) or rules.left.search(clause):
-            event = "left"
+            if loose_day is not None:
+                found.setdefault("left", loose_day)
+        elif came_back and not _undone(rules, clause[: came_back.start()]):
+            event = "returned"
+        elif came_back or rules.since.search(clause) or rules.left.search(clause):
+            event = "left"  # "didnt come home friday", "left home friday": when they went
+        loose_day = day if event is None else None
         if event and day is not None:
             found.setdefault(event, day)
             waiting_for_day = None
@@ -153,6 +159,12 @@ def _read_days(rules: Rules, cleaned: str, today: date, found: dict[str, Any]) -
         found.pop("returned", None)
     if found.get("left") and found.get("returned") and found["returned"] < found["left"]:
         found.pop("returned")  # "came back" before they went: a misreading, better asked
+
+
+def _undone(rules: Rules, before: str) -> bool:
+    """ "home" after "didnt come" or "left" is not coming back."""
+    last = " ".join(before.split()[-1:])
+    return bool(last) and bool(rules.negation.fullmatch(last) or rules.left.fullmatch(last))
 
 
 def _police(rules: Rules, cleaned: str) -> str | None:
@@ -181,7 +193,7 @@ def _setting(rules: Rules, cleaned: str) -> str | None:
 
 def _age(rules: Rules, cleaned: str) -> int | None:
     for match in rules.age.finditer(cleaned):
-        age = answers.parse_age(match.group(1) or "")
+        age = answers.parse_age(next((group for group in match.groups() if group), ""))
         if age is not None:
             return age
     return None

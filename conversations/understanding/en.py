@@ -35,19 +35,24 @@ RULES = Rules(
         r"(?:turned|turn|showed|show|rocked|rolled) up",
         r"returned|return|retuned|back since|home since|back now|home now|back home|been back|am back|im back",
         r"is back|hes back|shes back|theyre back|was back|were back|back on|back at|back by|back yday|"
-        r"back yesterday|back last|back this|back today|back tdy|found (?:him|her|them)|police found",
+        r"back yesterday|back last|back this|back today|back tdy|found (?:him|her|them)|police found|"
+        r"(?:walked|came|got|come) in|(?:came|come|got) bak|picked (?:me|him|her|them) up|back|home",
     ),
     left=words(
         r"went|go|gone|left|leave|ran|run|runaway|run away|ran off|ran away|disappeared|dissapeared|vanished|"
         r"took off|walked out|stormed out|legged it|bolted|awol|did one|went missing|gone missing|"
         r"(?:didnt|did not|never|didn t) (?:come|came) (?:home|back)",
-        r"wasnt (?:home|in)|not home (?:on|last)|stayed out|stayed away|out all night",
+        r"wasnt (?:home|in)|not home (?:on|last)|stayed out|stayed away|out all (?:night|weekend)|"
+        r"(?:was|been|were) away|away from",
     ),
     since=words(r"(?:missing|away|gone|out) since", "since"),
-    police=words(r"police|polic|poilce|plod|cops|coppers|feds|999|101|officer|officers|pc|5 0"),
+    police=words(
+        r"police|polic|poilce|plod|cops|coppers|feds|999|101|officer|officers|pc|5 0|"
+        r"reported (?:him|her|them|me) missing|missing person report|missing persons report"
+    ),
     police_unsure=words(
         r"not sure|unsure|dunno|dno|idk|no idea|dont know (?:if|whether|wether)|do not know (?:if|whether)|"
-        r"maybe|might have|might of|not certain|cant remember|think so|prob|probably"
+        r"maybe|might have|might of|not certain|cant remember|think so|prob|probably|i think|i thought"
     ),
     negation=words(
         r"didnt|didn t|did not|dint|didn|dnt|dont|do not|not|never|no|havent|have not|hasnt|wasnt|werent|"
@@ -86,7 +91,8 @@ RULES = Rules(
         r"nan|sw|stepdad|step dad|stepmum|step mum)",
         r"i (?:ran|run|went|left|got back|came back|came home|got home|was away|was missing|stayed|legged|"
         r"took off|walked out|did one|dont want|ran off|ran away)",
-        r"(?:im|i am|i m) (?:\d{1,2}|back|home|a young person|young person|a teen|a kid|the young person)",
+        r"(?:im|i am|i m) (?:\d{1,2}|[a-z]+teen|twelve|back|home|a young person|young person|a teen|a kid|"
+        r"the young person)",
         r"me (?:and|n) my mates",
     ),
     age=words(
@@ -98,7 +104,8 @@ RULES = Rules(
     yes=at_start(
         r"y+e*s+|ye+|yeh|yea+h*|ya+h?|yah|yep+|yup+|yh|yy|ys|yse|aye|ok+|okay|okey|oki|k+|sure|of course|"
         r"course|deffo|defo|def|definitely|absolutely|go on|alright|aight|fine|correct|right|thats right|"
-        r"that is right|spot on|yes please|yes pls|yes plz|please|pls|plz|we did|i did|they did|he did|she did|"
+        r"that is right|spot on|no problem|no probs|no worries|not a problem|"
+        r"yes please|yes pls|yes plz|please|pls|plz|we did|i did|they did|he did|she did|"
         r"they do|they know|they knew|they were|they was|it is|it was|true|yass|yas|mhm|uh huh|ya|yeahh"
     ),
     no=at_start(
