@@ -142,7 +142,7 @@ def _read_days(rules: Rules, cleaned: str, today: date, found: dict[str, Any]) -
             event = "returned"
             if loose_day is not None:
                 found.setdefault("left", loose_day)
-        elif came_back and not _undone(rules, clause[: came_back.start()]):
+        elif came_back and not _undone(rules, clause[: came_back.start()], came_back.group(0)):
             event = "returned"
         elif came_back or rules.since.search(clause) or rules.left.search(clause):
             event = "left"  # "didnt come home friday", "left home friday": when they went
@@ -161,9 +161,11 @@ def _read_days(rules: Rules, cleaned: str, today: date, found: dict[str, Any]) -
         found.pop("returned")  # "came back" before they went: a misreading, better asked
 
 
-def _undone(rules: Rules, before: str) -> bool:
-    """ "home" after "didnt come" or "left" is not coming back."""
+def _undone(rules: Rules, before: str, words: str) -> bool:
+    """ "home" after "didnt come" or "left" (or "ddaeth hi ddim adre") is not coming back."""
     last = " ".join(before.split()[-1:])
+    if rules.negation.search(words):
+        return True
     return bool(last) and bool(rules.negation.fullmatch(last) or rules.left.fullmatch(last))
 
 

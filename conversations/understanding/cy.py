@@ -21,22 +21,25 @@ _HOME = r"nol|yn ol|ol|adre|adref|adra|gartre|gartref|yn ei ol|yn ei hol|yn eu h
 _WORD_AGES = r"deg|un ar ddeg|deuddeg|tri ar ddeg|pedwar ar ddeg|pymtheg|un ar bymtheg|dau ar bymtheg|deunaw"
 
 RULES = Rules(
-    clause_breaks=words("a", "ac", "ond", "wedyn", "wedi hynny", "yna", "achos", "oherwydd", "felly", "and", "but"),
+    # Not "a": after accents go it is also "â" (with): "daeth yr heddlu â hi adre".
+    clause_breaks=words("ac", "ond", "wedyn", "wedi hynny", "yna", "achos", "oherwydd", "felly", "and", "but"),
     until=words("tan", "hyd", "nes", "till", "until"),
     still_missing=words(
-        r"dal (?:ar goll|i ffwrdd|allan|heb ddod)",
+        r"dal (?:ar goll|i ffwrdd|allan|heb ddod|missing|away|out)",
         r"(?:ddim|dim|heb fod|heb ddod) (?:wedi dod )?(?:yn ol|nol|adre|adref|adra|gartre|gartref) (?:eto|o hyd)",
         r"(?:dydy|dyw|dydi|dyw e|dyw hi|dydy hi|dydy e|dydyn nhw|dw i|dwi|sa i|sai) (?:\w+ )?ddim (?:wedi dod )?"
         r"(?:yn ol|nol|adre|adref|adra|gartre|gartref)",
         r"heb ddod (?:yn ol|nol|adre|adref|adra)(?: eto)",
-        r"dw i ddim yn ol|dwi ddim yn ol|dw i ddim nol|sai nol|ddim yn ol|ddim nol|dim nol|dim yn ol",
+        r"dw i ddim yn ol|dwi ddim yn ol|dw i ddim nol|sai nol|sa i nol|ddim yn ol|ddim nol|dim nol|dim yn ol",
     ),
     returned=words(
         r"(?:daeth|ddaeth|daethon|ddaethon|dath|ddath|dod|ddod|des|ddes|ddoth|doth|ddo|dois|ddois|daethant|"
         r"cyrhaeddodd|gyrhaeddodd|cyrraedd|dychwelodd|ddychwelodd|dychwelyd|cerddodd|gerddodd|troi|trodd|drodd)"
         rf"(?: \w+)?(?: \w+)? (?:{_HOME})",
         rf"(?:hin|en|on|nhwn|tin|in|wedi dod) (?:{_HOME})",
-        r"troi i fyny|trodd i fyny|drodd i fyny|nol ers|adre ers|adref ers|yn ol ers|nol ddoe|nol heddiw|"
+        rf"(?:daeth|ddaeth|dath|ddath|dod) (?:yr|y) (?:heddlu|police) (?:a|ag|ai) (?:\w+ )?(?:{_HOME})",
+        r"nol|adre|adref|adra|troi i fyny|trodd i fyny|drodd i fyny|"
+        r"nol ers|adre ers|adref ers|yn ol ers|nol ddoe|nol heddiw|"
         r"yn ol nawr|nol nawr|adre nawr|adref nawr|adra rwan|nol bore ma|heddlu wedi dod ag|heddlu ddaeth a",
     ),
     left=words(
@@ -53,38 +56,39 @@ RULES = Rules(
     ),
     negation=words(r"ddim|dim|naddo|heb|nid|nad|erioed|neb|na|nac|nag|nath neb|wnaeth neb"),
     setting_out_of_area=words(
-        r"ardal arall|sir arall|cyngor arall|awdurdod arall|o loegr|o ardal arall|tu allan i r sir|tu allan ir sir"
+        r"ardal arall|sir arall|cyngor arall|gyngor arall|awdurdod arall|leoli yma|"
+        r"o loegr|o ardal arall|tu allan i r sir|tu allan ir sir"
     ),
     setting_care=words(
         r"mewn gofal|gofal maeth|maethu|cartref plant|cartre plant|cartref gofal|gofalwyr maeth|gofalwr maeth|"
         r"lleoliad|yn y cartref|teulu maeth|rhieni maeth|mam maeth|tad maeth|gofal"
     ),
     setting_home=words(
-        r"byw (?:gartref|gartre|adref|adre|adra|gyda|efo|hefo|gyda fi|efo fi|gyda ni|efo ni)",
+        r"byw (?:gartref|gartre|adref|adre|adra|gyda|efo|hefo|gydai|gydar|gydag|efoi|efor|hefoi)",
         r"(?:gyda|efo|hefo) (?:fi|ni|mam|dad|nhad|nheulu|teulu|rhieni|i|fy mam|fy nhad) (?:gartref|gartre|adre)",
         r"gartref gyda|gartre gyda|adra efo",
     ),
     parent=words(
         r"fy mab|fy merch|fy mhlentyn|fy mhlant|ein mab|ein merch|ein plentyn|mab i|merch i|mhlentyn i|"
         r"plentyn i|mab fi|merch fi|hogyn fi|hogan fi|bachgen fi|mab ni|merch ni|hogyn ni|hogan ni",
-        r"(?:dw in|dwin|dw i n|rwyn|rwy n|dwi n|fi yw|fi di|fi ydy) (?:fam|dad|tad|rhiant|riant|ofalwr|"
+        r"(?:dw in|dwin|dw i n|rwyn|rwy n|dwi n|fi yw|fi di|fi ydy) (?:ei |eu )?(?:fam|dad|tad|rhiant|riant|ofalwr|"
         r"ofalwraig|gofalwr|mam|nain|mamgu)",
         r"mam (?:e|hi|o)|tad (?:e|hi|o)|rhiant|gofalwr maeth|gofalwyr maeth ni",
     ),
     young_person=words(
         r"fy mam|fy nhad|mam fi|dad fi|nhad i|es i|rhedes i|redes i|rhedais|des i|ddes i|ddois i|dois i|"
         r"o n i|on i|ges i|fi wedi|person ifanc|dw i nol|dwi nol|dw in ol|gofalwyr fi|gweithiwr cymdeithasol fi",
-        r"(?:dw in|dwin|dw i n|rwyn|rwy n|dwi n|wi n|win) \d{1,2}",
+        r"(?:dw in|dwin|dw i n|rwyn|rwy n|dwi n|wi n|win|fin) \d{1,2}",
     ),
     age=words(
-        r"(?:dw in|dwin|dw i n|dwi n|rwyn|rwy n|wi n|win|mae hin|mae en|mae on|maen nhwn|mae hi yn|mae e yn|"
-        r"mae o yn|hin|en|on|yn) (\d{1,2})(?! ?(?:yb|yp|oclock|o gloch|:|/|diwrnod|awr))",
+        r"(?:dw in|dwin|dw i n|dwi n|rwyn|rwy n|wi n|win|fin|mae hin|mae en|mae on|maen nhwn|mae hi yn|mae e yn|"
+        r"mae o yn|hin|en|on|yn|droin|troin) (\d{1,2})(?! ?(?:yb|yp|oclock|o gloch|:|/|diwrnod|awr))",
         rf"(\d{{1,2}}|{_WORD_AGES}) (?:oed|mlwydd|blwydd|mlwydd oed)",
     ),
     yes=at_start(
         r"ie|ia|iep|ydw|ydy|ydi|yndw|yndi|ydan|ydyn|ydyn nhw|ydych|oes|do|iawn|yn iawn|oce|ok|wrth gwrs|siwr|"
         r"siwr iawn|plis|os gwelwch yn dda|hoffwn|bydd|byddai|gwnaeth|gwnes|do wnes|oedden|oedd|cywir|"
-        r"dyna fe|dyna ni|yn union|ia wir|ie plis|ydy plis|gwir|yndy"
+        r"dyna fe|dyna ni|yn union|ia wir|ie plis|ydy plis|gwir|yndy|dim problem|dim prob|dim ots"
     ),
     no=at_start(
         r"na|naddo|nage|nac ydw|nac ydy|nac ydi|nac ydyn|nagw|nadw|nagdw|nagydw|nag oes|nac oes|dim diolch|"
