@@ -26,6 +26,8 @@ from conversations.vocabulary import (
     MENU_STEP,
 )
 
+# A reply of this many words may be a sentence that answers more than the question at hand.
+SENTENCE_WORDS = 3
 # Where to carry on after an effect that a command caused.
 STAY = "@stay"  # keep waiting at the same question, say nothing more
 REPROMPT = "@reprompt"  # ask the same question again (after a language switch)
@@ -256,9 +258,15 @@ class _Run:
         A sentence that also answers questions further on ("he went friday, came back this morning, we didn't
         call the police") is said back first; once they say it is right, those questions are not asked.
         """
-        facts = understanding.read(text, self.now.date(), self.language)
+        # Reading a sentence costs about a millisecond: a reply of a word or two ("2", "yes") is read only
+        # when it is not one of the options or a typed answer already.
+        sentence = len(text.split()) >= SENTENCE_WORDS
+        facts = understanding.read(text, self.now.date(), self.language) if sentence else None
         if step.kind == "choose":
             answer = self._read_choice(step, text, folded, facts)
+            if answer is None and facts is None:
+                facts = understanding.read(text, self.now.date(), self.language)
+                answer = self._read_choice(step, text, folded, facts)
             if answer is None and step.time_step and understanding.wanted_time(text, self.now).status != "unclear":
                 # A day or time in words at a list of times: found among all the free times, not this page's.
                 self.state["vars"].update(time_words=" ".join(text.split()), time_tries=0)
@@ -274,16 +282,16 @@ class _Run:
             answer = _Answer(*typed)
             if (step.answer_type or "text") == "text":
                 self.heard = "free_text"
-        later = self._later_answers(step, facts)
+        later = self._later_answers(step, facts) if facts else {}
         if later and not confirmed:
             return self._check_understood(step, text, facts, later)
         if later:
             self.state["understood"] = {save: list(found) for save, found in later.items()}
         return self._take(step, answer)
 
-    def _read_choice(self, step: Step, text: str, folded: str, facts: understanding.Facts) -> _Answer | None:
+    def _read_choice(self, step: Step, text: str, folded: str, facts: understanding.Facts | None) -> _Answer | None:
         offered = self._choices(step)
-        from_facts = understanding.answers_from(facts, self.now.date()).get(step.save or "")
+        from_facts = understanding.answers_from(facts, self.now.date()).get(step.save or "") if facts else None
         if from_facts is not None:
             option = _option_with_value(step, from_facts[0])
             if option is not None:
@@ -301,7 +309,7 @@ class _Run:
                     # ("Saturday 21 November" says more than "2 or 3 days ago").
                     _, value, _, option = offered[index]
                     return _Answer(value, label, *exact, option=option)
-        if index is None and facts.yes is not None:
+        if index is None and facts is not None and facts.yes is not None:
             meaning = "yes" if facts.yes else "no"
             index = next((i for i, (*_, option) in enumerate(offered) if option and option.means == meaning), None)
         if index is None:
