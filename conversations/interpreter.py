@@ -198,6 +198,7 @@ class _Run:
             return self._start_again()
         if command == "menu":
             self.state["return_to"] = None
+            self.state.pop("understood", None)  # answers read for the journey they have just left
             return self._run(ENTRY_SCRIPT, MENU_STEP)
         if command == "delete":
             self._remember_return_point()
@@ -346,7 +347,7 @@ class _Run:
         if step.save in understanding.answers_from(facts, self.now.date()):
             saves.add(step.save)
         role = self.state["vars"].get("role") or facts.role
-        person = "you" if role == "young_person" or self.state["script"] == "self_referral" else facts.person
+        person = "you" if role == "young_person" else facts.person
         said = {
             language: (
                 understanding.say_understood(facts, saves, person, language, self.now.date()),
@@ -375,9 +376,9 @@ class _Run:
             return self._run(self.state["script"], step.id)
         return self._answer(step, text, folded)
 
-    def _answered_already(self, step: Step) -> tuple[Any, str | None] | None:
-        """(option or None, next step) when a sentence said earlier answers this question; the answer is
-        kept and the question skipped."""
+    def _answered_already(self, step: Step) -> tuple[str | None] | None:
+        """(the next step,) when a sentence said earlier answers this question: the answer is kept and the
+        question skipped. None when it must be asked."""
         understood = self.state.get("understood") or {}
         if not step.save or step.save not in understood:
             return None
@@ -388,8 +389,8 @@ class _Run:
         self._save(step, value, label if label is not None else _label(option), exact_day)
         if option is not None:
             self.state["vars"].update(option.set)
-            return option, option.next or step.next
-        return None, step.next
+            return (option.next or step.next,)
+        return (step.next,)
 
     def _typed_answer(self, answer_type: str, text: str) -> tuple[Any, ...] | None:
         """(value, label[, exact day]) for a typed answer, or None when it cannot be understood."""
@@ -480,7 +481,7 @@ class _Run:
                 self._say(step.text)
                 step_id = step.next
             elif step.kind in ("choose", "ask") and (skipped := self._answered_already(step)) is not None:
-                step_id = skipped[1]
+                (step_id,) = skipped
             elif step.kind in ("choose", "ask"):
                 self.replies.append(self._reply(step.text, step))
                 self.state["waiting"] = "input"

@@ -333,3 +333,13 @@ def test_a_day_and_part_of_day_at_the_list_of_times_with_nothing_near_says_so_an
     assert "Sorry, there's no free time near Tuesday 24 November, in the evening" in text
     assert chat.options == ["Ask a worker", "Try another time"]
     assert "What day and time suits you?" in joined(chat("try another time"))
+
+
+def test_answers_read_for_one_journey_are_dropped_when_they_go_back_to_the_menu():
+    chat = Chat()
+    chat.says("hi", "im 15 and i got back last night, police didnt know", "yes")
+    assert chat.state["understood"]
+    chat("menu")
+    assert "understood" not in chat.state
+    chat("ask for a chat")
+    assert chat.replies[-1].text == "How old are you?"
