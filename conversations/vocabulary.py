@@ -106,6 +106,18 @@ EFFECTS: dict[str, EffectSpec] = {
     "delete_my_data": EffectSpec("delete this person's messages and details (after they confirmed)"),
 }
 
+# Questions a sentence can answer, by the name they save their answer under: a script that uses these names
+# gets "he went friday, came back this morning" read into them (conversations/understanding).
+ANSWERS_FROM_SENTENCES = {
+    "role": "who is writing: young_person or parent_carer",
+    "child_safe": "a parent's child is home (yes) or still away (away)",
+    "left_band": "the day they went, as today / yesterday / days_2_3 / longer",
+    "returned_band": "the day they came back, the same way, or not_back",
+    "police_informed": "whether the police knew: yes, no or not_sure",
+    "age_band": "an age, as its band",
+    "setting": "where the young person lives: home, care or care_out_of_area",
+}
+
 ANSWER_TYPES = ("age", "age_band", "day", "day_band", "time", "yes_no", "text")
 
 # Variables the runtime fills in before a conversation starts, so any script may use them.

@@ -19,6 +19,7 @@ from conversations import answers, timephrases
 from conversations.dates import both_languages, format_day
 from conversations.understanding import cy, en
 from conversations.understanding.rules import NO_EMOJI, YES_EMOJI, Rules, clean
+from conversations.vocabulary import ANSWERS_FROM_SENTENCES
 
 LANGUAGES = {"en": en, "cy": cy}
 # The words around a word for the police that say whether they were told: "we didnt call the police",
@@ -203,13 +204,10 @@ def _age(rules: Rules, cleaned: str) -> int | None:
 
 # --- answers to the scripts' questions ---------------------------------------------------------------
 
-# The questions the facts answer, by the name a step saves its answer under, in the order they are said
-# back. Each gives (value, label, exact day or None); the interpreter checks the value is one the step offers.
-ANSWERED_BY_FACTS = ("role", "child_safe", "left_band", "returned_band", "police_informed", "age_band", "setting")
-
 
 def answers_from(facts: Facts, today: date) -> dict[str, tuple[Any, Any, str | None]]:
-    """The answers ``facts`` give, keyed by the ``save`` name of the question each answers."""
+    """The answers ``facts`` give, keyed by the ``save`` name of the question each answers (the names in
+    ``vocabulary.ANSWERS_FROM_SENTENCES``); each is (value, label or None for the option's, exact day or None)."""
     found: dict[str, tuple[Any, Any, str | None]] = {}
     if facts.role:
         found["role"] = (facts.role, None, None)
@@ -227,7 +225,7 @@ def answers_from(facts: Facts, today: date) -> dict[str, tuple[Any, Any, str | N
         found["age_band"] = (answers.age_band(facts.age), str(facts.age), None)
     if facts.setting:
         found["setting"] = (facts.setting, None, None)
-    return found
+    return {save: found[save] for save in ANSWERS_FROM_SENTENCES if save in found}
 
 
 def say_understood(facts: Facts, saves: set[str], person: str, language: str, today: date) -> str:
