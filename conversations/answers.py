@@ -17,8 +17,28 @@ _AGE_WORDS = {
 }  # fmt: skip
 MIN_AGE, MAX_AGE = 5, 25
 
-_TODAY = ("today", "this morning", "this afternoon", "tonight", "just now", "heddiw", "bore ma", "heno", "nawr")
-_YESTERDAY = ("yesterday", "last night", "ddoe", "neithiwr", "yday", "yest")
+_TODAY = (
+    "today",
+    "this morning",
+    "this afternoon",
+    "tonight",
+    "just now",
+    "heddiw",
+    "bore ma",
+    "heno",
+    "nawr",
+    "2day",
+    "tdy",
+    "this mornin",
+    "this arvo",
+    "this evening",
+    "tonite",
+    "2nite",
+    "pnawn ma",
+    "prynhawn ma",
+)
+_YESTERDAY = ("yesterday", "last night", "ddoe", "neithiwr", "yday", "yest", "last nite", "yesterdy", "ystrdy")
+_DAY_BEFORE_YESTERDAY = ("day before yesterday", "echdoe")
 _DAYS_AGO = re.compile(
     r"\b(\d{1,2}|a|one|two|three|four|five|six|seven|un|dau|tri|pedwar|pump) "
     r"(?:days?|diwrnod|niwrnod|diwrnodau) (?:ago|yn ol|nol)\b"
@@ -37,6 +57,13 @@ _WEEKDAY_WORDS = {
     "nos sadwrn": 5,
     "nos sul": 6,
     "nos lun": 0,
+    "nos fawrth": 1,
+    "nos fercher": 2,
+    "nos iau": 3,
+    "tues": 1,
+    "weds": 2,
+    "thur": 3,
+    "thurs": 3,
 }
 
 
@@ -74,6 +101,8 @@ def age_band(age: int) -> str:
 def parse_past_day(reply: str, today: date) -> date | None:
     """A day in the past (or today): 'yesterday', 'saturday', '3 days ago', '20/11', '20 november'."""
     folded = _prepare(reply)
+    if any(f" {word} " in f" {folded} " for word in _DAY_BEFORE_YESTERDAY):
+        return today - timedelta(days=2)
     if any(f" {word} " in f" {folded} " for word in _TODAY):
         return today
     if any(f" {word} " in f" {folded} " for word in _YESTERDAY):

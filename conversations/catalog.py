@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from conversations.matching import Choice, phrases
 from conversations.script import ENTRY_SCRIPT, SYSTEM_SCRIPT, Option, Script, Step, Text
@@ -17,6 +18,7 @@ class Catalog:
     _synonym_phrases: dict[str, tuple[str, ...]] = field(default_factory=dict, compare=False)
     _option_choices: dict[int, Choice] = field(default_factory=dict, compare=False)
     _welsh_markers: list[str] = field(default_factory=list, compare=False)
+    _later_saves: dict[tuple[str, str], dict[str, frozenset[Any] | None]] = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         system = self.system
@@ -63,6 +65,40 @@ class Catalog:
             choice = Choice(phrases(words, self.synonyms(option.means) if option.means else ()))
             self._option_choices[id(option)] = choice
         return choice
+
+    def later_saves(self, script: str, step: str) -> dict[str, frozenset[Any] | None]:
+        """The names later questions save their answers under, each with the values their options offer (None
+        for a typed answer): every question the journey can reach from this one (through any option, branch
+        or goto), so an answer given early can be used there."""
+        key = (script, step)
+        if key not in self._later_saves:
+            seen: set[tuple[str, str]] = set()
+            saves: dict[str, frozenset[Any] | None] = {}
+            waiting = list(self._after(script, step))
+            while waiting:
+                here = waiting.pop()
+                found = self.step(*here)
+                if here in seen or found is None:
+                    continue
+                seen.add(here)
+                if found.waits_for_input and found.save:
+                    offered = None if found.kind == "ask" else frozenset(o.value for o in found.options)
+                    before = saves.get(found.save, frozenset())
+                    saves[found.save] = None if offered is None or before is None else before | offered
+                waiting.extend(self._after(*here))
+            self._later_saves[key] = saves
+        return self._later_saves[key]
+
+    def _after(self, script: str, step_id: str) -> list[tuple[str, str]]:
+        step = self.step(script, step_id)
+        if step is None:
+            return []
+        if step.kind == "goto" and step.target:
+            target_script, _, target_step = step.target.partition(".")
+            found = self.scripts.get(target_script)
+            return [(target_script, target_step or found.start)] if found else []
+        targets = [step.next, step.default, *(o.next for o in step.options), *step.cases.values()]
+        return [(script, target) for target in targets if target]
 
     def versions(self) -> dict[str, str]:
         return {name: script.version for name, script in self.scripts.items()}

@@ -15,8 +15,9 @@ from typing import Any
 from conversations import answers
 from conversations.catalog import Catalog
 from conversations.dates import both_languages, format_day
-from conversations.matching import Choice, choose, fold, phrases
-from conversations.script import ENTRY_SCRIPT, PLACEHOLDER, SYSTEM_SCRIPT, Step, Text
+from conversations.matching import Choice, choose, fold, number_in_reply, phrases
+from conversations.script import ENTRY_SCRIPT, PLACEHOLDER, SYSTEM_SCRIPT, Option, Step, Text
+from conversations.understanding import core as understanding
 from conversations.vocabulary import (
     COMMAND_SCRIPTS,
     MAX_MISUNDERSTANDINGS,
@@ -25,6 +26,8 @@ from conversations.vocabulary import (
     MENU_STEP,
 )
 
+# A reply of this many words may be a sentence that answers more than the question at hand.
+SENTENCE_WORDS = 3
 # Where to carry on after an effect that a command caused.
 STAY = "@stay"  # keep waiting at the same question, say nothing more
 REPROMPT = "@reprompt"  # ask the same question again (after a language switch)
@@ -57,6 +60,16 @@ class Reply:
 class Effect:
     name: str
     variables: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class _Answer:
+    """An answer to the question at hand: what to keep, and the option it chose (if it chose one)."""
+
+    value: Any
+    label: Any
+    exact_day: str | None = None
+    option: Option | None = None
 
 
 @dataclass(frozen=True)
@@ -146,6 +159,7 @@ class _Run:
                 return self._start_again()
             return self._turn()  # a stopped person hears nothing unless they say START
         if command and not self._answers_the_question(command, folded):
+            self.state.pop("checking", None)
             return self._command(command)
         if self.state["waiting"] == "finished":
             return self._run(ENTRY_SCRIPT, MENU_STEP)
@@ -154,9 +168,10 @@ class _Run:
             return self._run(ENTRY_SCRIPT, MENU_STEP)
         if not folded and not event.text.strip():
             return self._misunderstood(step, "reask_empty")
-        if step.kind == "choose":
-            return self._answer_choice(step, event.text, folded)
-        return self._answer_question(step, event.text, folded)
+        checking = self.state.pop("checking", None)
+        if checking:
+            return self._answer_check(step, checking, event.text, folded)
+        return self._answer(step, event.text, folded)
 
     def _first_message(self, folded: str, command: str | None) -> Turn:
         if command == "welsh" or (command is None and self._looks_welsh(folded)):
@@ -183,6 +198,7 @@ class _Run:
             return self._start_again()
         if command == "menu":
             self.state["return_to"] = None
+            self.state.pop("understood", None)  # answers read for the journey they have just left
             return self._run(ENTRY_SCRIPT, MENU_STEP)
         if command == "delete":
             self._remember_return_point()
@@ -237,8 +253,50 @@ class _Run:
         found = self.state["vars"].get(step.options_from) or []
         return [item for item in found if isinstance(item, dict) and "value" in item and "label" in item]
 
-    def _answer_choice(self, step: Step, text: str, folded: str) -> Turn:
+    def _answer(self, step: Step, text: str, folded: str, confirmed: bool = False) -> Turn:
+        """Their reply to the question at ``step``: an option, a typed answer, or facts read from a sentence.
+
+        A sentence that also answers questions further on ("he went friday, came back this morning, we didn't
+        call the police") is said back first; once they say it is right, those questions are not asked.
+        """
+        # Reading a sentence costs about a millisecond: a reply of a word or two ("2", "yes") is read only
+        # when it is not one of the options or a typed answer already.
+        sentence = len(text.split()) >= SENTENCE_WORDS
+        facts = understanding.read(text, self.now.date(), self.language) if sentence else None
+        if step.kind == "choose":
+            answer = self._read_choice(step, text, folded, facts)
+            if answer is None and facts is None:
+                facts = understanding.read(text, self.now.date(), self.language)
+                answer = self._read_choice(step, text, folded, facts)
+            if answer is None and step.time_step and understanding.wanted_time(text, self.now).status != "unclear":
+                # A day or time in words at a list of times: found among all the free times, not this page's.
+                self.state["vars"].update(time_words=" ".join(text.split()), time_tries=0)
+                return self._accepted(step.time_step)
+            if answer is None:
+                return self._misunderstood(step, "reask_choice")
+        else:
+            typed = self._typed_answer(step.answer_type or "text", text)
+            if typed is None:
+                return self._misunderstood(step, _REASK_FOR_TYPE.get(step.answer_type or "text", "reask_text"))
+            if typed[0] == _TOO_LONG:
+                return self._misunderstood(step, "reask_too_long")
+            answer = _Answer(*typed)
+            if (step.answer_type or "text") == "text":
+                self.heard = "free_text"
+        later = self._later_answers(step, facts) if facts else {}
+        if later and not confirmed:
+            return self._check_understood(step, text, facts, later)
+        if later:
+            self.state["understood"] = {save: list(found) for save, found in later.items()}
+        return self._take(step, answer)
+
+    def _read_choice(self, step: Step, text: str, folded: str, facts: understanding.Facts | None) -> _Answer | None:
         offered = self._choices(step)
+        from_facts = understanding.answers_from(facts, self.now.date()).get(step.save or "") if facts else None
+        if from_facts is not None:
+            option = _option_with_value(step, from_facts[0])
+            if option is not None:
+                return _Answer(from_facts[0], from_facts[1] or _label(option), from_facts[2], option)
         index = choose(folded, [choice for choice, *_ in offered])
         if index is None and step.answer_type:
             typed = self._typed_answer(step.answer_type, text)
@@ -246,37 +304,93 @@ class _Run:
                 value, label, *exact = typed
                 index = next((i for i, (_, v, _, _) in enumerate(offered) if v == value), None)
                 if index is None and step.save:  # a typed answer that is not one of the options
-                    self._save(step, value, label, *exact)
-                    return self._accepted(step.next)
+                    return _Answer(value, label, *exact)
                 if index is not None:
                     # The typed answer is one of the options; keep what they actually typed as its label
                     # ("Saturday 21 November" says more than "2 or 3 days ago").
                     _, value, _, option = offered[index]
-                    self._save(step, value, label, *exact)
-                    if option is not None:
-                        self.state["vars"].update(option.set)
-                        return self._accepted(option.next or step.next)
-                    return self._accepted(step.next)
+                    return _Answer(value, label, *exact, option=option)
+        if index is None and facts is not None and facts.yes is not None:
+            meaning = "yes" if facts.yes else "no"
+            index = next((i for i, (*_, option) in enumerate(offered) if option and option.means == meaning), None)
         if index is None:
-            return self._misunderstood(step, "reask_choice")
+            return None
         _, value, label, option = offered[index]
-        if step.save:
-            self._save(step, value, label)
-        if option is not None:
-            self.state["vars"].update(option.set)
-            return self._accepted(option.next or step.next)
+        return _Answer(value, label, None, option)
+
+    def _take(self, step: Step, answer: _Answer) -> Turn:
+        self._save(step, answer.value, answer.label, answer.exact_day)
+        if answer.option is not None:
+            self.state["vars"].update(answer.option.set)
+            return self._accepted(answer.option.next or step.next)
         return self._accepted(step.next)
 
-    def _answer_question(self, step: Step, text: str, folded: str) -> Turn:
-        typed = self._typed_answer(step.answer_type or "text", text)
-        if typed is None:
-            return self._misunderstood(step, _REASK_FOR_TYPE.get(step.answer_type or "text", "reask_text"))
-        if typed[0] == _TOO_LONG:
-            return self._misunderstood(step, "reask_too_long")
-        self._save(step, *typed)
-        if (step.answer_type or "text") == "text":
-            self.heard = "free_text"
-        return self._accepted(step.next)
+    # --- answers read from a sentence ------------------------------------------------------------
+
+    def _later_answers(self, step: Step, facts: understanding.Facts) -> dict[str, tuple[Any, Any, str | None]]:
+        """Answers the sentence gives to questions further on in the journey (not the one at hand)."""
+        found = understanding.answers_from(facts, self.now.date())
+        if not found:
+            return {}
+        later = self.catalog.later_saves(self.state["script"], step.id)
+        return {
+            save: answer
+            for save, answer in found.items()
+            if save in later and save != step.save and (later[save] is None or answer[0] in later[save])
+        }
+
+    def _check_understood(self, step: Step, text: str, facts: understanding.Facts, later: dict[str, Any]) -> Turn:
+        """'Thanks, so he came back this morning and the police don't know. Is that right?'"""
+        self.state["checking"] = {"text": text}
+        self.state["misunderstandings"] = 0
+        saves = set(later)
+        if step.save in understanding.answers_from(facts, self.now.date()):
+            saves.add(step.save)
+        role = self.state["vars"].get("role") or facts.role
+        person = "you" if role == "young_person" else facts.person
+        said = {
+            language: (
+                understanding.say_understood(facts, saves, person, language, self.now.date()),
+                understanding.check_options(language),
+            )
+            for language in ("en", "cy")
+        }
+        here = Reply(*said[self.language])
+        self.replies.append(here if self.language == "en" else Reply(here.text, here.options, Reply(*said["en"])))
+        return self._turn()
+
+    def _answer_check(self, step: Step, checking: dict[str, Any], text: str, folded: str) -> Turn:
+        """Their answer to "Is that right?": yes takes the sentence's answers, no asks one question at a time,
+        and anything else is an answer to the question itself."""
+        said = understanding.read_yes_no(text, self.language)
+        if said is None:
+            said = {1: True, 2: False}.get(number_in_reply(folded) or 0)
+        if said is None:
+            labels = [understanding.check_options(language) for language in ("en", "cy")]
+            index = choose(folded, [Choice(phrases([pair[n] for pair in labels])) for n in (0, 1)])
+            said = None if index is None else index == 0
+        if said:
+            return self._answer(step, checking["text"], fold(checking["text"]), confirmed=True)
+        if said is False:
+            self.state["misunderstandings"] = 0
+            return self._run(self.state["script"], step.id)
+        return self._answer(step, text, folded)
+
+    def _answered_already(self, step: Step) -> tuple[str | None] | None:
+        """(the next step,) when a sentence said earlier answers this question: the answer is kept and the
+        question skipped. None when it must be asked."""
+        understood = self.state.get("understood") or {}
+        if not step.save or step.save not in understood:
+            return None
+        value, label, exact_day = understood.pop(step.save)
+        option = _option_with_value(step, value) if step.kind == "choose" else None
+        if step.kind == "choose" and option is None:
+            return None
+        self._save(step, value, label if label is not None else _label(option), exact_day)
+        if option is not None:
+            self.state["vars"].update(option.set)
+            return (option.next or step.next,)
+        return (step.next,)
 
     def _typed_answer(self, answer_type: str, text: str) -> tuple[Any, ...] | None:
         """(value, label[, exact day]) for a typed answer, or None when it cannot be understood."""
@@ -366,6 +480,8 @@ class _Run:
             if step.kind == "say":
                 self._say(step.text)
                 step_id = step.next
+            elif step.kind in ("choose", "ask") and (skipped := self._answered_already(step)) is not None:
+                (step_id,) = skipped
             elif step.kind in ("choose", "ask"):
                 self.replies.append(self._reply(step.text, step))
                 self.state["waiting"] = "input"
@@ -385,6 +501,7 @@ class _Run:
                 if step.text is not None:
                     self._say(step.text)
                 self.state["waiting"] = "finished"
+                self.state.pop("understood", None)
                 # A question left for a detour (a booking moved from "change") is not one to come back to.
                 self.state["return_to"] = None
                 return self._turn()
@@ -445,6 +562,14 @@ _REASK_FOR_TYPE = {
     "yes_no": "reask_yes_no",
     "text": "reask_text",
 }
+
+
+def _option_with_value(step: Step, value: Any) -> Option | None:
+    return next((option for option in step.options if option.value == value), None)
+
+
+def _label(option: Option | None) -> dict[str, str] | None:
+    return None if option is None else {"en": option.label.en, "cy": option.label.cy}
 
 
 def _case_key(value: Any) -> str:

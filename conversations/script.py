@@ -59,6 +59,8 @@ class Step:
     save: str | None = None
     set: dict[str, Any] = field(default_factory=dict)
     answer_type: str | None = None  # for ask: the type; for choose: the or_ask type
+    # or_time, on a list of times: where a day or time typed in words ("tuesday evening") goes, kept as time_words
+    time_step: str | None = None
     retry: Text | None = None
     effect: str | None = None
     target: str | None = None  # goto: "script" or "script.step"
@@ -153,6 +155,7 @@ def _build_step(step_id: str, raw: dict[str, Any], located: Located, path: tuple
         save=raw.get("save"),
         set=dict(raw.get("set") or {}),
         answer_type=raw.get("type") or raw.get("or_ask"),
+        time_step=raw.get("or_time"),
         retry=_text(raw["retry"], located, (*path, "retry")) if raw.get("retry") else None,
         effect=raw.get("do"),
         target=raw.get("goto"),

@@ -65,7 +65,7 @@ LANGUAGE_NAMES = {"en": "English (en)", "cy": "Welsh (cy)"}
 # Keys each kind of step uses besides its own; any other key would be ignored by the bot.
 STEP_KEYS: dict[str, frozenset[str]] = {
     "say": frozenset({"next", "set"}),
-    "choose": frozenset({"options", "options_from", "save", "or_ask", "next", "retry", "set"}),
+    "choose": frozenset({"options", "options_from", "save", "or_ask", "or_time", "next", "retry", "set"}),
     "ask": frozenset({"type", "save", "next", "retry", "set"}),
     "do": frozenset({"next", "set"}),
     "goto": frozenset({"set"}),
@@ -590,6 +590,7 @@ class _ScriptCheck:
                 self.broken_paths = True
 
         check(step.next, '"next"', "next")
+        check(step.time_step, '"or_time"', "or_time")
         for n, option in enumerate(step.options):
             check(option.next, _option_name(n, option), "options", n, "next")
         for case, target in (self.raw["steps"][step.id].get("cases") or {}).items():
@@ -667,6 +668,7 @@ class _ScriptCheck:
 
     def successors(self, step: Step) -> list[str]:
         targets = [step.next, *(option.next for option in step.options), *step.cases.values(), step.default]
+        targets.append(step.time_step)
         return [target for target in targets if target is not None and target in self.script.steps]
 
     def roots(self) -> set[str]:

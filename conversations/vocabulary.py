@@ -43,13 +43,17 @@ EFFECTS: dict[str, EffectSpec] = {
         sets=(
             "time_understood",
             "time_wanted",
+            "time_wanted_from",
+            "time_wanted_until",
             "time_wanted_label",
             "preferred_time_text",
             "preferred_time_text_label",
         ),
     ),
     "find_slots_near": EffectSpec(
-        "look up free times nearest to the time they named (time_wanted)", sets=("slots", "slots_found")
+        "look up free times nearest to the time they named (time_wanted); slot_fits is yes, with that time as "
+        "slot, when one is inside what they named (time_wanted_from to time_wanted_until)",
+        sets=("slots", "slots_found", "slot_fits", "slot", "slot_label"),
     ),
     "request_booking": EffectSpec(
         "record the chosen time, place, worker and trusted adult as a booking on the referral and hold the "
@@ -100,6 +104,18 @@ EFFECTS: dict[str, EffectSpec] = {
     "opt_in": EffectSpec("this person said START: messages may be sent again"),
     "set_language": EffectSpec("remember the language this person chose"),
     "delete_my_data": EffectSpec("delete this person's messages and details (after they confirmed)"),
+}
+
+# Questions a sentence can answer, by the name they save their answer under: a script that uses these names
+# gets "he went friday, came back this morning" read into them (conversations/understanding).
+ANSWERS_FROM_SENTENCES = {
+    "role": "who is writing: young_person or parent_carer",
+    "child_safe": "a parent's child is home (yes) or still away (away)",
+    "left_band": "the day they went, as today / yesterday / days_2_3 / longer",
+    "returned_band": "the day they came back, the same way, or not_back",
+    "police_informed": "whether the police knew: yes, no or not_sure",
+    "age_band": "an age, as its band",
+    "setting": "where the young person lives: home, care or care_out_of_area",
 }
 
 ANSWER_TYPES = ("age", "age_band", "day", "day_band", "time", "yes_no", "text")

@@ -299,6 +299,9 @@ def reading_of_time(words: str, tries: int, now: datetime, timezone: ZoneInfo) -
         return {
             "time_understood": "ok",
             "time_wanted": moment.isoformat(),
+            # What they named runs from .. until ("tuesday evening" is 5pm to 9pm): a free time inside it fits.
+            "time_wanted_from": datetime.combine(wanted.day, wanted.starts, tzinfo=timezone).isoformat(),
+            "time_wanted_until": datetime.combine(wanted.day, wanted.ends, tzinfo=timezone).isoformat(),
             "time_wanted_label": label,
             "preferred_time_text": words,
             "preferred_time_text_label": label,
@@ -318,14 +321,23 @@ def reading_of_time(words: str, tries: int, now: datetime, timezone: ZoneInfo) -
 
 
 def find_slots_near(context: EffectContext) -> dict[str, Any]:
-    """Open times that fit, nearest to the time they named."""
+    """Open times that fit, nearest to the time they named; ``slot_fits`` is yes (with that time as ``slot``)
+    when one of them is inside what they named ("tuesday evening"), on whichever page of times it was."""
     referral = _open_referral(context)
     wanted = context.var("time_wanted")
     if not wanted:
-        return _offered(context, [])
+        return {**_offered(context, []), "slot_fits": "no"}
     around = datetime.fromisoformat(wanted)
     slots = slots_near(context.session, referral, context.now, around, wishes=_wishes(context, referral))
-    return _offered(context, slots)
+    values = {**_offered(context, slots), "slot_fits": "no"}
+    starts, ends = context.var("time_wanted_from"), context.var("time_wanted_until")
+    if starts and ends:
+        window = (datetime.fromisoformat(starts), datetime.fromisoformat(ends))
+        fits = next((n for n, slot in enumerate(slots) if window[0] <= slot.starts_at <= window[1]), None)
+        if fits is not None:
+            chosen = values["slots"][fits]
+            values.update(slot_fits="yes", slot=chosen["value"], slot_label=chosen["label"])
+    return values
 
 
 def request_booking(context: EffectContext) -> dict[str, Any]:

@@ -49,6 +49,11 @@ class Chat:
         if name == "find_slots":
             first = variables.get("slot_page", 0) == 0
             return {"slots": SLOTS if first else [], "slots_found": "yes" if first else "no", "slot_page": 1}
+        if name == "understand_time":
+            label = {"en": "Tuesday 24 November, in the evening", "cy": "Dydd Mawrth 24 Tachwedd, gyda'r nos"}
+            return {"time_understood": "ok", "time_wanted": "2026-11-24T18:30:00+00:00", "time_wanted_label": label}
+        if name == "find_slots_near":  # nobody is free anywhere near
+            return {"slots": [], "slots_found": "no", "slot_fits": "no"}
         if name == "create_referral":
             return {"referral_id": 7, "deadline": {"en": "Wednesday 25 November", "cy": "Dydd Mercher 25 Tachwedd"}}
         return {}
@@ -260,3 +265,81 @@ def test_any_sequence_of_messages_keeps_the_conversation_on_its_feet(messages):
         chat(message)
         assert chat.state["waiting"] in ("input", "finished")
         assert chat.state["stopped"] or chat.state["waiting"] == "finished" or chat.replies
+
+
+# --- sentences: the answer read out of what they wrote, and later questions not asked again ---------------
+
+
+def test_a_parents_whole_story_is_said_back_once_and_the_questions_it_answered_are_skipped():
+    chat = Chat()
+    chat.says("hi", "parent")
+    replies = chat("he went friday night, came back this morning, we didnt call the police")
+    assert replies == ["Thanks, so he went on Friday, he came back today and the police don't know. Is that right?"]
+    assert chat.options == ["Yes", "No, ask me"]
+    text = joined(chat("yes"))
+    assert "When did they go?" not in text and "Did you report it?" not in text
+    assert "Lots of families don't report it" in text  # what the skipped answer leads to is still said
+    assert chat.options[0] == "12 or under"  # the next question not yet answered: the child's age
+    answers = chat.state["vars"]
+    assert (answers["child_safe"], answers["left_band"], answers["returned_band"]) == ("yes", "days_2_3", "today")
+    assert answers["left_band_date"] == "2026-11-20" and answers["police_informed"] == "no"
+
+
+def test_no_to_what_was_said_back_asks_the_questions_one_by_one():
+    chat = Chat()
+    chat.says("hi", "parent", "my daughter ran off saturday and the police brought her back yesterday")
+    replies = chat("no thats wrong")
+    assert replies == ["First, is your child home and safe right now?"]
+    assert "When did they go?" in joined(chat("yes"))
+    assert "understood" not in chat.state
+
+
+def test_something_else_at_the_check_answers_the_question_itself():
+    chat = Chat()
+    chat.says("hi", "parent", "she came back last night, police know")
+    text = joined(chat("home but im worried now"))
+    assert "call 999" in text  # "Home, but I'm worried now" chosen: what to do now comes first
+    assert "police_informed" not in chat.state["vars"]
+
+
+def test_a_sentence_that_answers_only_the_question_at_hand_is_taken_without_a_check():
+    chat = Chat()
+    chat.says("hi", "parent", "yes", "yesterday", "today", "yes")
+    replies = chat("shes 14 i think")
+    assert replies == ["Where does your child live?"]
+    assert chat.state["vars"]["age_band"] == "age_13_15"
+
+
+def test_a_young_person_hears_it_said_back_to_them_in_welsh_with_the_english_kept_for_a_worker():
+    chat = Chat("cy")
+    chat.says("shwmae", "person ifanc", "gofyn am sgwrs")
+    chat("dw i'n 15, des i nôl ddoe a doedd yr heddlu ddim yn gwybod")
+    said = chat.replies[-1]
+    assert said.text.startswith("Diolch, felly dest ti'n ôl ddoe")
+    assert "doedd yr heddlu ddim yn gwybod" in said.text and "rwyt ti'n 15 oed" in said.text
+    assert said.options == ("Ydy", "Nac ydy, gofyn i fi")
+    assert said.english is not None and said.english.text.startswith("Thanks, so you got back yesterday")
+    chat("ydy")
+    assert chat.replies[-1].text == "Ble rwyt ti'n byw?"
+
+
+def test_a_day_and_part_of_day_at_the_list_of_times_with_nothing_near_says_so_and_what_they_can_do():
+    chat = Chat()
+    chat.says("hi", "1", "2", "2", "today", "no", "home", "yes", "cafe", "anyone")
+    assert chat.options[:3] == ["Mon 24 Nov, 1pm", "Mon 24 Nov, 2pm", "Mon 24 Nov, 3pm"]
+    text = joined(chat("tuesday evening"))
+    assert chat.effects[-2:] == ["understand_time", "find_slots_near"]
+    assert chat.state["vars"]["time_words"] == "tuesday evening"
+    assert "Sorry, there's no free time near Tuesday 24 November, in the evening" in text
+    assert chat.options == ["Ask a worker", "Try another time"]
+    assert "What day and time suits you?" in joined(chat("try another time"))
+
+
+def test_answers_read_for_one_journey_are_dropped_when_they_go_back_to_the_menu():
+    chat = Chat()
+    chat.says("hi", "im 15 and i got back last night, police didnt know", "yes")
+    assert chat.state["understood"]
+    chat("menu")
+    assert "understood" not in chat.state
+    chat("ask for a chat")
+    assert chat.replies[-1].text == "How old are you?"
