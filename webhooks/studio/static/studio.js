@@ -254,11 +254,20 @@ async function setUpDiagram() {
       "elk.layered.nodePlacement.strategy": "NETWORK_SIMPLEX",
       "elk.layered.crossingMinimization.strategy": "LAYER_SWEEP",
       "elk.layered.considerModelOrder.strategy": "NODES_AND_EDGES",
+      // An arrow to a step written earlier in the file goes back up (asking again, changing something):
+      // scripts are written in the order a journey reads, so the diagram reads top to bottom the same way.
+      "elk.layered.cycleBreaking.strategy": "MODEL_ORDER",
       "elk.layered.thoroughness": "20",
       "elk.edgeLabels.placement": "CENTER",
       "elk.padding": "[top=20,left=20,bottom=20,right=20]",
     },
-    children: script.nodes.map((node) => ({ id: node.id, width: DIAGRAM.boxWidth, height: boxHeight(node) })),
+    // The start first, in the top layer; the rest in the file's order (ELK keeps to it where it costs nothing).
+    children: [...script.nodes.filter((node) => node.start), ...script.nodes.filter((node) => !node.start)].map((node) => ({
+      id: node.id,
+      width: DIAGRAM.boxWidth,
+      height: boxHeight(node),
+      layoutOptions: node.start ? { "elk.layered.layering.layerConstraint": "FIRST" } : {},
+    })),
     edges: script.edges.map((edge) => ({
       id: edge.id,
       sources: [edge.source],
