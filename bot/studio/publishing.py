@@ -230,8 +230,9 @@ def _model_summary(text: str | None) -> str:
     )
 
 
-# A word, a run of spaces, or one other character: what a changed word is marked by.
-_WORD = re.compile(r"\s+|\w+|[^\w\s]")
+# A word or one other character, each with the spaces after it (so a changed word is marked with its space,
+# not as a word, a kept space and another word); spaces at the very start on their own.
+_WORD = re.compile(r"\w+\s*|[^\w\s]\s*|\s+")
 
 
 def text_diff(before: Mapping[str, str], after: Mapping[str, str]) -> list[TextChange]:
