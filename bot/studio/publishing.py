@@ -230,9 +230,8 @@ def _model_summary(text: str | None) -> str:
     )
 
 
-# A word or one other character, each with the spaces after it (so a changed word is marked with its space,
-# not as a word, a kept space and another word); spaces at the very start on their own.
-_WORD = re.compile(r"\w+\s*|[^\w\s]\s*|\s+")
+# A word with its punctuation and the spaces after it; spaces at the very start on their own.
+_WORD = re.compile(r"^\s+|\S+\s*")
 
 
 def text_diff(before: Mapping[str, str], after: Mapping[str, str]) -> list[TextChange]:
@@ -261,8 +260,11 @@ def text_diff(before: Mapping[str, str], after: Mapping[str, str]) -> list[TextC
 def word_diff(before: str, after: str) -> list[tuple[str, str]]:
     """``after`` as (mark, words) runs against ``before``: "same", "removed" (only in before), "added"."""
     old, new = _WORD.findall(before), _WORD.findall(after)
+    # Words are compared without their spaces: the last word of a text has none, and gaining a sentence after
+    # it does not change it.
+    matcher = difflib.SequenceMatcher(None, [w.strip() for w in old], [w.strip() for w in new], autojunk=False)
     runs: list[tuple[str, str]] = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
             runs.append(("same", "".join(new[j1:j2])))
             continue

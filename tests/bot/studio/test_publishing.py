@@ -15,9 +15,8 @@ def test_changed_words_are_marked_and_the_rest_kept():
     ]
     assert word_diff("Pwy ydych chi?", "Pwy sy'n ysgrifennu?") == [
         ("same", "Pwy "),
-        ("removed", "ydych chi"),
-        ("added", "sy'n ysgrifennu"),
-        ("same", "?"),
+        ("removed", "ydych chi?"),
+        ("added", "sy'n ysgrifennu?"),
     ]
 
 
@@ -28,9 +27,13 @@ def test_a_changed_text_is_shown_in_both_languages_and_says_which_changed():
     [change] = text_diff(before, after)
 
     assert (change.file, change.where, change.status) == ("welcome.yaml", 'Step "role": the question', "changed")
-    assert change.en == [("same", "Who "), ("removed", "are you"), ("added", "is writing"), ("same", "?")]
+    assert change.en == [("same", "Who "), ("removed", "are you?"), ("added", "is writing?")]
     assert change.cy == [("same", "Pwy ydych chi?")]
     assert (change.en_changed, change.cy_changed) == (True, False)
+
+
+def test_a_sentence_added_after_the_last_word_leaves_that_word_unmarked():
+    assert word_diff("Who are you?", "Who are you? Tell us.") == [("same", "Who are you? "), ("added", "Tell us.")]
 
 
 def test_added_and_removed_scripts_and_transcripts_are_told_apart():
