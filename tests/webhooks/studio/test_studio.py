@@ -473,6 +473,8 @@ def test_restoring_an_earlier_version_makes_it_live_again_as_a_new_version(coord
     publish_directly(runtime, "scripts", welcome_with(OLD_WELSH, NEW_WELSH), "new STOP line")
     with runtime.session() as session:
         first = next(r for r in store.releases(session, "scripts") if r.number == 1)
+    shown = coordinator.client.get(f"/studio/scripts/release/{first.id}").get_data(as_text=True)
+    assert "<del>unrhyw bryd </del>" in shown  # the version's page marks the words too
     asked = coordinator.client.get(f"/studio/scripts/release/{first.id}/restore").get_data(as_text=True)
     assert "Why restore it?" in asked and "Yes, make version 1 live now" in asked
     assert "<del>unrhyw bryd " in asked  # what would change, word by word: the live words it takes out
