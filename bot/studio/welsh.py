@@ -2,8 +2,9 @@
 
 For each text of a script the studio keeps what English its Welsh was written against (``WelshBasis``:
 hashes of both). A Welsh text needs checking when its English no longer matches that basis while the Welsh
-still does: someone changed the English and nobody touched the Welsh since. A text with no basis recorded
-takes the live version as its basis (the shipped and published Welsh was written against the live English).
+still does: someone changed the English and nobody touched the Welsh since. Without a record that matches
+its Welsh, a text takes the live version as its basis (the published Welsh was written against the live
+English).
 Writing the Welsh, or confirming it still fits, records the current English as its new basis.
 """
 
@@ -36,21 +37,25 @@ def fields_of(source: str | None) -> dict[str, TextField]:
 
 
 def needing_check(session: Session, name: str, fields: Iterable[TextField], live_source: str | None) -> set[str]:
-    """The keys of the texts of ``name`` whose Welsh was written against English that has changed since."""
+    """The keys of the texts of ``name`` whose Welsh was written against English that has changed since.
+
+    A text's basis is the record of what its Welsh was written against, or else the live version, whichever
+    holds the Welsh it has now: Welsh found in neither was rewritten somewhere unrecorded, and is not marked.
+    """
     bases = _bases(session, name)
     live = fields_of(live_source)
     found = set()
     for field in fields:
         if not field.cy.strip():
             continue  # no Welsh yet: the validator already says it is missing
-        basis = bases.get(field.key)
-        if basis is not None:
-            english, welsh = basis.english_hash, basis.welsh_hash
-        elif field.key in live:
-            english, welsh = text_hash(live[field.key].en), text_hash(live[field.key].cy)
-        else:
-            continue  # a new text, written now in both languages
-        if text_hash(field.en) != english and text_hash(field.cy) == welsh:
+        welsh = text_hash(field.cy)
+        candidates = []
+        if field.key in bases:
+            candidates.append((bases[field.key].english_hash, bases[field.key].welsh_hash))
+        if field.key in live:
+            candidates.append((text_hash(live[field.key].en), text_hash(live[field.key].cy)))
+        written_against = next((english for english, of in candidates if of == welsh), None)
+        if written_against is not None and written_against != text_hash(field.en):
             found.add(field.key)
     return found
 
