@@ -3,13 +3,16 @@
 An SMS part carries 160 GSM-7 characters, or 153 when a message is sent in several parts (the rest of the
 part holds the joining header). One character outside GSM-7 (a curly quote, an emoji, a Welsh letter with
 a circumflex such as ŵ) sends the whole message as UCS-2: 70 UTF-16 code units, or 67 per part.
-Pure functions only: the validator and the SMS renderer both use them.
+Pure functions only: the validator and the SMS renderer both use them. ``count`` is THE counter every
+person sees (the studio's texts table, its simulator and the validator's report): it measures a text as the
+SMS channel sends it, so two pages never disagree about the same message.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from dataclasses import dataclass
 from typing import Literal
 
 Encoding = Literal["GSM-7", "UCS-2"]
@@ -88,6 +91,34 @@ def segments(text: str) -> int:
             parts, used = parts + 1, 0
         used += unit
     return parts
+
+
+@dataclass(frozen=True)
+class SmsCount:
+    """What one message costs as an SMS."""
+
+    parts: int
+    encoding: Encoding
+    length: int  # septets (GSM-7) or UTF-16 code units (UCS-2)
+    forcing: tuple[str, ...]  # the characters that make it UCS-2, in the order they first appear
+
+    def describe(self) -> str:
+        """In words, as the studio shows it: "2 SMS parts · UCS-2 (because of ŵ 😀)"."""
+        words = f"{self.parts} SMS part{'' if self.parts == 1 else 's'} · {self.encoding}"
+        if self.forcing:
+            words += f" (because of {' '.join(self.forcing[:3])})"
+        return words
+
+
+def as_sent(text: str) -> str:
+    """``text`` as the SMS channel sends it: typography swapped for its GSM-7 twin, outer spaces trimmed."""
+    return to_gsm7_friendly(text).strip()
+
+
+def count(text: str) -> SmsCount:
+    """How ``text`` travels by SMS, measured as it is sent (see ``as_sent``)."""
+    sent = as_sent(text)
+    return SmsCount(segments(sent), encoding(sent), length(sent), tuple(non_gsm7_characters(sent)))
 
 
 def to_gsm7_friendly(text: str) -> str:

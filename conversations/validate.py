@@ -190,7 +190,7 @@ def report_lines(result: ValidationResult) -> list[str]:
         longest, where = 0, ""
         for message in _messages(script):
             for language in LANGUAGES:
-                parts = sms.segments(_as_sent(message.body(language)))
+                parts = sms.count(_as_sent(message.body(language))).parts
                 if parts > longest:
                     longest, where = parts, f"{message.where}, {language}"
         summary = f"{file}: {_count(len(_texts_of(script)), 'text')}, {len(waiting)} Welsh waiting for review"
@@ -852,19 +852,14 @@ class _ScriptCheck:
             )
 
     def check_length(self, message: _Message, language: str, body: str, line: int) -> None:
-        sent = _as_sent(body)
-        parts = sms.segments(sent)
+        counted = sms.count(_as_sent(body))  # as sent: curly quotes and long dashes already made plain
+        parts = counted.parts
         if parts <= MAX_SMS_SEGMENTS:
             return
-        kind = sms.encoding(sent)
-        detail = f"{kind}, {sms.length(sent)} characters"
-        if kind == "UCS-2":
-            forcing = sms.non_gsm7_characters(sent)
-            named = _and(['"' + char + '"' for char in forcing[:3]])
+        detail = f"{counted.encoding}, {counted.length} characters"
+        if counted.forcing:
+            named = _and(['"' + char + '"' for char in counted.forcing[:3]])
             detail += f", because of {named}"
-            friendlier = sms.segments(sms.to_gsm7_friendly(sent))
-            if friendlier < parts:
-                detail += f"; with plain quotes, dashes and spaces it would need {friendlier}"
         self.warn(
             line,
             f"{message.where}: the {LANGUAGE_NAMES[language]} message needs {parts} SMS parts ({detail}); "

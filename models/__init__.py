@@ -51,7 +51,7 @@ from models.place import Place
 from models.provider import Provider
 from models.referral import Referral, referral_episodes
 from models.review_item import ReviewItem
-from models.script_release import LiveRelease, ReleaseKind, ScriptDraft, ScriptRelease, StudioChange
+from models.script_release import LiveRelease, ReleaseKind, ScriptDraft, ScriptRelease, StudioChange, WelshBasis
 from models.slot import Slot
 from models.staff_user import LoginFailures, StaffUser
 from models.worker import Worker
@@ -114,6 +114,7 @@ __all__ = [
     "UTCDateTime",
     "WebhookOutage",
     "WeeklyAvailability",
+    "WelshBasis",
     "Worker",
     "WorkerPreference",
     "address_hash",

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models.base import Base, UTCDateTime, enum_type, utcnow
 
 FILE_NAME_LENGTH = 200
+HASH_LENGTH = 16
 NAME_LENGTH = 100  # a staff member's display name, kept beside the id so history survives a deleted account
 
 
@@ -92,3 +93,24 @@ class StudioChange(Base):
     file: Mapped[str | None] = mapped_column(sa.String(FILE_NAME_LENGTH))
     message: Mapped[str] = mapped_column(sa.Text, default="")
     release_id: Mapped[int | None] = mapped_column(sa.ForeignKey("script_releases.id", ondelete="SET NULL"))
+
+
+class WelshBasis(Base):
+    """What English a script's Welsh text was written (or last confirmed) against, as hashes of both.
+
+    When a text's English no longer matches the hash but its Welsh still does, the English changed after the
+    Welsh was written, and the studio marks the Welsh "needs checking" until someone confirms it still fits.
+    """
+
+    __tablename__ = "welsh_bases"
+    __table_args__ = (sa.UniqueConstraint("name", "text_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(FILE_NAME_LENGTH))  # the script file, "booking.yaml"
+    text_key: Mapped[str] = mapped_column(sa.String(FILE_NAME_LENGTH))  # "steps.age.choose"
+    english_hash: Mapped[str] = mapped_column(sa.String(HASH_LENGTH))
+    welsh_hash: Mapped[str] = mapped_column(sa.String(HASH_LENGTH))
+    confirmed: Mapped[bool] = mapped_column(default=False)  # someone said the Welsh still fits new English
+    by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_users.id", ondelete="SET NULL"))
+    by: Mapped[str] = mapped_column(sa.String(NAME_LENGTH))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

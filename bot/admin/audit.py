@@ -22,6 +22,7 @@ class Action(StrEnum):
     SUBJECT_ACCESS = "subject_access"  # someone read everything held about a person
     ERASURE = "erasure"  # a provider admin erased a person's data on their request
     RETENTION = "retention"  # the worker removed words past their time
+    STUDIO_RESTORE = "studio_restore"  # a coordinator made an earlier version of the scripts live again
 
 
 def record(

@@ -19,7 +19,7 @@ from twilio.twiml.messaging_response import MessagingResponse
 
 from bot.conversation.render import as_numbered_text
 from conversations.interpreter import Reply
-from conversations.sms import segments, split_for_sms, to_gsm7_friendly
+from conversations.sms import as_sent, segments, split_for_sms
 
 # The Twilio client logs each request with its body (the number and the text) at INFO.
 logging.getLogger("twilio.http_client").setLevel(logging.WARNING)
@@ -44,7 +44,7 @@ def sms_texts(replies: Sequence[Reply]) -> list[str]:
     replies share one message when that costs no extra part; a text longer than SEGMENTS_PER_MESSAGE parts
     is split at sentence ends.
     """
-    texts = [to_gsm7_friendly(as_numbered_text(reply)).strip() for reply in replies]
+    texts = [as_sent(as_numbered_text(reply)) for reply in replies]
     messages: list[str] = []
     for text in filter(None, texts):
         if messages:

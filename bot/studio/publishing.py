@@ -11,10 +11,11 @@ saw them could add phrases for them, and the figures would stop telling the trut
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from bot.releases import Checked, check
+from bot.releases import TRANSCRIPTS_FOLDER, Checked, check
 from bot.safeguarding import (
     CATEGORIES,
     HELDOUT_DIR,
@@ -31,6 +32,7 @@ from bot.safeguarding import (
     measure,
 )
 from bot.studio.testrun import TestRun, run_tests
+from bot.studio.texts import TextField, TextsUnavailable, text_fields
 from models.script_release import ReleaseKind
 
 
@@ -72,6 +74,21 @@ class FileDiff:
     removed: int = 0
 
 
+@dataclass(frozen=True)
+class TextChange:
+    """One text of a script that changed, in both languages, with the changed words marked.
+
+    Each language is a list of (mark, words): mark is "same", "added" or "removed"."""
+
+    file: str
+    where: str
+    status: str  # "changed", "added" or "removed"
+    en: list[tuple[str, str]]
+    cy: list[tuple[str, str]]
+    en_changed: bool
+    cy_changed: bool
+
+
 @dataclass
 class PublishCheck:
     kind: str
@@ -79,6 +96,7 @@ class PublishCheck:
     fingerprint: str
     checked: Checked
     diffs: list[FileDiff]
+    changes: list[TextChange] = field(default_factory=list)
     tests: TestRun | None = None
     recall: RecallReport | None = None
 
@@ -116,6 +134,8 @@ def run_checks(
     """
     checked = checked or check(kind, files)
     result = PublishCheck(kind, dict(files), fingerprint, checked, diff_files(live, files))
+    if kind == ReleaseKind.SCRIPTS:
+        result.changes = text_diff(live, files)
     if not checked.ok or not result.diffs:
         return result
     if kind == ReleaseKind.SCRIPTS:
@@ -208,3 +228,61 @@ def _model_summary(text: str | None) -> str:
         f"a model trained on {trained_on.get('messages', '?')} messages "
         f"(corpus {str(trained_on.get('fingerprint', '?'))[:12]}), thresholds {model.thresholds}"
     )
+
+
+# A word with its punctuation and the spaces after it; spaces at the very start on their own.
+_WORD = re.compile(r"^\s+|\S+\s*")
+
+
+def text_diff(before: Mapping[str, str], after: Mapping[str, str]) -> list[TextChange]:
+    """The texts of the scripts that differ from ``before`` to ``after``, text by text (not line by line).
+
+    A file that cannot be read as a script yet is left to the line-by-line diff (``diff_files``)."""
+    changes: list[TextChange] = []
+    for name in sorted(set(before) | set(after)):
+        if name.startswith(TRANSCRIPTS_FOLDER) or before.get(name) == after.get(name):
+            continue
+        try:
+            old = _fields(before.get(name))
+            new = _fields(after.get(name))
+        except TextsUnavailable:
+            continue
+        for key, text in new.items():
+            was = old.get(key)
+            if was is None:
+                changes.append(_change(name, text.where, "added", None, text))
+            elif (was.en, was.cy) != (text.en, text.cy):
+                changes.append(_change(name, text.where, "changed", was, text))
+        changes.extend(_change(name, was.where, "removed", was, None) for key, was in old.items() if key not in new)
+    return changes
+
+
+def word_diff(before: str, after: str) -> list[tuple[str, str]]:
+    """``after`` as (mark, words) runs against ``before``: "same", "removed" (only in before), "added"."""
+    old, new = _WORD.findall(before), _WORD.findall(after)
+    # Words are compared without their spaces: the last word of a text has none, and gaining a sentence after
+    # it does not change it.
+    matcher = difflib.SequenceMatcher(None, [w.strip() for w in old], [w.strip() for w in new], autojunk=False)
+    runs: list[tuple[str, str]] = []
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            runs.append(("same", "".join(new[j1:j2])))
+            continue
+        if i2 > i1:
+            runs.append(("removed", "".join(old[i1:i2])))
+        if j2 > j1:
+            runs.append(("added", "".join(new[j1:j2])))
+    return runs
+
+
+def _fields(source: str | None) -> dict[str, TextField]:
+    return {} if source is None else {field.key: field for field in text_fields(source)}
+
+
+def _change(name: str, where: str, status: str, old: TextField | None, new: TextField | None) -> TextChange:
+    def runs(language: str) -> list[tuple[str, str]]:
+        return word_diff(getattr(old, language) if old else "", getattr(new, language) if new else "")
+
+    en_changed = (old.en if old else None) != (new.en if new else None)
+    cy_changed = (old.cy if old else None) != (new.cy if new else None)
+    return TextChange(name, where, status, runs("en"), runs("cy"), en_changed, cy_changed)

@@ -118,8 +118,7 @@ def send(
             {
                 "kind": "sms",
                 "text": message,
-                "segments": sms.segments(message),
-                "encoding": sms.encoding(message),
+                "sms": sms.count(message).describe(),
                 "safety": safety and n == 0,
             }
             for n, message in enumerate(sms_texts(replies))

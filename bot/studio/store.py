@@ -16,6 +16,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
+from bot.admin import audit
 from bot.releases import builtin_files
 from models import LiveRelease, ReleaseKind, ScriptDraft, ScriptRelease, StudioChange
 
@@ -30,6 +31,7 @@ class Author:
     id: int | None
     name: str
     at: datetime
+    email: str = ""  # the login, for the audit log
 
 
 class DraftConflict(Exception):
@@ -171,9 +173,16 @@ def publish(
     return release
 
 
-def restore(session: Session, kind: str, release: ScriptRelease, author: Author, message: str) -> ScriptRelease:
-    """Put an earlier version back live, as a new release that says where it came from."""
-    return publish(session, kind, release.files, author, message, restored_from=release)
+def restore(session: Session, kind: str, release: ScriptRelease, author: Author, reason: str) -> ScriptRelease:
+    """Put an earlier version back live, as a new release that says where it came from and why.
+
+    The reason is the new release's message (shown in the history), and goes in the change log and the
+    audit log: what every young person is told changed at once, without the usual checks of a draft.
+    """
+    restored = publish(session, kind, release.files, author, reason, restored_from=release)
+    what = f"{kind}: version {release.number} made live again as version {restored.number}: {reason}"
+    audit.record(session, author.at, author.email or author.name, audit.Action.STUDIO_RESTORE, what)
+    return restored
 
 
 def releases(session: Session, kind: str) -> list[ScriptRelease]:

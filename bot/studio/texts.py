@@ -65,6 +65,45 @@ def apply_text_edits(source: str, edits: Mapping[str, tuple[str, str, bool]]) ->
     return source
 
 
+@dataclass(frozen=True)
+class TextChanges:
+    """What a save really changed, text by text: found by reading the file before and after, not the form."""
+
+    english: int  # texts whose English changed
+    welsh: int  # texts whose Welsh changed
+    texts: int  # texts changed in either language
+    checked: int  # Welsh texts newly marked as checked by a fluent speaker
+
+    def describe(self) -> str:
+        """For the person saving and the change log: "3 texts changed (2 in English, 2 in Welsh)"."""
+        parts = []
+        if self.texts:
+            languages = [
+                f"{count} in {language}"
+                for count, language in ((self.english, "English"), (self.welsh, "Welsh"))
+                if count
+            ]
+            parts.append(f"{_count(self.texts, 'text')} changed ({', '.join(languages)})")
+        if self.checked:
+            parts.append(f"{_count(self.checked, 'Welsh text')} marked as checked")
+        return "; ".join(parts) or "nothing changed"
+
+
+def text_changes(before: str, after: str) -> TextChanges:
+    """How the texts of ``after`` differ from those of ``before`` (the same script file, saved)."""
+    old = {field.key: field for field in text_fields(before)}
+    new = {field.key: field for field in text_fields(after)}
+    common = [key for key in new if key in old]
+    english = {key for key in common if new[key].en != old[key].en}
+    welsh = {key for key in common if new[key].cy != old[key].cy}
+    checked = sum(new[key].reviewed and not old[key].reviewed for key in common)
+    return TextChanges(len(english), len(welsh), len(english | welsh), checked)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def _locate(source: str) -> list[_Located]:
     try:
         root = yaml.compose(source, Loader=yaml.SafeLoader)
@@ -220,7 +259,7 @@ def script_stats(script: Script) -> ScriptStats:
     where: dict[str, str] = {}
     for message in _messages(script):
         for language in LANGUAGES:
-            parts = sms.segments(_as_sent(message.body(language)))
+            parts = sms.count(_as_sent(message.body(language))).parts
             if parts > longest.get(language, 0):
                 longest[language], where[language] = parts, message.where
     return ScriptStats(total, translated, reviewed, longest, where)

@@ -1,8 +1,10 @@
 """The coordinators' studio in a real browser (Debian's headless Chromium, driven by Playwright).
 
 One test walks the whole story: log in, change a Welsh text, break the YAML and see the error at its line,
-fix it, try the journey in the simulator, save that chat as a test, publish, and see the live bot send the
-new text over the SMS webhook; then restore the earlier version and see the old text come back.
+fix it, try the journey in the simulator, save that chat as a test (staying there), publish (seeing the
+changed words), and see the live bot send the new text over the SMS webhook; then restore the earlier version,
+giving a reason, and see the old text come back. Others: the texts table and the simulator count SMS parts
+alike, a Welsh text left behind by its English is marked, and the longest scripts' diagrams are readable.
 Screenshots of the main pages are kept in test-artifacts/studio/ (git-ignored).
 
 These run on SQLite only (a file of their own); the same code is tested on PostgreSQL in test_studio.py.
@@ -10,7 +12,6 @@ These run on SQLite only (a file of their own); the same code is tested on Postg
 
 from __future__ import annotations
 
-import random
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,11 +19,11 @@ from pathlib import Path
 import pytest
 from auxil.browser import browser, new_page  # noqa: F401  (browser: the fixture)
 from auxil.live_app import LiveApp
+from playwright.sync_api import expect
 
 from bot.demo import reset_demo_coordinator
 from bot.releases import builtin_files, check
 from conversations import sms
-from conversations.validate import PREVIEW_ALARM_WORDS, _alarm_pattern
 from webhooks.staff_login import WRONG_LOGIN
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "studio"
@@ -93,12 +94,12 @@ def test_the_whole_story_from_a_welsh_text_to_the_live_bot_and_back(page, live_s
     assert OLD_WELSH in welsh.input_value()
     welsh.fill(welsh.input_value().replace(OLD_WELSH, NEW_WELSH + " ŵ"))
     counter = page.locator('tr[data-message="steps.hello.say"] output[data-counter="cy"]')
-    assert "UCS-2 (because of ŵ)" in counter.inner_text()
+    expect(counter).to_contain_text("UCS-2 (because of ŵ)")
     welsh.fill(welsh.input_value().replace(" ŵ", ""))
-    assert "GSM-7" in counter.inner_text()
+    expect(counter).to_contain_text("GSM-7")
     shot(page, "03-texts")
     page.get_by_role("button", name="Save draft").click()
-    assert "Saved the draft of welcome.yaml" in page.locator(".flash").inner_text()
+    assert "Saved the draft of welcome.yaml: 1 text changed (1 in Welsh)." in page.locator(".flash").inner_text()
     timer.lap("change a Welsh text")
 
     # Break the YAML: the error shows at its line as it is typed; then fix it and save with the keyboard.
@@ -142,7 +143,11 @@ def test_the_whole_story_from_a_welsh_text_to_the_live_bot_and_back(page, live_s
     shot(page, "05-simulator")
     page.get_by_label("Save this chat as a test, named").fill(TEST_NAME)
     page.get_by_role("button", name="Save as a test").click()
-    page.wait_for_url("**/studio/scripts/edit/transcripts/**")
+    # Still in the simulator, the chat as it was, and told there where the test went.
+    expect(page.locator("#saved-test")).to_contain_text(f"Saved this chat as the test “{TEST_NAME}”")
+    assert "/studio/simulator" in page.url and NEW_WELSH in page.locator("#chat").inner_text()
+    shot(page, "05b-simulator-saved-a-test")
+    page.locator("#saved-test").get_by_role("link", name="See the test").click()
     assert "- bot: Anfonwch STOP unrhyw bryd i stopio" in page.locator("#yaml-text").input_value()
     timer.lap("simulate and save as a test")
 
@@ -152,9 +157,8 @@ def test_the_whole_story_from_a_welsh_text_to_the_live_bot_and_back(page, live_s
     results = page.locator("ul.tests li")
     assert results.filter(has_text=TEST_NAME).inner_text().startswith("✓")
     assert results.filter(has_text="✗").count() == 0
-    assert NEW_WELSH in page.locator(".diff span.added").all_inner_texts()[0] or any(
-        NEW_WELSH in line for line in page.locator(".diff span.added").all_inner_texts()
-    )
+    welsh_change = page.locator("table.text-changes td[lang=cy]").filter(has_text=NEW_WELSH)
+    assert welsh_change.locator("ins").all_inner_texts() == ["unrhyw bryd "]
     shot(page, "06-publish")
     timer.lap("run the checks and tests")
     page.get_by_label("What changed and why").fill("Welsh welcome: STOP works any time")
@@ -167,9 +171,16 @@ def test_the_whole_story_from_a_welsh_text_to_the_live_bot_and_back(page, live_s
     assert NEW_WELSH in "\n".join(live_studio.text_the_bot("+447700900411", "shwmae"))
     timer.lap("publish, and the bot sends it")
 
-    # Restore the version before: one click, and the old text is back.
+    # Restore the version before: it asks why and for a confirmation, then the old text is back.
+    page.get_by_role("link", name="Restore version 1").click()
+    page.get_by_role("button", name="Restore version 1").click()  # the browser asks for the reason first
+    assert "/restore" in page.url
+    page.get_by_label("Why restore it?").fill("The shorter Welsh read better")
+    page.get_by_label("Yes, make version 1 live now").check()
+    shot(page, "07b-restore-asks-why")
     page.get_by_role("button", name="Restore version 1").click()
     assert "Version 1 is live again, as version 3" in page.locator(".flash").inner_text()
+    assert "because: The shorter Welsh read better" in page.locator("tr", has_text="Version 3").inner_text()
     replies = "\n".join(live_studio.text_the_bot("+447700900412", "shwmae"))
     assert OLD_WELSH in replies and NEW_WELSH not in replies
     timer.lap("restore, and the bot is back")
@@ -196,46 +207,103 @@ def test_the_login_page_refuses_a_wrong_password(browser, live_studio: LiveStudi
     context.close()
 
 
-def texts_for_the_counter() -> list[str]:
-    """Edge cases of SMS lengths and encodings, and random mixtures of every kind of character."""
-    welsh, emoji, curly = "ŵŷâêîôûŴŶ", "😀👍❤️🙂", "‘’“”–…"
-    fixed = [
-        "", "a", "a" * 160, "a" * 161, "a" * 306, "a" * 307, "a" * 459, "a" * 460,
-        "€" * 80, "€" * 81, "a" * 152 + "€" + "a" * 10, "{}[]~|^\\€" * 20,
-        "ŵ" * 70, "ŵ" * 71, "ŵ" * 134, "ŵ" * 135, "😀" * 35, "😀" * 36, "a" * 66 + "😀" + "a" * 10,
-        "Helo {service_name}, ŵ", "line one\r\nline two\n", "Ä Ö Ñ Ü § ¿ à ç É", curly * 12,
-    ]  # fmt: skip
-    alphabet = [*sorted(sms.GSM7_BASIC), *sorted(sms.GSM7_EXTENSION), *welsh, *emoji, *curly]
-    chance = random.Random(8)
-    mixed = ["".join(chance.choice(alphabet) for _ in range(chance.randrange(0, 420))) for _ in range(300)]
-    gsm7 = sorted(sms.GSM7_BASIC | sms.GSM7_EXTENSION)
-    gsm_only = ["".join(chance.choice(gsm7) for _ in range(n)) for n in range(140, 480, 7)]
-    return fixed + mixed + gsm_only
+# Welsh with ŵ and ŷ, an emoji and a curly quote: UCS-2, and long enough that the SMS channel sends the
+# greeting (3 parts) and the question (2 parts) as separate messages, so each is counted on its own.
+GREETING_CY = "Helo! Dyma sgwrs breifat am ddim i bobl ifanc a’u teuluoedd 😀. " * 2 + "Mae’r ŵyn yn yr ŷd."
+QUESTION_CY = "Pwy ydych chi? Dewiswch un rhif, os gwelwch yn dda 🙂 (ŵ ŷ)"
 
 
-def first_lines_for_the_warning() -> list[tuple[str, str]]:
-    english = [
-        "Were you missing?", "MISSING", "Not missing: dismissing", "The police.\nNo police here", "police-led",
-        "ran  away", "Ran\taway from home", "kill-joy", "die hard", "diet", "I'm in danger", "endangered", "",
-        "\n\nabuse on line three", "crime's", "Police’s", "missing_", "Café police",
-    ]  # fmt: skip
-    welsh = ["Wedi mynd ar goll?", "ar\ngoll", "yr Heddlu", "heddluoedd", "cam-drin", "cam drin", "marw", "Perygl!"]
-    return [("en", text) for text in english] + [("cy", text) for text in welsh]
-
-
-def test_the_browser_counts_sms_parts_and_warns_exactly_as_the_server_does(page, live_studio: LiveStudio):
+def test_the_texts_table_and_the_simulator_count_the_same_welsh_message_alike(page, live_studio: LiveStudio):
     page.goto(f"{live_studio.base}/studio/scripts/texts/welcome.yaml")
-    texts = texts_for_the_counter()
-    in_browser = page.evaluate(
-        "texts => texts.map(t => [RhiSms.segments(t), RhiSms.encoding(t), RhiSms.length(t), RhiSms.nonGsm7(t)])", texts
+    page.locator('[id="cy:steps.hello.say"]').fill(GREETING_CY)
+    page.locator('[id="cy:steps.role.choose"]').fill(QUESTION_CY)
+    greeting = page.locator('tr[data-message="steps.hello.say"] output[data-counter="cy"]')
+    question = page.locator('tr[data-message="steps.role.choose"] output[data-counter="cy"]').first
+    expect(greeting).to_contain_text("3 SMS parts · UCS-2 (because of 😀 ŵ ŷ)")  # the ’ goes as a plain '
+    expect(question).to_contain_text("2 SMS parts · UCS-2 (because of 🙂 ŵ ŷ)")
+    in_table = [greeting.inner_text(), question.inner_text()]
+    shot(page, "10-texts-welsh-and-emoji")
+    page.get_by_role("button", name="Save draft").click()
+    assert "Saved the draft of welcome.yaml: 2 texts changed (2 in Welsh)." in page.locator(".flash").inner_text()
+
+    page.get_by_role("link", name="Try a chat").click()
+    page.get_by_label("Phone language").select_option("cy")
+    page.wait_for_load_state()
+    page.get_by_label("Your message").fill("shwmae")
+    page.get_by_label("Your message").press("Enter")
+    page.locator(".bubble.bot").first.wait_for()
+    in_simulator = page.locator(".bubble.bot .meta").all_inner_texts()[:2]
+    shot(page, "11-simulator-welsh-and-emoji")
+    assert in_simulator == in_table
+    # The one counter, conversations/sms.py: the same words as the page and the simulator.
+    assert in_table[0] == sms.count(GREETING_CY).describe()
+
+
+def test_a_welsh_text_left_behind_by_its_english_is_marked_until_confirmed(page, live_studio: LiveStudio):
+    page.goto(f"{live_studio.base}/studio/scripts/texts/welcome.yaml")
+    page.locator('[id="en:steps.role.choose"]').fill("Who is writing to us?")
+    page.get_by_role("button", name="Save draft").click()
+    row = page.locator('tr[data-message="steps.role.choose"]').first
+    expect(row.locator("p.stale")).to_contain_text("Needs checking: the English changed after this Welsh was written.")
+    assert "1 Welsh text needs checking" in page.locator(".flash.warning").inner_text()
+    shot(page, "12-texts-welsh-needs-checking")
+    row.get_by_role("button", name="Confirm the Welsh still fits").click()
+    assert "is confirmed to fit its English" in page.locator(".flash").first.inner_text()
+    assert page.locator("p.stale").count() == 0
+
+
+def test_the_publish_page_wraps_every_line_and_marks_changed_words(page, live_studio: LiveStudio):
+    page.goto(f"{live_studio.base}/studio/scripts/texts/welcome.yaml")
+    welsh = page.locator('[id="cy:steps.hello.say"]')
+    welsh.fill(welsh.input_value().replace(OLD_WELSH, NEW_WELSH))
+    english = page.locator('[id="en:steps.role.choose"]')
+    english.fill("Who are you? " + "This is a very long question that goes on and on. " * 6)
+    page.get_by_role("button", name="Save draft").click()
+    page.goto(f"{live_studio.base}/studio/scripts/publish")
+    page.locator("details.line-diffs summary").click()
+    expect(page.locator("ul.findings.warnings")).to_be_visible()  # the warnings are shown, not folded away
+    changed = page.locator("table.text-changes tbody tr")
+    assert changed.count() == 2
+    assert page.locator("table.text-changes td[lang=cy] ins").all_inner_texts() == ["unrhyw bryd "]
+    cut = page.evaluate(
+        "() => Array.from(document.querySelectorAll('.diff pre, table.text-changes td'))"
+        ".filter(box => box.scrollWidth > box.clientWidth + 1).length"
     )
-    in_python = [[sms.segments(t), sms.encoding(t), sms.length(t), sms.non_gsm7_characters(t)] for t in texts]
-    assert in_browser == in_python
-    cases = first_lines_for_the_warning()
-    warned = page.evaluate("cases => cases.map(([language, text]) => RhiSms.alarmingWords(text, language))", cases)
-    expected = []
-    for language, text in cases:
-        first = next((line for line in text.splitlines() if line.strip()), "")
-        expected.append([word for word in PREVIEW_ALARM_WORDS[language] if _alarm_pattern(word).search(first)])
-    assert warned == expected
-    assert any(expected) and not all(expected)
+    assert cut == 0  # nothing runs past the edge of its box
+    shot(page, "13-publish-warnings-and-text-diff")
+
+
+@pytest.mark.parametrize("script", ["booking", "self_referral"])
+def test_the_longest_scripts_diagrams_are_laid_out_readably(page, live_studio: LiveStudio, script: str):
+    page.goto(f"{live_studio.base}/studio/scripts/diagram/{script}.yaml")
+    page.locator("#diagram[data-laid-out=yes]").wait_for()
+    shot(page, f"14-diagram-{script}")
+    unscrolled = "wrap => { wrap.style.maxHeight = 'none'; wrap.style.overflow = 'visible'; }"
+    page.locator("#diagram").evaluate(unscrolled)  # the whole diagram in the screenshot
+    page.locator("#diagram svg").screenshot(path=str(ARTIFACTS / f"15-diagram-{script}-whole.png"))
+    drawn = page.evaluate(
+        """() => {
+        const svg = document.querySelector('#diagram svg');
+        const box = (element) => { const b = element.getBBox(); return [b.x, b.y, b.x + b.width, b.y + b.height]; };
+        return {
+          width: svg.width.baseVal.value,
+          height: svg.height.baseVal.value,
+          steps: Array.from(svg.querySelectorAll('a.step > rect')).map(box),
+          labels: Array.from(svg.querySelectorAll('g.edge-label > rect')).map(box),
+          words: Array.from(svg.querySelectorAll('a.step text')).map((text) => text.textContent),
+        };
+      }"""
+    )
+    steps, labels = drawn["steps"], drawn["labels"]
+
+    def overlap(a: list[float], b: list[float]) -> bool:
+        return a[0] < b[2] - 1 and b[0] < a[2] - 1 and a[1] < b[3] - 1 and b[1] < a[3] - 1
+
+    assert len(steps) > 15
+    assert drawn["height"] > drawn["width"] / 2  # top to bottom, not one long row
+    assert drawn["width"] < 2400, drawn["width"]
+    assert not any(overlap(a, b) for n, a in enumerate(steps) for b in steps[n + 1 :])
+    assert not any(overlap(label, step) for label in labels for step in steps)
+    assert not any(overlap(a, b) for n, a in enumerate(labels) for b in labels[n + 1 :])
+    ids = page.evaluate("() => Array.from(document.querySelectorAll('#diagram a.step')).map(a => a.dataset.step)")
+    assert not set(ids) & set(drawn["words"])  # plain words in the boxes, not step ids

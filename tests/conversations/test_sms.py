@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conversations.sms import encoding, is_gsm7, segments, split_for_sms, to_gsm7_friendly
+from conversations.sms import count, encoding, is_gsm7, segments, split_for_sms, to_gsm7_friendly
 
 WELSH_LETTERS_OUTSIDE_GSM7 = "ŵŷâêîôûŴŶÂÊÎÔÛïëÏË"
 
@@ -60,6 +60,23 @@ def test_an_emoji_counts_as_two_code_units():
 def test_a_two_septet_character_is_never_split_between_parts():
     # 152 plain characters then "€": the euro's two septets would straddle the first part's 153rd place
     assert segments("a" * 152 + "€" + "a" * 152) == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "described"),
+    [
+        ("We’ll " * 30, "2 SMS parts · GSM-7"),  # curly quotes go as plain ones: not 3 parts of UCS-2
+        ("  Hi there \n", "1 SMS part · GSM-7"),
+        ("Diolch ŵyr ŷd 😀 " * 5, "2 SMS parts · UCS-2 (because of ŵ ŷ 😀)"),
+        ("😀" * 35, "1 SMS part · UCS-2 (because of 😀)"),
+        ("😀" * 36, "2 SMS parts · UCS-2 (because of 😀)"),
+    ],
+)
+def test_the_one_counter_measures_a_text_as_the_sms_channel_sends_it(text, described):
+    counted = count(text)
+
+    assert counted.describe() == described
+    assert counted.parts == segments(to_gsm7_friendly(text).strip())
 
 
 def test_typography_is_made_plain_so_a_message_can_stay_gsm7():

@@ -47,13 +47,14 @@ from bot.releases import (
 from bot.runtime import Runtime
 from bot.safeguarding import CATEGORIES, MODEL_FILE_NAME, assess, safety_message
 from bot.safeguarding.helplines import script_variables
-from bot.studio import simulator, store
+from bot.studio import simulator, store, welsh
 from bot.studio.diagram import edges as diagram_edges
-from bot.studio.diagram import render_svg, what_it_does
-from bot.studio.publishing import diff_files, run_checks
-from bot.studio.texts import TextsUnavailable, apply_text_edits, script_stats, text_fields
+from bot.studio.diagram import graph as diagram_graph
+from bot.studio.diagram import headline, what_it_does
+from bot.studio.publishing import diff_files, run_checks, text_diff
+from bot.studio.texts import TextsUnavailable, apply_text_edits, script_stats, text_changes, text_fields
 from conversations import sms
-from conversations.validate import PLACEHOLDER_NOMINAL_LENGTH, PREVIEW_ALARM_WORDS, _alarm_pattern, _as_sent
+from conversations.validate import PREVIEW_ALARM_WORDS, _alarm_pattern, _as_sent
 from models import ReleaseKind, ScriptRelease, StaffRole, StaffUser
 from models.db import take_write_lock
 from webhooks import staff_login
@@ -64,6 +65,8 @@ studio = Blueprint("studio", __name__, url_prefix="/studio", template_folder="te
 MAX_REQUEST_BYTES = 1024 * 1024
 MAX_MESSAGE_CHARS = 500
 CHECKS_KEPT = 16
+MAX_COUNTED_MESSAGES = 400  # the texts table's live counter sends the messages being typed in
+MAX_COUNTED_CHARS = 10_000
 SECURITY_HEADERS = {
     # Scripts and styles only from the studio's own static files: nothing inline, nothing from elsewhere.
     "Content-Security-Policy": (
@@ -146,7 +149,7 @@ def _when(moment: datetime | None) -> str:
 
 
 def _author() -> store.Author:
-    return store.Author(g.user.id, g.user.display_name, _runtime().clock())
+    return store.Author(g.user.id, g.user.display_name, _runtime().clock(), g.user.email)
 
 
 def _kind(kind: str) -> str:
@@ -355,6 +358,8 @@ def edit(kind: str, name: str) -> Any:
             try:
                 with _writing() as session:
                     store.save_draft(session, kind, name, text, _author(), revision, note or "edited the YAML")
+                    if kind == ReleaseKind.SCRIPTS:
+                        welsh.note_saved(session, name, current[name], text, _author())
             except store.DraftConflict as exc:
                 problem = _conflict_message(exc)
             else:
@@ -442,56 +447,55 @@ def texts(name: str) -> Any:
             for field in fields
             if f"en:{field.key}" in request.form
         }
-        changed = [field for field in fields if field.key in edits and edits[field.key][:2] != (field.en, field.cy)]
-        reviewed = [field for field in fields if field.key in edits and edits[field.key][2] and not field.reviewed]
         updated = apply_text_edits(source, edits)
-        if updated == source:
+        confirming = [key for key in request.form.getlist("confirm") if key in {field.key for field in fields}]
+        if updated == source and not confirming:
             flash("Nothing changed.")
             return redirect(url_for("studio.texts", name=name))
-        summary = f"texts table: {len(changed)} text(s) changed, {len(reviewed)} Welsh text(s) marked checked"
-        note = request.form.get("note", "").strip()[:MAX_MESSAGE_CHARS]
+        said = []
         try:
             with _writing() as session:
-                store.save_draft(
-                    session, kind, name, updated, _author(), revision, f"{note} ({summary})" if note else summary
-                )
+                if updated != source:
+                    summary = f"texts table: {text_changes(source, updated).describe()}"
+                    note = request.form.get("note", "").strip()[:MAX_MESSAGE_CHARS]
+                    store.save_draft(
+                        session, kind, name, updated, _author(), revision, f"{note} ({summary})" if note else summary
+                    )
+                    welsh.note_saved(session, name, source, updated, _author())
+                    said.append(f"Saved the draft of {name}: {summary.removeprefix('texts table: ')}.")
+                for field in welsh.confirm(session, name, confirming, updated, _author()):
+                    said.append(f"The Welsh of {field.where} is confirmed to fit its English.")
         except store.DraftConflict as exc:
             problem = _conflict_message(exc)
         else:
-            flash(f"Saved the draft of {name}: {summary}.")
+            for line in said:
+                flash(line)
             return redirect(url_for("studio.texts", name=name))
     checked = _checked(kind, current)
     groups = _message_groups(fields)
+    with _reading() as session:
+        stale = welsh.needing_check(session, name, fields, store.live_files(session, kind).get(name))
     return render_template(
         "studio/texts.html",
         name=name,
         broken=False,
         fields=fields,
         groups=groups,
+        stale=stale,
         revision=revision,
         findings=[finding for finding in checked.findings if finding.file == name],
         problem=problem,
-        sms_rules=_sms_rules(),
     )
 
 
 def _message_groups(fields: list[Any]) -> dict[str, dict[str, Any]]:
-    """For each message: its SMS parts, encoding and lock-screen words in each language, as sent."""
+    """For each message: the line under it in each language (SMS parts as sent, a worrying first line)."""
     groups: dict[str, dict[str, Any]] = {}
     for field in fields:
         groups.setdefault(field.message, {"fields": []})["fields"].append(field)
     for group in groups.values():
         for language in ("en", "cy"):
-            body = _message_body(group["fields"], language)
-            sent = _as_sent(body)
-            first_line = next((line for line in body.splitlines() if line.strip()), "")
-            group[language] = {
-                "segments": sms.segments(sent),
-                "encoding": sms.encoding(sent),
-                "length": sms.length(sent),
-                "forcing": sms.non_gsm7_characters(sent)[:3],
-                "alarming": [word for word in PREVIEW_ALARM_WORDS[language] if _alarm_pattern(word).search(first_line)],
-            }
+            group[language] = _counter(_message_body(group["fields"], language), language)
     return groups
 
 
@@ -501,18 +505,34 @@ def _message_body(fields: list[Any], language: str) -> str:
     return "\n".join(lines)
 
 
-def _sms_rules() -> dict[str, Any]:
-    """What the texts table's counter needs, from the same tables the server uses (conversations/sms.py)."""
-    return {
-        "basic": "".join(sorted(sms.GSM7_BASIC)),
-        "extension": "".join(sorted(sms.GSM7_EXTENSION)),
-        "gsm7Single": sms.GSM7_SINGLE,
-        "gsm7Part": sms.GSM7_PART,
-        "ucs2Single": sms.UCS2_SINGLE,
-        "ucs2Part": sms.UCS2_PART,
-        "placeholderLength": PLACEHOLDER_NOMINAL_LENGTH,
-        "alarmWords": PREVIEW_ALARM_WORDS,
-    }
+def _counter(body: str, language: str) -> dict[str, Any]:
+    """The counter under a message: its SMS parts as the channel sends it (conversations/sms.py's one counter,
+    each {name} counted at its nominal length), and the worrying words its first line shows on a locked phone."""
+    counted = sms.count(_as_sent(body))
+    first_line = next((line for line in body.splitlines() if line.strip()), "")
+    alarming = [word for word in PREVIEW_ALARM_WORDS[language] if _alarm_pattern(word).search(first_line)]
+    words = counted.describe()
+    if alarming:
+        words += f" · ⚠ first line shows “{'”, “'.join(alarming)}” on a locked phone"
+    return {"words": words, "parts": counted.parts, "alarming": bool(alarming)}
+
+
+@studio.post("/api/sms")
+def api_sms() -> Any:
+    """The texts table's counters as a coordinator types: the server counts, so the page, the simulator and
+    the validator can never disagree (there is no second counter in the browser)."""
+    payload = request.get_json(silent=True) or {}
+    messages = payload.get("messages")
+    if not isinstance(messages, list) or len(messages) > MAX_COUNTED_MESSAGES:
+        return jsonify(error=f"messages: a list of at most {MAX_COUNTED_MESSAGES} is needed"), 400
+    counted = []
+    for message in messages:
+        body = message.get("body") if isinstance(message, dict) else None
+        language = message.get("language") if isinstance(message, dict) else None
+        if not isinstance(body, str) or language not in ("en", "cy") or len(body) > MAX_COUNTED_CHARS:
+            return jsonify(error="each message needs a body (text) and a language (en or cy)"), 400
+        counted.append({"key": message.get("key"), "language": language, **_counter(body, language)})
+    return jsonify(counts=counted)
 
 
 # --- the diagram ---------------------------------------------------------------------------------------------
@@ -525,17 +545,19 @@ def diagram(name: str) -> Any:
     if name not in current or name.startswith(TRANSCRIPTS_FOLDER):
         abort(404)
     script = _checked(ReleaseKind.SCRIPTS, current).scripts.get(name.removesuffix(".yaml"))
-    svg = None
+    drawn = None
     outline = []
     if script is not None:
-        svg = render_svg(
+        drawn = diagram_graph(
             script, lambda step: url_for("studio.edit", kind="scripts", name=name, line=step.line) + "#editor"
         )
         following: dict[str, list[Any]] = {}
         for edge in diagram_edges(script):
             following.setdefault(edge.source, []).append(edge)
         outline = [(step, what_it_does(step), following.get(step.id, [])) for step in script.steps.values()]
-    return render_template("studio/diagram.html", name=name, script=script, svg=svg, outline=outline)
+    return render_template(
+        "studio/diagram.html", name=name, script=script, graph=drawn, outline=outline, headline=headline
+    )
 
 
 # --- the simulator ------------------------------------------------------------------------------------------
@@ -570,11 +592,12 @@ def simulate() -> Any:
     language = form.get("language") or request.args.get("language") or "en"
     if chat is None or action == "restart" or (chat["channel"], chat["language"]) != (channel, language):
         chat = simulator.start(channel, language, now, variables)
+    saved: tuple[str, str | None] | None = None
     if request.method == "POST":
         if action == "day":
             chat = simulator.a_day_passes(chat, runtime.timezone)
         elif action == "save":
-            return _save_simulation(chat, form.get("test_name", ""), source)
+            saved = _save_simulation(chat, form.get("test_name", ""))
         elif action == "send":
             text = (form.get("option") or form.get("text") or "").strip()[:1000]
             if text:
@@ -595,6 +618,7 @@ def simulate() -> Any:
         signed=_signer().dumps(chat),
         variables=simulator.visible_variables(chat, set(script_variables(helplines)) | {"service_name"}),
         last_options=_last_options(chat),
+        saved=saved,
     )
 
 
@@ -607,11 +631,13 @@ def _last_options(chat: dict[str, Any]) -> list[str]:
     return []
 
 
-def _save_simulation(chat: dict[str, Any], test_name: str, source: str) -> Any:
+def _save_simulation(chat: dict[str, Any], test_name: str) -> tuple[str, str | None]:
+    """Save the chat as a transcript test in the draft: (what to tell the coordinator, the file's name or None).
+
+    The coordinator stays in the simulator, with the chat as it was, and is told there."""
     test_name = " ".join(test_name.split())[:120]
     if not any(event["kind"] == "user" for event in chat["events"]):
-        flash("Send at least one message before saving the chat as a test.", "error")
-        return redirect(url_for("studio.simulate", source=source))
+        return "Send at least one message before saving the chat as a test.", None
     if not test_name:
         test_name = "chat saved from the simulator"
     stem = re.sub(r"[^a-z0-9]+", "_", test_name.lower()).strip("_")[:60] or "simulated_chat"
@@ -628,8 +654,10 @@ def _save_simulation(chat: dict[str, Any], test_name: str, source: str) -> Any:
         store.save_draft(
             session, ReleaseKind.SCRIPTS, name, text, _author(), 0, f"saved from the simulator: {test_name}"
         )
-    flash(f"Saved the chat as a test, {name}. It is part of the draft and runs every time you publish.")
-    return redirect(url_for("studio.edit", kind="scripts", name=name))
+    return (
+        f"Saved this chat as the test “{test_name}” ({name}). It is part of the draft and runs every time you publish.",
+        name,
+    )
 
 
 # --- publishing ------------------------------------------------------------------------------------------
@@ -692,34 +720,55 @@ def release(kind: str, release_id: int) -> Any:
         kind=kind,
         info=KINDS[kind],
         release=found,
+        changes=text_diff(live_files, found.files) if kind == ReleaseKind.SCRIPTS else [],
         diffs=diff_files(live_files, found.files),
     )
 
 
-@studio.post("/<kind>/release/<int:release_id>/restore")
+@studio.route("/<kind>/release/<int:release_id>/restore", methods=["GET", "POST"])
 def restore(kind: str, release_id: int) -> Any:
+    """Restoring asks why and for a confirmation: it changes what every new conversation says, at once."""
     kind = _kind(kind)
-    message = request.form.get("message", "").strip()[:MAX_MESSAGE_CHARS]
     with _reading() as session:
         found = session.get(ScriptRelease, release_id)
         if found is None or found.kind != kind:
             abort(404)
+        live = store.live_release(session, kind)
         number, files_to_restore = found.number, dict(found.files)
+        live_files = store.live_files(session, kind)
+    if live is not None and live.id == release_id:
+        flash(f"Version {number} is already live.")
+        return redirect(url_for("studio.history", kind=kind))
+    reason = " ".join(request.form.get("reason", "").split())[:MAX_MESSAGE_CHARS]
+    problem = None
     checked = _checked(kind, files_to_restore)
     if not checked.ok:
-        flash(
+        problem = (
             f"Version {number} cannot be restored: it no longer passes the checks of this version of the bot "
-            f"({checked.errors[0]}).",
-            "error",
+            f"({checked.errors[0]})."
         )
-        return redirect(url_for("studio.history", kind=kind))
-    with _writing() as session:
-        restored = store.restore(
-            session, kind, session.get(ScriptRelease, release_id), _author(), message or f"Restored version {number}"
-        )
-    _runtime().forget_live_releases()
-    flash(f"Version {number} is live again, as version {restored.number}.")
-    return redirect(url_for("studio.history", kind=kind))
+    elif request.method == "POST":
+        if not reason:
+            problem = "Say why you are restoring this version; the reason is kept in the history."
+        elif request.form.get("confirm") != "yes":
+            problem = f"Tick the box to confirm that version {number} should be live now."
+        else:
+            with _writing() as session:
+                restored = store.restore(session, kind, session.get(ScriptRelease, release_id), _author(), reason)
+            _runtime().forget_live_releases()
+            flash(f"Version {number} is live again, as version {restored.number}.")
+            return redirect(url_for("studio.history", kind=kind))
+    return render_template(
+        "studio/restore.html",
+        kind=kind,
+        info=KINDS[kind],
+        release=found,
+        reason=reason,
+        problem=problem,
+        can_restore=checked.ok,
+        changes=text_diff(live_files, files_to_restore) if kind == ReleaseKind.SCRIPTS else [],
+        diffs=diff_files(live_files, files_to_restore),
+    ), (400 if problem else 200)
 
 
 @studio.get("/changes")

@@ -7,6 +7,7 @@ The whole story in a real browser is in tests/browser/test_studio_browser.py.
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from datetime import timedelta
 
@@ -21,7 +22,8 @@ from bot.providers.accounts import FIRST_WAIT, FREE_FAILURES, set_password
 from bot.releases import builtin_files
 from bot.safeguarding.corpus import heldout_corpus
 from bot.studio import store
-from models import LiveRelease, ScriptDraft, StaffRole, StaffUser, StudioChange, utcnow
+from conversations import sms
+from models import AuditEntry, LiveRelease, ScriptDraft, StaffRole, StaffUser, StudioChange, utcnow
 from webhooks.app import create_app
 from webhooks.staff_login import WAIT_FOR_EMAIL, WRONG_LOGIN
 from webhooks.studio import views
@@ -37,6 +39,7 @@ class Studio:
 
     def __init__(self, runtime, **config) -> None:
         self.runtime = runtime
+        self.email = ""
         self.app = create_app(runtime, {"TESTING": True, **config})
         self.client = self.app.test_client()
 
@@ -79,6 +82,7 @@ def coordinator(studio: Studio) -> Studio:
     with studio.runtime.session() as session, session.begin():
         email, password = reset_demo_coordinator(session)
     assert studio.log_in(email, password).status_code == 302
+    studio.email = email
     return studio
 
 
@@ -269,7 +273,92 @@ def test_the_texts_table_changes_welsh_marks_it_checked_and_keeps_the_rest_of_th
     assert draft.splitlines()[:3] == before.splitlines()[:3]  # the comments at the top are still there
     with coordinator.runtime.session() as session:
         change = session.scalars(sa.select(StudioChange)).one()
-    assert change.staff_name == "Demo coordinator" and "1 Welsh text(s) marked checked" in change.message
+    assert change.staff_name == "Demo coordinator"
+    assert change.message == "texts table: 1 text changed (1 in Welsh); 1 Welsh text marked as checked"
+
+
+def test_saving_the_texts_table_counts_the_texts_that_really_changed(coordinator):
+    question, first, second = "steps.reason.choose", "steps.reason.options.0.label", "steps.reason.options.1.label"
+    page = coordinator.client.get("/studio/scripts/texts/decline.yaml").get_data(as_text=True)
+    assert 'id="en:steps.reason.options.1.label"' in page
+    saved = coordinator.post(
+        "/studio/scripts/texts/decline.yaml",
+        revision="0",
+        **{
+            f"en:{question}": "OK, it's up to you. Can you tell us why?",
+            f"cy:{question}": "Iawn, ti sy'n dewis. Alli di ddweud pam?",
+        },
+        **{f"en:{first}": "No need to talk", f"cy:{first}": "Does dim angen siarad"},
+        **{f"en:{second}": "Sounds very formal", f"cy:{second}": "Swnio'n ffurfiol iawn"},
+    )
+    page = coordinator.client.get(saved.headers["Location"]).get_data(as_text=True)
+    assert "Saved the draft of decline.yaml: 3 texts changed (2 in English, 2 in Welsh)." in page
+    saved = coordinator.post(
+        "/studio/scripts/texts/decline.yaml",
+        revision="1",
+        **{f"en:{first}": "No need to talk", f"cy:{first}": "Dim angen siarad"},
+    )
+    page = coordinator.client.get(saved.headers["Location"]).get_data(as_text=True)
+    assert "Saved the draft of decline.yaml: 1 text changed (1 in Welsh)." in page
+
+
+def test_a_welsh_text_whose_english_changed_needs_checking_until_someone_confirms_it(coordinator):
+    question, label = "steps.reason.choose", "steps.reason.options.0.label"
+    coordinator.post(
+        "/studio/scripts/texts/decline.yaml",
+        revision="0",
+        **{
+            f"en:{question}": "OK, it's up to you. Can you say why?",
+            f"cy:{question}": "Iawn, ti sy'n dewis. Alli di ddweud pam?",
+        },
+        **{f"en:{label}": "I don't need to talk", f"cy:{label}": "Does dim angen i mi siarad"},  # both: rewritten
+    )
+    page = coordinator.client.get("/studio/scripts/texts/decline.yaml").get_data(as_text=True)
+    assert "1 Welsh text needs checking" in page
+    assert page.count("Needs checking:") == 1
+    assert 'name="confirm" value="steps.reason.choose"' in page
+    # Confirming (with nothing else changed) clears the mark, and says so.
+    confirmed = coordinator.post("/studio/scripts/texts/decline.yaml", revision="1", confirm=question)
+    page = coordinator.client.get(confirmed.headers["Location"]).get_data(as_text=True)
+    assert "The Welsh of Step &#34;reason&#34;: the question is confirmed to fit its English." in page
+    assert "Needs checking:" not in page
+    # The English changes again in the YAML editor: the Welsh needs checking again.
+    draft = coordinator.draft("scripts", "decline.yaml")
+    changed = draft.replace("Can you say why?", "Can you tell us a bit about why?")
+    coordinator.post("/studio/scripts/edit/decline.yaml", text=changed, revision="1")
+    page = coordinator.client.get("/studio/scripts/texts/decline.yaml").get_data(as_text=True)
+    assert page.count("Needs checking:") == 1
+    # Writing new Welsh clears it too: it was written against the English it has now.
+    coordinator.post(
+        "/studio/scripts/texts/decline.yaml",
+        revision="2",
+        **{
+            f"en:{question}": "OK, it's up to you. Can you tell us a bit about why?",
+            f"cy:{question}": "Iawn. Alli di ddweud ychydig am pam?",
+        },
+    )
+    page = coordinator.client.get("/studio/scripts/texts/decline.yaml").get_data(as_text=True)
+    assert "Needs checking:" not in page
+
+
+def test_the_texts_table_counts_sms_parts_as_sent_with_the_one_counter(coordinator):
+    curly = "We’ll " * 30  # 180 characters: curly quotes go as plain ones, so 2 GSM-7 parts, not 3 UCS-2 ones
+    welsh = "Diolch ŵyr ŷd 😀 " * 9
+    answer = coordinator.client.post(
+        "/studio/api/sms",
+        json={
+            "messages": [{"key": "a", "language": "en", "body": curly}, {"key": "b", "language": "cy", "body": welsh}]
+        },
+        headers={"X-CSRFToken": coordinator.token()},
+    ).get_json()
+    assert [count["words"] for count in answer["counts"]] == [
+        "2 SMS parts · GSM-7",
+        f"{sms.count(welsh).parts} SMS parts · UCS-2 (because of ŵ ŷ 😀)",
+    ]
+    refused = coordinator.client.post(
+        "/studio/api/sms", json={"messages": [{"body": 5}]}, headers={"X-CSRFToken": coordinator.token()}
+    )
+    assert refused.status_code == 400
 
 
 def test_the_texts_table_warns_about_a_worrying_first_line(coordinator):
@@ -283,10 +372,14 @@ def test_the_texts_table_warns_about_a_worrying_first_line(coordinator):
     assert "first line shows “police” on a locked phone" in page
 
 
-def test_the_diagram_draws_each_step_linked_to_its_line(coordinator):
+def test_the_diagram_gives_each_step_in_plain_words_linked_to_its_line(coordinator):
     page = coordinator.client.get("/studio/scripts/diagram/decline.yaml").get_data(as_text=True)
-    assert "<svg" in page and "reason (start)" in page
-    assert "/studio/scripts/edit/decline.yaml?line=" in page
+    drawn = json.loads(re.search(r'<script type="application/json" id="diagram-data">(.*?)</script>', page, re.S)[1])
+    start = next(node for node in drawn["nodes"] if node["start"])
+    assert start["id"] == "reason" and " ".join(start["lines"]).startswith("Asks: “OK, it's your choice.")
+    assert all(node["link"].startswith("/studio/scripts/edit/decline.yaml?line=") for node in drawn["nodes"])
+    assert {edge["source"] for edge in drawn["edges"]} <= {node["id"] for node in drawn["nodes"]}
+    assert "vendor/elk.bundled.js" in page  # laid out in the browser by ELK
 
 
 # --- the simulator -------------------------------------------------------------------------------------------
@@ -305,10 +398,10 @@ def test_the_simulator_chats_in_welsh_pretends_a_day_passes_and_saves_a_test(coo
     assert "young_person" in page  # what the bot remembers
     page, chat = simulate(coordinator, chat, channel="sms", language="cy", action="day")
     assert "A day passes with no reply" in page
-    saved = coordinator.post(
-        "/studio/simulator", chat=chat, channel="sms", language="cy", action="save", test_name="Helo yn Gymraeg"
-    )
-    assert saved.status_code == 302
+    page, _ = simulate(coordinator, chat, channel="sms", language="cy", action="save", test_name="Helo yn Gymraeg")
+    # Still in the simulator, with the same chat, told where the test went.
+    assert "Saved this chat as the test “Helo yn Gymraeg” (transcripts/helo_yn_gymraeg.yaml)" in page
+    assert "Pwy ydych chi?" in page and 'id="sim-text"' in page
     test = coordinator.draft("scripts", "transcripts/helo_yn_gymraeg.yaml")
     assert "language: cy" in test and "- user: shwmae" in test and "- bot: Pwy ydych chi?" in test
 
@@ -343,6 +436,19 @@ def test_publishing_checks_runs_the_tests_shows_the_diff_and_the_bot_uses_it(coo
     assert NEW_WELSH in "\n".join(welsh_speaker("shwmae"))
 
 
+def test_the_publish_page_shows_the_warnings_and_each_changed_text_in_both_languages(coordinator):
+    files = welcome_with(OLD_WELSH, NEW_WELSH)
+    files = {**files, "welcome.yaml": files["welcome.yaml"].replace(MENU_BEFORE, "Were you missing? " + MENU_BEFORE)}
+    coordinator.post("/studio/scripts/edit/welcome.yaml", text=files["welcome.yaml"], revision="0")
+    page = coordinator.client.get("/studio/scripts/publish").get_data(as_text=True)
+    warnings = re.search(r'<ul class="findings warnings">(.*?)</ul>', page, re.S)[1]
+    assert "has &#34;missing&#34;; it shows on a locked phone" in warnings  # shown, not folded away
+    table = re.search(r'<table class="list text-changes">(.*?)</table>', page, re.S)[1]
+    assert "<ins>Were you missing? </ins>Thanks." in table
+    assert "<ins>unrhyw bryd </ins>" in table
+    assert 'lang="cy"' in table and 'lang="en"' in table
+
+
 def coordinator_dispatcher(runtime):
     from bot.conversation.dispatcher import Dispatcher
 
@@ -367,14 +473,31 @@ def test_restoring_an_earlier_version_makes_it_live_again_as_a_new_version(coord
     publish_directly(runtime, "scripts", welcome_with(OLD_WELSH, NEW_WELSH), "new STOP line")
     with runtime.session() as session:
         first = next(r for r in store.releases(session, "scripts") if r.number == 1)
-    restored = coordinator.post(f"/studio/scripts/release/{first.id}/restore", message="Back to the shipped words")
+    shown = coordinator.client.get(f"/studio/scripts/release/{first.id}").get_data(as_text=True)
+    assert "<del>unrhyw bryd </del>" in shown  # the version's page marks the words too
+    asked = coordinator.client.get(f"/studio/scripts/release/{first.id}/restore").get_data(as_text=True)
+    assert "Why restore it?" in asked and "Yes, make version 1 live now" in asked
+    assert "<del>unrhyw bryd " in asked  # what would change, word by word: the live words it takes out
+    no_reason = coordinator.post(f"/studio/scripts/release/{first.id}/restore", reason=" ", confirm="yes")
+    assert no_reason.status_code == 400 and "Say why you are restoring" in no_reason.get_data(as_text=True)
+    unconfirmed = coordinator.post(f"/studio/scripts/release/{first.id}/restore", reason="Back to the shipped words")
+    assert unconfirmed.status_code == 400 and "Tick the box" in unconfirmed.get_data(as_text=True)
+    with runtime.session() as session:
+        assert store.live_release(session, "scripts").number == 2  # nothing restored yet
+    restored = coordinator.post(
+        f"/studio/scripts/release/{first.id}/restore", reason="Back to the shipped words", confirm="yes"
+    )
     assert restored.status_code == 302
     with runtime.session() as session:
         live = store.live_release(session, "scripts")
         assert (live.number, live.restored_from_id, live.message) == (3, first.id, "Back to the shipped words")
         assert live.files == first.files
     history = coordinator.client.get("/studio/scripts/history").get_data(as_text=True)
-    assert "(restored version 1)" in history
+    assert "Restored version 1</strong>, because: Back to the shipped words" in history
+    with runtime.session() as session:
+        entry = session.scalars(sa.select(AuditEntry).where(AuditEntry.action == "studio_restore")).one()
+        assert entry.who == coordinator.email
+        assert entry.what == "scripts: version 1 made live again as version 3: Back to the shipped words"
     assert OLD_WELSH in "\n".join(Conversation(coordinator_dispatcher(runtime), "sms", "+447700900202")("shwmae"))
 
 

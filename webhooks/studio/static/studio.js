@@ -1,74 +1,6 @@
-// The studio's own script: no libraries. Every page works without it; it adds checking as you type, the
-// live SMS counter of the texts table, and keyboard short-cuts.
+// The studio's own script. Every page works without it; it adds checking as you type, the live SMS counter
+// of the texts table (counted by the server: one counter, conversations/sms.py), and keyboard short-cuts.
 "use strict";
-
-// --- SMS arithmetic: the same rules as conversations/sms.py and the validator (tests check they agree) ---
-const RhiSms = (() => {
-  let rules = null;
-  let basic = new Set();
-  let extension = new Set();
-  const placeholder = /\{([a-z][a-z0-9_]*)\}/g;
-  const lineBreaks = /\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]/;
-
-  function configure(given) {
-    rules = given;
-    basic = new Set(Array.from(given.basic));
-    extension = new Set(Array.from(given.extension));
-  }
-  function isGsm7(text) {
-    for (const ch of text) if (!basic.has(ch) && !extension.has(ch)) return false;
-    return true;
-  }
-  function encoding(text) {
-    return isGsm7(text) ? "GSM-7" : "UCS-2";
-  }
-  function units(text, kind) {
-    const found = [];
-    for (const ch of text) {
-      if (kind === "GSM-7") found.push(extension.has(ch) ? 2 : 1);
-      else found.push(ch.codePointAt(0) > 0xffff ? 2 : 1);
-    }
-    return found;
-  }
-  function length(text) {
-    return units(text, encoding(text)).reduce((a, b) => a + b, 0);
-  }
-  function segments(text) {
-    const kind = encoding(text);
-    const counted = units(text, kind);
-    const single = kind === "GSM-7" ? rules.gsm7Single : rules.ucs2Single;
-    const part = kind === "GSM-7" ? rules.gsm7Part : rules.ucs2Part;
-    if (counted.reduce((a, b) => a + b, 0) <= single) return 1;
-    let parts = 1;
-    let used = 0;
-    for (const unit of counted) {
-      if (used + unit > part) {
-        parts += 1;
-        used = 0;
-      }
-      used += unit;
-    }
-    return parts;
-  }
-  function nonGsm7(text) {
-    const seen = [];
-    for (const ch of text) if (!basic.has(ch) && !extension.has(ch) && !seen.includes(ch)) seen.push(ch);
-    return seen;
-  }
-  function asSent(body) {
-    return body.replace(placeholder, "x".repeat(rules.placeholderLength));
-  }
-  function alarmPattern(word) {
-    const escaped = word.replace(/[.*+?^${}()|[\]\\]/g, "\\$&").replace(/ /g, "\\s+");
-    return new RegExp("(?<![\\p{L}\\p{N}_-])" + escaped + "(?![\\p{L}\\p{N}_-])", "iu");
-  }
-  function alarmingWords(body, language) {
-    const firstLine = body.split(lineBreaks).find((line) => line.trim() !== "") || "";
-    return (rules.alarmWords[language] || []).filter((word) => alarmPattern(word).test(firstLine));
-  }
-  return { configure, isGsm7, encoding, length, segments, nonGsm7, asSent, alarmingWords };
-})();
-window.RhiSms = RhiSms;
 
 function csrfToken() {
   const meta = document.querySelector('meta[name="csrf-token"]');
@@ -200,12 +132,13 @@ function setUpEditor() {
   if (wanted) goToLine(wanted);
 }
 
-// --- the texts table: a live SMS counter under each message ---------------------------------------------
+// --- the texts table: a live SMS counter under each message, counted by the server ------------------------
 function setUpTexts() {
-  const rulesElement = document.getElementById("sms-rules");
   const form = document.getElementById("texts-form");
-  if (!rulesElement || !form) return;
-  RhiSms.configure(JSON.parse(rulesElement.textContent));
+  if (!form) return;
+  const waiting = new Map(); // "message language" -> [message, language], sent together after a pause
+  let timer = null;
+  let sequence = 0;
 
   function rowsOf(message) {
     return Array.from(form.querySelectorAll("tr")).filter((row) => row.dataset.message === message);
@@ -224,29 +157,42 @@ function setUpTexts() {
     }
     return lines.join("\n");
   }
-  function update(message, language) {
-    const whole = body(message, language);
-    const sent = RhiSms.asSent(whole);
-    const parts = RhiSms.segments(sent);
-    const kind = RhiSms.encoding(sent);
-    let words = `${parts} SMS part${parts === 1 ? "" : "s"} · ${kind}`;
-    if (kind === "UCS-2") words += ` (because of ${RhiSms.nonGsm7(sent).slice(0, 3).join(" ")})`;
-    const alarming = RhiSms.alarmingWords(whole, language);
-    if (alarming.length) words += ` · ⚠ first line shows “${alarming.join("”, “")}” on a locked phone`;
-    for (const row of rowsOf(message)) {
-      const counter = row.querySelector(`output[data-counter="${language}"]`);
-      if (counter) {
-        counter.textContent = words;
-        counter.classList.toggle("long", parts > 2);
-        counter.classList.toggle("alarming", alarming.length > 0);
+  async function countNow() {
+    const mine = ++sequence;
+    const asked = Array.from(waiting.values());
+    waiting.clear();
+    const messages = asked.map(([message, language]) => ({ key: message, language, body: body(message, language) }));
+    try {
+      const response = await fetch(form.dataset.countUrl, {
+        method: "POST",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+        body: JSON.stringify({ messages }),
+        credentials: "same-origin",
+      });
+      if (!response.ok) return;
+      const answer = await response.json();
+      for (const count of answer.counts) {
+        for (const row of rowsOf(count.key)) {
+          const counter = row.querySelector(`output[data-counter="${count.language}"]`);
+          if (!counter) continue;
+          counter.textContent = count.words;
+          counter.classList.toggle("long", count.parts > 2);
+          counter.classList.toggle("alarming", count.alarming);
+        }
       }
+      if (mine === sequence) form.dataset.counted = String(mine);
+    } catch (error) {
+      // Offline or logged out: the counter shows again when the page is saved.
     }
   }
   form.addEventListener("input", (event) => {
     const cell = event.target.closest("textarea[data-language]");
     if (!cell) return;
     const row = cell.closest("tr");
-    update(row.dataset.message, cell.dataset.language);
+    waiting.set(`${row.dataset.message} ${cell.dataset.language}`, [row.dataset.message, cell.dataset.language]);
+    delete form.dataset.counted;
+    clearTimeout(timer);
+    timer = setTimeout(countNow, 250);
     if (cell.dataset.language === "cy") {
       const reviewed = row.querySelector('input[type="checkbox"]');
       if (reviewed && reviewed.checked) {
@@ -255,8 +201,6 @@ function setUpTexts() {
       }
     }
   });
-  const messages = new Set(Array.from(form.querySelectorAll("tr[data-message]")).map((row) => row.dataset.message));
-  for (const message of messages) for (const language of ["en", "cy"]) update(message, language);
   document.addEventListener("keydown", (event) => {
     if ((event.ctrlKey || event.metaKey) && event.key.toLowerCase() === "s") {
       event.preventDefault();
@@ -277,8 +221,124 @@ function setUpSimulator() {
   }
 }
 
+// --- the diagram: laid out by ELK (static/vendor/elk.bundled.js), drawn here as SVG --------------------------
+const SVG = "http://www.w3.org/2000/svg";
+const DIAGRAM = { boxWidth: 230, lineHeight: 16, padding: 10, labelLine: 14, labelChar: 6.4, fontSize: 12 };
+
+function svgElement(name, attributes, parent) {
+  const element = document.createElementNS(SVG, name);
+  for (const [key, value] of Object.entries(attributes)) element.setAttribute(key, String(value));
+  if (parent) parent.appendChild(element);
+  return element;
+}
+
+async function setUpDiagram() {
+  const data = document.getElementById("diagram-data");
+  const wrap = document.getElementById("diagram");
+  if (!data || !wrap || typeof ELK === "undefined") return;
+  const script = JSON.parse(data.textContent);
+  const boxHeight = (node) => node.lines.length * DIAGRAM.lineHeight + 2 * DIAGRAM.padding + (node.start ? DIAGRAM.lineHeight : 0);
+  const labelWidth = (lines) => Math.max(...lines.map((line) => line.length)) * DIAGRAM.labelChar + 8;
+  const graph = {
+    id: "root",
+    layoutOptions: {
+      "elk.algorithm": "layered",
+      "elk.direction": "DOWN",
+      "elk.edgeRouting": "ORTHOGONAL",
+      "elk.layered.spacing.nodeNodeBetweenLayers": "48",
+      "elk.layered.spacing.edgeNodeBetweenLayers": "20",
+      "elk.spacing.nodeNode": "36",
+      "elk.spacing.edgeEdge": "12",
+      "elk.spacing.edgeNode": "18",
+      "elk.spacing.edgeLabel": "4",
+      "elk.layered.nodePlacement.strategy": "NETWORK_SIMPLEX",
+      "elk.layered.crossingMinimization.strategy": "LAYER_SWEEP",
+      "elk.layered.considerModelOrder.strategy": "NODES_AND_EDGES",
+      // An arrow to a step written earlier in the file goes back up (asking again, changing something):
+      // scripts are written in the order a journey reads, so the diagram reads top to bottom the same way.
+      "elk.layered.cycleBreaking.strategy": "MODEL_ORDER",
+      "elk.layered.thoroughness": "20",
+      "elk.edgeLabels.placement": "CENTER",
+      "elk.padding": "[top=20,left=20,bottom=20,right=20]",
+    },
+    // The start first, in the top layer; the rest in the file's order (ELK keeps to it where it costs nothing).
+    children: [...script.nodes.filter((node) => node.start), ...script.nodes.filter((node) => !node.start)].map((node) => ({
+      id: node.id,
+      width: DIAGRAM.boxWidth,
+      height: boxHeight(node),
+      layoutOptions: node.start ? { "elk.layered.layering.layerConstraint": "FIRST" } : {},
+    })),
+    edges: script.edges.map((edge) => ({
+      id: edge.id,
+      sources: [edge.source],
+      targets: [edge.target],
+      labels: edge.lines.length
+        ? [{ text: edge.lines.join("\n"), width: labelWidth(edge.lines), height: edge.lines.length * DIAGRAM.labelLine + 4 }]
+        : [],
+    })),
+  };
+  let laid;
+  try {
+    laid = await new ELK().layout(graph);
+  } catch (error) {
+    wrap.textContent = "The diagram could not be laid out; the list below shows the same steps.";
+    return;
+  }
+  const nodes = new Map(script.nodes.map((node) => [node.id, node]));
+  const svg = svgElement("svg", {
+    class: "diagram",
+    width: Math.ceil(laid.width),
+    height: Math.ceil(laid.height),
+    viewBox: `0 0 ${Math.ceil(laid.width)} ${Math.ceil(laid.height)}`,
+    role: "img",
+    "aria-labelledby": "diagram-title",
+  });
+  svgElement("title", { id: "diagram-title" }, svg).textContent = `Diagram of the script "${script.name}"`;
+  const marker = svgElement("marker", {
+    id: "arrow", viewBox: "0 0 10 10", refX: 10, refY: 5, markerWidth: 7, markerHeight: 7, orient: "auto-start-reverse",
+  }, svgElement("defs", {}, svg));
+  svgElement("path", { d: "M 0 0 L 10 5 L 0 10 z", fill: "#555" }, marker);
+  const arrows = svgElement("g", { class: "arrows" }, svg);
+  const labels = svgElement("g", { class: "labels" }, svg);
+  for (const edge of laid.edges) {
+    for (const section of edge.sections || []) {
+      const points = [section.startPoint, ...(section.bendPoints || []), section.endPoint];
+      const d = points.map((point, n) => `${n ? "L" : "M"} ${point.x.toFixed(1)} ${point.y.toFixed(1)}`).join(" ");
+      svgElement("path", { d, fill: "none", stroke: "#555", "stroke-width": 1.4, "marker-end": "url(#arrow)", "data-edge": edge.id }, arrows);
+    }
+    for (const label of edge.labels || []) {
+      const group = svgElement("g", { class: "edge-label" }, labels);
+      svgElement("rect", { x: label.x, y: label.y, width: label.width, height: label.height, rx: 3, fill: "#ffffff", "fill-opacity": 0.95 }, group);
+      label.text.split("\n").forEach((line, n) => {
+        svgElement("text", { x: label.x + 4, y: label.y + 12 + n * DIAGRAM.labelLine, "font-size": 11, fill: "#333" }, group).textContent = line;
+      });
+    }
+  }
+  for (const box of laid.children) {
+    const node = nodes.get(box.id);
+    const [fill, border] = node.colours;
+    const link = svgElement("a", { href: node.link, class: "step", "data-step": node.id }, svg);
+    svgElement("title", {}, link).textContent = node.title;
+    svgElement("rect", {
+      x: box.x, y: box.y, width: box.width, height: box.height, rx: 8, fill, stroke: border, "stroke-width": node.start ? 2.5 : 1.5,
+    }, link);
+    let y = box.y + DIAGRAM.padding + 12;
+    if (node.start) {
+      svgElement("text", { x: box.x + DIAGRAM.padding, y, "font-size": 11, "font-weight": "bold", fill: border }, link).textContent = "START";
+      y += DIAGRAM.lineHeight;
+    }
+    for (const line of node.lines) {
+      svgElement("text", { x: box.x + DIAGRAM.padding, y, "font-size": DIAGRAM.fontSize, fill: "#222" }, link).textContent = line;
+      y += DIAGRAM.lineHeight;
+    }
+  }
+  wrap.replaceChildren(svg);
+  wrap.dataset.laidOut = "yes";
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   setUpEditor();
   setUpTexts();
   setUpSimulator();
+  setUpDiagram();
 });
