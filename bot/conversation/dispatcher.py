@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from bot.alerts.escalation import escalate, put_up_for_review, safety_replies
+from bot.alerts.escalation import escalate, put_up_for_review, safety_replies, with_raised
 from bot.conversation.effects import READING_EFFECTS, Deciding, EffectContext, NeedsWriting, apply_effect
 from bot.conversation.erasure import erase_person
 from bot.conversation.records import (
@@ -262,6 +262,8 @@ class Dispatcher:
             decision.releases,
         )
         ran = carry_on(decision.catalog, decision.turn, _doer(effects, reading=False))
+        if effects.raised:  # an answer that is itself a reason to alert ("I'm not back yet")
+            decision.assessment = with_raised(decision.assessment, effects.raised)
         if ran.looping:
             log.error("a script asked for more effects in one message than a turn may do")
         if ran.turn is not decision.turn:  # effects were carried out: the conversation moved on again
