@@ -213,7 +213,8 @@ class Dispatcher:
         # (opted out, declined, mid-booking, or a hit inside a command such as "STOP I want to die").
         assessment = assess(inbound.text, lexicon=self.runtime.lexicon_for(releases.get("lexicon")))
         flagged = assessment.outcome != "none"
-        event = UserText(inbound.text, now.astimezone(self.runtime.timezone), flagged)
+        at = now.astimezone(self.runtime.timezone)
+        event = UserText(inbound.text, at, flagged, carrier_opt_out=inbound.channel == Channel.SMS)
         effects = EffectContext(session, None, {}, now, self.runtime.timezone, contact_id=person.contact_id or 0)
         known = person.contact_id is not None
         ran = take_turn(catalog, state, event, _doer(effects, reading=True) if known else _not_yet)

@@ -330,6 +330,57 @@ def test_alarming_words_count_only_as_whole_words():
     ]
 
 
+def test_an_option_with_a_carrier_opt_out_word_warns_because_typing_it_on_sms_unsubscribes():
+    text = edited("welcome", "label: {en: No thanks, cy: Dim diolch}", 'label: {en: "No, cancel", cy: Dim diolch}')
+
+    assert problems_with("welcome", text) == [
+        'welcome.yaml:20: warning: step "menu": option 2\'s English (en) label "No, cancel" has "cancel", which on '
+        'SMS the phone network takes as "unsubscribe me" when typed on its own; say it another way (like "Call it off")'
+    ]
+
+
+@pytest.mark.parametrize(
+    "label, word",
+    [("The END", "end"), ("quit", "quit"), ("Stop now", "stop"), ("UNSUBSCRIBE me", "unsubscribe")],
+)
+def test_every_carrier_opt_out_word_warns_in_any_case(label, word):
+    text = edited("welcome", "label: {en: No thanks, cy: Dim diolch}", f'label: {{en: "{label}", cy: Dim diolch}}')
+
+    [problem] = problems_with("welcome", text)
+    assert f'has "{word}"' in problem and "warning" in problem
+
+
+def test_welsh_opt_out_words_warn_in_their_changed_forms_too():
+    # "Ei chanslo" is "canslo" after "ei": a service that adds Welsh opt-out words would add it too
+    text = edited("welcome", "label: {en: No thanks, cy: Dim diolch}", 'label: {en: No thanks, cy: "Ei chanslo"}')
+
+    [problem] = problems_with("welcome", text)
+    assert 'option 2\'s Welsh (cy) label "Ei chanslo" has "chanslo"' in problem
+
+
+def test_opt_out_words_count_only_as_whole_words():
+    # "Endless", "cancelled" and "stopped" are not opt-out words
+    text = edited("welcome", "label: {en: No thanks, cy: Dim diolch}", 'label: {en: "Endless, cancelled", cy: Dim}')
+
+    assert problems_with("welcome", text) == []
+
+
+def test_a_text_that_suggests_replying_an_opt_out_word_warns():
+    text = edited("welcome", "en: Would you like", "en: Reply CANCEL if not. Would you like")
+
+    assert problems_with("welcome", text) == [
+        'welcome.yaml:12: warning: step "menu": the English (en) text suggests replying "CANCEL", which has '
+        '"cancel": on SMS the phone network takes it as "unsubscribe me"; suggest another word'
+    ]
+
+
+def test_suggesting_stop_to_stop_is_what_carriers_expect():
+    # the valid welcome says "Text STOP any time to stop our messages", and "stop" in small letters suggests nothing
+    text = edited("welcome", "en: Would you like", "en: If you want to stop, that's fine. Would you like")
+
+    assert problems_with("welcome", text) == []
+
+
 # --- the command a coordinator runs: rhi scripts validate [--report] [PATH...] ---
 
 
