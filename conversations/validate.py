@@ -76,6 +76,19 @@ SUGGESTED_TO_STOP = frozenset({"stop", "stopio"})
 # A reply a text suggests is written in capitals, like "message CHANGE" or "anfona NEWID".
 _SUGGESTED_REPLY = re.compile(r"(?<![\w'])[A-ZÂÊÎÔÛŴŶ]{2,}(?:[ '][A-ZÂÊÎÔÛŴŶ]{2,})*(?![\w'])")
 
+# English left inside a Welsh text ("Helo, the Return Home service sydd yma"). The rule is kept simple enough to
+# explain: a Welsh text warns when it has the service's English name, or one of these common English words, which
+# are not Welsh words. Not counted: words in capitals (a reply the text suggests, such as ENGLISH or HELP), the
+# {placeholders}, and a line that names English (the offer of the chat in English, which must stay English).
+# Its limits: English made only of other words ("Sent!", a helpline's English name) is not seen, and a name such
+# as "The Hub" in a Welsh text warns (say it in Welsh, or ignore the warning).
+ENGLISH_SERVICE_NAME = "return home"
+ENGLISH_ONLY_WORDS = frozenset(
+    {"the", "and", "you", "your", "you're", "we", "we'll", "this", "that", "with", "please", "will", "what", "when",
+     "where", "have", "are", "our", "chat", "thanks"}
+)  # fmt: skip
+_WORD = re.compile(r"[A-Za-zÀ-ÿŴŵŶŷ']+")
+
 LANGUAGE_NAMES = {"en": "English (en)", "cy": "Welsh (cy)"}
 
 # Keys each kind of step uses besides its own; any other key would be ignored by the bot.
@@ -846,6 +859,7 @@ class _ScriptCheck:
                     self.error(
                         self.line(*path, language), f"{where.format(language=LANGUAGE_NAMES[language])} is empty"
                     )
+            self.check_english_in_welsh(path, where, text)
         for message in _messages(self.script):
             for language in LANGUAGES:
                 body = message.body(language)
@@ -855,6 +869,17 @@ class _ScriptCheck:
                 self.check_preview(message, language, body, line)
                 self.check_length(message, language, body, line)
                 self.check_opt_out_words(message, language, line)
+
+    def check_english_in_welsh(self, path: tuple, where: str, text: Text) -> None:
+        """A Welsh text with the service's English name or a plainly English word in it (see ENGLISH_ONLY_WORDS)."""
+        found = english_in_welsh(text.in_language("cy"))
+        if found:
+            why = (
+                "the service's English name: write {service_name}, which is its Welsh name in Welsh messages"
+                if found == ENGLISH_SERVICE_NAME
+                else "which is English: say it in Welsh"
+            )
+            self.warn(self.line(*path, "cy"), f'{where.format(language=LANGUAGE_NAMES["cy"])} has "{found}", {why}')
 
     def check_preview(self, message: _Message, language: str, body: str, line: int) -> None:
         first_line = next((text for text in body.splitlines() if text.strip()), "")
@@ -912,6 +937,18 @@ class _ScriptCheck:
             f"{message.where}: the {LANGUAGE_NAMES[language]} message needs {parts} SMS parts ({detail}); "
             f"try to keep it to {MAX_SMS_SEGMENTS}",
         )
+
+
+def english_in_welsh(welsh: str) -> str | None:
+    """The first English the rule above finds in a Welsh text (the service's English name first), or None."""
+    lines = [line for line in PLACEHOLDER.sub(" ", welsh).splitlines() if "english" not in line.casefold()]
+    kept = " ".join(lines)
+    if ENGLISH_SERVICE_NAME in " ".join(kept.casefold().split()):
+        return ENGLISH_SERVICE_NAME
+    for word in _WORD.findall(kept.replace("’", "'")):
+        if not word.isupper() and word.casefold() in ENGLISH_ONLY_WORDS:
+            return word
+    return None
 
 
 def _texts_of(script: Script) -> list[tuple[tuple, str, Text]]:

@@ -381,6 +381,41 @@ def test_suggesting_stop_to_stop_is_what_carriers_expect():
     assert problems_with("welcome", text) == []
 
 
+def test_the_services_english_name_inside_a_welsh_text_warns():
+    text = edited("welcome", "cy: Helo, dyma {service_name}.", "cy: Helo, the Return Home service sydd yma.")
+
+    assert problems_with("welcome", text) == [
+        'welcome.yaml:8: warning: step "hello": the Welsh (cy) text has "return home", the service\'s English name: '
+        "write {service_name}, which is its Welsh name in Welsh messages",
+        'welcome.yaml:8: warning: step "hello": the Welsh (cy) text leaves out {service_name}, which the English (en) '
+        "one has",
+    ]
+
+
+@pytest.mark.parametrize("english", ["Thanks", "Diolch, and take care", "Fyddet ti'n hoffi chat?"])
+def test_a_plainly_english_word_inside_a_welsh_text_warns(english):
+    text = edited("welcome", "cy: Hoffet ti siarad", f"cy: {english} Hoffet ti siarad")
+
+    [problem] = problems_with("welcome", text)
+    assert problem.startswith('welcome.yaml:13: warning: step "menu": the Welsh (cy) text has "')
+    assert problem.endswith('", which is English: say it in Welsh')
+
+
+def test_the_offer_of_english_and_replies_in_capitals_stay_english_in_a_welsh_text():
+    # the active offer of the other language must be in that language; HELP and ENGLISH are words to send
+    welsh = (
+        "cy: |-\n        Helo, dyma {service_name}.\n        This chat is also in English: reply ENGLISH.\n"
+        "        Anfona HELP am help. Rydyn ni yma i wrando. Anfona STOP unrhyw bryd i stopio ein negeseuon.\n"
+    )
+    text = edited(
+        "welcome",
+        "cy: Helo, dyma {service_name}. Rydyn ni yma i wrando. Anfona STOP unrhyw bryd i stopio ein negeseuon.\n",
+        welsh,
+    )
+
+    assert problems_with("welcome", text) == []
+
+
 # --- the command a coordinator runs: rhi scripts validate [--report] [PATH...] ---
 
 
