@@ -118,6 +118,7 @@ def _parser() -> argparse.ArgumentParser:
     add_provider = provider.add_parser("add", help="a provider and the areas it covers")
     add_provider.add_argument("slug")
     add_provider.add_argument("--name", required=True)
+    add_provider.add_argument("--name-cy", help="its name in Welsh messages (default: --name in both languages)")
     add_provider.add_argument("--area", action="append", default=[], help="an area key it covers (repeat)")
     add_provider.add_argument("--webhook-url", help="where its events are sent")
     add_provider.add_argument("--default", action="store_true", help="messages from areas nobody covers go to it")
@@ -458,10 +459,12 @@ def _provider_add(args: argparse.Namespace) -> int:
     from bot.admin.providers import add_provider
 
     def change(session, now):  # type: ignore[no-untyped-def]
-        added = add_provider(session, args.slug, args.name, args.area, args.webhook_url, default=args.default)
+        added = add_provider(session, args.slug, args.name, args.area, args.webhook_url, default=args.default,
+                             name_cy=args.name_cy)  # fmt: skip
         areas = ", ".join(added.areas) or "no areas yet"
         default = " (the default provider)" if added.is_default else ""
-        return [f"Added {added.slug} ({added.name}), covering {areas}{default}.",
+        welsh = f" / {added.name_cy}" if added.name_cy else ""
+        return [f"Added {added.slug} ({added.name}{welsh}), covering {areas}{default}.",
                 f"Its API token and webhook secret: rhi provider token {added.slug}"]  # fmt: skip
 
     return _administer(change)

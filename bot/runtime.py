@@ -97,16 +97,18 @@ class Runtime:
 
     @cached_property
     def _variables(self) -> dict[str, Any]:
-        return {
-            "service_name": self.settings.service_name,
-            **script_variables(),
-        }
+        return {"service_name": self.service_names, **script_variables()}
+
+    @property
+    def service_names(self) -> dict[str, str]:
+        """The service's name in each language: {service_name} in a Welsh message is its Welsh name."""
+        return {"en": self.settings.service_name, "cy": self.settings.service_name_cy}
 
     def conversation_variables(self, helplines: Helplines | None = None) -> dict[str, Any]:
         """What every script may use without asking: the service's name, the helplines (default: packaged)."""
         if helplines is None:
             return dict(self._variables)
-        return {"service_name": self.settings.service_name, **script_variables(helplines)}
+        return {"service_name": self.service_names, **script_variables(helplines)}
 
     def variables_for(self, helplines_release: int | None) -> dict[str, Any]:
         """``conversation_variables`` with the helplines of a release (None: the packaged ones), made once

@@ -14,6 +14,8 @@ from models.db import default_database_url
 
 DEFAULT_TIMEZONE = "Europe/London"
 DEFAULT_SERVICE_NAME = "the Return Home service"
+# Its Welsh name (DOMAIN.md: "Cyfweliad Dychwelyd Adref"); a proper name, so it reads in any Welsh sentence.
+DEFAULT_SERVICE_NAME_CY = "Gwasanaeth Dychwelyd Adref"
 DEFAULT_KEEP_CLOSED_DAYS = 90
 DEFAULT_KEEP_UNREFERRED_DAYS = 30
 OFF = ("0", "off", "false", "no")
@@ -43,6 +45,7 @@ class Settings:
     # Reverse proxies in front of the web app whose X-Forwarded-For/-Proto are believed; 0 believes none.
     trusted_proxies: int = 0
     service_name: str = DEFAULT_SERVICE_NAME
+    service_name_cy: str = DEFAULT_SERVICE_NAME_CY  # {service_name} in Welsh messages
     timezone: str = DEFAULT_TIMEZONE
     # How long a young person's words are kept (``bot.admin.retention``): after the last activity on their
     # referrals once all are closed or declined, and after the last message of someone who never referred.
@@ -87,6 +90,9 @@ def load_settings(environ: Mapping[str, str] | None = None, instance_dir: Path |
         redis_url=get("REDIS_URL"),
         trusted_proxies=_count(get("TRUSTED_PROXIES", "0") or "0", "RHI_TRUSTED_PROXIES"),
         service_name=get("SERVICE_NAME", DEFAULT_SERVICE_NAME) or DEFAULT_SERVICE_NAME,
+        # A service that names itself but not in Welsh keeps its own name in Welsh too (a name is a name):
+        # better than the default's Welsh name for a different service.
+        service_name_cy=get("SERVICE_NAME_CY") or (get("SERVICE_NAME") or "").strip() or DEFAULT_SERVICE_NAME_CY,
         timezone=get("TIMEZONE", DEFAULT_TIMEZONE) or DEFAULT_TIMEZONE,
         keep_closed_days=_days(env, "RHI_KEEP_CLOSED_DAYS", DEFAULT_KEEP_CLOSED_DAYS),
         keep_unreferred_days=_days(env, "RHI_KEEP_UNREFERRED_DAYS", DEFAULT_KEEP_UNREFERRED_DAYS),

@@ -28,6 +28,9 @@ from conversations.vocabulary import (
 
 # A reply of this many words may be a sentence that answers more than the question at hand.
 SENTENCE_WORDS = 3
+# The stop words that stop on every channel, even where another stop word ("cancel") may answer a question:
+# STOP is what the first message tells everyone to send.
+ALWAYS_STOPS = frozenset({"stop", "stopio"})
 # Where to carry on after an effect that a command caused.
 STAY = "@stay"  # keep waiting at the same question, say nothing more
 REPROMPT = "@reprompt"  # ask the same question again (after a language switch)
@@ -40,6 +43,10 @@ class UserText:
     # The safeguarding check, which runs first, found something in it: a message the script cannot place is
     # then answered with a kind word that a person will read it, never with "Sorry, I didn't get that".
     flagged: bool = False
+    # The channel has a phone carrier that acts on opt-out words itself (SMS: CANCEL, END, QUIT unsubscribe
+    # whatever the bot does). Where there is none (Telegram, the terminal), such a word that is also an answer
+    # to the question asked ("cancel" in the change menu) is that answer.
+    carrier_opt_out: bool = True
 
 
 @dataclass(frozen=True)
@@ -150,6 +157,7 @@ class _Run:
             return self._continue(target)
         self.now = event.at
         self.flagged = event.flagged
+        self.carrier_opt_out = event.carrier_opt_out
         folded = fold(event.text)
         command = self.catalog.command_for(folded)
         if self.state["waiting"] == "new":
@@ -214,10 +222,14 @@ class _Run:
         return self._effect("set_language", REPROMPT)
 
     def _answers_the_question(self, command: str, folded: str) -> bool:
-        """A command that opens a script gives way to an option of the current question written the same."""
-        if command not in COMMAND_SCRIPTS:
+        """A command that opens a script gives way to an option of the current question written the same; so
+        does a stop word other than STOP itself where no carrier acts on it (``UserText.carrier_opt_out``)."""
+        if command == "stop":
+            if self.carrier_opt_out or folded in ALWAYS_STOPS:
+                return False
+        elif command not in COMMAND_SCRIPTS:
             return False
-        if COMMAND_SCRIPTS[command] not in self.catalog.scripts:
+        elif COMMAND_SCRIPTS[command] not in self.catalog.scripts:
             return True  # scripts published before that journey existed: the words are an ordinary answer
         step = self._current_step() if self.state["waiting"] == "input" else None
         if step is None or step.kind != "choose":

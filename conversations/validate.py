@@ -60,6 +60,35 @@ PREVIEW_ALARM_WORDS: dict[str, tuple[str, ...]] = {
     "cy": ("ar goll", "heddlu", "cam-drin", "hunanladdiad", "lladd", "marw", "camfanteisio", "perygl"),
 }  # fmt: skip
 
+# Words a phone carrier (or Twilio, in front of it) treats as "unsubscribe me" when a text is only that word:
+# Twilio's default opt-out keywords. A young person who types one because an option or a text invited it is
+# unsubscribed, and the bot never hears what they meant ("Cancel it" in the change menu: the booking stayed).
+# The Welsh forms are not on Twilio's default list, nor, as far as we know, any UK network's; they are here
+# because Twilio's Advanced Opt-Out lets a service add keywords in its own languages, a Welsh service is the
+# one to add these, and a warning costs little. Welsh words change their first letter after some words
+# (canslo: ei chanslo, i ganslo; diwedd: y diwedd, ei ddiwedd), so those forms are listed as well.
+CARRIER_OPT_OUT_WORDS: dict[str, tuple[str, ...]] = {
+    "en": ("stop", "stopall", "unsubscribe", "cancel", "end", "quit"),
+    "cy": ("stopio", "canslo", "ganslo", "chanslo", "nghanslo", "diwedd", "ddiwedd", "niwedd"),
+}
+# STOP is what every first message tells people to send to stop: suggesting it means exactly what carriers do.
+SUGGESTED_TO_STOP = frozenset({"stop", "stopio"})
+# A reply a text suggests is written in capitals, like "message CHANGE" or "anfona NEWID".
+_SUGGESTED_REPLY = re.compile(r"(?<![\w'])[A-ZÂÊÎÔÛŴŶ]{2,}(?:[ '][A-ZÂÊÎÔÛŴŶ]{2,})*(?![\w'])")
+
+# English left inside a Welsh text ("Helo, the Return Home service sydd yma"). The rule is kept simple enough to
+# explain: a Welsh text warns when it has the service's English name, or one of these common English words, which
+# are not Welsh words. Not counted: words in capitals (a reply the text suggests, such as ENGLISH or HELP), the
+# {placeholders}, and a line that names English (the offer of the chat in English, which must stay English).
+# Its limits: English made only of other words ("Sent!", a helpline's English name) is not seen, and a name such
+# as "The Hub" in a Welsh text warns (say it in Welsh, or ignore the warning).
+ENGLISH_SERVICE_NAME = "return home"
+ENGLISH_ONLY_WORDS = frozenset(
+    {"the", "and", "you", "your", "you're", "we", "we'll", "this", "that", "with", "please", "will", "what", "when",
+     "where", "have", "are", "our", "chat", "thanks"}
+)  # fmt: skip
+_WORD = re.compile(r"[A-Za-zÀ-ÿŴŵŶŷ']+")
+
 LANGUAGE_NAMES = {"en": "English (en)", "cy": "Welsh (cy)"}
 
 # Keys each kind of step uses besides its own; any other key would be ignored by the bot.
@@ -832,6 +861,7 @@ class _ScriptCheck:
                     self.error(
                         self.line(*path, language), f"{where.format(language=LANGUAGE_NAMES[language])} is empty"
                     )
+            self.check_english_in_welsh(path, where, text)
         for message in _messages(self.script):
             for language in LANGUAGES:
                 body = message.body(language)
@@ -840,6 +870,18 @@ class _ScriptCheck:
                 line = self.line(*message.path, language)
                 self.check_preview(message, language, body, line)
                 self.check_length(message, language, body, line)
+                self.check_opt_out_words(message, language, line)
+
+    def check_english_in_welsh(self, path: tuple, where: str, text: Text) -> None:
+        """A Welsh text with the service's English name or a plainly English word in it (see ENGLISH_ONLY_WORDS)."""
+        found = english_in_welsh(text.in_language("cy"))
+        if found:
+            why = (
+                "the service's English name: write {service_name}, which is its Welsh name in Welsh messages"
+                if found == ENGLISH_SERVICE_NAME
+                else "which is English: say it in Welsh"
+            )
+            self.warn(self.line(*path, "cy"), f'{where.format(language=LANGUAGE_NAMES["cy"])} has "{found}", {why}')
 
     def check_preview(self, message: _Message, language: str, body: str, line: int) -> None:
         first_line = next((text for text in body.splitlines() if text.strip()), "")
@@ -850,6 +892,33 @@ class _ScriptCheck:
                 f"{message.where}: the first line of the {LANGUAGE_NAMES[language]} message has {_and(alarming)}; "
                 "it shows on a locked phone that others may see, so move it further down",
             )
+
+    def check_opt_out_words(self, message: _Message, language: str, line: int) -> None:
+        """An option label, or a reply a text suggests in capitals, with a carrier's opt-out word in it: typed on
+        SMS, it unsubscribes the person instead of answering."""
+        words = [word for words in CARRIER_OPT_OUT_WORDS.values() for word in words]
+        for number, option in enumerate(message.options, 1):
+            label = option.label.in_language(language)
+            found = [word for word in words if _alarm_pattern(word).search(label)]
+            if found:
+                self.warn(
+                    self.line(*message.path[:2], "options", number - 1, "label", language),
+                    f'{message.where}: option {number}\'s {LANGUAGE_NAMES[language]} label "{label}" has '
+                    f'"{found[0]}", which on SMS the phone network takes as "unsubscribe me" when typed on its own; '
+                    f'say it another way (like "Call it off")',
+                )
+        for suggested in _SUGGESTED_REPLY.findall(message.text.in_language(language)):
+            found = [
+                word
+                for word in words
+                if _alarm_pattern(word).search(suggested) and suggested.casefold() not in SUGGESTED_TO_STOP
+            ]
+            if found:
+                self.warn(
+                    line,
+                    f'{message.where}: the {LANGUAGE_NAMES[language]} text suggests replying "{suggested}", which '
+                    f'has "{found[0]}": on SMS the phone network takes it as "unsubscribe me"; suggest another word',
+                )
 
     def check_length(self, message: _Message, language: str, body: str, line: int) -> None:
         counted = sms.count(_as_sent(body))  # as sent: curly quotes and long dashes already made plain
@@ -865,6 +934,18 @@ class _ScriptCheck:
             f"{message.where}: the {LANGUAGE_NAMES[language]} message needs {parts} SMS parts ({detail}); "
             f"try to keep it to {MAX_SMS_SEGMENTS}",
         )
+
+
+def english_in_welsh(welsh: str) -> str | None:
+    """The first English the rule above finds in a Welsh text (the service's English name first), or None."""
+    lines = [line for line in PLACEHOLDER.sub(" ", welsh).splitlines() if "english" not in line.casefold()]
+    kept = " ".join(lines)
+    if ENGLISH_SERVICE_NAME in " ".join(kept.casefold().split()):
+        return ENGLISH_SERVICE_NAME
+    for word in _WORD.findall(kept.replace("’", "'")):
+        if not word.isupper() and word.casefold() in ENGLISH_ONLY_WORDS:
+            return word
+    return None
 
 
 def _texts_of(script: Script) -> list[tuple[tuple, str, Text]]:

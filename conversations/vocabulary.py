@@ -20,6 +20,11 @@ EFFECTS: dict[str, EffectSpec] = {
         "look up the areas this deployment's providers cover, to offer as options", sets=("areas", "areas_found")
     ),
     "remember_area": EffectSpec("store the area the young person lives in (it decides which provider is told)"),
+    "alert_missing_now": EffectSpec(
+        "a young person says they are not back yet: the duty worker is alerted at once that a child missing now "
+        "is talking to us (not safe right now), the same way the safeguarding check alerts",
+        sets=("still_missing",),
+    ),
     "record_episode": EffectSpec(
         "record a missing episode from the answers so far (when they left and came back, police, setting, age)",
         sets=("episode_id",),
@@ -27,6 +32,11 @@ EFFECTS: dict[str, EffectSpec] = {
     "create_referral": EffectSpec(
         "create a referral for a Return Home Interview covering the episodes recorded in this conversation",
         sets=("referral_id", "deadline"),
+    ),
+    "find_request": EffectSpec(
+        "whether this conversation has a request open to book on (request_open yes or no): the booking's way "
+        "in, so a route without one makes it first, the same way as every other",
+        sets=("request_open",),
     ),
     "find_slots": EffectSpec(
         "look up interview times that fit the place and worker chosen; the first call gives times inside the "

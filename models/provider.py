@@ -32,6 +32,8 @@ class Provider(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(sa.String(64), unique=True)
     name: Mapped[str] = mapped_column(sa.String(200))
+    # Its name in Welsh messages; None: its one name is used in both languages (a name is a name).
+    name_cy: Mapped[str | None] = mapped_column(sa.String(200))
     is_default: Mapped[bool] = mapped_column(default=False)
     webhook_url: Mapped[str | None] = mapped_column(sa.String(500))
     webhook_secret: Mapped[str | None] = mapped_column(EncryptedText)

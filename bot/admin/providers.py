@@ -65,8 +65,10 @@ def add_provider(
     url: str | None = None,
     *,
     default: bool = False,
+    name_cy: str | None = None,
 ) -> Provider:
-    """A new provider covering ``areas``. The first provider is the default one until another is chosen."""
+    """A new provider covering ``areas``, named ``name`` (and ``name_cy`` in Welsh messages). The first provider
+    is the default one until another is chosen."""
     take_write_lock(session)
     slug = slug.strip().lower()
     if not re.fullmatch(SLUG, slug):
@@ -74,10 +76,13 @@ def add_provider(
     name = " ".join(name.split())
     if not name or len(name) > MAX_PROVIDER_NAME:
         raise Refused(f"a provider's name must be 1 to {MAX_PROVIDER_NAME} characters")
+    name_cy = " ".join((name_cy or "").split()) or None
+    if name_cy is not None and len(name_cy) > MAX_PROVIDER_NAME:
+        raise Refused(f"a provider's Welsh name must be at most {MAX_PROVIDER_NAME} characters")
     if session.scalars(sa.select(Provider.id).where(Provider.slug == slug)).first() is not None:
         raise Refused(f"there is already a provider {slug}")
     first = session.scalars(sa.select(Provider.id)).first() is None
-    provider = Provider(slug=slug, name=name, webhook_url=webhook_url(url), is_default=False)
+    provider = Provider(slug=slug, name=name, name_cy=name_cy, webhook_url=webhook_url(url), is_default=False)
     session.add(provider)
     session.flush()
     cover_areas(session, provider, areas)

@@ -6,6 +6,8 @@ written in the same transaction as the message, so neither can be lost.
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -15,6 +17,7 @@ from sqlalchemy.orm import Session
 from bot.alerts.duty import notify_new_alert
 from bot.outbox.writing import enqueue_provider_event
 from bot.routing import provider_id_for_area
+from bot.safeguarding.categories import most_severe, order_categories
 from bot.safeguarding.detector import Assessment
 from bot.safeguarding.helplines import safety_message
 from conversations.interpreter import Reply
@@ -57,6 +60,23 @@ def safety_replies(
         return ()
     english = Reply(safety_message(due, "en", helplines=helplines)) if language != "en" else None
     return (Reply(safety_message(due, language, helplines=helplines), english=english),)
+
+
+def with_raised(assessment: Assessment, raised: Iterable[str]) -> Assessment:
+    """The safeguarding check's assessment with the categories an answer raised (``EffectContext.raised``: a young
+    person still away) added, so both are alerted by ``escalate``, one write path."""
+    raised = list(raised)
+    if not raised:
+        return assessment
+    categories = order_categories([*(assessment.categories if assessment.escalate else ()), *raised])
+    return dataclasses.replace(
+        assessment,
+        escalate=True,
+        severity=most_severe(categories),
+        categories=categories,
+        outcome="alert",
+        score=1.0,  # they said so themselves: nothing to weigh
+    )
 
 
 def escalate(

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from bot.alerts.escalation import escalate, put_up_for_review, safety_replies
+from bot.alerts.escalation import escalate, put_up_for_review, safety_replies, with_raised
 from bot.conversation.effects import READING_EFFECTS, Deciding, EffectContext, NeedsWriting, apply_effect
 from bot.conversation.erasure import erase_person
 from bot.conversation.records import (
@@ -213,7 +213,8 @@ class Dispatcher:
         # (opted out, declined, mid-booking, or a hit inside a command such as "STOP I want to die").
         assessment = assess(inbound.text, lexicon=self.runtime.lexicon_for(releases.get("lexicon")))
         flagged = assessment.outcome != "none"
-        event = UserText(inbound.text, now.astimezone(self.runtime.timezone), flagged)
+        at = now.astimezone(self.runtime.timezone)
+        event = UserText(inbound.text, at, flagged, carrier_opt_out=inbound.channel == Channel.SMS)
         effects = EffectContext(session, None, {}, now, self.runtime.timezone, contact_id=person.contact_id or 0)
         known = person.contact_id is not None
         ran = take_turn(catalog, state, event, _doer(effects, reading=True) if known else _not_yet)
@@ -262,6 +263,8 @@ class Dispatcher:
             decision.releases,
         )
         ran = carry_on(decision.catalog, decision.turn, _doer(effects, reading=False))
+        if effects.raised:  # an answer that is itself a reason to alert ("I'm not back yet")
+            decision.assessment = with_raised(decision.assessment, effects.raised)
         if ran.looping:
             log.error("a script asked for more effects in one message than a turn may do")
         if ran.turn is not decision.turn:  # effects were carried out: the conversation moved on again

@@ -74,6 +74,7 @@ READING_EFFECTS = frozenset(
         "set_language",
         "list_areas",
         "remember_area",
+        "find_request",
         "find_slots",
         "check_slot",
         "understand_time",
@@ -114,6 +115,9 @@ class EffectContext:
     held: list[Any] = field(default_factory=list)
     # What an effect worked out that the next effect of the same message may ask again (see ``once``).
     worked_out: dict[Any, Any] = field(default_factory=dict)
+    # Safeguarding categories an answer raised (a young person still away): the message alerts the provider for
+    # them exactly as for the safeguarding check's own (bot.alerts.escalation), after the effects are done.
+    raised: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if self.loaded is not None:
@@ -244,9 +248,25 @@ def record_episode(context: EffectContext) -> dict[str, Any]:
     return {"episode_id": episode.id, "episode_ids": episode_ids}
 
 
+def alert_missing_now(context: EffectContext) -> dict[str, Any]:
+    """A young person tells us they are not back yet: missing now, and talking to us. The duty worker is alerted
+    at once (``unsafe_now``), through the same escalation as the safeguarding check's alerts."""
+    context.raised.append("unsafe_now")
+    return {"still_missing": True}
+
+
 def create_referral(context: EffectContext) -> dict[str, Any]:
+    """The request, made once per route to a booking: a request this conversation declined or that was closed
+    is not booked on; saying yes after it makes a new one (they changed their mind)."""
+    if _bookable_referral(context) is None:
+        context.variables.pop("referral_id", None)
     referral = _open_referral(context)
     return {"referral_id": referral.id, "deadline": deadline_label(referral, context.timezone)}
+
+
+def find_request(context: EffectContext) -> dict[str, Any]:
+    """Whether this conversation has a request open to book on; the booking makes one first when not."""
+    return {"request_open": "yes" if _bookable_referral(context) is not None else "no"}
 
 
 def find_slots_effect(context: EffectContext) -> dict[str, Any]:
@@ -524,8 +544,10 @@ EFFECTS: dict[str, Handler] = {
     "set_language": set_language,
     "opt_out": opt_out,
     "opt_in": opt_in,
+    "alert_missing_now": alert_missing_now,
     "record_episode": record_episode,
     "create_referral": create_referral,
+    "find_request": find_request,
     "find_slots": find_slots_effect,
     "check_slot": check_slot,
     "understand_time": understand_time,
@@ -555,6 +577,16 @@ _WITH_PROVIDER = [sa.orm.joinedload(Referral.provider)]
 def _referral(session: Session, referral_id: int) -> Referral | None:
     """The referral with its provider, whose notice and horizon decide which times are offered."""
     return session.get(Referral, referral_id, options=_WITH_PROVIDER)
+
+
+def _bookable_referral(context: EffectContext) -> Referral | None:
+    """This conversation's referral, when it is this person's and still open to book on."""
+    referral_id = context.variables.get("referral_id")
+    referral = _referral(context.session, referral_id) if referral_id else None
+    if referral is None or referral.contact_id != context.contact_id or referral.status not in BOOKABLE_STATUSES:
+        return None
+    context.held.append(referral)
+    return referral
 
 
 def _open_referral(context: EffectContext) -> Referral:

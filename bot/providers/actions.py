@@ -597,6 +597,7 @@ def _message(
     if len(text) > MAX_WORKER_MESSAGE:
         raise Invalid("text", f"at most {MAX_WORKER_MESSAGE} characters (three text messages)")
     _require_reachable(contact)
+    name: str | dict[str, str]  # the service's name is in both languages
     if worker_id:
         name = _worker(session, actor.provider_id, worker_id).display_name
     elif actor.display_name:
@@ -606,7 +607,7 @@ def _message(
     else:
         # Nobody assigned yet (a duty worker writing at night): the message comes from the service itself,
         # rather than refusing a message that may be urgent.
-        name = runtime.settings.service_name
+        name = runtime.service_names
     record_action(session, actor, "message", now, contact_id=contact.id, referral_id=referral.id if referral else None)
     values = {"worker_name": name, "worker_message": text}
     return _tell_contact(session, runtime, contact, referral.id if referral else None, "message", values, now)

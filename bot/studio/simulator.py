@@ -165,6 +165,10 @@ def pretend_effect(
     if name == "list_areas":
         offered = demo_areas()
         return {"areas": offered, "areas_found": "yes" if offered else "no"}
+    if name == "find_request":  # a request made in this chat (or the offer's) gives its deadline; a decline none
+        return {"request_open": "yes" if variables.get("deadline") else "no"}
+    if name == "alert_missing_now":
+        return {"still_missing": True}
     if name == "record_episode":
         return {"episode_id": 1, "episode_ids": [1]}
     if name == "record_decline":

@@ -54,6 +54,8 @@ class Chat:
             return {"time_understood": "ok", "time_wanted": "2026-11-24T18:30:00+00:00", "time_wanted_label": label}
         if name == "find_slots_near":  # nobody is free anywhere near
             return {"slots": [], "slots_found": "no", "slot_fits": "no"}
+        if name == "find_request":
+            return {"request_open": "yes" if variables.get("referral_id") else "no"}
         if name == "create_referral":
             return {"referral_id": 7, "deadline": {"en": "Wednesday 25 November", "cy": "Dydd Mercher 25 Tachwedd"}}
         return {}
@@ -166,6 +168,22 @@ def test_stop_silences_the_bot_until_start():
     text = joined(chat("start"))
     assert "opt_in" in chat.effects
     assert "Who are you?" in text
+
+
+def test_cancel_stops_except_as_an_answer_where_there_is_no_carrier():
+    at_the_role_question = Chat()
+    at_the_role_question("hi")
+    turn = advance(CATALOG, at_the_role_question.state, UserText("cancel", NOW, carrier_opt_out=False))
+    assert turn.state["stopped"], "not an answer to this question: it stops, on any channel"
+    in_the_change_menu = Chat()
+    in_the_change_menu.says("hi", "1")
+    in_the_change_menu.state.update(script="manage_booking", step="show", waiting="input")
+    over_sms = advance(CATALOG, in_the_change_menu.state, UserText("cancel", NOW))
+    assert over_sms.state["stopped"], "on SMS the carrier unsubscribes them whatever the bot does: so does the bot"
+    over_telegram = advance(CATALOG, in_the_change_menu.state, UserText("cancel", NOW, carrier_opt_out=False))
+    assert not over_telegram.state["stopped"] and over_telegram.state["step"] == "cancel_sure"
+    stop = advance(CATALOG, in_the_change_menu.state, UserText("STOP", NOW, carrier_opt_out=False))
+    assert stop.state["stopped"], "STOP itself always stops"
 
 
 def test_delete_my_data_asks_first_and_no_keeps_the_conversation():

@@ -328,6 +328,92 @@ def test_alarming_words_count_only_as_whole_words():
     ]
 
 
+def test_an_option_with_a_carrier_opt_out_word_warns_because_typing_it_on_sms_unsubscribes():
+    text = edited("welcome", "label: {en: No thanks, cy: Dim diolch}", 'label: {en: "No, cancel", cy: Dim diolch}')
+
+    assert problems_with("welcome", text) == [
+        'welcome.yaml:20: warning: step "menu": option 2\'s English (en) label "No, cancel" has "cancel", which on '
+        'SMS the phone network takes as "unsubscribe me" when typed on its own; say it another way (like "Call it off")'
+    ]
+
+
+@pytest.mark.parametrize(
+    "label, word",
+    [("The END", "end"), ("quit", "quit"), ("Stop now", "stop"), ("UNSUBSCRIBE me", "unsubscribe")],
+)
+def test_every_carrier_opt_out_word_warns_in_any_case(label, word):
+    text = edited("welcome", "label: {en: No thanks, cy: Dim diolch}", f'label: {{en: "{label}", cy: Dim diolch}}')
+
+    [problem] = problems_with("welcome", text)
+    assert f'has "{word}"' in problem and "warning" in problem
+
+
+def test_welsh_opt_out_words_warn_in_their_changed_forms_too():
+    # "Ei chanslo" is "canslo" after "ei": a service that adds Welsh opt-out words would add it too
+    text = edited("welcome", "label: {en: No thanks, cy: Dim diolch}", 'label: {en: No thanks, cy: "Ei chanslo"}')
+
+    [problem] = problems_with("welcome", text)
+    assert 'option 2\'s Welsh (cy) label "Ei chanslo" has "chanslo"' in problem
+
+
+def test_opt_out_words_count_only_as_whole_words():
+    # "Endless", "cancelled" and "stopped" are not opt-out words
+    text = edited("welcome", "label: {en: No thanks, cy: Dim diolch}", 'label: {en: "Endless, cancelled", cy: Dim}')
+
+    assert problems_with("welcome", text) == []
+
+
+def test_a_text_that_suggests_replying_an_opt_out_word_warns():
+    text = edited("welcome", "en: Would you like", "en: Reply CANCEL if not. Would you like")
+
+    assert problems_with("welcome", text) == [
+        'welcome.yaml:12: warning: step "menu": the English (en) text suggests replying "CANCEL", which has '
+        '"cancel": on SMS the phone network takes it as "unsubscribe me"; suggest another word'
+    ]
+
+
+def test_suggesting_stop_to_stop_is_what_carriers_expect():
+    # the valid welcome says "Text STOP any time to stop our messages", and "stop" in small letters suggests nothing
+    text = edited("welcome", "en: Would you like", "en: If you want to stop, that's fine. Would you like")
+
+    assert problems_with("welcome", text) == []
+
+
+def test_the_services_english_name_inside_a_welsh_text_warns():
+    text = edited("welcome", "cy: Helo, dyma {service_name}.", "cy: Helo, the Return Home service sydd yma.")
+
+    assert problems_with("welcome", text) == [
+        'welcome.yaml:8: warning: step "hello": the Welsh (cy) text has "return home", the service\'s English name: '
+        "write {service_name}, which is its Welsh name in Welsh messages",
+        'welcome.yaml:8: warning: step "hello": the Welsh (cy) text leaves out {service_name}, which the English (en) '
+        "one has",
+    ]
+
+
+@pytest.mark.parametrize("english", ["Thanks", "Diolch, and take care", "Fyddet ti'n hoffi chat?"])
+def test_a_plainly_english_word_inside_a_welsh_text_warns(english):
+    text = edited("welcome", "cy: Hoffet ti siarad", f"cy: {english} Hoffet ti siarad")
+
+    [problem] = problems_with("welcome", text)
+    assert problem.startswith('welcome.yaml:13: warning: step "menu": the Welsh (cy) text has "')
+    assert problem.endswith('", which is English: say it in Welsh')
+
+
+def test_the_offer_of_english_and_replies_in_capitals_stay_english_in_a_welsh_text():
+    # the active offer of the other language must be in that language; HELP and ENGLISH are words to send
+    welsh = (
+        "cy: |-\n        Helo, dyma {service_name}.\n        This chat is also in English: reply ENGLISH.\n"
+        "        Anfona HELP am help. Rydyn ni yma i wrando. Anfona STOP unrhyw bryd i stopio ein negeseuon.\n"
+    )
+    text = edited(
+        "welcome",
+        "cy: Helo, dyma {service_name}. Rydyn ni yma i wrando. Anfona STOP unrhyw bryd i stopio ein negeseuon.\n",
+        welsh,
+    )
+
+    assert problems_with("welcome", text) == []
+
+
 # --- the command a coordinator runs: rhi scripts validate [--report] [PATH...] ---
 
 

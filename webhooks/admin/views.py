@@ -77,7 +77,8 @@ def providers() -> Any:
                 form = request.form
                 areas = [key for key in form.get("areas", "").replace(",", " ").split() if key]
                 added = add_provider(session, form.get("slug", ""), form.get("name", ""), areas,
-                                     form.get("webhook_url"), default=bool(form.get("default")))  # fmt: skip
+                                     form.get("webhook_url"), default=bool(form.get("default")),
+                                     name_cy=form.get("name_cy"))  # fmt: skip
                 made = added.slug
         except Refused as exc:
             problem = str(exc)

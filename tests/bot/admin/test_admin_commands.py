@@ -66,6 +66,14 @@ def test_a_provider_is_added_with_its_areas_and_young_people_there_reach_it(runt
         assert provider_for_area(session, "powys").slug == "demo"  # nobody covers it: the default provider
 
 
+def test_a_provider_gets_a_welsh_name_with_name_cy(runtime, rhi):
+    code, out, _ = rhi("provider", "add", "gwent", "--name", "Gwent Return Home", "--name-cy", "Dychwelyd Adref Gwent")
+    assert code == 0 and "Added gwent (Gwent Return Home / Dychwelyd Adref Gwent)" in out
+    with runtime.session() as session:
+        gwent = session.scalars(sa.select(Provider).where(Provider.slug == "gwent")).one()
+        assert (gwent.name, gwent.name_cy) == ("Gwent Return Home", "Dychwelyd Adref Gwent")
+
+
 def test_an_area_nobody_covered_can_be_named_and_still_goes_to_the_default_provider(runtime, rhi):
     assert rhi("area", "name", "powys", "--cy", "Powys (Cymraeg)")[0] == 0
     out = rhi("area", "list")[1]
@@ -82,6 +90,7 @@ def test_an_area_nobody_covered_can_be_named_and_still_goes_to_the_default_provi
         (["provider", "add", "valleys", "--name", "V", "--area", "Cardiff City!"], "is not an area key"),
         (["provider", "add", "Valleys Home", "--name", "V"], "is not a provider slug"),
         (["provider", "add", "valleys", "--name", " "], "a provider's name must be"),
+        (["provider", "add", "valleys", "--name", "V", "--name-cy", "x" * 201], "a provider's Welsh name must be"),
         (["provider", "add", "valleys", "--name", "V", "--webhook-url", "ftp://x"], "is not a web address"),
         (["provider", "token", "nobody"], "there is no provider nobody"),
         (

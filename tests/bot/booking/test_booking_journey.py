@@ -25,6 +25,7 @@ from conversations.dates import format_day, format_slot
 from models import (
     Booking,
     BookingStatus,
+    Contact,
     Escalation,
     OutboxEvent,
     OutboxKind,
@@ -149,8 +150,8 @@ def test_book_change_cancel_and_book_again_by_text(channels, server, sms_user, t
     assert types[-2:] == ["booking.cancelled", "booking.requested"]
 
     # Cancelling frees the time, tells the provider, and leaves the request open to book again.
-    assert "Cancel it" in text(sms_user, "cancel my booking")
-    assert "Cancel your chat" in text(sms_user, "2")
+    assert "Call it off" in text(sms_user, "cancel my booking")
+    assert "Call off your chat" in text(sms_user, "2")
     assert "You can book again any time" in text(sms_user, "yes")
     assert bookings(channels)[-1] == ("cancelled", None)
     assert slot_status(channels, times[("Priya", 6)]) == SlotStatus.OPEN
@@ -172,6 +173,32 @@ def test_book_change_cancel_and_book_again_by_text(channels, server, sms_user, t
         assert session.get(Worker, live.worker_id).display_name in ("Priya", "Eleri")
     for event_type, data in provider_events(channels):  # every event as its documented schema says
         Draft202012Validator(data_schema(event_type)).validate(data)
+
+
+@pytest.mark.parametrize("channel, address", [("telegram", "1111111"), ("terminal", "terminal-1")])
+def test_where_there_is_no_carrier_cancel_in_the_change_menu_cancels_and_the_provider_is_told(
+    channels, dispatcher, times, channel, address
+):
+    young_person = Conversation(dispatcher, channel, address)
+    young_person.says(*REFERRAL, "cafe", "anyone", "1", "no", "yes")
+    young_person("change")
+    assert "Call it off" in young_person.options
+    assert "Call off your chat" in "\n".join(young_person("cancel"))
+    assert "your chat is cancelled" in "\n".join(young_person("cancel"))
+    assert bookings(channels)[-1] == ("cancelled", None)
+    event_type, data = provider_events(channels)[-1]
+    assert event_type == "booking.cancelled" and data["reason"] == "young_person"
+    assert young_person.last.opted_out is False
+    young_person("stop")  # STOP itself still stops, everywhere
+    assert young_person.last.opted_out is True
+
+
+def test_over_sms_cancel_stays_the_carriers_opt_out_even_in_the_change_menu(channels, server, sms_user, times):
+    for message in [*REFERRAL, "cafe", "anyone", "1", "no", "yes", "change"]:
+        text(sms_user, message)
+    assert "you won't get any more messages" in text(sms_user, "cancel")
+    with channels.session() as session:
+        assert session.scalars(sa.select(Contact.opted_out)).one() is True
 
 
 def test_cancelling_never_cancels_a_safeguarding_alert(channels, server, sms_user, times):

@@ -5,12 +5,14 @@ from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
+from conftest import Conversation
 
 from bot.conversation import dispatcher as dispatcher_module
 from bot.conversation import effects as effects_module
 from bot.conversation.dispatcher import Dispatcher, Inbound
 from bot.conversation.effects import READING_EFFECTS
 from bot.runtime import Runtime
+from bot.settings import load_settings
 from models import (
     Booking,
     Channel,
@@ -350,3 +352,25 @@ def test_an_answer_to_a_question_is_one_read_and_three_writes(runtime, young_per
     finally:
         sa.event.remove(runtime.engine, "before_cursor_execute", counted)
     assert statements == ["SELECT", "UPDATE", "INSERT", "INSERT"]
+
+
+def test_the_service_is_named_in_welsh_in_welsh_messages(runtime, young_person):
+    welsh = young_person("shwmae")[0]
+    assert welsh.startswith("Helo, Gwasanaeth Dychwelyd Adref sydd yma") and "Return Home" not in welsh
+    young_person("english")
+    english = Conversation(Dispatcher(runtime), "sms", "+447700900999")("hi")[0]
+    assert english.startswith("Hi, this is the Return Home service")
+
+
+@pytest.mark.parametrize(
+    "environment, welsh_name",
+    [
+        ({"RHI_SERVICE_NAME": "Valleys Return Home", "RHI_SERVICE_NAME_CY": "Dychwelyd Adref y Cymoedd"},
+         "Dychwelyd Adref y Cymoedd"),
+        ({"RHI_SERVICE_NAME": "Valleys Return Home"}, "Valleys Return Home"),  # a name with no Welsh: kept
+        ({}, "Gwasanaeth Dychwelyd Adref"),
+    ],
+)  # fmt: skip
+def test_the_welsh_name_is_set_beside_the_english_one(tmp_path, environment, welsh_name):
+    settings = load_settings({"RHI_INSTANCE_PATH": str(tmp_path), **environment})
+    assert settings.service_name_cy == welsh_name

@@ -115,3 +115,27 @@ def test_over_telegram_an_unplaceable_message_is_read_and_an_unread_one_renotifi
         staff = (OutboxEvent.kind == OutboxKind.CHANNEL_MESSAGE) & (OutboxEvent.type == "message.staff")
         told = session.scalars(sa.select(OutboxEvent).where(staff)).all()
     assert [event.payload["address"] for event in told] == ["+447700900001"]
+
+
+@pytest.mark.parametrize(
+    "first, still_away, safe, next_question",
+    [
+        ("hi", "I'm not back yet", "yes", "Did the police know"),
+        ("hi", "im still away tbh", "yes im safe", "Did the police know"),
+        ("helo", "dw i dal ddim adre", "ydw", "Oedd yr heddlu'n gwybod"),
+    ],
+)
+def test_a_young_person_still_away_is_asked_if_they_are_safe_and_the_duty_worker_is_alerted(
+    channels, sms_user, provider_endpoint, first, still_away, safe, next_question
+):
+    for message in (first, "1", "2", "14"):
+        sms_user.texts(message)
+    replies = "\n".join(sms_user.texts(still_away))
+    assert "999" in replies and "116 000" in replies
+    assert replies.index("999") < replies.index("116 000")  # 999 first
+    assert "safe right now?" in replies or "ddiogel ar hyn o bryd?" in replies
+    relay_everything(channels)
+    [alert] = alerts_received(provider_endpoint)
+    assert alert["data"]["categories"] == ["unsafe_now"] and alert["data"]["severity"] == "immediate"
+    # They carry on when they are ready: the alert does not stop the conversation.
+    assert next_question in "\n".join(sms_user.texts(safe))

@@ -1,7 +1,7 @@
 """The studio: what English each Welsh text was written against, so a Welsh text left behind by a change to
 its English is marked "needs checking".
 
-Revision ID: 0016_studio
+Revision ID: 0016
 Revises: 0015
 Create Date: 2026-12-07 13:20:00
 """
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0016_studio"
+revision: str = "0016"
 down_revision: str | Sequence[str] | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
