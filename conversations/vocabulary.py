@@ -23,7 +23,7 @@ EFFECTS: dict[str, EffectSpec] = {
     "alert_missing_now": EffectSpec(
         "a young person says they are not back yet: the duty worker is alerted at once that a child missing now "
         "is talking to us (not safe right now), the same way the safeguarding check alerts",
-        sets=("still_missing",),
+        sets=("still_missing", "helped_already"),
     ),
     "record_episode": EffectSpec(
         "record a missing episode from the answers so far (when they left and came back, police, setting, age)",

@@ -262,6 +262,8 @@ class Dispatcher:
             now,
             decision.releases,
         )
+        if safety:
+            effects.helped_now = frozenset(decision.assessment.categories)
         ran = carry_on(decision.catalog, decision.turn, _doer(effects, reading=False))
         if effects.raised:  # an answer that is itself a reason to alert ("I'm not back yet")
             decision.assessment = with_raised(decision.assessment, effects.raised)

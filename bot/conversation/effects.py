@@ -118,6 +118,8 @@ class EffectContext:
     # Safeguarding categories an answer raised (a young person still away): the message alerts the provider for
     # them exactly as for the safeguarding check's own (bot.alerts.escalation), after the effects are done.
     raised: list[str] = field(default_factory=list)
+    # Categories whose helplines this message's own safety reply has just given (not to be said twice in a turn).
+    helped_now: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         if self.loaded is not None:
@@ -252,7 +254,7 @@ def alert_missing_now(context: EffectContext) -> dict[str, Any]:
     """A young person tells us they are not back yet: missing now, and talking to us. The duty worker is alerted
     at once (``unsafe_now``), through the same escalation as the safeguarding check's alerts."""
     context.raised.append("unsafe_now")
-    return {"still_missing": True}
+    return {"still_missing": True, "helped_already": "yes" if "unsafe_now" in context.helped_now else "no"}
 
 
 def create_referral(context: EffectContext) -> dict[str, Any]:

@@ -168,7 +168,7 @@ def pretend_effect(
     if name == "find_request":  # a request made in this chat (or the offer's) gives its deadline; a decline none
         return {"request_open": "yes" if variables.get("deadline") else "no"}
     if name == "alert_missing_now":
-        return {"still_missing": True}
+        return {"still_missing": True, "helped_already": "no"}
     if name == "record_episode":
         return {"episode_id": 1, "episode_ids": [1]}
     if name == "record_decline":
