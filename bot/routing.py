@@ -40,11 +40,6 @@ def _shipped_names() -> dict[str, dict[str, str]]:
     return yaml.safe_load(AREAS_FILE.read_text(encoding="utf-8")) or {}
 
 
-def is_shipped_area(key: str) -> bool:
-    """Whether the shipped list names this area (every Welsh council does)."""
-    return key in _shipped_names()
-
-
 def shipped_area_names(key: str) -> dict[str, str]:
     """An area's names from the shipped list; an area missing from it is named by its key."""
     known = _shipped_names().get(key)
@@ -74,6 +69,13 @@ def areas_matching(session: Session, words: str) -> list[str]:
         for row in session.scalars(sa.select(AreaRow))
         if any(folded in name.casefold() for name in (row.key.replace("_", " "), *row.names.values()))
     ]
+
+
+def area_english_names(session: Session) -> dict[str, str]:
+    """Every area known, covered or not: the shipped councils, then the deployment's own names (key -> English)."""
+    names = {key: shipped["en"] for key, shipped in _shipped_names().items()}
+    names.update({key: name for key, name in session.execute(sa.select(AreaRow.key, AreaRow.name_en))})
+    return names
 
 
 def deployment_areas(session: Session) -> list[Area]:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -50,8 +50,10 @@ class Batch:
         return [row for row in self.rows if row.problems]
 
 
-def read_batch(text: str, areas: Sequence[str], now: datetime, timezone: ZoneInfo) -> Batch:
-    """Every row of the CSV ``text`` checked; nothing is saved."""
+def read_batch(
+    text: str, areas: Sequence[str], now: datetime, timezone: ZoneInfo, known: Mapping[str, str] | None = None
+) -> Batch:
+    """Every row of the CSV ``text`` checked (``areas`` and ``known`` as for ``check_report``); nothing is saved."""
     if len(text.encode("utf-8")) > MAX_BYTES:
         return Batch(problems=(f"the file is over {MAX_BYTES // 1000} kB: split it into smaller ones",))
     reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))  # a spreadsheet's byte-order mark is not a column
@@ -78,7 +80,7 @@ def read_batch(text: str, areas: Sequence[str], now: datetime, timezone: ZoneInf
             continue
         if not any((value or "").strip() for value in given.values()):
             continue  # a blank line at the end of a spreadsheet
-        report, problems = check_report(given, areas, now, timezone)
+        report, problems = check_report(given, areas, now, timezone, known)
         reference = str(given.get("reference") or "").strip()
         if reference and reference in seen:
             problems = [*problems, Problem("reference", f"is also on line {seen[reference]}")]

@@ -22,7 +22,6 @@ from bot.booking.offer import RETURN_INTERVIEW_WINDOW
 from bot.offers.offering import in_hours, make_offer
 from bot.outbox import events
 from bot.providers.actions import Invalid, NotFound
-from bot.routing import is_shipped_area, shipped_area_names
 from models import (
     AgeBand,
     Channel,
@@ -105,10 +104,15 @@ class Reported:
 
 
 def check_report(
-    given: Mapping[str, Any], areas: Sequence[str], now: datetime, timezone: ZoneInfo
+    given: Mapping[str, Any],
+    areas: Sequence[str],
+    now: datetime,
+    timezone: ZoneInfo,
+    known: Mapping[str, str] | None = None,
 ) -> tuple[EpisodeReport | None, list[Problem]]:
     """A report from ``given`` (field -> text; empty or missing is not given), or every problem with it, each
-    naming its field. ``areas`` are the areas the reporting service covers."""
+    naming its field. ``areas`` are the areas the reporting service covers; ``known`` names every area of the
+    deployment (key -> English name), to tell "another service's area" from "no area at all"."""
     problems: list[Problem] = []
 
     def text(field: str) -> str:
@@ -152,12 +156,13 @@ def check_report(
     if not area:
         problems.append(Problem("area", f"give the area they live in: {_listed(areas)}"))
     elif area not in areas:
-        known = is_shipped_area(area)
+        name = (known or {}).get(area)
         problems.append(
             Problem(
                 "area",
-                f"{shipped_area_names(area)['en'] if known else repr(area)} is "
-                f"{'not an area your service covers' if known else 'not an area we know'}: use one of {_listed(areas)}",
+                f"{name} is not an area your service covers: use one of {_listed(areas)}"
+                if name
+                else f"{area!r} is not an area we know: use one of {_listed(areas)}",
             )
         )
     setting = code("setting", Setting, Setting.NOT_SURE)

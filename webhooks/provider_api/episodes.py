@@ -8,6 +8,7 @@ from typing import Any
 from flask import g
 
 from bot.offers.episodes import check_report, refuse, report_episode
+from bot.routing import area_english_names
 from models import Provider
 from webhooks.provider_api.common import api, operation, runtime, transaction
 from webhooks.provider_api.schemas import EpisodeReported, EpisodeReportRequest
@@ -20,7 +21,9 @@ def report_episode_view(body: EpisodeReportRequest) -> dict[str, Any]:
     now = runtime().clock()
     with runtime().session() as session:
         areas = list(session.get_one(Provider, g.actor.provider_id).areas or [])
-    report, problems = check_report(body.model_dump(mode="json", exclude_none=True), areas, now, runtime().timezone)
+        known = area_english_names(session)
+    given = body.model_dump(mode="json", exclude_none=True)
+    report, problems = check_report(given, areas, now, runtime().timezone, known)
     if report is None:
         with transaction():
             raise refuse(problems)

@@ -13,6 +13,7 @@ from flask import flash, g, redirect, render_template, request, url_for
 from bot.offers.batch import MAX_BYTES, Batch, read_batch, save_batch
 from bot.offers.episodes import REPORT_FIELDS, check_report, report_episode
 from bot.providers.actions import Invalid
+from bot.routing import area_english_names
 from models import AgeBand, Language, PoliceInformed, Provider, Setting
 from webhooks.provider_pages.common import login_required, provider_pages, runtime
 
@@ -20,6 +21,11 @@ from webhooks.provider_pages.common import login_required, provider_pages, runti
 def _areas() -> list[str]:
     with runtime().session() as db:
         return list(db.get_one(Provider, g.actor.provider_id).areas or [])
+
+
+def _known_areas() -> dict[str, str]:
+    with runtime().session() as db:
+        return area_english_names(db)
 
 
 def _page(*, problems: Any = (), batch: Batch | None = None, csv_text: str = "", status: int = 200) -> Any:
@@ -49,7 +55,7 @@ def report_one() -> Any:
     """One return from the form; the offer goes as for the API's."""
     now = runtime().clock()
     given = {name: request.form.get(name, "") for name in REPORT_FIELDS}
-    report, problems = check_report(given, _areas(), now, runtime().timezone)
+    report, problems = check_report(given, _areas(), now, runtime().timezone, _known_areas())
     if report is None:
         return _page(problems=problems, status=422)
     with runtime().session() as db, db.begin():
@@ -76,7 +82,7 @@ def report_batch() -> Any:
     else:
         csv_text = request.form.get("csv_text", "")
     now = runtime().clock()
-    batch = read_batch(csv_text, _areas(), now, runtime().timezone)
+    batch = read_batch(csv_text, _areas(), now, runtime().timezone, _known_areas())
     if request.form.get("action") != "save":
         return _page(batch=batch, csv_text=csv_text)
     try:

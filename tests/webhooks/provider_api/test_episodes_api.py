@@ -189,3 +189,18 @@ def test_the_same_reference_from_another_service_is_its_own_episode(channels, se
     with channels.session() as session:
         assert session.get(Referral, second["referral_id"]).provider_id == valleys.id
         assert session.get(Offer, 2).status == OfferStatus.SENT
+
+
+def test_an_area_the_deployment_named_itself_is_another_services_not_an_unknown_one(channels, server):
+    from bot.admin.areas import name_area
+
+    channels.clock = clock = clock_at(12)
+    demo = demo_login(channels, staff=False)
+    with channels.session() as session, session.begin():
+        name_area(session, "cwm_taf_north", en="Cwm Taf North", cy="Gogledd Cwm Taf")  # on no shipped list
+
+    response = post(server, demo.auth, report(clock.now, area="cwm_taf_north"))
+
+    assert response.status_code == 422, response.text
+    assert response.json()["field"] == "area"
+    assert "Cwm Taf North is not an area your service covers" in response.json()["detail"]
