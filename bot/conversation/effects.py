@@ -258,9 +258,10 @@ def alert_missing_now(context: EffectContext) -> dict[str, Any]:
 
 
 def create_referral(context: EffectContext) -> dict[str, Any]:
-    """The request, made once per route to a booking: a request this conversation declined or that was closed
-    is not booked on; saying yes after it makes a new one (they changed their mind)."""
-    if _bookable_referral(context) is None:
+    """The request, made once per route to a booking. One this person declined is taken up again (they changed
+    their mind about the same return: one request, counted as accepted); one that was closed is not booked on,
+    and a new one is made."""
+    if _bookable_referral(context) is None and _taken_up_again(context) is None:
         context.variables.pop("referral_id", None)
     referral = _open_referral(context)
     return {"referral_id": referral.id, "deadline": deadline_label(referral, context.timezone)}
@@ -588,6 +589,33 @@ def _bookable_referral(context: EffectContext) -> Referral | None:
     if referral is None or referral.contact_id != context.contact_id or referral.status not in BOOKABLE_STATUSES:
         return None
     context.held.append(referral)
+    return referral
+
+
+def _taken_up_again(context: EffectContext) -> Referral | None:
+    """This conversation's referral, if this person declined it: open again, with the consent, the episodes and
+    the deadline this route has just recorded (the provider hears of any new episode)."""
+    referral_id = context.variables.get("referral_id")
+    referral = _referral(context.session, referral_id) if referral_id else None
+    if referral is None or referral.contact_id != context.contact_id or referral.status != ReferralStatus.DECLINED:
+        return None
+    referral.status = ReferralStatus.OPEN
+    referral.decline_reason = referral.decline_text = referral.declined_at = None
+    consent = context.var("consent_given")
+    if isinstance(consent, bool):
+        referral.consent_given = consent
+    new = [
+        episode
+        for episode_id in context.variables.get("episode_ids", [])
+        if (episode := context.session.get(Episode, episode_id)) is not None and episode not in referral.episodes
+    ]
+    referral.episodes.extend(new)
+    returned = [episode.returned_at for episode in referral.episodes if episode.returned_at]
+    if returned:
+        referral.deadline_at = min(returned) + RETURN_INTERVIEW_WINDOW
+    referral.updated_at = context.now
+    context.held.append(referral)
+    events.episodes_reported(context.session, referral, new)
     return referral
 
 

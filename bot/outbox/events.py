@@ -135,8 +135,17 @@ def _emit(session: Session, referral: Referral, *events: tuple[str, dict[str, An
 
 def referral_created(session: Session, referral: Referral, episodes: Sequence[Episode] = ()) -> None:
     """A new referral, then each of its ``episodes`` reported (in one statement)."""
-    reported = (("episode.reported", {"referral_id": referral.id, **episode_summary(episode)}) for episode in episodes)
-    _emit(session, referral, ("referral.created", referral_summary(referral)), *reported)
+    _emit(session, referral, ("referral.created", referral_summary(referral)), *_reported(referral, episodes))
+
+
+def episodes_reported(session: Session, referral: Referral, episodes: Sequence[Episode]) -> None:
+    """Episodes newly covered by a referral the provider already knows."""
+    if episodes:
+        _emit(session, referral, *_reported(referral, episodes))
+
+
+def _reported(referral: Referral, episodes: Sequence[Episode]) -> list[tuple[str, dict[str, Any]]]:
+    return [("episode.reported", {"referral_id": referral.id, **episode_summary(episode)}) for episode in episodes]
 
 
 def booking_requested(session: Session, referral: Referral, booking: Booking) -> None:
