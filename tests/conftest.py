@@ -134,11 +134,24 @@ def _delete_all_rows(engine: Engine) -> None:
         if connection.dialect.name == "postgresql":
             # A session a test left open would hold locks; fail loudly instead of hanging the suite.
             connection.exec_driver_sql("SET LOCAL lock_timeout = '10s'")
-            names = ", ".join(connection.dialect.identifier_preparer.format_table(table) for table in tables)
-            connection.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
+            # DELETE, not TRUNCATE: on a few rows it is ten times faster (TRUNCATE makes new files for every
+            # table), and one round trip does them all. The ids start again from 1, as on a new database.
+            name = connection.dialect.identifier_preparer.format_table
+            deletes = "".join(f"DELETE FROM {name(table)};" for table in reversed(tables))
+            connection.exec_driver_sql(deletes + _RESTART_SEQUENCES)
         else:
             for table in reversed(tables):
                 connection.execute(sa.delete(table))
+
+
+# Every sequence of the schema back to its start (what TRUNCATE's RESTART IDENTITY did).
+_RESTART_SEQUENCES = """
+DO $$ DECLARE sequence_name text; BEGIN
+  FOR sequence_name IN SELECT quote_ident(sequencename) FROM pg_sequences WHERE schemaname = 'public' LOOP
+    EXECUTE 'ALTER SEQUENCE ' || sequence_name || ' RESTART';
+  END LOOP;
+END $$;
+"""
 
 
 # --- the bot's runtime on the test database ---------------------------------------------------------
@@ -153,10 +166,9 @@ def _builtin_catalog():
 
 
 @pytest.fixture
-def runtime(database_url: str, data_key: str, session_factory: sessionmaker[Session], tmp_path):
+def runtime(database_url: str, data_key: str, engine: Engine, session_factory: sessionmaker[Session], tmp_path):
     """A Runtime (settings, scripts, database) on the test database, with the demo provider loaded."""
 
-    from bot.demo import load_demo_data
     from bot.runtime import Runtime
     from bot.settings import load_settings
 
@@ -164,10 +176,50 @@ def runtime(database_url: str, data_key: str, session_factory: sessionmaker[Sess
     environ = {"RHI_DATABASE_URL": database_url, "RHI_DATA_KEY": data_key, "RHI_INSTANCE_PATH": str(tmp_path),
                "RHI_REQUIRE_TWO_FACTOR": "off"}  # fmt: skip
     runtime = Runtime(load_settings(environ), catalog=_builtin_catalog())
-    with runtime.session() as session, session.begin():
-        load_demo_data(session, runtime.clock(), runtime.timezone)
+    _load_demo(runtime, engine)
     yield runtime
     runtime.close()
+
+
+# The demo provider's rows as load_demo_data left them, by database and quarter hour: a test puts them back in
+# one statement per table instead of loading them again (a tenth of the time). Its slots depend on the time,
+# but only on the quarter hour: its hours start on the hour and a slot with its buffer takes 75 minutes, so
+# every slot starts, and every window of the booking settings ends, on a quarter hour.
+_demo_rows: dict[tuple[str, int], list[tuple[sa.Table, list[dict]]]] = {}
+_QUARTER_HOUR_SECONDS = 15 * 60
+
+
+def _load_demo(runtime, engine: Engine) -> None:
+    from bot.demo import load_demo_data
+
+    now = runtime.clock()
+    key = (str(engine.url), int(now.timestamp()) // _QUARTER_HOUR_SECONDS)
+    kept = _demo_rows.get(key)
+    if kept is None:
+        with runtime.session() as session, session.begin():
+            load_demo_data(session, now, runtime.timezone)
+        with engine.connect() as connection:
+            every_table = [
+                (table, connection.execute(sa.select(table)).mappings().all()) for table in Base.metadata.sorted_tables
+            ]
+        _demo_rows[key] = [(table, [dict(row) for row in rows]) for table, rows in every_table if rows]
+        return
+    with engine.begin() as connection:
+        for table, rows in kept:
+            connection.execute(table.insert(), rows)
+        if connection.dialect.name == "postgresql":  # the ids were given, so the sequences must catch up
+            integer_keys = [
+                (table.name, column.name)
+                for table, _ in kept
+                for column in table.primary_key.columns
+                if isinstance(column.type, sa.Integer)
+            ]
+            connection.exec_driver_sql(
+                "".join(
+                    f"SELECT setval(pg_get_serial_sequence('{name}', '{key}'), (SELECT max({key}) FROM {name}));"
+                    for name, key in integer_keys
+                )
+            )
 
 
 @pytest.fixture
