@@ -25,6 +25,20 @@ POSTGRESQL_URL_SETTING = "RHI_TEST_DATABASE_URL"
 BACKENDS = ["sqlite", *(["postgresql"] if os.environ.get(POSTGRESQL_URL_SETTING) else [])]
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test marked ``one_database`` checks what does not depend on the database (an HTTP contract, the studio's
+    pages, the scripts' graph): it runs on SQLite only. Every path that only PostgreSQL takes is still run there by
+    the tests of the code that takes it (models, outbox, booking, the webhooks' writes, the reports' queries)."""
+    kept, left_out = [], []
+    for item in items:
+        on = getattr(item, "callspec", None)
+        on_postgresql = on is not None and on.params.get("database_url") == "postgresql"
+        (left_out if on_postgresql and item.get_closest_marker("one_database") else kept).append(item)
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = kept
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _cheap_password_hashes() -> Iterator[None]:
     """Real scrypt, at a cost a test can afford: the suite makes and checks hundreds of staff passwords."""

@@ -17,6 +17,9 @@ from bot import cli
 from bot.studio.transcripts import conversation_outcome
 from models import Contact
 
+# The terminal chat; the journeys' writes run on PostgreSQL in tests/bot/conversation.
+pytestmark = pytest.mark.one_database
+
 LEARN = {"referral_status": "declined", "decline_reason": "no_need"}
 SELF_REFERRAL = {
     "referral_status": "booking_requested",

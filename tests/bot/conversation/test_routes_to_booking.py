@@ -17,6 +17,7 @@ import itertools
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+import pytest
 import sqlalchemy as sa
 from auxil.offers import report
 from auxil.providers import demo_login
@@ -26,6 +27,9 @@ from bot.booking.offer import RETURN_INTERVIEW_WINDOW
 from bot.offers.episodes import check_report, report_episode
 from bot.offers.offering import make_offer
 from models import Contact, Offer, OfferStatus, Referral, ReferralStatus, ReferredBy
+
+# The scripts' graph; the referral's writes run on PostgreSQL in test_dispatcher.py.
+pytestmark = pytest.mark.one_database
 
 BOOKING = "booking"
 MOST_ANSWERS = 40  # a route longer than this is a loop the walk did not see

@@ -18,6 +18,9 @@ from schemathesis.config import SchemathesisConfig
 from webhooks.app import create_app
 from webhooks.provider_api.openapi import openapi_document
 
+# The HTTP contract; the API's queries run on PostgreSQL in test_provider_api.py.
+pytestmark = pytest.mark.one_database
+
 # A request can fit the document and still name a worker or booking the provider does not have (ids are
 # generated at random): the API answers 422 naming the field, as the document says, and that is right.
 CONFIG = SchemathesisConfig.from_dict(

@@ -28,6 +28,9 @@ from webhooks.app import create_app
 from webhooks.staff_login import WAIT_FOR_EMAIL, WRONG_LOGIN
 from webhooks.studio import views
 
+# The studio's pages and publishing: plain SQLAlchemy writes that take no path of PostgreSQL's own.
+pytestmark = pytest.mark.one_database
+
 OLD_WELSH = "Anfonwch STOP i stopio, neu HELP am help."
 NEW_WELSH = "Anfonwch STOP unrhyw bryd i stopio, neu HELP am help."
 MENU_BEFORE = "Thanks. If you've been away from home or care"
