@@ -19,6 +19,7 @@ PAGE = 200  # entries on one page, newest first
 
 
 class Action(StrEnum):
+    VIEWED = "viewed"  # a worker opened a person's or a referral's page, or a case system read a referral
     SUBJECT_ACCESS = "subject_access"  # someone read everything held about a person
     ERASURE = "erasure"  # a provider admin erased a person's data on their request
     RETENTION = "retention"  # the worker removed words past their time
@@ -39,6 +40,13 @@ def record(
                        provider_id=provider_id)  # fmt: skip
     session.add(entry)
     return entry
+
+
+def viewed(session: Session, now: datetime, who: str, provider_id: int, contact_id: int, what: str) -> None:
+    """Someone saw a child's record (their page, a referral with its timeline): the entry is kept with its own
+    commit, after the reading, so a page that only reads takes no writer's lock while it reads."""
+    with session.begin():
+        record(session, now, who, Action.VIEWED, what, contact_id=contact_id, provider_id=provider_id)
 
 
 def entries(session: Session, *, scope: int | None = None, limit: int | None = PAGE) -> list[AuditEntry]:

@@ -15,6 +15,7 @@ from typing import Any
 
 from flask import Response, g
 
+from bot.admin import audit
 from bot.providers import actions as provider_actions
 from bot.providers import queue as provider_queue
 from bot.providers import reports
@@ -69,10 +70,14 @@ def list_referrals(query: ReferralsQuery) -> dict[str, Any]:
 @operation(answer=ReferralDetail)
 def get_referral(referral_id: int) -> dict[str, Any]:
     """One referral with its episodes, answers, bookings, alerts and timeline."""
+    now = runtime().clock()
     with transaction() as session:
-        return provider_queue.referral_detail(
-            session, g.actor.provider_id, valid_id(referral_id, "referral"), runtime().clock(), runtime().timezone
+        detail = provider_queue.referral_detail(
+            session, g.actor.provider_id, valid_id(referral_id, "referral"), now, runtime().timezone
         )
+        audit.record(session, now, g.actor.label, audit.Action.VIEWED, f"referral {referral_id} (API)",
+                     contact_id=detail["person_id"], provider_id=g.actor.provider_id)  # fmt: skip
+    return detail
 
 
 @api.get("/alerts")

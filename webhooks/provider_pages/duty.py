@@ -13,6 +13,7 @@ from typing import Any
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from bot.admin import audit
 from bot.alerts.checklists import builtin_checklists, checklist_for, checklist_lines
 from bot.providers import actions as provider_actions
 from bot.providers import closures, people
@@ -35,6 +36,8 @@ def person(person_id: int) -> Any:
             unread = people.has_unread(db, g.actor.provider_id, person_id)
     except NotFound:
         abort(404)
+    with runtime().session() as db:
+        audit.viewed(db, now, g.actor.label, g.actor.provider_id, person_id, "a person's page")
     if unread:  # a write only when they wrote since: a writer's transaction starts with its lock
         with runtime().session() as db, db.begin():
             people.mark_conversation_read(db, g.actor.provider_id, person_id, now)

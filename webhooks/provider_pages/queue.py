@@ -22,6 +22,7 @@ from flask import (
     url_for,
 )
 
+from bot.admin import audit
 from bot.providers import actions as provider_actions
 from bot.providers import queue as provider_queue
 from bot.providers.actions import Invalid, NotFound
@@ -102,6 +103,8 @@ def referral(referral_id: int) -> Any:
         except NotFound:
             abort(404)
         workers = provider_queue.workers(db, g.actor.provider_id)
+    with runtime().session() as db:
+        audit.viewed(db, now, g.actor.label, g.actor.provider_id, detail["person_id"], f"referral {referral_id}")
     return render_template(
         "provider/referral.html",
         referral=detail,

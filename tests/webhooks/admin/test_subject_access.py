@@ -8,10 +8,11 @@ import io
 
 import sqlalchemy as sa
 from auxil.admin import post, staff_member
-from auxil.providers import other_provider, self_referral
+from auxil.providers import demo_login, other_provider, self_referral
 from conftest import Conversation
 
 from models import Contact, Message, Referral, StaffRole
+from webhooks.app import create_app
 
 
 def a_young_person_refers(runtime, dispatcher) -> tuple[int, int]:
@@ -74,3 +75,24 @@ def test_a_duty_worker_has_no_admin_pages(runtime, dispatcher):
     duty = staff_member(runtime, "duty@demo.example", StaffRole.DUTY_WORKER, "demo")
     for page in ("/admin/", f"/admin/people/{contact_id}", "/admin/audit", "/admin/audit.csv", "/admin/staff"):
         assert duty.get(page).status_code == 403
+
+
+def test_every_look_at_a_childs_record_is_in_the_audit_log_with_who_looked(runtime, dispatcher):
+    referral_id, contact_id = a_young_person_refers(runtime, dispatcher)
+    worker = staff_member(runtime, "night@demo.example", StaffRole.DUTY_WORKER, "demo")
+    assert worker.get(f"/provider/people/{contact_id}").status_code == 200
+    assert worker.get(f"/provider/referrals/{referral_id}").status_code == 200
+    case_system = create_app(runtime, {"TESTING": True}).test_client()
+    token = demo_login(runtime, staff=False).token
+    headers = {"Authorization": f"Bearer {token}"}
+    assert case_system.get(f"/api/v1/referrals/{referral_id}", headers=headers).status_code == 200
+
+    manager = staff_member(runtime, "manager@demo.example", StaffRole.PROVIDER_ADMIN, "demo")
+    rows = list(csv.DictReader(io.StringIO(manager.get("/admin/audit.csv").get_data(as_text=True))))
+    looks = [(row["who"], row["action"], row["person"], row["what"]) for row in rows if row["action"] == "viewed"]
+    assert looks == [
+        ("night@demo.example", "viewed", str(contact_id), "a person's page"),
+        ("night@demo.example", "viewed", str(contact_id), f"referral {referral_id}"),
+        ("api", "viewed", str(contact_id), f"referral {referral_id} (API)"),
+    ]
+    assert all("+4477" not in value for row in rows for value in row.values())  # never their number
