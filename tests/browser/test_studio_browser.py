@@ -83,6 +83,16 @@ class Timer:
         print("\n".join(lines))
 
 
+def say_shwmae_in_the_simulator(page) -> None:
+    """Open Try a chat on a Welsh phone and greet the bot, as a Welsh-speaking young person would."""
+    page.get_by_role("link", name="Try a chat").click()
+    page.get_by_label("Phone language").select_option("cy")
+    page.wait_for_load_state()
+    page.get_by_label("Your message").fill("shwmae")
+    page.get_by_label("Your message").press("Enter")
+    page.locator(".bubble.bot").first.wait_for()
+
+
 def test_the_whole_story_from_a_welsh_text_to_the_live_bot_and_back(page, live_studio: LiveStudio):
     timer = Timer()
     base = live_studio.base
@@ -130,12 +140,7 @@ def test_the_whole_story_from_a_welsh_text_to_the_live_bot_and_back(page, live_s
     timer.lap("break and fix the YAML")
 
     # Try the journey in Welsh by SMS, then save the chat as a test.
-    page.get_by_role("link", name="Try a chat").click()
-    page.get_by_label("Phone language").select_option("cy")
-    page.wait_for_load_state()
-    page.get_by_label("Your message").fill("shwmae")
-    page.get_by_label("Your message").press("Enter")
-    page.locator(".bubble.bot").first.wait_for()
+    say_shwmae_in_the_simulator(page)
     assert NEW_WELSH in page.locator("#chat").inner_text()
     page.get_by_label("Your message").fill("1")
     page.get_by_label("Your message").press("Enter")
@@ -226,12 +231,7 @@ def test_the_texts_table_and_the_simulator_count_the_same_welsh_message_alike(pa
     page.get_by_role("button", name="Save draft").click()
     assert "Saved the draft of welcome.yaml: 2 texts changed (2 in Welsh)." in page.locator(".flash").inner_text()
 
-    page.get_by_role("link", name="Try a chat").click()
-    page.get_by_label("Phone language").select_option("cy")
-    page.wait_for_load_state()
-    page.get_by_label("Your message").fill("shwmae")
-    page.get_by_label("Your message").press("Enter")
-    page.locator(".bubble.bot").first.wait_for()
+    say_shwmae_in_the_simulator(page)
     in_simulator = page.locator(".bubble.bot .meta").all_inner_texts()[:2]
     shot(page, "11-simulator-welsh-and-emoji")
     assert in_simulator == in_table
