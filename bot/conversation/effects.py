@@ -352,11 +352,17 @@ def find_slots_near(context: EffectContext) -> dict[str, Any]:
         return {**_offered(context, []), "slot_fits": "no"}
     around = datetime.fromisoformat(wanted)
     slots = slots_near(context.session, referral, context.now, around, wishes=_wishes(context, referral))
-    values = {**_offered(context, slots), "slot_fits": "no"}
-    starts, ends = context.var("time_wanted_from"), context.var("time_wanted_until")
-    if starts and ends:
-        window = (datetime.fromisoformat(starts), datetime.fromisoformat(ends))
-        fits = next((n for n, slot in enumerate(slots) if window[0] <= slot.starts_at <= window[1]), None)
+    return with_the_fitting_slot(_offered(context, slots), [slot.starts_at for slot in slots], context.variables)
+
+
+def with_the_fitting_slot(offered: dict[str, Any], starts: list[datetime], variables: dict[str, Any]) -> dict[str, Any]:
+    """``offered`` (the times, as ``_offered`` gives them, starting at ``starts``) with ``slot_fits``: yes, and
+    that time as ``slot``, when one starts inside what they named ("tuesday evening")."""
+    values = {**offered, "slot_fits": "no"}
+    since, until = variables.get("time_wanted_from"), variables.get("time_wanted_until")
+    if since and until:
+        window = (datetime.fromisoformat(since), datetime.fromisoformat(until))
+        fits = next((n for n, start in enumerate(starts) if window[0] <= start <= window[1]), None)
         if fits is not None:
             chosen = values["slots"][fits]
             values.update(slot_fits="yes", slot=chosen["value"], slot_label=chosen["label"])

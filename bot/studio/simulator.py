@@ -19,7 +19,7 @@ import yaml
 from bot.alerts.escalation import SAFETY_MESSAGE_QUIET_PERIOD
 from bot.booking.offer import RETURN_INTERVIEW_WINDOW
 from bot.channels.sms import sms_texts
-from bot.conversation.effects import reading_of_time
+from bot.conversation.effects import reading_of_time, with_the_fitting_slot
 from bot.conversation.records import CONVERSATION_EXPIRY
 from bot.demo import DEMO_AREAS, demo_times
 from bot.routing import shipped_area_names
@@ -181,12 +181,12 @@ def pretend_effect(
     if name == "find_slots_near":
         wanted = variables.get("time_wanted")
         around = datetime.fromisoformat(wanted) if wanted else now
-        times = sorted(_demo_times(now, timezone), key=lambda moment: abs(moment - around))[:SLOTS_OFFERED]
+        times = sorted(sorted(_demo_times(now, timezone), key=lambda moment: abs(moment - around))[:SLOTS_OFFERED])
         offered = [
             {"value": 2000 + n, "label": both_languages(format_slot, moment.astimezone(timezone))}
-            for n, moment in enumerate(sorted(times))
+            for n, moment in enumerate(times)
         ]
-        return {"slots": offered, "slots_found": "yes" if offered else "no"}
+        return with_the_fitting_slot({"slots": offered, "slots_found": "yes" if offered else "no"}, times, variables)
     if name == "request_booking":
         return {"booking_id": 1, "booking_made": "yes", "booking_status": "requested"}
     if name == "find_my_booking":

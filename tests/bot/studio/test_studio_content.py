@@ -180,3 +180,11 @@ def test_the_simulator_reads_back_a_time_in_words_and_offers_times_near_it():
     chat = made_up_chat("en", [*start, "none of these", "none of these", "tomorrow after school", "yes"])
     said = [event["text"] for event in chat["events"] if event["kind"] == "sms"]
     assert any("Tue 24 Nov" in text for text in said[-2:])  # the made-up times nearest to it
+
+
+def test_a_time_in_words_at_the_list_picks_the_made_up_time_that_fits_it_as_the_bot_would():
+    # Monday 23 November 2026, 10:00: "tomorrow after school" is Tuesday 24 November, and a made-up time fits.
+    start = ["hi", "1", "2", "2", "yesterday", "no", "home", "cardiff", "yes", "cafe", "a woman"]
+    chat = made_up_chat("en", [*start, "tomorrow after school", "no"])
+    said = [event["text"] for event in chat["events"] if event["kind"] == "bot"]
+    assert "When: Tue 24 Nov, 4pm" in said[-1]
