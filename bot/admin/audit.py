@@ -42,13 +42,6 @@ def record(
     return entry
 
 
-def viewed(session: Session, now: datetime, who: str, provider_id: int, contact_id: int, what: str) -> None:
-    """Someone saw a child's record (their page, a referral with its timeline): the entry is kept with its own
-    commit, after the reading, so a page that only reads takes no writer's lock while it reads."""
-    with session.begin():
-        record(session, now, who, Action.VIEWED, what, contact_id=contact_id, provider_id=provider_id)
-
-
 def entries(session: Session, *, scope: int | None = None, limit: int | None = PAGE) -> list[AuditEntry]:
     """Newest first; only one provider's when ``scope`` names it (a provider admin's view)."""
     query = sa.select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())

@@ -6,7 +6,7 @@ gives back any values the script needs next. One function per effect, registered
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -610,19 +610,26 @@ def _taken_up_again(context: EffectContext) -> Referral | None:
     consent = context.var("consent_given")
     if isinstance(consent, bool):
         referral.consent_given = consent
-    new = [
-        episode
-        for episode_id in context.variables.get("episode_ids", [])
-        if (episode := context.session.get(Episode, episode_id)) is not None and episode not in referral.episodes
-    ]
+    new = [episode for episode in _conversation_episodes(context) if episode not in referral.episodes]
     referral.episodes.extend(new)
-    returned = [episode.returned_at for episode in referral.episodes if episode.returned_at]
-    if returned:
-        referral.deadline_at = min(returned) + RETURN_INTERVIEW_WINDOW
+    if any(episode.returned_at for episode in referral.episodes):
+        referral.deadline_at = _deadline(referral.episodes, context.now)
     referral.updated_at = context.now
     context.held.append(referral)
     events.episodes_reported(context.session, referral, new)
     return referral
+
+
+def _conversation_episodes(context: EffectContext) -> list[Episode]:
+    """The episodes this conversation recorded."""
+    found = (context.session.get(Episode, episode_id) for episode_id in context.variables.get("episode_ids", []))
+    return [episode for episode in found if episode is not None]
+
+
+def _deadline(episodes: Sequence[Episode], now: datetime) -> datetime:
+    """72 hours from the earliest return told, or from now when no return day is known."""
+    returned = [episode.returned_at for episode in episodes if episode.returned_at]
+    return (min(returned) if returned else now) + RETURN_INTERVIEW_WINDOW
 
 
 def _open_referral(context: EffectContext) -> Referral:
@@ -635,13 +642,8 @@ def _open_referral(context: EffectContext) -> Referral:
         return referral
     contact = context.contact
     is_parent = context.var("role") == Role.PARENT_CARER
-    episodes = [
-        episode
-        for episode_id in context.variables.get("episode_ids", [])
-        if (episode := session.get(Episode, episode_id)) is not None
-    ]
-    returned = [episode.returned_at for episode in episodes if episode.returned_at]
-    deadline = (min(returned) if returned else context.now) + RETURN_INTERVIEW_WINDOW
+    episodes = _conversation_episodes(context)
+    deadline = _deadline(episodes, context.now)
     consent = context.var("consent_given")
     provider = provider_for_area(session, contact.area)
     values = {

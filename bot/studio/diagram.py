@@ -41,7 +41,7 @@ class Edge:
 
 
 def what_it_does(step: Step) -> str:
-    """A step's job in a few plain words."""
+    """A step's job in a few plain words (what a box says when the step has no text of its own)."""
     if step.kind == "say":
         return "sends a message"
     if step.kind == "choose":
@@ -50,11 +50,11 @@ def what_it_does(step: Step) -> str:
         return f"asks for {step.answer_type or 'text'}"
     if step.kind == "do":
         effect = EFFECTS.get(step.effect or "")
-        return f"records: {step.effect}" if effect is None else f"does: {step.effect}"
+        return effect.description if effect else f"records {_words(step.effect or '')}"
     if step.kind == "goto":
-        return f"carries on in {step.target}"
+        return f"carries on in the {_words((step.target or '').split('.')[0])} conversation"
     if step.kind == "branch":
-        return f"goes by {step.variable}"
+        return f"goes one way or another by {_words(step.variable or '')}"
     if step.kind == "return":
         return "goes back to where they were"
     return "ends the conversation"
@@ -100,16 +100,7 @@ def headline(step: Step) -> str:
     if step.text is not None and step.text.en.strip():
         verb = {"choose": "Asks", "ask": "Asks", "end": "Ends"}.get(step.kind, "Says")
         return f"{verb}: “{' '.join(step.text.en.split())}”"
-    if step.kind == "do":
-        effect = EFFECTS.get(step.effect or "")
-        return _sentence(effect.description if effect else f"records {_words(step.effect or '')}")
-    if step.kind == "branch":
-        return f"Goes one way or another by {_words(step.variable or '')}"
-    if step.kind == "goto":
-        return f"Carries on in the {_words((step.target or '').split('.')[0])} conversation"
-    if step.kind == "return":
-        return "Goes back to where they were"
-    return "Ends the conversation"
+    return _sentence(what_it_does(step))
 
 
 def graph(script: Script, link: Callable[[Step], str]) -> dict[str, Any]:

@@ -36,10 +36,11 @@ def person(person_id: int) -> Any:
             unread = people.has_unread(db, g.actor.provider_id, person_id)
     except NotFound:
         abort(404)
-    with runtime().session() as db:
-        audit.viewed(db, now, g.actor.label, g.actor.provider_id, person_id, "a person's page")
-    if unread:  # a write only when they wrote since: a writer's transaction starts with its lock
-        with runtime().session() as db, db.begin():
+    # Written after the reading, in one short transaction: a writer's transaction starts with its lock.
+    with runtime().session() as db, db.begin():
+        audit.record(db, now, g.actor.label, audit.Action.VIEWED, "a person's page", contact_id=person_id,
+                     provider_id=g.actor.provider_id)  # fmt: skip
+        if unread:
             people.mark_conversation_read(db, g.actor.provider_id, person_id, now)
     return render_template("provider/person.html", person=detail, now=now, place_kinds=[k.value for k in PlaceKind])
 

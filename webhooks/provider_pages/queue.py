@@ -103,8 +103,9 @@ def referral(referral_id: int) -> Any:
         except NotFound:
             abort(404)
         workers = provider_queue.workers(db, g.actor.provider_id)
-    with runtime().session() as db:
-        audit.viewed(db, now, g.actor.label, g.actor.provider_id, detail["person_id"], f"referral {referral_id}")
+    with runtime().session() as db, db.begin():  # after the reading: a writer's transaction starts with its lock
+        audit.record(db, now, g.actor.label, audit.Action.VIEWED, f"referral {referral_id}",
+                     contact_id=detail["person_id"], provider_id=g.actor.provider_id)  # fmt: skip
     return render_template(
         "provider/referral.html",
         referral=detail,
