@@ -35,8 +35,7 @@ import base64
 import hashlib
 import json
 import math
-from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
@@ -77,18 +76,24 @@ def message_keys(text: str, lookalikes: frozenset[str] = frozenset()) -> tuple[s
 
 
 def features(keys: Sequence[str]) -> list[str]:
-    """Every feature of a message's tokens: words, neighbouring pairs, the letter n-grams of each word, and
-    how long the message is (a word or two says little: "STOP" must not read like "make it stop")."""
+    """Every feature of a message's tokens: each word's (``word_features``), each pair of neighbouring words,
+    and how long the message is (a word or two says little: "STOP" must not read like "make it stop")."""
     found: list[str] = [length_feature(len(keys))]
     previous = ""
     for key in keys:
-        found.append("w " + key)
+        found.extend(word_features(key))
         if previous:
             found.append(f"b {previous} {key}")
         previous = key
-        padded = f" {key} "
-        for size in CHARACTER_NGRAMS:
-            found.extend("c " + padded[start : start + size] for start in range(len(padded) - size + 1))
+    return found
+
+
+def word_features(key: str) -> list[str]:
+    """A word, and its letter n-grams with the word's edges marked ("c  cut", "c cut ")."""
+    padded = f" {key} "
+    found = ["w " + key]
+    for size in CHARACTER_NGRAMS:
+        found += ["c " + padded[start : start + size] for start in range(len(padded) - size + 1)]
     return found
 
 
@@ -160,11 +165,11 @@ class Model:
     def predict(self, keys: Sequence[str]) -> Prediction:
         """Score one message from its normalised tokens (``message_keys``)."""
         scores = self.biases.copy()
-        counts = Counter(self._feature_positions(keys))
-        if counts:
-            positions = np.fromiter(counts.keys(), dtype=np.intp, count=len(counts))
+        found = self._feature_positions(keys)
+        if found:
+            positions, counts = np.unique(np.array(found, dtype=np.intp), return_counts=True)
             # tf-idf as TfidfVectorizer(sublinear_tf=True) computes it: (1 + log tf) * idf, scaled to length 1
-            values = np.log(np.fromiter(counts.values(), dtype=np.float64, count=len(counts))) + 1.0
+            values = np.log(counts) + 1.0
             values *= self.idf[positions]
             values /= np.sqrt(values @ values)
             scores += values @ self.weights[positions]
@@ -177,16 +182,18 @@ class Model:
             {category: probability[category] for category in CATEGORIES},
         )
 
-    def _feature_positions(self, keys: Sequence[str]) -> Iterator[int]:
-        """The vocabulary positions of ``features(keys)`` (features not in the vocabulary are dropped).
+    def _feature_positions(self, keys: Sequence[str]) -> list[int]:
+        """The vocabulary positions of ``features(keys)``, once per occurrence (features not in the vocabulary
+        are dropped).
 
         This, not TfidfVectorizer.transform, scores a message: building every n-gram as a string and the
         vectorizer's checks cost more than the 5 ms a message may take; a word's own features are looked up
         once and kept (tests/test_safeguarding_model.py checks the two agree)."""
         index, known = self.index, self.known_words
+        found: list[int] = []
         position = index.get(length_feature(len(keys)))
         if position is not None:
-            yield position
+            found.append(position)
         previous = ""
         for key in keys:
             positions = known.get(key)
@@ -194,14 +201,15 @@ class Model:
                 if len(known) >= _WORDS_KEPT:
                     known.clear()
                 positions = known[key] = tuple(
-                    position for feature in features((key,))[1:] if (position := index.get(feature)) is not None
+                    [position for position in map(index.get, word_features(key)) if position is not None]
                 )
-            yield from positions
+            found.extend(positions)
             if previous:
                 position = index.get(f"b {previous} {key}")
                 if position is not None:
-                    yield position
+                    found.append(position)
             previous = key
+        return found
 
     def _probability(self, head: str, score: float) -> float:
         calibration = self.calibration[head]
