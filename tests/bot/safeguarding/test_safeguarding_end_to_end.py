@@ -139,3 +139,33 @@ def test_a_young_person_still_away_is_asked_if_they_are_safe_and_the_duty_worker
     assert alert["data"]["categories"] == ["unsafe_now"] and alert["data"]["severity"] == "immediate"
     # They carry on when they are ready: the alert does not stop the conversation.
     assert next_question in "\n".join(sms_user.texts(safe))
+
+
+@pytest.mark.parametrize(
+    "first, away, told",
+    [
+        ("hi", "no, still away", "telling one of our workers now"),
+        ("helo", "na, dal i ffwrdd", "dweud wrth un o'n gweithwyr nawr"),
+    ],
+)
+def test_a_parent_whose_child_is_missing_now_hears_999_and_101_first_and_the_duty_worker_is_alerted(
+    channels, sms_user, provider_endpoint, first, away, told
+):
+    sms_user.texts(first)
+    sms_user.texts("2")  # a parent or carer
+    replies = "\n".join(sms_user.texts(away))
+    assert replies.index("999") < replies.index("101") < replies.index(told)
+    relay_everything(channels)
+    [alert] = alerts_received(provider_endpoint)
+    assert alert["data"]["categories"] == ["unsafe_now"] and alert["data"]["severity"] == "immediate"
+
+
+def test_a_parent_whose_child_is_home_but_who_is_worried_hears_999_and_no_alert_is_raised(
+    channels, sms_user, provider_endpoint
+):
+    sms_user.texts("hi")
+    sms_user.texts("2")
+    replies = "\n".join(sms_user.texts("home, but I'm worried now"))
+    assert "999" in replies and "telling one of our workers" not in replies
+    relay_everything(channels)
+    assert alerts_received(provider_endpoint) == []
