@@ -118,7 +118,9 @@ def _parser() -> argparse.ArgumentParser:
     add_provider = provider.add_parser("add", help="a provider and the areas it covers")
     add_provider.add_argument("slug")
     add_provider.add_argument("--name", required=True)
-    add_provider.add_argument("--name-cy", help="its name in Welsh messages (default: --name in both languages)")
+    add_provider.add_argument(
+        "--name-cy", help="its name in Welsh, shown beside --name on the admin pages (messages name the service)"
+    )
     add_provider.add_argument("--area", action="append", default=[], help="an area key it covers (repeat)")
     add_provider.add_argument("--webhook-url", help="where its events are sent")
     add_provider.add_argument("--default", action="store_true", help="messages from areas nobody covers go to it")

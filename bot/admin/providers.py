@@ -67,8 +67,9 @@ def add_provider(
     default: bool = False,
     name_cy: str | None = None,
 ) -> Provider:
-    """A new provider covering ``areas``, named ``name`` (and ``name_cy`` in Welsh messages). The first provider
-    is the default one until another is chosen."""
+    """A new provider covering ``areas``, named ``name`` (``name_cy``: its Welsh name, shown beside it on the
+    admin pages; the scripts name the service, ``{service_name}``, never the provider). The first provider is
+    the default one until another is chosen."""
     take_write_lock(session)
     slug = slug.strip().lower()
     if not re.fullmatch(SLUG, slug):

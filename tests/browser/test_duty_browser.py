@@ -193,13 +193,18 @@ def _two_bookings_on_one_day(service: LiveService) -> dict:
     runtime = service.runtime
     with runtime.session() as session, session.begin():
         start = runtime.clock() + timedelta(days=1)
-        open_slots = session.scalars(
-            sa.select(Slot).where(Slot.status == SlotStatus.OPEN, Slot.starts_at > start).order_by(Slot.starts_at)
-        ).all()
+        slots_ahead = session.scalars(sa.select(Slot).where(Slot.starts_at > start).order_by(Slot.starts_at)).all()
         by_day: dict = {}
-        for slot in open_slots:
-            by_day.setdefault((slot.worker_id, slot.starts_at.astimezone(runtime.timezone).date()), []).append(slot)
-        (worker_id, day), slots = next((key, found) for key, found in by_day.items() if len(found) >= 2)
+        taken: set = set()  # a worker's days with a chat already booked or held (another young person's)
+        for slot in slots_ahead:
+            key = (slot.worker_id, slot.starts_at.astimezone(runtime.timezone).date())
+            if slot.status == SlotStatus.OPEN:
+                by_day.setdefault(key, []).append(slot)
+            else:
+                taken.add(key)
+        (worker_id, day), slots = next(
+            (key, found) for key, found in by_day.items() if len(found) >= 2 and key not in taken
+        )
         later = next(found for (w, d), found in by_day.items() if w == worker_id and d > day and len(found) >= 2)
         actor = Actor(referrals[0].provider_id, "api")
         for referral, slot in zip(referrals, slots, strict=False):

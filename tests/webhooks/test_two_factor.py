@@ -8,6 +8,7 @@ import re
 
 import pyotp
 import pytest
+import segno
 from auxil.clock import SimulatedClock
 from auxil.providers import PASSWORD
 from auxil.staff import csrf, log_in
@@ -41,6 +42,18 @@ def enrol(runtime, client) -> tuple[pyotp.TOTP, list[str]]:
     done = code_form(client, "/two-factor", totp.at(runtime.clock()))
     assert done.status_code == 200
     return totp, re.findall(r"<li><code>([0-9a-f]+)</code></li>", done.get_data(as_text=True))
+
+
+def test_the_set_up_page_shows_the_key_as_a_qr_code_for_the_phone_camera_and_written_out(required):
+    client = member(required, "duty@demo.example", StaffRole.DUTY_WORKER)
+    log_in(client, "duty@demo.example", PASSWORD)
+    page = client.get("/two-factor").get_data(as_text=True)
+    key = re.search(r'id="totp-key">([A-Z2-7]+)<', page).group(1)
+    uri = re.search(r'<a href="([^"]+)" id="totp-link">', page).group(1).replace("&amp;", "&")
+    assert f"secret={key}" in uri and uri.startswith("otpauth://totp/")
+    drawn = re.search(r'<svg [^>]*id="totp-qr".*?</svg>', page, re.S).group(0)
+    # the code drawn is the one for the link the phone would open (segno draws the same matrix the same way)
+    assert drawn == segno.make(uri, error="m").svg_inline(scale=4, svgid="totp-qr", title="The key as a QR code")
 
 
 def test_a_duty_worker_sets_it_up_at_first_then_logs_in_with_a_code_once(required):
