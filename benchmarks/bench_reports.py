@@ -59,11 +59,18 @@ def fill(url: str, referrals: int, messages: int) -> None:
     dsn = sa.make_url(url).render_as_string(hide_password=False).replace("postgresql+psycopg", "postgresql")
     with psycopg.connect(dsn) as connection:
         copy(connection, "providers",
-             ["id", "slug", "name", "areas", "is_default", "auto_confirm", "created_at", "share_contact_address",
+             ["id", "slug", "name", "is_default", "auto_confirm", "created_at", "share_contact_address",
               "slot_minutes", "buffer_minutes", "minimum_notice_minutes", "booking_horizon_days",
               "review_within_minutes"],
-             ((pid, f"p{pid}", f"Provider {pid}", psycopg.types.json.Json(areas), pid == 1, False, YEAR_START, False,
-               60, 15, 120, 21, 60) for pid, areas in PROVIDERS.items()))  # fmt: skip
+             ((pid, f"p{pid}", f"Provider {pid}", pid == 1, False, YEAR_START, False,
+               60, 15, 120, 21, 60) for pid in PROVIDERS))  # fmt: skip
+        for pid, areas in PROVIDERS.items():  # the areas each covers (the migrations may have named them already)
+            for area in areas:
+                connection.execute(
+                    "INSERT INTO areas (key, name_en, name_cy, provider_id) VALUES (%s, %s, %s, %s) "
+                    "ON CONFLICT (key) DO UPDATE SET provider_id = EXCLUDED.provider_id",
+                    (area, area.title(), area.title(), pid),
+                )
         people = int(referrals * 0.8)  # a fifth of referrals are a child's second or later
         copy(connection, "contacts",
              ["id", "channel", "address_hash", "address", "language", "language_chosen", "opted_out", "created_at",
@@ -85,11 +92,17 @@ def fill(url: str, referrals: int, messages: int) -> None:
                 status, outcome, outcome_at = "closed", "interview_held", made + timedelta(days=rng.randint(1, 6))
             elif roll < 0.75:
                 status, outcome, outcome_at = "closed", "could_not_contact", made + timedelta(days=5)
-            referral_rows.append((rid, contact, provider, rng.choice(["self"] * 4 + ["parent_carer"]), status,
+            referred_by = rng.choice(["self"] * 4 + ["parent_carer"])
+            # how the young person was offered one: in the conversation they started, by the bot's text after the
+            # service reported the return (a third of them), or not yet (a parent's report)
+            method = rng.choice(["in_conversation", "in_conversation", "bot_sms"]) if referred_by == "self" else None
+            referral_rows.append((rid, contact, provider, referred_by, status,
                                   deadline, reason, rng.choice(["en"] * 4 + ["cy"]), rng.choice(["sms", "telegram"]),
                                   rng.choice(PROVIDERS[provider]), made, made, outcome, outcome_at,
                                   "x" if outcome and rng.random() < 0.4 else None,
-                                  "x" if outcome and rng.random() < 0.3 else None))  # fmt: skip
+                                  "x" if outcome and rng.random() < 0.3 else None,
+                                  made if method else None, method,
+                                  status != "declined" if method else None))  # fmt: skip
             for _ in range(1 if rng.random() < 0.9 else 2):
                 eid = len(episode_rows) + 1
                 episode_rows.append((eid, contact, "young_person" if rng.random() < 0.8 else "parent_carer",
@@ -108,7 +121,7 @@ def fill(url: str, referrals: int, messages: int) -> None:
         copy(connection, "referrals",
              ["id", "contact_id", "provider_id", "referred_by", "status", "deadline_at", "decline_reason", "language",
               "channel", "area", "created_at", "updated_at", "outcome", "outcome_at", "follow_up_needed",
-              "follow_up_provided"], iter(referral_rows))  # fmt: skip
+              "follow_up_provided", "offered_at", "offer_method", "consent_given"], iter(referral_rows))  # fmt: skip
         copy(connection, "episodes",
              ["id", "contact_id", "reported_by", "left_at", "returned_at", "still_missing", "police_informed",
               "setting", "age_band", "created_at"], iter(episode_rows))  # fmt: skip

@@ -114,6 +114,19 @@ def advance(catalog: Catalog, state: dict[str, Any], event: UserText | EffectDon
     return _Run(catalog, _copy(state)).handle(event)
 
 
+def offered_answer(catalog: Catalog, state: dict[str, Any], text: str) -> bool:
+    """Whether ``text`` is, word for word, one of the answers the question the conversation waits at offers (an
+    option's label or one of its other words, in either language), as a button or a careful reader sends it."""
+    if state.get("waiting") in ("new", "finished") or state.get("stopped"):
+        return False
+    run = _Run(catalog, state)  # read only: nothing here changes the state
+    step = run._current_step()
+    if step is None:
+        return False
+    folded = fold(text)
+    return bool(folded) and any(folded in choice.phrases for choice, *_ in run._choices(step))
+
+
 def _copy(value: Any) -> Any:
     """A deep copy of a state, which holds only what JSON can (it is saved as JSON): several times
     faster than ``copy.deepcopy``, which every message pays for. Most values are strings and numbers,

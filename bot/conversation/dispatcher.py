@@ -40,7 +40,7 @@ from bot.conversation.records import (
 )
 from bot.outbox.delivery import enqueue_channel_message
 from bot.runtime import Runtime
-from bot.safeguarding.detector import Assessment, assess
+from bot.safeguarding import Assessment, assess_reply
 from conversations.catalog import Catalog
 from conversations.interpreter import Effect, Reply, Turn, UserText
 from conversations.turn import carry_on, take_turn
@@ -211,7 +211,7 @@ class Dispatcher:
         catalog = scripts_for(self.runtime, state, releases.get("scripts"))
         # ---- SAFEGUARDING CHECK: first, on every message, in every journey, whatever the state ----
         # (opted out, declined, mid-booking, or a hit inside a command such as "STOP I want to die").
-        assessment = assess(inbound.text, lexicon=self.runtime.lexicon_for(releases.get("lexicon")))
+        assessment = assess_reply(inbound.text, self.runtime.lexicon_for(releases.get("lexicon")), catalog, state)
         flagged = assessment.outcome != "none"
         at = now.astimezone(self.runtime.timezone)
         event = UserText(inbound.text, at, flagged, carrier_opt_out=inbound.channel == Channel.SMS)

@@ -3,6 +3,8 @@
 Pure functions over packaged data (no database, no network):
 
 - `assess(text) -> Assessment`: does this message need a human now, how urgently, and why;
+- `assess_reply(text, lexicon, catalog, state)`: the same for a message sent to a conversation, where an answer
+  the question offered, word for word, is that answer unless a phrase of the lexicon is in it;
 - `safety_message(categories, language) -> str`: the reply to send at once, with the right helplines;
 - `load_lexicon()`, `validate_lexicon_files(paths)`, `load_helplines()`, `validate_helplines_file(path)`;
 - `training_corpus()`, `heldout_corpus()`, `measure(messages, check)`: the labelled messages and the figures;
@@ -12,7 +14,7 @@ Pure functions over packaged data (no database, no network):
 
 from bot.safeguarding.categories import CATEGORIES, CATEGORY_SEVERITY, Severity
 from bot.safeguarding.corpus import HELDOUT_DIR, Labelled, corpus_paths, heldout_corpus, training_corpus
-from bot.safeguarding.detector import Assessment, assess
+from bot.safeguarding.detector import Assessment, assess, assess_reply
 from bot.safeguarding.evaluate import Figures, Ratio, measure
 from bot.safeguarding.helplines import (
     Helplines,
@@ -49,6 +51,7 @@ __all__ = [
     "Ratio",
     "Severity",
     "assess",
+    "assess_reply",
     "corpus_paths",
     "default_lexicon_paths",
     "heldout_corpus",

@@ -56,6 +56,8 @@ from bot.safeguarding.corpus import Outcome
 from bot.safeguarding.lexicon import RULE_WINDOW, SPACED_WORD_MIN, Lexicon, LexiconEntry, PhraseNode, load_lexicon
 from bot.safeguarding.model import Prediction
 from bot.safeguarding.normalise import Tokens, TokenStream, tokenise
+from conversations.catalog import Catalog
+from conversations.interpreter import offered_answer
 
 # How many tokens either side of a match an `exclude` context is looked for in.
 EXCLUDE_WINDOW = 4
@@ -127,6 +129,18 @@ class WordsReading:
     keys: tuple[str, ...]
     found: list[tuple[LexiconEntry, tuple[str, ...]]]
     now: bool
+
+
+def assess_reply(text: str, lexicon: Lexicon, catalog: Catalog, state: dict[str, Any]) -> Assessment:
+    """``assess(text)`` for a message sent to a conversation waiting at ``state``. A message that is, word for
+    word, an answer the question asked offers ("In care near here", "dont know", "n": a button pressed) is that
+    answer, not a cry for help, unless a phrase of the lexicon is in it: the model alone, which reads a word or
+    two poorly, does not make it an alert or a concern. An answer that itself says a child may be at risk ("I'm
+    not back yet") raises its alert through the script that offered it."""
+    assessment = assess(text, lexicon)
+    if assessment.outcome == "none" or assessment.matches or not offered_answer(catalog, state, text):
+        return assessment
+    return Assessment(False, None, [], [], "none", assessment.score)
 
 
 def read_words(lexicon: Lexicon, text: str, *, match: bool = True) -> WordsReading:

@@ -23,7 +23,7 @@ from bot.conversation.effects import reading_of_time, with_the_fitting_slot
 from bot.conversation.records import CONVERSATION_EXPIRY
 from bot.demo import DEMO_AREAS, demo_times
 from bot.routing import shipped_area_names
-from bot.safeguarding import Helplines, Lexicon, assess, safety_message
+from bot.safeguarding import Helplines, Lexicon, assess_reply, safety_message
 from conversations import sms
 from conversations.catalog import Catalog
 from conversations.dates import both_languages, format_day, format_slot
@@ -76,7 +76,7 @@ def send(
     chat["events"].append({"kind": "user", "text": text})
     replies: list[Reply] = []
     safety = False
-    assessment = assess(text, lexicon=lexicon)
+    assessment = assess_reply(text, lexicon, catalog, state)
     if assessment.escalate:
         chat["escalations"] = [*chat["escalations"], *assessment.categories]
         told = dict(chat["told"])

@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import io
 import json
+from datetime import UTC, datetime
 
 import pytest
 
-from bot.safeguarding import CATEGORIES, assess, load_lexicon
+from bot.safeguarding import CATEGORIES, assess, assess_reply, load_lexicon
 from bot.safeguarding.cli import check_stream
 from bot.safeguarding.detector import decide, read_words, with_defaults
 from bot.safeguarding.model import Prediction
+from conversations.catalog import Catalog
+from conversations.interpreter import EffectDone, UserText, advance, new_state
+from conversations.loading import load_catalog
 
 S, U, C, X, A, V, H = CATEGORIES
 
@@ -313,3 +317,75 @@ def test_a_phrase_of_an_urgent_category_the_model_reads_as_clearly_harmless_is_r
     # a model file from before the two bars: `with_lexicon` for every phrase
     old = with_defaults({"alert": 0.24, "with_lexicon": 0.02, "read": 0.46})
     assert decide(urgent_phrase, _prediction(0.05), old).outcome == "alert"
+
+
+# --- a message sent to a conversation: an answer the question offered is that answer -----------------------
+
+
+def _waiting_at_the_setting_question() -> tuple[Catalog, dict]:
+    """A young person's conversation at "Where do you live?" (At home / In care near here / ...)."""
+    catalog = load_catalog()
+    state = new_state("en", {"service_name": "S", "helplines": "", "helpline_runaway": ""})
+    for text in ("hi", "1", "2", "2", "today", "yes"):
+        turn = advance(catalog, state, UserText(text, datetime(2026, 11, 23, 10, 0, tzinfo=UTC)))
+        while turn.effect:
+            turn = advance(catalog, turn.state, EffectDone({}))
+        state = turn.state
+    assert state["step"] == "setting"
+    return catalog, state
+
+
+class _Reads:
+    """A model that reads every message as an immediate alert about being unsafe now, whatever it says."""
+
+    def __init__(self) -> None:
+        self.thresholds = {"alert": 0.5, "alert_immediate": 0.5, "with_lexicon": 0.2, "read": 0.5}
+
+    def predict(self, keys):
+        return Prediction(0.9, 0.9, 0.9, 0.9, {category: 0.9 if category == U else 0.0 for category in CATEGORIES})
+
+
+@pytest.fixture
+def alarmed_lexicon():
+    lexicon = load_lexicon()
+    model, lexicon.model = lexicon.model, _Reads()
+    yield lexicon
+    lexicon.model = model
+
+
+@pytest.mark.parametrize("pressed", ["In care near here", "in care near here", "Rather not say", "At home"])
+def test_a_button_pressed_at_its_question_is_that_answer_even_when_the_model_alone_reads_it_as_an_alert(
+    alarmed_lexicon, pressed
+):
+    catalog, state = _waiting_at_the_setting_question()
+    assert assess(pressed, alarmed_lexicon).escalate  # the model alone would alert
+    assert assess_reply(pressed, alarmed_lexicon, catalog, state).outcome == "none"
+
+
+def test_the_same_words_that_are_not_one_of_the_answers_offered_are_still_assessed(alarmed_lexicon):
+    catalog, state = _waiting_at_the_setting_question()
+    for typed in ("im in care near here but i dont feel safe", "Yes"):  # more than the answer; another question's
+        assert assess_reply(typed, alarmed_lexicon, catalog, state).escalate
+
+
+def test_an_answer_offered_with_a_phrase_of_the_lexicon_in_it_is_assessed_as_ever():
+    catalog, state = _waiting_at_the_setting_question()
+    state = {**state, "step": "police"}  # Yes / No / Not sure
+    assert assess_reply("not sure", load_lexicon(), catalog, state).outcome == "none"
+    # a phrase of the lexicon typed at a question never becomes "just an answer"
+    assert assess_reply("i want to die", load_lexicon(), catalog, state).escalate
+
+
+def test_no_button_the_scripts_offer_raises_an_alert_when_pressed_at_its_own_question():
+    """What the bot itself offers ("In care near here", "I don't know") must never wake a duty worker: with the
+    model alone, some did. (An option that says a child may be at risk alerts through its script's effect.)"""
+    catalog, lexicon = load_catalog(), load_lexicon()
+    pressed = []
+    for script in catalog.scripts.values():
+        for step in script.steps.values():
+            state = {**new_state("en"), "script": script.name, "step": step.id, "waiting": "answer"}
+            for option in step.options:
+                for label in (option.label.en, option.label.cy):
+                    if assess_reply(label, lexicon, catalog, state).escalate:
+                        pressed.append(f"{script.name}.{step.id}: {label}")
+    assert pressed == []
