@@ -16,7 +16,8 @@ lowest of the model's calibrated "alert", "read" and "current" heads):
   target is the higher one), or, when a phrase that alerts on its own matched (or two phrases did), the still
   lower `with_lexicon` one for a phrase of an immediate category and `with_lexicon_urgent` (never above
   `WITH_LEXICON_URGENT_MOST`) for the others: the model overrules the words only when it is sure a message is
-  harmless, and then the message is a concern a person reads;
+  harmless, and then the message is a concern a person reads (and never when it knew none of the message's
+  words: "🆘");
 - `concern`: not an alert, but a phrase matched (a negation, an everyday word alone: "knife") or the model's
   "read" head reaches `read` (a past or third-person mention, a worry);
 - `none`.
@@ -189,12 +190,18 @@ def reads_as_immediate(prediction: Prediction) -> bool:
 
 
 def alerts(
-    score: Any, lexicon_alert: Any, thresholds: dict[str, float], immediate: Any = False, lexicon_immediate: Any = False
+    score: Any,
+    lexicon_alert: Any,
+    thresholds: dict[str, float],
+    immediate: Any = False,
+    lexicon_immediate: Any = False,
+    knew_a_word: Any = True,
 ) -> Any:
     """The alert rule on the model's score: sure enough on its own (less sure for a message it reads as about
     an immediate category, ``immediate``), or not saying harmless when the lexicon alerts (``lexicon_immediate``:
-    with a phrase of an immediate category). Works on one message (floats and bools) or many at once (numpy
-    arrays)."""
+    with a phrase of an immediate category). The model overrules the words only when it read the message: one of
+    words it never saw (``knew_a_word`` false) is scored from its length alone ("🆘" read as a one-word answer,
+    so harmless). Works on one message (floats and bools) or many at once (numpy arrays)."""
     full = with_defaults(thresholds)
     alert_at, immediate_at = full["alert"], full["alert_immediate"]
     if isinstance(immediate, bool):
@@ -205,7 +212,7 @@ def alerts(
         words_at = full["with_lexicon"] if lexicon_immediate else full["with_lexicon_urgent"]
     else:
         words_at = np.where(lexicon_immediate, full["with_lexicon"], full["with_lexicon_urgent"])
-    return sure | (lexicon_alert & (score >= words_at))
+    return sure | (lexicon_alert & ((score >= words_at) | ~np.asarray(knew_a_word, dtype=bool)))
 
 
 def decide(
@@ -223,7 +230,12 @@ def decide(
     else:
         score = prediction.score
         if alerts(
-            score, lexicon_alerts(found), thresholds, reads_as_immediate(prediction), lexicon_alerts_immediate(found)
+            score,
+            lexicon_alerts(found),
+            thresholds,
+            reads_as_immediate(prediction),
+            lexicon_alerts_immediate(found),
+            prediction.knew_a_word,
         ):
             outcome = "alert"
         elif found or prediction.read >= thresholds["read"]:

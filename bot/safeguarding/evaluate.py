@@ -188,6 +188,8 @@ def choose_thresholds(
     by_lexicon = np.array([lexicon_alerts(entries) for entries, _ in found], dtype=bool)
     by_immediate_phrase = np.array([lexicon_alerts_immediate(entries) for entries, _ in found], dtype=bool)
     matched = np.array([bool(entries) for entries, _ in found], dtype=bool)
+    knew_a_word = np.array([prediction.knew_a_word for prediction in predictions], dtype=bool)
+    words_unread = by_lexicon & ~knew_a_word  # the words alert whatever the score (``alerts``)
     immediate = np.array([m.outcome == "alert" and m.severity == "immediate" for m in messages], dtype=bool)
     urgent = np.array([m.outcome == "alert" and m.severity == "urgent" for m in messages], dtype=bool)
     harmless = np.array([m.outcome != "alert" for m in messages], dtype=bool)
@@ -223,7 +225,7 @@ def choose_thresholds(
     for immediate_at in grid:
         looks_immediate_alerted = looks_immediate & reaches[immediate_at]
         for alert_at in (at for at in grid if at >= immediate_at):
-            model_alerted = looks_immediate_alerted | (~looks_immediate & reaches[alert_at])
+            model_alerted = looks_immediate_alerted | (~looks_immediate & reaches[alert_at]) | words_unread
             for with_lexicon in (at for at in words_grid if at <= immediate_at):
                 words_immediate = model_alerted | (phrase_immediate & reaches[with_lexicon])
                 for urgent_words_at in (at for at in grid if at <= min(WITH_LEXICON_URGENT_MOST, alert_at)):
@@ -233,7 +235,7 @@ def choose_thresholds(
                     if (best is None or candidate < best) and reached(alerted):
                         best = candidate
     chosen = dict(zip(names, (grid[0],) * len(names) if best is None else (-value for value in best[1]), strict=True))
-    alerted = alerts(score, by_lexicon, chosen, looks_immediate, by_immediate_phrase)
+    alerted = alerts(score, by_lexicon, chosen, looks_immediate, by_immediate_phrase, knew_a_word)
     read_at = grid[0]
     for candidate_at in grid:
         if (alerted | matched | (read >= candidate_at))[concerns].mean() >= TRAINING_READ_RECALL:

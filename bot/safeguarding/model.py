@@ -111,6 +111,9 @@ class Prediction:
     current: float  # if a human should read it: probability that it is a risk now, not negated, past or another's
     immediate: float  # if it is an alert: probability that it is happening now
     categories: dict[str, float]
+    # Whether any of the message's words was among those trained on: a message of words the model never saw
+    # ("🆘") is scored from its length alone, which says nothing about it.
+    knew_a_word: bool = True
 
     @property
     def score(self) -> float:
@@ -180,6 +183,7 @@ class Model:
             probability["current"],
             probability["immediate"],
             {category: probability[category] for category in CATEGORIES},
+            any(f"w {key}" in self.index for key in keys),
         )
 
     def _feature_positions(self, keys: Sequence[str]) -> list[int]:

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 from datetime import UTC, datetime
@@ -389,3 +390,26 @@ def test_no_button_the_scripts_offer_raises_an_alert_when_pressed_at_its_own_que
                     if assess_reply(label, lexicon, catalog, state).escalate:
                         pressed.append(f"{script.name}.{step.id}: {label}")
     assert pressed == []
+
+
+@pytest.mark.parametrize("cry", ["save me", "please help", "someone help", "help pls", "plz help", "🆘", "🆘🆘", "sos"])
+def test_a_cry_of_a_word_or_two_alerts(cry):
+    assessment = assess(cry)
+    assert assessment.escalate and assessment.severity == "immediate" and assessment.categories == [U]
+
+
+@pytest.mark.parametrize(
+    "everyday", ["save me a seat at lunch", "can u save me some chips", "please help me change my time"]
+)
+def test_the_same_words_about_a_seat_or_a_booking_do_not(everyday):
+    assert assess(everyday).outcome == "none"
+
+
+def test_the_model_never_overrules_the_words_in_a_message_of_words_it_never_saw():
+    """A lone 🆘 was read by the model as a one-word answer, so harmless, which overruled the lexicon."""
+    found = read_words(load_lexicon(), "🆘").found
+    unread = Prediction(0.0, 0.0, 1.0, 0.0, dict.fromkeys(CATEGORIES, 0.0), knew_a_word=False)
+    read = dataclasses.replace(unread, knew_a_word=True)
+    thresholds = with_defaults({"with_lexicon": 0.005})
+    assert decide(found, unread, thresholds).outcome == "alert"
+    assert decide(found, read, thresholds).outcome == "concern"  # a model that read it may still say harmless
