@@ -159,6 +159,13 @@ def _no_statement_that_writes(execution: ORMExecuteState) -> None:
         raise NeedsWriting("an effect wrote while the message was being decided")
 
 
+def _with_options(reply: Reply, question: Reply) -> Reply:
+    """``reply`` showing the options ``question`` showed (in English too, for a worker who reads no Welsh)."""
+    english = question.english or question
+    in_english = reply.english and dataclasses.replace(reply.english, options=english.options)
+    return dataclasses.replace(reply, options=question.options, english=in_english)
+
+
 _DECIDING = sessionmaker(class_=_DecidingSession, autoflush=False, expire_on_commit=False)
 
 
@@ -271,7 +278,12 @@ class Dispatcher:
             log.error("a script asked for more effects in one message than a turn may do")
         if ran.turn is not decision.turn:  # effects were carried out: the conversation moved on again
             save_state(session, person.contact_id, version, ran.turn.state, given, now, forget=effects.deleted)
-        replies = (*safety, *decision.replies, *ran.replies)
+        said = decision.replies
+        if safety and decision.heard == "not_understood" and said:
+            # The safety message has just said that a worker knows, with 999: the script's "someone will read your
+            # message" would say it all again. The question stays open, its options shown with the safety message.
+            safety, said = tuple(_with_options(reply, said[-1]) for reply in safety), ()
+        replies = (*safety, *said, *ran.replies)
 
         language = Language(ran.turn.state["language"])
         if language != person.language:

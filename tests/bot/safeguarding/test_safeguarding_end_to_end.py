@@ -169,3 +169,24 @@ def test_a_parent_whose_child_is_home_but_who_is_worried_hears_999_and_no_alert_
     assert "999" in replies and "telling one of our workers" not in replies
     relay_everything(channels)
     assert alerts_received(provider_endpoint) == []
+
+
+@pytest.mark.parametrize(
+    "first, alarming, thanks, day, next_question",
+    [
+        ("hi", "i want to kill myself", "Thank you for telling me", "yesterday", "Did the police know"),
+        ("helo", "dwi isio lladd fy hun", "Diolch am", "ddoe", "Oedd yr heddlu'n gwybod"),
+    ],
+)
+def test_an_alert_the_question_cannot_place_is_answered_once_and_the_question_stays_open(
+    channels, sms_user, provider_endpoint, first, alarming, thanks, day, next_question
+):
+    for message in (first, "1", "2", "2"):  # at "When did you get back?"
+        sms_user.texts(message)
+    replies = "\n".join(sms_user.texts(alarming))
+    # one safety message: 999 and "thank you for telling me" once, not again as "someone will read your message"
+    assert replies.count("999") == 1 and replies.count(thanks) == 1
+    assert "Yesterday" in replies or "Ddoe" in replies  # the question's options, still there to pick
+    relay_everything(channels)
+    assert len(alerts_received(provider_endpoint)) == 1
+    assert next_question in "\n".join(sms_user.texts(day))  # and they answer it when they are ready
