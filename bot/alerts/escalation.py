@@ -62,6 +62,23 @@ def safety_replies(
     return (Reply(safety_message(due, language, helplines=helplines), english=english),)
 
 
+def answered_with_safety(safety: tuple[Reply, ...], said: tuple[Reply, ...], heard: str | None) -> tuple[Reply, ...]:
+    """What the person is told: the safety message (``safety_replies``), then what the script ``said``. When the
+    message was no answer to the question (``heard`` "not_understood"), the safety message is the whole reply,
+    with the question's options shown again: it already says a worker knows, with 999, so the script's "someone
+    will read your message" would say it all twice."""
+    if not safety or heard != "not_understood" or not said:
+        return (*safety, *said)
+    return tuple(_with_options(reply, said[-1]) for reply in safety)
+
+
+def _with_options(reply: Reply, question: Reply) -> Reply:
+    """``reply`` showing the options ``question`` showed (in English too, for a worker who reads no Welsh)."""
+    english = question.english or question
+    in_english = reply.english and dataclasses.replace(reply.english, options=english.options)
+    return dataclasses.replace(reply, options=question.options, english=in_english)
+
+
 def with_raised(assessment: Assessment, raised: Iterable[str]) -> Assessment:
     """The safeguarding check's assessment with the categories an answer raised (``EffectContext.raised``: a young
     person still away) added, so both are alerted by ``escalate``, one write path."""

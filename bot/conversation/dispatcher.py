@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from bot.alerts.escalation import escalate, put_up_for_review, safety_replies, with_raised
+from bot.alerts.escalation import answered_with_safety, escalate, put_up_for_review, safety_replies, with_raised
 from bot.conversation.effects import READING_EFFECTS, Deciding, EffectContext, NeedsWriting, apply_effect
 from bot.conversation.erasure import erase_person
 from bot.conversation.records import (
@@ -159,13 +159,6 @@ def _no_statement_that_writes(execution: ORMExecuteState) -> None:
         raise NeedsWriting("an effect wrote while the message was being decided")
 
 
-def _with_options(reply: Reply, question: Reply) -> Reply:
-    """``reply`` showing the options ``question`` showed (in English too, for a worker who reads no Welsh)."""
-    english = question.english or question
-    in_english = reply.english and dataclasses.replace(reply.english, options=english.options)
-    return dataclasses.replace(reply, options=question.options, english=in_english)
-
-
 _DECIDING = sessionmaker(class_=_DecidingSession, autoflush=False, expire_on_commit=False)
 
 
@@ -278,12 +271,7 @@ class Dispatcher:
             log.error("a script asked for more effects in one message than a turn may do")
         if ran.turn is not decision.turn:  # effects were carried out: the conversation moved on again
             save_state(session, person.contact_id, version, ran.turn.state, given, now, forget=effects.deleted)
-        said = decision.replies
-        if safety and decision.heard == "not_understood" and said:
-            # The safety message has just said that a worker knows, with 999: the script's "someone will read your
-            # message" would say it all again. The question stays open, its options shown with the safety message.
-            safety, said = tuple(_with_options(reply, said[-1]) for reply in safety), ()
-        replies = (*safety, *said, *ran.replies)
+        replies = (*answered_with_safety(safety, decision.replies, decision.heard), *ran.replies)
 
         language = Language(ran.turn.state["language"])
         if language != person.language:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from bot.alerts.escalation import SAFETY_MESSAGE_QUIET_PERIOD
+from bot.alerts.escalation import SAFETY_MESSAGE_QUIET_PERIOD, answered_with_safety
 from bot.booking.offer import RETURN_INTERVIEW_WINDOW
 from bot.channels.sms import sms_texts
 from bot.conversation.effects import reading_of_time, with_the_fitting_slot
@@ -74,8 +74,7 @@ def send(
         chat["events"].append({"kind": "note", "text": "The conversation had expired, so it starts again."})
     state["vars"] = {**state.get("vars", {}), **variables}
     chat["events"].append({"kind": "user", "text": text})
-    replies: list[Reply] = []
-    safety = False
+    safety_said: tuple[Reply, ...] = ()
     assessment = assess_reply(text, lexicon, catalog, state)
     if assessment.escalate:
         chat["escalations"] = [*chat["escalations"], *assessment.categories]
@@ -89,9 +88,7 @@ def send(
             told[category] = now.isoformat()
         chat["told"] = told
         if due:
-            language = state.get("language", "en")
-            replies.append(Reply(safety_message(due, language, helplines=helplines)))
-            safety = True
+            safety_said = (Reply(safety_message(due, state.get("language", "en"), helplines=helplines)),)
         alert = f"Safeguarding alert ({', '.join(assessment.categories)}): a worker at the service would be told."
         chat["events"].append({"kind": "note", "text": alert})
     made_up: list[Any] = list(chat["effect_values"])
@@ -101,8 +98,10 @@ def send(
         made_up.extend(values.values())
         return values
 
-    ran = take_turn(catalog, state, UserText(text, now.astimezone(timezone)), pretend)
-    replies.extend(ran.replies)
+    flagged = assessment.outcome != "none"  # as the bot tells the script: a person will read what it cannot place
+    ran = take_turn(catalog, state, UserText(text, now.astimezone(timezone), flagged), pretend)
+    replies = answered_with_safety(safety_said, ran.replies, ran.steps[0].heard)
+    safety = bool(safety_said)
     path: list[str] = []
     for n, step in enumerate(ran.steps):
         path.append(_position(step))

@@ -158,6 +158,18 @@ def test_a_safeguarding_hit_in_the_simulator_gets_the_safety_message_once_an_hou
     assert chat["escalations"] == ["suicide_self_harm", "suicide_self_harm"]
 
 
+def test_the_simulator_answers_an_alert_the_question_cannot_place_as_the_bot_does():
+    def last_replies(chat: dict) -> list[dict]:
+        last_user = max(n for n, event in enumerate(chat["events"]) if event["kind"] == "user")
+        return [event for event in chat["events"][last_user:] if event["kind"] == "bot"]
+
+    [said] = last_replies(made_up_chat("en", ["hi", "1", "2", "2", "i want to kill myself"]))
+    assert said["safety"] and said["text"].count("999") == 1  # once, not "someone will read your message" too
+    assert "Yesterday" in said["options"]  # the question stays open
+    [again] = last_replies(made_up_chat("en", ["hi", "1", "2", "2", "i want to kill myself", "kms"]))
+    assert "will read your message soon" in again["text"]  # no safety message within the hour: a person reads it
+
+
 def test_a_conversation_left_for_two_weeks_starts_again_in_the_simulator():
     chat = made_up_chat("en", ["hi", "1"])
     for _ in range(15):
