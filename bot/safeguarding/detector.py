@@ -212,7 +212,8 @@ def alerts(
         words_at = full["with_lexicon"] if lexicon_immediate else full["with_lexicon_urgent"]
     else:
         words_at = np.where(lexicon_immediate, full["with_lexicon"], full["with_lexicon_urgent"])
-    return sure | (lexicon_alert & ((score >= words_at) | ~np.asarray(knew_a_word, dtype=bool)))
+    unread = (not knew_a_word) if isinstance(knew_a_word, bool) else ~knew_a_word
+    return sure | (lexicon_alert & ((score >= words_at) | unread))
 
 
 def decide(

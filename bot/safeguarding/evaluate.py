@@ -223,9 +223,9 @@ def choose_thresholds(
     phrase_immediate, phrase_urgent = by_lexicon & by_immediate_phrase, by_lexicon & ~by_immediate_phrase
     best: tuple[int, tuple[float, ...]] | None = None
     for immediate_at in grid:
-        looks_immediate_alerted = looks_immediate & reaches[immediate_at]
+        looks_immediate_alerted = (looks_immediate & reaches[immediate_at]) | words_unread  # and unread words
         for alert_at in (at for at in grid if at >= immediate_at):
-            model_alerted = looks_immediate_alerted | (~looks_immediate & reaches[alert_at]) | words_unread
+            model_alerted = looks_immediate_alerted | (~looks_immediate & reaches[alert_at])
             for with_lexicon in (at for at in words_grid if at <= immediate_at):
                 words_immediate = model_alerted | (phrase_immediate & reaches[with_lexicon])
                 for urgent_words_at in (at for at in grid if at <= min(WITH_LEXICON_URGENT_MOST, alert_at)):
