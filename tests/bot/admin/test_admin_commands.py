@@ -82,6 +82,7 @@ def test_an_area_nobody_covered_can_be_named_and_still_goes_to_the_default_provi
         assert provider_for_area(session, "powys").slug == "demo"
 
 
+@pytest.mark.one_database  # refused before anything the database does differently
 @pytest.mark.parametrize(
     ("argv", "says"),
     [

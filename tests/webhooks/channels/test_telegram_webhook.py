@@ -62,6 +62,7 @@ def test_an_update_without_the_secret_token_gets_403_and_nothing_is_stored(chann
     assert telegram_api.calls == []
 
 
+@pytest.mark.one_database  # refused before anything the database does differently
 @pytest.mark.parametrize(
     "body",
     [

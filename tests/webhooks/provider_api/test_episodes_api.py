@@ -144,6 +144,7 @@ def test_ten_reports_of_one_reference_at_once_make_one_episode_and_one_offer(cha
     assert len(twilio_api.sent_to(CHILD)) == 1
 
 
+@pytest.mark.one_database  # refused before anything the database does differently
 @pytest.mark.parametrize(
     "change, field, words",
     [

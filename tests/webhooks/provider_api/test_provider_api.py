@@ -93,6 +93,7 @@ ENDPOINTS = [
 ]
 
 
+@pytest.mark.one_database  # refused before anything the database does differently
 @pytest.mark.parametrize(("method", "path", "body"), ENDPOINTS)
 @pytest.mark.parametrize("token", [None, "rhi_not-a-real-token", "Basic dXNlcjpwYXNz"])
 def test_every_endpoint_needs_the_providers_own_token(client, demo, method, path, body, token):
@@ -153,6 +154,7 @@ INVALID = [
 ]
 
 
+@pytest.mark.one_database  # refused before anything the database does differently
 @pytest.mark.parametrize(("action", "body", "field"), INVALID)
 def test_an_invalid_body_is_422_naming_the_field(world, action, body, field):
     url = f"/api/v1/referrals/{world['referral']}/{action}"
@@ -175,6 +177,7 @@ def test_a_bad_filter_is_422_naming_it(world, query, field):
     assert response.status_code == 422 and response.get_json()["field"] == field
 
 
+@pytest.mark.one_database  # refused before anything the database does differently
 @pytest.mark.parametrize(("method", "path", "body"), ENDPOINTS)
 def test_a_query_parameter_the_path_does_not_take_is_422_naming_it(world, method, path, body):
     url = path.format(referral=world["referral"], alert=1) + "?colour=red"

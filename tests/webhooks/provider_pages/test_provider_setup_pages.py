@@ -216,6 +216,7 @@ def test_hours_overlapping_hours_already_there_are_refused(admin, runtime):
     assert "Tuesday 18:00–20:00 overlaps 16:00–19:00" in response.get_data(as_text=True)
 
 
+@pytest.mark.one_database  # refused before anything the database does differently
 @pytest.mark.parametrize(
     ("url", "fields", "message"),
     [
