@@ -392,17 +392,52 @@ def test_no_button_the_scripts_offer_raises_an_alert_when_pressed_at_its_own_que
     assert pressed == []
 
 
-@pytest.mark.parametrize("cry", ["save me", "please help", "someone help", "help pls", "plz help", "🆘", "🆘🆘", "sos"])
-def test_a_cry_of_a_word_or_two_alerts(cry):
+@pytest.mark.parametrize(
+    "cry",
+    [
+        "save me",
+        "please help",
+        "someone help",
+        "help pls",
+        "plz help",
+        "🆘",
+        "🆘🆘",
+        "sos",
+        "call 999 for me",
+        "999 pls",
+        "ring the police pls",
+        "send someone",
+        "anfonwch rywun",
+    ],
+)
+def test_a_cry_of_a_few_words_alerts(cry):
     assessment = assess(cry)
     assert assessment.escalate and assessment.severity == "immediate" and assessment.categories == [U]
 
 
+@pytest.mark.parametrize("cry", ["ffonia 999", "ffonia'r heddlu plis", "achub fi", "can u call someone"])
+def test_a_cry_the_model_reads_as_a_short_answer_is_still_read_by_a_person(cry):
+    """The model scores these few words as a harmless answer and overrules the phrase (README: the
+    short-message rule that would make them alerts moved the thresholds); a person still reads them."""
+    assessment = assess(cry)
+    assert assessment.outcome == "concern" and assessment.categories == [U] and assessment.matches
+
+
 @pytest.mark.parametrize(
-    "everyday", ["save me a seat at lunch", "can u save me some chips", "please help me change my time"]
+    "everyday",
+    [
+        "save me a seat at lunch",
+        "can u save me some chips",
+        "please help me change my time",
+        "should i call 999 or 101 if she goes missing",
+        "I'll call someone tomorrow about the chat",
+        "can you send someone to my school for the chat",
+        "we didn't call the police",
+        "ddylwn i ffonio 999 neu 101?",
+    ],
 )
-def test_the_same_words_about_a_seat_or_a_booking_do_not(everyday):
-    assert assess(everyday).outcome == "none"
+def test_the_same_words_about_a_seat_a_booking_or_what_to_do_do_not_alert(everyday):
+    assert not assess(everyday).escalate
 
 
 def test_the_model_never_overrules_the_words_in_a_message_of_words_it_never_saw():
