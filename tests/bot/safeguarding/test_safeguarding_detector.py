@@ -448,3 +448,24 @@ def test_the_model_never_overrules_the_words_in_a_message_of_words_it_never_saw(
     thresholds = with_defaults({"with_lexicon": 0.005})
     assert decide(found, unread, thresholds).outcome == "alert"
     assert decide(found, read, thresholds).outcome == "concern"  # a model that read it may still say harmless
+
+
+@pytest.mark.parametrize(
+    "beating",
+    [
+        "cal stid gan hogia blwyddyn 11 eto heddiw. bob dydd ma hyn yn digwydd",
+        "dwi di cal y stido gwaetha erioed gan dad neithiwr. methu agor llygad chwith",
+        "ges i stid gan dad neithiwr",
+        "cal fy nyrnu yn fy stumog gan hogia o'r bws bob bore",
+    ],
+)
+def test_a_beating_in_the_welsh_of_the_north_is_read_by_a_person(beating):
+    """'Stid', 'stido' and 'dyrnu' (a beating, to beat, to punch) were missing; the model alone read them as
+    harmless. Those the model does not agree with are concerns: on the To read list, not waking anyone."""
+    assessment = assess(beating)
+    assert assessment.outcome != "none" and {"violence_weapons", "abuse_at_home"} & set(assessment.categories)
+
+
+@pytest.mark.parametrize("everyday", ["mae'n stido bwrw yn dre heddiw", "gaethon ni stid yn y gem rygbi ddoe"])
+def test_pouring_with_rain_or_a_thrashing_at_rugby_is_not_a_beating(everyday):
+    assert assess(everyday).outcome == "none"
