@@ -212,9 +212,8 @@ class Dispatcher:
         # ---- SAFEGUARDING CHECK: first, on every message, in every journey, whatever the state ----
         # (opted out, declined, mid-booking, or a hit inside a command such as "STOP I want to die").
         assessment = assess_reply(inbound.text, self.runtime.lexicon_for(releases.get("lexicon")), catalog, state)
-        flagged = assessment.outcome != "none"
         at = now.astimezone(self.runtime.timezone)
-        event = UserText(inbound.text, at, flagged, carrier_opt_out=inbound.channel == Channel.SMS)
+        event = UserText(inbound.text, at, assessment.flagged, carrier_opt_out=inbound.channel == Channel.SMS)
         effects = EffectContext(session, None, {}, now, self.runtime.timezone, contact_id=person.contact_id or 0)
         known = person.contact_id is not None
         ran = take_turn(catalog, state, event, _doer(effects, reading=True) if known else _not_yet)

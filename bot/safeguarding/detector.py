@@ -92,6 +92,12 @@ class Assessment:
     outcome: Outcome = "none"
     score: float = 0.0  # how likely a human must read it now, 0-1 (the model's calibrated score)
 
+    @property
+    def flagged(self) -> bool:
+        """Whether a person should read the message (an alert or a concern): what the conversation's script is
+        told, so that a message it cannot place is answered as one a person will read."""
+        return self.outcome != "none"
+
     def to_json(self, text: str | None = None) -> dict[str, Any]:
         """The `rhi safeguarding check` line for this assessment (with "text" first when given)."""
         result: dict[str, Any] = {} if text is None else {"text": text}

@@ -98,8 +98,7 @@ def send(
         made_up.extend(values.values())
         return values
 
-    flagged = assessment.outcome != "none"  # as the bot tells the script: a person will read what it cannot place
-    ran = take_turn(catalog, state, UserText(text, now.astimezone(timezone), flagged), pretend)
+    ran = take_turn(catalog, state, UserText(text, now.astimezone(timezone), assessment.flagged), pretend)
     replies = answered_with_safety(safety_said, ran.replies, ran.steps[0].heard)
     safety = bool(safety_said)
     path: list[str] = []
