@@ -172,7 +172,16 @@ def _parser() -> argparse.ArgumentParser:
     train = safeguarding.add_parser("train", help="rebuild the model beside the lexicon from the labelled corpus")
     train.set_defaults(run=_safeguarding_train)
     evaluate = safeguarding.add_parser("evaluate", help="the detector's figures on the held-out set")
-    evaluate.add_argument("--training", action="store_true", help="on the training corpus instead")
+    on = evaluate.add_mutually_exclusive_group()
+    on.add_argument("--training", action="store_const", const="training", dest="on", help="on the training corpus")
+    on.add_argument(
+        "--development",
+        action="store_const",
+        const="development",
+        dest="on",
+        help="on the development set (written apart, not trained on: where a change is tried first)",
+    )
+    evaluate.set_defaults(on="heldout")
     evaluate.set_defaults(run=_safeguarding_evaluate)
     return parser
 
@@ -566,7 +575,7 @@ def _safeguarding_train(args: argparse.Namespace) -> int:
 def _safeguarding_evaluate(args: argparse.Namespace) -> int:
     from bot.safeguarding.cli import evaluate_command
 
-    return evaluate_command(sys.stdout, sys.stderr, training=args.training)
+    return evaluate_command(sys.stdout, sys.stderr, on=args.on)
 
 
 if __name__ == "__main__":

@@ -6,8 +6,8 @@
      "outcome": "alert", "score": 0.93}
 
 `train`: rebuilds the model beside the lexicon from the training corpus (deterministic: the same corpus
-and lexicon give the same file). `evaluate`: the figures on the held-out set (or the training corpus), for
-the lexicon and model together and for each alone.
+and lexicon give the same file). `evaluate`: the figures on the held-out set (or the training corpus, or the
+development set), for the lexicon and model together and for each alone.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import json
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TextIO
+from typing import Final, TextIO
 
-from bot.safeguarding.corpus import CorpusError, heldout_corpus, training_corpus
+from bot.safeguarding.corpus import CorpusError, development_corpus, heldout_corpus, training_corpus
 from bot.safeguarding.detector import assess
 from bot.safeguarding.evaluate import measure, report, train_with
 from bot.safeguarding.lexicon import LEXICON_DIR, LexiconError, load_lexicon
@@ -52,15 +52,24 @@ def train_command(out: TextIO, err: TextIO, model_file: Path | None = None) -> i
     return 0
 
 
-def evaluate_command(out: TextIO, err: TextIO, *, training: bool = False) -> int:
-    """The figures of the lexicon and model together, and of each alone, as Markdown tables."""
+# The labelled messages `rhi safeguarding evaluate` can be run on, and how its tables name them.
+EVALUATED_ON: Final = {
+    "heldout": (heldout_corpus, "held-out set"),
+    "training": (training_corpus, "training corpus (the model saw these)"),
+    "development": (development_corpus, "development set"),
+}
+
+
+def evaluate_command(out: TextIO, err: TextIO, *, on: str = "heldout") -> int:
+    """The figures of the lexicon and model together, and of each alone, as Markdown tables, on the held-out set
+    (or the training corpus, or the development set: ``EVALUATED_ON``)."""
+    load, name = EVALUATED_ON[on]
     try:
-        messages = training_corpus() if training else heldout_corpus()
+        messages = load()
         lexicon = load_lexicon()
     except (CorpusError, LexiconError) as exc:
         err.write(f"{exc}\n")
         return 1
-    name = "training corpus (the model saw these)" if training else "held-out set"
     readers = [
         ("lexicon and model", lambda text: assess(text, lexicon)),
         ("lexicon only", lambda text: assess(text, lexicon, use_model=False)),

@@ -37,6 +37,7 @@ OUTCOMES: Final[tuple[Outcome, ...]] = ("alert", "concern", "none")
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"
 TRAINING_DIR = DATA_DIR / "safeguarding_corpus"
 HELDOUT_DIR = DATA_DIR / "safeguarding_heldout"
+DEVELOPMENT_DIR = DATA_DIR / "safeguarding_dev"
 
 # Kinds of harmless message that must not alert: everyday chat, booking talk, hyperbole, school and the rest.
 EVERYDAY_KINDS: Final[frozenset[str]] = frozenset(
@@ -78,6 +79,11 @@ def training_corpus() -> list[Labelled]:
 
 def heldout_corpus() -> list[Labelled]:
     return load_corpus(corpus_paths(HELDOUT_DIR))
+
+
+def development_corpus() -> list[Labelled]:
+    """Messages written apart that are neither trained on nor held out: where a change is tried first."""
+    return load_corpus(corpus_paths(DEVELOPMENT_DIR))
 
 
 def load_corpus(paths: Iterable[Path | str]) -> list[Labelled]:

@@ -190,8 +190,9 @@ def with_defaults(thresholds: dict[str, float]) -> dict[str, float]:
 
 def reads_as_immediate(prediction: Prediction) -> bool:
     """Whether the model reads the message as about one of the immediate categories (suicide and self-harm,
-    being unsafe now): the category heads are trained on alerts and concerns, so this says what a message is
-    about, not whether it needs a person."""
+    being unsafe now), as something a person should read: each category head learns from every message, with
+    the alerts and concerns about its category on one side and everything else, everyday talk included, on the
+    other."""
     return any(prediction.categories[category] >= CATEGORY_AT for category in IMMEDIATE_CATEGORIES)
 
 

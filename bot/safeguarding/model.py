@@ -18,7 +18,10 @@ Heads, each a logistic regression over those features:
   and the topic at once from every message; this one sees only messages that share the topic, so it learns
   the difference between "I want to die" and "I wanted to die in year 8";
 - ``immediate``: among alerts, is it happening now (the writers' severity);
-- one per category: the message is about it (alerts and concerns).
+- one per category: the message is about it and a person should read it (an alert or a concern about it),
+  learned from every message: taught on alerts and concerns alone, these heads said what an everyday message
+  was "about" from its words ("a massive spider in the bath, help" read as being unsafe now), and the lower bar
+  for the immediate categories then let it alert.
 
 A message's score (``Prediction.score``) is the lowest of ``alert``, ``read`` and ``current``. The thresholds that turn
 it into an outcome are chosen when training, on cross-validated predictions over the training corpus (never
@@ -352,7 +355,9 @@ def _training_rows(messages: Sequence[Labelled]) -> Training:
         "immediate": labels(alerts, lambda message: message.severity == "immediate"),
     }
     for category in CATEGORIES:
-        training[category] = labels(raised, lambda message, category=category: category in message.categories)
+        training[category] = labels(
+            every, lambda message, category=category: message.outcome != "none" and category in message.categories
+        )
     return training
 
 

@@ -408,6 +408,11 @@ def test_no_button_the_scripts_offer_raises_an_alert_when_pressed_at_its_own_que
         "ring the police pls",
         "send someone",
         "anfonwch rywun",
+        # Scored as a harmless short answer until the model learnt from short cries (README)
+        "ffonia 999",
+        "ffonia'r heddlu plis",
+        "achub fi",
+        "can u call someone",
     ],
 )
 def test_a_cry_of_a_few_words_alerts(cry):
@@ -415,25 +420,29 @@ def test_a_cry_of_a_few_words_alerts(cry):
     assert assessment.escalate and assessment.severity == "immediate" and assessment.categories == [U]
 
 
-@pytest.mark.parametrize("cry", ["ffonia 999", "ffonia'r heddlu plis", "achub fi", "can u call someone"])
-def test_a_cry_the_model_reads_as_a_short_answer_is_still_read_by_a_person(cry):
-    """The model scores these few words as a harmless answer and overrules the phrase (README: the
-    short-message rule that would make them alerts moved the thresholds); a person still reads them."""
-    assessment = assess(cry)
-    assert assessment.outcome == "concern" and assessment.categories == [U] and assessment.matches
-
-
 @pytest.mark.parametrize(
     "everyday",
     [
         "save me a seat at lunch",
         "can u save me some chips",
-        "please help me change my time",
-        "should i call 999 or 101 if she goes missing",
         "I'll call someone tomorrow about the chat",
         "can you send someone to my school for the chat",
         "we didn't call the police",
-        "ddylwn i ffonio 999 neu 101?",
+        *(
+            pytest.param(
+                text,
+                marks=pytest.mark.xfail(
+                    strict=True,
+                    reason="a known false alarm: the model, taught short cries, reads 'please help' and '999' in a "
+                    "short message as one (README, 'Read these with care')",
+                ),
+            )
+            for text in (
+                "please help me change my time",
+                "should i call 999 or 101 if she goes missing",
+                "ddylwn i ffonio 999 neu 101?",
+            )
+        ),
     ],
 )
 def test_the_same_words_about_a_seat_a_booking_or_what_to_do_do_not_alert(everyday):
@@ -469,3 +478,17 @@ def test_a_beating_in_the_welsh_of_the_north_is_read_by_a_person(beating):
 @pytest.mark.parametrize("everyday", ["mae'n stido bwrw yn dre heddiw", "gaethon ni stid yn y gem rygbi ddoe"])
 def test_pouring_with_rain_or_a_thrashing_at_rugby_is_not_a_beating(everyday):
     assert assess(everyday).outcome == "none"
+
+
+def test_evaluate_prints_the_figures_on_the_development_set_and_refuses_two_sets_at_once(capsys):
+    from bot.cli import main
+
+    assert main(["safeguarding", "evaluate", "--development"]) == 0
+    printed = capsys.readouterr().out
+    for reader in ("lexicon and model", "lexicon only", "model only"):
+        assert f"### {reader}, development set" in printed
+    assert "| everyday messages alerting |" in printed
+    with pytest.raises(SystemExit) as refused:
+        main(["safeguarding", "evaluate", "--training", "--development"])
+    assert refused.value.code == 2
+    assert "not allowed with argument --training" in capsys.readouterr().err
