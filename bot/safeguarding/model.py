@@ -134,6 +134,9 @@ class Model:
         self.document = document
         vocabulary = document["vocabulary"]
         self.index = {term: position for position, term in enumerate(vocabulary)}
+        # The letter pieces by their letters alone ("cut" for "c cut"), so that a new word's pieces are looked up
+        # as slices of it, without building each feature's name.
+        self.pieces = {term[2:]: position for term, position in self.index.items() if term.startswith("c ")}
         self.idf = _array(document["idf"], len(vocabulary))
         heads = {name: document["heads"].get(name, _MISSING_HEAD) for name in HEADS}
         self.weights = np.stack(
@@ -207,9 +210,7 @@ class Model:
             if positions is None:
                 if len(known) >= _WORDS_KEPT:
                     known.clear()
-                positions = known[key] = tuple(
-                    [position for position in map(index.get, word_features(key)) if position is not None]
-                )
+                positions = known[key] = self.word_positions(key)
             found.extend(positions)
             if previous:
                 position = index.get(f"b {previous} {key}")
@@ -217,6 +218,19 @@ class Model:
                     found.append(position)
             previous = key
         return found
+
+    def word_positions(self, key: str) -> tuple[int, ...]:
+        """The vocabulary positions of ``word_features(key)``, in its order."""
+        pieces = self.pieces
+        padded = f" {key} "
+        word = self.index.get("w " + key)
+        found = [] if word is None else [word]
+        for size in CHARACTER_NGRAMS:
+            for start in range(len(padded) - size + 1):
+                position = pieces.get(padded[start : start + size])
+                if position is not None:
+                    found.append(position)
+        return tuple(found)
 
     def _probability(self, head: str, score: float) -> float:
         calibration = self.calibration[head]

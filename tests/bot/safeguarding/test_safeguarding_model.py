@@ -11,9 +11,17 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from bot.safeguarding import assess, load_lexicon, validate_lexicon_files
 from bot.safeguarding.cli import train_command
-from bot.safeguarding.corpus import training_corpus
+from bot.safeguarding.corpus import heldout_corpus, training_corpus
 from bot.safeguarding.lexicon import LEXICON_DIR
-from bot.safeguarding.model import HEADS, MODEL_FILE_NAME, Model, corpus_fingerprint, features, message_keys
+from bot.safeguarding.model import (
+    HEADS,
+    MODEL_FILE_NAME,
+    Model,
+    corpus_fingerprint,
+    features,
+    message_keys,
+    word_features,
+)
 
 PACKAGED_MODEL = LEXICON_DIR / MODEL_FILE_NAME
 
@@ -64,6 +72,17 @@ def test_scores_are_the_ones_scikit_learn_gives(text):
     slope, intercept = model.calibration["alert"]
     expected = 1.0 / (1.0 + np.exp(slope * expected_alert_score + intercept))
     assert model.predict(keys).alert == pytest.approx(expected, abs=1e-9)
+
+
+def test_a_words_letter_pieces_are_found_as_the_vectorizer_names_them():
+    """A new word's pieces are looked up as slices of it (``Model.word_positions``), not by their feature names."""
+    model = packaged()
+    lookalikes = load_lexicon().lookalikes
+    words = {key for message in heldout_corpus() for key in message_keys(message.text, lookalikes)}
+    words |= {"a", "zzqxv", "ffonia", "🆘"}
+    for word in words:
+        named = tuple(position for position in map(model.index.get, word_features(word)) if position is not None)
+        assert model.word_positions(word) == named, word
 
 
 def test_a_broken_model_file_says_what_is_wrong_and_where(tmp_path):
