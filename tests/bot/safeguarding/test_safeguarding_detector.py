@@ -428,6 +428,7 @@ def test_a_cry_of_a_few_words_alerts(cry):
         "I'll call someone tomorrow about the chat",
         "can you send someone to my school for the chat",
         "we didn't call the police",
+        "should i call 999 or 101 if she goes missing",
         *(
             pytest.param(
                 text,
@@ -437,11 +438,7 @@ def test_a_cry_of_a_few_words_alerts(cry):
                     "short message as one (README, 'Read these with care')",
                 ),
             )
-            for text in (
-                "please help me change my time",
-                "should i call 999 or 101 if she goes missing",
-                "ddylwn i ffonio 999 neu 101?",
-            )
+            for text in ("please help me change my time", "ddylwn i ffonio 999 neu 101?")
         ),
     ],
 )

@@ -19,10 +19,10 @@ from bot.safeguarding.evaluate import Figures, measure, report
 MIN_RECALL_IMMEDIATE = 0.95
 MIN_RECALL_URGENT = 0.90
 # Precision reaches its target (0.90); everyday alerting does NOT (2%). These floors, set just past the figures
-# on the whole held-out set when its second batch came (0.918 and 4.1%), stop them getting worse while the
+# on the whole held-out set when its second batch came (0.938 and 3.6%), stop them getting worse while the
 # corpus grows (README, "Read these with care").
-MIN_PRECISION = 0.915
-MAX_EVERYDAY_ALERTING = 0.042
+MIN_PRECISION = 0.935
+MAX_EVERYDAY_ALERTING = 0.037
 MIN_CONCERNS_SHOWN = 0.85  # concerns shown to a person, as an alert or on the To read list
 MIN_RECALL_PER_LANGUAGE = 0.90
 MIN_RECALL_PER_CATEGORY = 0.90
