@@ -93,11 +93,13 @@ def features(keys: Sequence[str]) -> list[str]:
 
 def word_features(key: str) -> list[str]:
     """A word, and its letter n-grams with the word's edges marked ("c  cut", "c cut ")."""
+    return ["w " + key, *("c " + piece for piece in letter_pieces(key))]
+
+
+def letter_pieces(key: str) -> list[str]:
+    """A word's letter n-grams, the word's edges marked by a space (" cu", "cut", "ut ")."""
     padded = f" {key} "
-    found = ["w " + key]
-    for size in CHARACTER_NGRAMS:
-        found += ["c " + padded[start : start + size] for start in range(len(padded) - size + 1)]
-    return found
+    return [padded[start : start + size] for size in CHARACTER_NGRAMS for start in range(len(padded) - size + 1)]
 
 
 def length_feature(tokens: int) -> str:
@@ -221,16 +223,9 @@ class Model:
 
     def word_positions(self, key: str) -> tuple[int, ...]:
         """The vocabulary positions of ``word_features(key)``, in its order."""
-        pieces = self.pieces
-        padded = f" {key} "
         word = self.index.get("w " + key)
-        found = [] if word is None else [word]
-        for size in CHARACTER_NGRAMS:
-            for start in range(len(padded) - size + 1):
-                position = pieces.get(padded[start : start + size])
-                if position is not None:
-                    found.append(position)
-        return tuple(found)
+        pieces = [position for position in map(self.pieces.get, letter_pieces(key)) if position is not None]
+        return tuple(pieces if word is None else [word, *pieces])
 
     def _probability(self, head: str, score: float) -> float:
         calibration = self.calibration[head]

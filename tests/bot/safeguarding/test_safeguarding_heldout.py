@@ -118,9 +118,7 @@ def test_lexicon_and_model_together_catch_more_than_either_alone_and_lose_nothin
     assert lexicon.recall_immediate.value < together.recall_immediate.value
     # The model may overrule a phrase when it reads the message as harmless; the message is then a concern that a
     # person reads on the To read list, never dropped.
-    lexicon_only = load_lexicon()
-    found_by_the_words = [
-        m for m in heldout() if m.outcome == "alert" and assess(m.text, lexicon_only, use_model=False).escalate
-    ]
+    missed_by_the_words = {m.text for m in lexicon.missed}
+    found_by_the_words = [m for m in heldout() if m.outcome == "alert" and m.text not in missed_by_the_words]
     assert found_by_the_words
     assert [m.text for m in found_by_the_words if assess(m.text).outcome == "none"] == []
