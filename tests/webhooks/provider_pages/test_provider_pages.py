@@ -145,7 +145,15 @@ def test_alerts_come_first_then_requests_with_a_countdown_and_the_at_risk_marked
 
 def test_dead_lettered_events_are_a_red_alert_on_the_queue(logged_in, runtime):
     with runtime.session() as session, session.begin():
-        event = session.scalars(sa.select(OutboxEvent).where(OutboxEvent.kind == OutboxKind.PROVIDER_WEBHOOK)).first()
+        # this provider's event: the other provider's is not on this queue (and rows come in no fixed order)
+        event = session.scalars(
+            sa.select(OutboxEvent)
+            .where(
+                OutboxEvent.kind == OutboxKind.PROVIDER_WEBHOOK,
+                OutboxEvent.provider_id == logged_in["demo"].id,
+            )
+            .order_by(OutboxEvent.created_at)
+        ).first()
         event.dead_at, event.last_error = utcnow(), "could not connect to the provider's webhook"
     page = logged_in["client"].get("/provider/").get_data(as_text=True)
     assert 'class="dead" role="alert"' in page and "1 event could not be delivered" in page
