@@ -9,15 +9,14 @@ Two readers, combined:
 - the model (`model`): a linear model over word and letter n-grams, learned from labelled messages, which
   finds wordings nobody listed and tells "I want to die" from "I'm not suicidal, don't worry".
 
-The outcome (thresholds chosen when the model was trained, on messages it had not seen; the score is the
-lowest of the model's calibrated "alert", "read" and "current" heads):
+The outcome (thresholds chosen when the model was trained, on messages it had not seen; the score is how far
+the model's heads agree that a person must read the message now, ``model.agreement``):
 - `alert`: the score reaches the `alert` threshold, or the lower `alert_immediate` one when the model reads
   the message as about suicide and self-harm or being unsafe now (the immediate categories, whose recall
   target is the higher one), or, when a phrase that alerts on its own matched (or two phrases did), the still
-  lower `with_lexicon` one for a phrase of an immediate category and `with_lexicon_urgent` (never above
-  `WITH_LEXICON_URGENT_MOST`) for the others: the model overrules the words only when it is sure a message is
-  harmless, and then the message is a concern a person reads (and never when it knew none of the message's
-  words: "🆘");
+  lower `with_lexicon` one for a phrase of an immediate category and `with_lexicon_urgent` for the others (both
+  never above `WITH_LEXICON_MOST`): the model overrules the words only when it is sure a message is harmless,
+  and then the message is a concern a person reads (and never when it knew none of the message's words: "🆘");
 - `concern`: not an alert, but a phrase matched (a negation, an everyday word alone: "knife") or the model's
   "read" head reaches `read` (a past or third-person mention, a worry);
 - `none`.
@@ -78,9 +77,11 @@ IMMEDIATE_CATEGORIES: Final = tuple(
 # The thresholds used when a model file carries none (a model trained for a test, say); a file without
 # `alert_immediate` (one trained before it existed) uses its `alert` for every message.
 DEFAULT_THRESHOLDS: Final = {"alert": 0.5, "with_lexicon": 0.2, "read": 0.5}
-# The most `with_lexicon_urgent` may be: a phrase of an urgent category alerts unless the model reads the message
-# as clearly harmless (less than one in ten); the phrases of the immediate categories keep `with_lexicon`.
-WITH_LEXICON_URGENT_MOST: Final = 0.1
+# The most `with_lexicon` and `with_lexicon_urgent` may be: a phrase that alerts alone alerts unless the model reads
+# the message as clearly harmless (less than one in ten). Left to the training messages alone, the threshold for
+# the immediate phrases rose to 0.3, where a short cry the model reads poorly ("save me", "someone help",
+# "ffonia'r heddlu plis") was only a concern.
+WITH_LEXICON_MOST: Final = 0.1
 
 
 @dataclass(frozen=True)

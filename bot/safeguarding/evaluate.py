@@ -21,7 +21,7 @@ import numpy as np
 from bot.safeguarding.categories import CATEGORIES
 from bot.safeguarding.corpus import Labelled
 from bot.safeguarding.detector import (
-    WITH_LEXICON_URGENT_MOST,
+    WITH_LEXICON_MOST,
     Assessment,
     alerts,
     assess,
@@ -34,14 +34,16 @@ from bot.safeguarding.detector import (
 from bot.safeguarding.lexicon import Lexicon
 from bot.safeguarding.model import Prediction, train
 
-# What the thresholds are chosen for, on the training messages' cross-validated predictions: the recall the
-# service must reach on new messages (immediate 0.95, urgent 0.90). Every point of recall above that costs
-# many false alarms here: a duty worker woken for nothing learns to wait.
-TRAINING_RECALL_IMMEDIATE = 0.95
-TRAINING_RECALL_URGENT = 0.90
-# In each language and each category the tests gate held-out recall at 0.90: the thresholds are chosen to
-# reach it on the training messages too.
-TRAINING_RECALL_PER_GROUP = 0.90
+# What the thresholds are chosen for, on the training messages' cross-validated predictions. The service must
+# reach recall 0.95 for immediate alerts and 0.90 for urgent ones on new messages (and 0.90 in each language
+# and category), but the training corpus is not new messages: its writers were asked for the hardest alerts
+# (oblique, short, pairs that differ in one word), and its immediate alerts are caught about five points less
+# often than fresh writers' (the development set), its urgent ones one to three points less. So the targets
+# here are what reaches the service's on fresh messages, chosen on the development set (README): every point
+# of recall beyond that costs false alarms, and a duty worker woken for nothing learns to wait.
+TRAINING_RECALL_IMMEDIATE = 0.92
+TRAINING_RECALL_URGENT = 0.93
+TRAINING_RECALL_PER_GROUP = 0.88
 # `with_lexicon` values tried below the grid's 0.02. Never 0: the model may overrule a phrase when all but certain.
 WITH_LEXICON_BELOW_GRID = (0.005, 0.01)
 TRAINING_READ_RECALL = 0.95  # of concerns: shown to a human at all (as an alert or a concern)
@@ -180,8 +182,8 @@ def choose_thresholds(
     Two thresholds for the model alone: `alert_immediate` for a message it reads as about an immediate
     category, `alert` for the rest. With one threshold for both, the immediate alerts' higher recall target
     set it, and urgent alerts were caught well beyond theirs at the cost of false alarms (README). Two for the
-    words: `with_lexicon` for a phrase of an immediate category, `with_lexicon_urgent` (at most
-    `WITH_LEXICON_URGENT_MOST`) for the others."""
+    words: `with_lexicon` for a phrase of an immediate category, `with_lexicon_urgent` for the others (both at
+    most `WITH_LEXICON_MOST`)."""
     score = np.array([prediction.score for prediction in predictions])
     read = np.array([prediction.read for prediction in predictions])
     looks_immediate = np.array([reads_as_immediate(prediction) for prediction in predictions], dtype=bool)
@@ -226,9 +228,9 @@ def choose_thresholds(
         looks_immediate_alerted = (looks_immediate & reaches[immediate_at]) | words_unread  # and unread words
         for alert_at in (at for at in grid if at >= immediate_at):
             model_alerted = looks_immediate_alerted | (~looks_immediate & reaches[alert_at])
-            for with_lexicon in (at for at in words_grid if at <= immediate_at):
+            for with_lexicon in (at for at in words_grid if at <= min(WITH_LEXICON_MOST, immediate_at)):
                 words_immediate = model_alerted | (phrase_immediate & reaches[with_lexicon])
-                for urgent_words_at in (at for at in grid if at <= min(WITH_LEXICON_URGENT_MOST, alert_at)):
+                for urgent_words_at in (at for at in grid if at <= min(WITH_LEXICON_MOST, alert_at)):
                     alerted = words_immediate | (phrase_urgent & reaches[urgent_words_at])
                     values = (alert_at, immediate_at, with_lexicon, urgent_words_at)
                     candidate = (int(alerted[harmless].sum()), tuple(-value for value in values))

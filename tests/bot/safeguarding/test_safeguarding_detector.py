@@ -274,7 +274,9 @@ def test_assess_needs_text():
 
 
 def _prediction(score: float, **categories: float) -> Prediction:
-    return Prediction(score, score, 1.0, 0.0, {category: categories.get(category, 0.0) for category in CATEGORIES})
+    return Prediction(
+        score, score, 1.0, 0.0, {category: categories.get(category, 0.0) for category in CATEGORIES}, score
+    )
 
 
 def test_the_model_alone_needs_less_to_alert_on_a_message_it_reads_as_about_an_immediate_category():
@@ -343,7 +345,7 @@ class _Reads:
         self.thresholds = {"alert": 0.5, "alert_immediate": 0.5, "with_lexicon": 0.2, "read": 0.5}
 
     def predict(self, keys):
-        return Prediction(0.9, 0.9, 0.9, 0.9, {category: 0.9 if category == U else 0.0 for category in CATEGORIES})
+        return Prediction(0.9, 0.9, 0.9, 0.9, {category: 0.9 if category == U else 0.0 for category in CATEGORIES}, 0.9)
 
 
 @pytest.fixture
@@ -429,17 +431,8 @@ def test_a_cry_of_a_few_words_alerts(cry):
         "can you send someone to my school for the chat",
         "we didn't call the police",
         "should i call 999 or 101 if she goes missing",
-        *(
-            pytest.param(
-                text,
-                marks=pytest.mark.xfail(
-                    strict=True,
-                    reason="a known false alarm: the model, taught short cries, reads 'please help' and '999' in a "
-                    "short message as one (README, 'Read these with care')",
-                ),
-            )
-            for text in ("please help me change my time", "ddylwn i ffonio 999 neu 101?")
-        ),
+        "please help me change my time",
+        "ddylwn i ffonio 999 neu 101?",
     ],
 )
 def test_the_same_words_about_a_seat_a_booking_or_what_to_do_do_not_alert(everyday):
@@ -449,7 +442,7 @@ def test_the_same_words_about_a_seat_a_booking_or_what_to_do_do_not_alert(everyd
 def test_the_model_never_overrules_the_words_in_a_message_of_words_it_never_saw():
     """A lone 🆘 was read by the model as a one-word answer, so harmless, which overruled the lexicon."""
     found = read_words(load_lexicon(), "🆘").found
-    unread = Prediction(0.0, 0.0, 1.0, 0.0, dict.fromkeys(CATEGORIES, 0.0), knew_a_word=False)
+    unread = Prediction(0.0, 0.0, 1.0, 0.0, dict.fromkeys(CATEGORIES, 0.0), 0.0, knew_a_word=False)
     read = dataclasses.replace(unread, knew_a_word=True)
     thresholds = with_defaults({"with_lexicon": 0.005})
     assert decide(found, unread, thresholds).outcome == "alert"

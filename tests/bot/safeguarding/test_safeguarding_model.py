@@ -17,6 +17,7 @@ from bot.safeguarding.model import (
     HEADS,
     MODEL_FILE_NAME,
     Model,
+    agreement,
     corpus_fingerprint,
     features,
     message_keys,
@@ -118,5 +119,5 @@ def test_a_model_file_from_before_the_current_head_still_scores_as_it_did():
     keys = message_keys("i used to cut in year 8", load_lexicon().lookalikes)
     prediction = older.predict(keys)
     assert prediction.current == 1.0
-    assert prediction.score == min(prediction.alert, prediction.read)
+    assert prediction.score == agreement(prediction.alert, prediction.read, 1.0, prediction.categories)
     assert prediction.alert == packaged().predict(keys).alert
