@@ -34,16 +34,14 @@ from bot.safeguarding.detector import (
 from bot.safeguarding.lexicon import Lexicon
 from bot.safeguarding.model import Prediction, train
 
-# What the thresholds are chosen for, on the training messages' cross-validated predictions. The service must
-# reach recall 0.95 for immediate alerts and 0.90 for urgent ones on new messages (and 0.90 in each language
-# and category), but the training corpus is not new messages: its writers were asked for the hardest alerts
-# (oblique, short, pairs that differ in one word), and its immediate alerts are caught about five points less
-# often than fresh writers' (the development set), its urgent ones one to three points less. So the targets
-# here are what reaches the service's on fresh messages, chosen on the development set (README): every point
-# of recall beyond that costs false alarms, and a duty worker woken for nothing learns to wait.
-TRAINING_RECALL_IMMEDIATE = 0.92
-TRAINING_RECALL_URGENT = 0.93
-TRAINING_RECALL_PER_GROUP = 0.88
+# What the thresholds are chosen for, on the training messages' cross-validated predictions: the recall the
+# service must reach on new messages (immediate 0.95, urgent 0.90, and 0.90 in each language and category, which
+# the tests gate on). Lower targets, chosen because a development set's alerts were caught about five points
+# more often than the training corpus's, were refuted by the held-out set's third batch, whose immediate alerts
+# were caught less often than the corpus's (README): fresh writers' messages are not all easier.
+TRAINING_RECALL_IMMEDIATE = 0.95
+TRAINING_RECALL_URGENT = 0.90
+TRAINING_RECALL_PER_GROUP = 0.90
 # `with_lexicon` values tried below the grid's 0.02. Never 0: the model may overrule a phrase when all but certain.
 WITH_LEXICON_BELOW_GRID = (0.005, 0.01)
 TRAINING_READ_RECALL = 0.95  # of concerns: shown to a human at all (as an alert or a concern)
