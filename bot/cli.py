@@ -181,8 +181,7 @@ def _parser() -> argparse.ArgumentParser:
         dest="on",
         help="on the development set (written apart, not trained on: where a change is tried first)",
     )
-    evaluate.set_defaults(on="heldout")
-    evaluate.set_defaults(run=_safeguarding_evaluate)
+    evaluate.set_defaults(on="heldout", run=_safeguarding_evaluate)
     return parser
 
 
